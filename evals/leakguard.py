@@ -1,0 +1,197 @@
+"""Measure the tutor's leak guard against human labels (MRBench `Revealing_of_the_Answer`).
+
+    python -m evals.leakguard ../shared/data/mrbench/dev.json [--final-only] [--json] [--errors N]
+
+Each labelled tutor response is one message. The problem is rebuilt from `Ground_Truth_Solution`: the final
+answer from its last line, step values from `... = c` lines. Step values count as not yet produced by the
+student, except values that appear in the student's turns of `conversation_history`. Conversations whose
+solution is "Not Available" cannot be checked and are skipped (counted). A label starting with "Yes" means the
+response reveals the answer.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from errors import ValidationError
+from knowledge.types import Problem, Step
+from tutor.guard import reveals
+from tutor.numbers import extract
+
+
+class Item(BaseModel):
+    conversation_id: str
+    tutor: str
+    response: str
+    label: str
+    gold: bool
+    predicted: bool = False
+    reasons: list[str] = Field(default_factory=list)
+
+
+class LeakReport(BaseModel):
+    path: str
+    mode: str
+    conversations: int
+    skipped: list[tuple[str, str]] = Field(default_factory=list)
+    n: int = 0
+    tp: int = 0
+    fp: int = 0
+    fn: int = 0
+    tn: int = 0
+    recall_by_label: dict[str, float] = Field(default_factory=dict)
+
+    @property
+    def precision(self) -> float:
+        return self.tp / (self.tp + self.fp) if self.tp + self.fp else 0.0
+
+    @property
+    def recall(self) -> float:
+        return self.tp / (self.tp + self.fn) if self.tp + self.fn else 0.0
+
+    @property
+    def f1(self) -> float:
+        p, r = self.precision, self.recall
+        return 2 * p * r / (p + r) if p + r else 0.0
+
+    @property
+    def accuracy(self) -> float:
+        return (self.tp + self.tn) / self.n if self.n else 0.0
+
+
+def _first_number(text: str) -> float | None:
+    values = extract(text).values
+    return values[0].value if values else None
+
+
+def parse_solution(solution: str) -> tuple[list[Step], float | None]:
+    lines = [ln.strip() for ln in solution.replace("\u00a0", " ").splitlines() if ln.strip()]
+    if not lines:
+        return [], None
+    answer_line = re.sub(r"^#+\s*", "", lines[-1])
+    answer = _first_number(answer_line)
+    steps: list[Step] = []
+    for ln in lines[:-1] if len(lines) > 1 else lines:
+        if "=" not in ln:
+            continue
+        value = _first_number(ln.rsplit("=", 1)[1])
+        if value is not None:
+            steps.append(Step(description=ln[:120], expression=ln.rsplit("=", 1)[0][-80:], value=value))
+    return steps, answer
+
+
+def split_turns(history: str) -> list[tuple[str, str]]:
+    parts = re.split(r"(?:^|\n|\s)(Tutor|Student|Teacher)\s*:", history.replace("\u00a0", " "))
+    turns = []
+    for i in range(1, len(parts) - 1, 2):
+        turns.append(("student" if parts[i] == "Student" else "tutor", parts[i + 1].strip()))
+    return turns
+
+
+def statement_of(history: str) -> str:
+    m = re.search(r"question (?:below|is)\W*(?:The question is:)?(.*?)(?:\n|\s)Student\s*:", history,
+                  re.DOTALL | re.IGNORECASE)
+    return (m.group(1).strip() if m else "") or "(problem statement not available)"
+
+
+def build_problem(record: dict[str, Any], index: int) -> tuple[Problem, list[float]]:
+    steps, answer = parse_solution(record.get("Ground_Truth_Solution", ""))
+    if answer is None:
+        raise ValidationError(f"record {index}: no final answer in Ground_Truth_Solution")
+    if not steps:
+        steps = [Step(description="final answer", value=answer)]
+    history = record.get("conversation_history", "")
+    produced = [r for role, text in split_turns(history) if role == "student"
+                for n in extract(text).numbers for r in n.readings()]
+    problem = Problem(id=f"mrbench-{index}", domain="math", title=f"MRBench {index}", statement=statement_of(history),
+                      steps=steps, answer=answer, source="mrbench")
+    return problem, produced
+
+
+def evaluate(path: Path, *, final_only: bool = False) -> tuple[LeakReport, list[Item]]:
+    data = json.loads(path.read_text(encoding="utf-8"))
+    report = LeakReport(path=str(path), mode="final answer only" if final_only else "final answer + step values",
+                        conversations=len(data))
+    items: list[Item] = []
+    for i, record in enumerate(data):
+        cid = record.get("conversation_id", str(i))
+        if record.get("Ground_Truth_Solution", "").strip() in ("", "Not Available"):
+            report.skipped.append((cid, "no ground-truth solution"))
+            continue
+        try:
+            problem, produced = build_problem(record, i)
+        except ValidationError as exc:
+            report.skipped.append((cid, exc.user_message))
+            continue
+        for tutor, entry in (record.get("anno_llm_responses") or {}).items():
+            label = (entry.get("annotation") or {}).get("Revealing_of_the_Answer")
+            response = entry.get("response") or ""
+            if not label or not response.strip():
+                continue
+            v = reveals(response, problem, produced=produced, check_steps=not final_only)
+            items.append(Item(conversation_id=cid, tutor=tutor, response=response, label=label,
+                              gold=label.startswith("Yes"), predicted=v.leaks, reasons=v.reasons))
+    report.n = len(items)
+    for it in items:
+        key = ("tp" if it.predicted else "fn") if it.gold else ("fp" if it.predicted else "tn")
+        setattr(report, key, getattr(report, key) + 1)
+    by_label: Counter[str] = Counter(it.label for it in items if it.gold)
+    hits: Counter[str] = Counter(it.label for it in items if it.gold and it.predicted)
+    report.recall_by_label = {k: round(hits[k] / v, 3) for k, v in by_label.items()}
+    return report, items
+
+
+def format_report(r: LeakReport) -> str:
+    return "\n".join([
+        f"leak guard vs MRBench Revealing_of_the_Answer ({r.mode})",
+        f"file: {r.path}",
+        f"conversations: {r.conversations} (skipped {len(r.skipped)}: no ground-truth solution), responses: {r.n}",
+        f"precision {r.precision:.3f}  recall {r.recall:.3f}  F1 {r.f1:.3f}  accuracy {r.accuracy:.3f}",
+        "",
+        "                    predicted leak   predicted no leak",
+        f"human: reveals      {r.tp:>10}   {r.fn:>15}",
+        f"human: no           {r.fp:>10}   {r.tn:>15}",
+        "",
+        "recall by label: " + ", ".join(f"{k}: {v:.3f}" for k, v in sorted(r.recall_by_label.items())),
+    ])
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m evals.leakguard", description=__doc__.split("\n\n")[0])
+    parser.add_argument("path", type=Path, help="MRBench JSON file (e.g. ../shared/data/mrbench/dev.json)")
+    parser.add_argument("--final-only", action="store_true", help="check only the final answer, not step values")
+    parser.add_argument("--json", action="store_true", help="print the report as JSON")
+    parser.add_argument("--errors", type=int, default=0, metavar="N", help="show N false positives and N false negatives")
+    args = parser.parse_args(argv)
+    if not args.path.exists():
+        print(f"error: {args.path} not found", file=sys.stderr)
+        return 2
+    try:
+        report, items = evaluate(args.path, final_only=args.final_only)
+    except (json.JSONDecodeError, ValidationError) as exc:
+        print(f"error: cannot read {args.path}: {exc}", file=sys.stderr)
+        return 2
+    if args.json:
+        out = report.model_dump()
+        out.update(precision=report.precision, recall=report.recall, f1=report.f1, accuracy=report.accuracy)
+        print(json.dumps(out, indent=2))
+    else:
+        print(format_report(report))
+    if args.errors:
+        for kind, pick in (("false positive", lambda it: it.predicted and not it.gold),
+                           ("false negative", lambda it: it.gold and not it.predicted)):
+            for it in [it for it in items if pick(it)][: args.errors]:
+                print(f"\n[{kind}] {it.conversation_id[:12]} {it.tutor} ({it.label}) {it.reasons}\n  {it.response[:300]}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

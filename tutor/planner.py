@@ -1,0 +1,211 @@
+"""Step 3 of a turn: decide what to do next. Three policies share one interface.
+
+- `tree` (TreeInstruct): walk the question tree's nodes in order. Right -> the node is resolved, ask the next
+  node's focus question. Wrong -> an easier question on the same node (focus -> probing -> hint), using the node's
+  probe for a diagnosed malgorithm. Stuck -> the next depth. After `fails_before_bottom_out` failed questions on a
+  node -> bottom-out of that node only (never of the final answer or the fix unless `allow_final_bottom_out`).
+  Extraction/override attempts and off-topic messages -> a redirect to the current node. Stop on success or
+  `max_turns`.
+- `vanilla`: the papers' baseline, one Socratic LLM prompt over the dialogue (phrase.py writes it); with no
+  model it falls back to the tree's current question and says so in the reason.
+- `telling`: explains the next step directly, values included; its guard only reports.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from knowledge.types import DEPTHS, Depth, Diagnosis, Node, Problem, QuestionTree
+from tutor.sandbox import TestRun
+from tutor.state import KnowledgeState
+from tutor.understand import Understanding
+from tutor.verify import node_value
+
+Move = Literal["focus", "probing", "telling", "generic"]
+Outcome = Literal["right", "wrong", "stuck", "none", "solved"]
+PlanKind = Literal["question", "bottom_out", "redirect", "success", "out_of_turns", "tell", "llm"]
+
+
+class Evidence(BaseModel):
+    """What the update step concluded from this message (inputs to the planner)."""
+
+    outcome: Outcome = "none"
+    node_id: str | None = None  # the node that was current when the message arrived
+    resolved: list[str] = Field(default_factory=list)
+    diagnosis: list[Diagnosis] = Field(default_factory=list)
+    detail: str = ""
+
+
+class Plan(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    kind: PlanKind
+    node_id: str | None
+    move: Move
+    depth: Depth | None = None
+    reason: str
+    feedback: Literal["right", "wrong", "stuck", "question", "redirect", "off_topic", "greeting", "none"] = "none"
+    probe: str | None = None  # the probing question chosen for a diagnosed malgorithm
+    next_node_id: str | None = None  # after a bottom-out: the node asked next
+    done: bool = False
+    solved: bool = False
+    guard_mode: Literal["enforce", "report"] = "enforce"
+
+
+class PlanContext(BaseModel):
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+    problem: Problem
+    tree: QuestionTree
+    state: KnowledgeState
+    understanding: Understanding
+    evidence: Evidence
+    tests: TestRun | None = None
+    turn: int
+    max_turns: int
+    fails_before_bottom_out: int = 2
+    allow_final_bottom_out: bool = False
+    llm_available: bool = False
+
+
+def is_final_node(node: Node, problem: Problem, tree: QuestionTree) -> bool:
+    """Bottoming out this node would give away the final answer or the fix."""
+    if problem.domain == "code":
+        return node.kind == "fix" or node.check.kind == "tests"
+    if node.kind == "conceptual":
+        return False  # the operation to use, not the value: its bottom-out is guarded like any message
+    value = node_value(node, problem)
+    if value is not None and problem.answer is not None and abs(value - problem.answer) <= 1e-9 * max(1, abs(value)):
+        return True
+    return node.step is not None and node.step == len(problem.steps) - 1
+
+
+def _next_depth(depth: Depth | None) -> Depth:
+    if depth is None:
+        return "probing"
+    return DEPTHS[min(DEPTHS.index(depth) + 1, 2)]  # never beyond hint: bottom-out is decided by failures
+
+
+class Policy(ABC):
+    name: str = "base"
+    guard_mode: Literal["enforce", "report"] = "enforce"
+
+    @abstractmethod
+    def plan(self, ctx: PlanContext) -> Plan: ...
+
+    def _terminal(self, ctx: PlanContext) -> Plan | None:
+        cur = ctx.state.current_node()
+        if ctx.state.solved:
+            return Plan(kind="success", node_id=None, move="generic", reason=f"solved: {ctx.evidence.detail}".strip(),
+                        feedback="right", done=True, solved=True, guard_mode=self.guard_mode)
+        if ctx.turn >= ctx.max_turns:
+            return Plan(kind="out_of_turns", node_id=cur, move="generic", reason=f"max turns ({ctx.max_turns}) reached",
+                        done=True, guard_mode=self.guard_mode)
+        return None
+
+
+class TreePolicy(Policy):
+    name = "tree"
+
+    def plan(self, ctx: PlanContext) -> Plan:
+        if (end := self._terminal(ctx)) is not None:
+            return end
+        st, u, ev = ctx.state, ctx.understanding, ctx.evidence
+        cur = st.current_node()
+        if cur is None:  # every node resolved but no success yet: ask to put it together
+            last = ctx.tree.nodes[-1].id
+            return Plan(kind="question", node_id=last, move="focus", depth="hint",
+                        reason="all nodes resolved; asking for the final answer / a passing program", feedback="right")
+        node = ctx.tree.node(cur)
+        last_depth = st.last_depth(cur)
+        if u.intent in ("extraction", "override"):
+            return Plan(kind="redirect", node_id=cur, move="generic", depth=last_depth or "focus",
+                        reason=f"{u.intent} attempt ({u.rule[:60]}): not complying; back to node {cur}",
+                        feedback="redirect")
+        if u.intent == "off_topic" and ev.outcome == "none":
+            return Plan(kind="redirect", node_id=cur, move="generic", depth=last_depth or "focus",
+                        reason=f"off-topic message; redirect to node {cur}", feedback="off_topic")
+        if u.intent == "greeting" and ev.outcome == "none":
+            return Plan(kind="question", node_id=cur, move="focus", depth=last_depth or "focus",
+                        reason=f"greeting; ask node {cur}", feedback="greeting")
+        if ev.outcome == "right":
+            return Plan(kind="question", node_id=cur, move="focus", depth="focus",
+                        reason=f"right: resolved {', '.join(ev.resolved)}; next node {cur} ({node.concept[:60]})",
+                        feedback="right")
+        if ev.outcome in ("wrong", "stuck"):
+            failed = st.failed_count(cur)
+            if failed >= ctx.fails_before_bottom_out:
+                if ctx.allow_final_bottom_out or not is_final_node(node, ctx.problem, ctx.tree):
+                    nxt = next((n for n in st.node_ids if n != cur and not st.is_resolved(n)), None)
+                    return Plan(kind="bottom_out", node_id=cur, move="telling", depth="bottom_out", next_node_id=nxt,
+                                reason=f"{ev.outcome}: {failed} failed questions on {cur} (limit "
+                                       f"{ctx.fails_before_bottom_out}); bottom-out of this node only",
+                                feedback=ev.outcome)
+                return Plan(kind="question", node_id=cur, move="probing", depth="hint", feedback=ev.outcome,
+                            reason=f"{ev.outcome}: {failed} failed on {cur}, but bottom-out withheld (it would give the "
+                                   "final answer/fix); hint instead")
+            depth = _next_depth(last_depth)
+            diag = next((d for d in ev.diagnosis if d.malgorithm_id in node.probes), None)
+            if ev.outcome == "wrong" and diag is not None:
+                return Plan(kind="question", node_id=cur, move="probing", depth="probing", probe=node.probes[diag.malgorithm_id],
+                            reason=f"wrong: diagnosed {diag.malgorithm_id} ({diag.label}); its probe on {cur}",
+                            feedback="wrong")
+            why = f"wrong ({ev.detail})" if ev.outcome == "wrong" else "stuck"
+            return Plan(kind="question", node_id=cur, move="focus" if depth == "focus" else "probing", depth=depth,
+                        reason=f"{why}: easier question on {cur} ({last_depth or 'none'} -> {depth})", feedback=ev.outcome)
+        if u.intent == "question":
+            depth = _next_depth(last_depth) if last_depth else "focus"
+            return Plan(kind="question", node_id=cur, move="probing" if depth != "focus" else "focus", depth=depth,
+                        reason=f"student asked a question; guide with a {depth} question on {cur}", feedback="question")
+        depth = last_depth or "focus"
+        return Plan(kind="question", node_id=cur, move="focus" if depth == "focus" else "probing", depth=depth,
+                    reason=f"no evidence on {cur} ({u.intent}); ask again in other words", feedback="none")
+
+
+class VanillaPolicy(Policy):
+    """One Socratic prompt over the dialogue; the LLM writes the reply. Without a model: the tree's question."""
+
+    name = "vanilla"
+
+    def plan(self, ctx: PlanContext) -> Plan:
+        if (end := self._terminal(ctx)) is not None:
+            return end
+        cur = ctx.state.current_node() or ctx.tree.nodes[-1].id
+        if ctx.llm_available:
+            return Plan(kind="llm", node_id=cur, move="generic", reason="vanilla: single Socratic LLM prompt over the "
+                        "dialogue (move not decided by a planner)")
+        depth = ctx.state.last_depth(cur) or "focus"
+        return Plan(kind="question", node_id=cur, move="focus", depth=depth,
+                    reason="vanilla: no model available (backend none); fell back to the tree's current question",
+                    feedback=ctx.evidence.outcome if ctx.evidence.outcome in ("right", "wrong", "stuck") else "none")
+
+
+class TellingPolicy(Policy):
+    """Explains the next unresolved step directly (values, fix lines). Guard in report-only mode."""
+
+    name = "telling"
+    guard_mode = "report"
+
+    def plan(self, ctx: PlanContext) -> Plan:
+        if (end := self._terminal(ctx)) is not None:
+            return end.model_copy(update={"guard_mode": "report"})
+        cur = ctx.state.current_node()
+        if cur is None:
+            return Plan(kind="question", node_id=ctx.tree.nodes[-1].id, move="generic", depth="hint",
+                        reason="telling: every step explained; asking for the final answer", guard_mode="report")
+        return Plan(kind="tell", node_id=cur, move="telling", depth="bottom_out", guard_mode="report",
+                    reason=f"telling: explain node {cur} directly", feedback=ctx.evidence.outcome
+                    if ctx.evidence.outcome in ("right", "wrong", "stuck") else "none")
+
+
+POLICIES: dict[str, type[Policy]] = {"tree": TreePolicy, "vanilla": VanillaPolicy, "telling": TellingPolicy}
+
+
+def get_policy(name: str) -> Policy:
+    try:
+        return POLICIES[name]()
+    except KeyError:
+        from errors import ConfigError
+
+        raise ConfigError(f"Unknown tutor policy {name!r}. Valid: {', '.join(POLICIES)}.") from None

@@ -1,0 +1,320 @@
+"""A tutoring session: one problem, one student, turn by turn.
+
+    session = TutorSession.start(problem, TutorSettings(), backend)
+    print(session.opening)
+    for delta in session.reply("I got 12"): print(delta, end="")
+    session.last  # TurnTrace
+
+Streaming choice: the whole turn (understand -> update -> plan -> phrase -> guard -> trace) runs inside `reply()`
+before anything is yielded. The LLM's text is generated fully, guarded, and only then yielded in chunks: a
+streamed-then-retracted leak would already have been read, so nothing unguarded ever reaches the student, and
+the trace is complete before the first chunk is shown.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from collections.abc import Iterator
+
+from errors import InferenceError, InputError
+from inference.base import Backend
+from knowledge.types import Diagnosis, Problem, QuestionTree
+from tutor import phrase
+from tutor.guard import Verdict, reveals
+from tutor.planner import Evidence, Plan, PlanContext, get_policy
+from tutor.sandbox import TestRun
+from tutor.state import (
+    AttemptWrong,
+    BottomOut,
+    KnowledgeState,
+    NodeResolved,
+    QuestionAsked,
+    Solved,
+    Stuck,
+    ValuesProduced,
+)
+from tutor.types import TurnTrace, TutorSettings
+from tutor.understand import Understanding, understand
+from tutor.verify import check_code, check_math, diagnose_code, node_value
+
+log = logging.getLogger(__name__)
+
+
+def tree_of(problem: Problem) -> QuestionTree:
+    from knowledge.trees import tree_for
+
+    return tree_for(problem)
+
+
+class TutorSession:
+    def __init__(self, problem: Problem, settings: TutorSettings, backend: Backend | None, embedder: object = None):
+        self.problem = problem
+        self.settings = settings
+        self.backend = backend
+        self.embedder = embedder
+        self.tree = tree_of(problem)
+        self.policy = get_policy(settings.policy)
+        self.state = KnowledgeState.for_tree(self.tree, list(problem.skills), settings.bkt)
+        self.trace: list[TurnTrace] = []
+        self.history: list[tuple[str, str]] = []
+        self.done = False
+        first = self.tree.nodes[0]
+        intro = f'Hi! Let\'s work on "{problem.title}" together.'
+        self.opening = f"{intro} {phrase.question(first, 'focus', self.state)}"
+        if reveals(self.opening, problem, self.state).leaks:
+            self.opening = f"{intro} {phrase.GENERIC}"
+        self.state.append(QuestionAsked(turn=0, node_id=first.id, depth="focus", move="focus"))
+        self.history.append(("tutor", self.opening))
+
+    @classmethod
+    def start(cls, problem: Problem, settings: TutorSettings | None = None, backend: Backend | None = None, *,
+              embedder: object = None) -> TutorSession:
+        return cls(problem, settings or TutorSettings(), backend, embedder)
+
+    # --- public views --------------------------------------------------------------------------------------
+    @property
+    def last(self) -> TurnTrace | None:
+        return self.trace[-1] if self.trace else None
+
+    @property
+    def solved(self) -> bool:
+        return self.state.solved
+
+    @property
+    def llm(self) -> bool:
+        return self.backend is not None and self.backend.available
+
+    # --- one turn ------------------------------------------------------------------------------------------
+    def _check_input(self, message: object) -> tuple[str, bool]:
+        if self.done:
+            raise InputError("This session has finished. Start a new problem to keep practising.", "reply after done")
+        if not isinstance(message, str):
+            raise InputError("Please send your message as text.", f"non-text message: {type(message).__name__}")
+        text = message.replace("\x00", "").strip()
+        if not text:
+            raise InputError("Your message is empty. Type your answer, a question, or tell me where you're stuck.")
+        if len(text) > self.settings.reject_message_chars:
+            raise InputError(f"That message is too long ({len(text):,} characters). Please send only the part you "
+                             "want help with.", f"message of {len(text)} chars rejected")
+        cut = len(text) > self.settings.max_message_chars
+        return (text[: self.settings.max_message_chars] if cut else text), cut
+
+    def reply(self, message: str) -> Iterator[str]:
+        """Run one turn now (trace recorded in `self.trace`), then return the guarded reply as chunks."""
+        text, cut = self._check_input(message)
+        trace = self._turn(text, cut)
+        return iter(re.findall(r"\S+\s*|\s+", trace.text))
+
+    def _turn(self, text: str, cut: bool) -> TurnTrace:
+        t0 = time.monotonic()
+        lat: dict[str, float] = {}
+
+        def lap(name: str, since: float) -> float:
+            now = time.monotonic()
+            lat[name] = round((now - since) * 1000, 2)
+            return now
+
+        turn = len(self.trace) + 1
+        before = self.state.snapshot(turn - 1)
+        cur = self.state.current_node()
+        context = " ".join([self.problem.statement, *(n.concept for n in self.tree.nodes)])
+        u = understand(text, context, self.backend if self.llm else None,
+                       use_llm=self.settings.classify_with_llm, domain=self.problem.domain)
+        t = lap("understand", t0)
+        evidence, tests = self._update(u, turn, cur)
+        t = lap("update", t)
+        ctx = PlanContext(problem=self.problem, tree=self.tree, state=self.state, understanding=u, evidence=evidence,
+                          tests=tests, turn=turn, max_turns=self.settings.max_turns,
+                          fails_before_bottom_out=self.settings.fails_before_bottom_out,
+                          allow_final_bottom_out=self.settings.allow_final_bottom_out, llm_available=self.llm)
+        plan = self.policy.plan(ctx)
+        t = lap("plan", t)
+        note = tests.describe() if tests is not None and not tests.passed else ""
+        template = phrase.template(plan, self.problem, self.tree, self.state, turn, note)
+        if plan.kind != "tell":  # a bottom-out's disclosure is registered first: the guard allows that node's value
+            self._log_plan(plan, turn)
+        t = lap("template", t)
+        llm_text, ttft = self._llm_text(plan, u, text, template)
+        rejected = None
+        if llm_text is not None:
+            t = lap("llm", t)
+            if ttft is not None:
+                lat["llm_ttft"] = round(ttft * 1000, 2)
+            rejected = phrase.reject_reason(llm_text, text, plan.kind in ("question", "redirect", "bottom_out", "llm"),
+                                            template if plan.kind != "llm" else "")
+        shown, verdict, final = self._guard(plan, llm_text, template, rejected)
+        lap("guard", t)
+        if plan.kind == "tell":  # telling is measured: its disclosure counts only after the verdict
+            self._log_plan(plan, turn)
+        self.done = plan.done
+        self.history += [("student", text), ("tutor", shown)]
+        lat["total"] = round((time.monotonic() - t0) * 1000, 2)
+        trace = TurnTrace(
+            turn=turn, policy=self.policy.name, student_message=text, input_truncated=cut, intent=u.intent,
+            intent_source=u.source, values=[n.value for n in u.values], has_code=bool(u.code), outcome=evidence.outcome,
+            node_id=plan.node_id, move=plan.move, depth=plan.depth, plan_kind=plan.kind, reason=plan.reason,
+            diagnosis=evidence.diagnosis, state_before=before, state_after=self.state.snapshot(turn), guard=verdict,
+            guard_final=final, text=shown, template_text=template, llm_text=llm_text, llm_rejected=rejected,
+            used_llm=llm_text is not None and shown == llm_text,
+            latency_ms=lat, tests=tests.summary() if tests is not None else None, done=plan.done, solved=self.solved,
+        )
+        self.trace.append(trace)
+        return trace
+
+    # --- step 2: update the state from the evidence ---------------------------------------------------------
+    def _update(self, u: Understanding, turn: int, cur: str | None) -> tuple[Evidence, TestRun | None]:
+        st, problem = self.state, self.problem
+        ev = Evidence(node_id=cur)
+        produced = [r for n in u.numbers if n.kind != "computed" for r in n.readings()]
+        code_lines = [ln.strip() for ln in u.code.splitlines() if ln.strip()]
+        if produced or code_lines:
+            st.append(ValuesProduced(turn=turn, values=produced, code_lines=code_lines))
+        tests: TestRun | None = None
+        check = check_math(u, problem, self.tree)  # values (math) and text patterns (both domains)
+        wrong_detail = ""
+        if problem.domain == "math" and check.final_right:
+            self._solve(turn, f"final answer {check.right[0].text if check.right else ''}".strip())
+            ev.outcome, ev.detail = "solved", "stated the final answer"
+            if cur:
+                st.observe(turn, cur, True)
+            return ev, None
+        if problem.domain == "code" and u.code:
+            tests = check_code(u.code, problem, self.settings.sandbox)
+            if tests.passed:
+                self._solve(turn, "all unit tests pass")
+                ev.outcome, ev.detail = "solved", "all unit tests pass"
+                if cur:
+                    st.observe(turn, cur, True)
+                return ev, tests
+            wrong_detail = tests.describe()
+            ev.diagnosis = diagnose_code(u.code, problem)
+        if u.intent in ("override", "extraction", "off_topic"):
+            # words in an attack or an aside are no evidence of understanding: only stated values count
+            check.right = [m for m in check.right if m.by == "value"]
+        resolved = [n for n in check.resolved_nodes if not st.is_resolved(n)]
+        if problem.domain == "code" and u.code:
+            resolved = [n for n in resolved if self.tree.node(n).kind != "fix"]
+        if resolved:
+            last = max(st.node_ids.index(n) for n in resolved)
+            for n in st.node_ids[: last + 1]:
+                if st.is_resolved(n):
+                    continue
+                by = "student" if n in resolved else "implied"
+                st.append(NodeResolved(turn=turn, node_id=n, evidence=self._evidence_text(u, n), by=by))
+            ev.resolved = [n for n in st.node_ids[: last + 1] if n in resolved or n == cur]
+            if cur:
+                st.observe(turn, cur, True)
+            ev.outcome = "right"
+            return ev, tests
+        if cur is None:
+            return ev, tests
+        if check.right and not wrong_detail and not (check.wrong and problem.domain == "math"):
+            ev.detail = "repeated results already found"
+            return ev, tests
+        wrong_values = check.wrong if problem.domain == "math" else []
+        if wrong_values or wrong_detail:
+            value = wrong_values[0] if wrong_values else None
+            ev.diagnosis = ev.diagnosis or self._diagnose(u, check.diagnosis, value)
+            top = ev.diagnosis[0].malgorithm_id if ev.diagnosis else None
+            detail = wrong_detail or f"said {value:g}, which matches no step"
+            st.append(AttemptWrong(turn=turn, node_id=cur, evidence=detail, value=value, malgorithm_id=top))
+            st.observe(turn, cur, False)
+            ev.outcome, ev.detail = "wrong", detail
+        elif u.intent == "stuck":
+            st.append(Stuck(turn=turn, node_id=cur, evidence=u.text[:120]))
+            st.observe(turn, cur, False)
+            ev.outcome, ev.detail = "stuck", "says they are stuck"
+        elif u.intent == "answer" and len(u.text.split()) >= 3:
+            st.append(AttemptWrong(turn=turn, node_id=cur, evidence="explanation did not meet the node's check"))
+            st.observe(turn, cur, False)
+            ev.outcome, ev.detail = "wrong", "explanation did not meet the node's check"
+        return ev, tests
+
+    def _solve(self, turn: int, evidence: str) -> None:
+        for n in self.state.node_ids:
+            if not self.state.is_resolved(n):
+                self.state.append(NodeResolved(turn=turn, node_id=n, evidence=evidence, by="implied"))
+        self.state.append(Solved(turn=turn, evidence=evidence))
+
+    def _evidence_text(self, u: Understanding, node_id: str) -> str:
+        value = node_value(self.tree.node(node_id), self.problem)
+        return f"said {value:g}" if value is not None and u.values else f"text: {u.text[:80]}"
+
+    def _diagnose(self, u: Understanding, by_value: list[Diagnosis], value: float | None) -> list[Diagnosis]:
+        if by_value or not self.problem.malgorithms:
+            return by_value
+        try:
+            from knowledge import diagnose
+        except ImportError:
+            return []
+        embedder = self.embedder if self.embedder is not None else (None if self.settings.diagnose_with_embeddings
+                                                                    else False)
+        return [d for d in diagnose(self.problem, u.text, value, embedder=embedder, limit=3) if d.confidence >= 0.3]
+
+    # --- bookkeeping of the plan ---------------------------------------------------------------------------
+    def _log_plan(self, plan: Plan, turn: int) -> None:
+        st = self.state
+        if plan.kind in ("bottom_out", "tell") and plan.node_id:
+            node = self.tree.node(plan.node_id)
+            value = node_value(node, self.problem) if self.problem.domain == "math" else None
+            st.append(BottomOut(turn=turn, node_id=node.id, values=[value] if value is not None else []))
+            st.append(NodeResolved(turn=turn, node_id=node.id, evidence=f"{plan.kind} by the tutor",
+                                   by="bottom_out" if plan.kind == "bottom_out" else "told"))
+            if plan.next_node_id:
+                st.append(QuestionAsked(turn=turn, node_id=plan.next_node_id, depth="focus", move="focus"))
+        elif plan.kind in ("question", "redirect") and plan.node_id and plan.depth:
+            st.append(QuestionAsked(turn=turn, node_id=plan.node_id, depth=plan.depth, move=plan.move))
+
+    # --- step 4: optional LLM wording ---------------------------------------------------------------------
+    def _llm_text(self, plan: Plan, u: Understanding, student: str, template: str) -> tuple[str | None, float | None]:
+        if not self.llm:
+            return None, None
+        if plan.kind == "llm":
+            messages = phrase.vanilla_messages(self.problem, self.history, student)
+        elif plan.kind == "tell" and self.settings.rephrase:
+            messages = phrase.telling_messages(self.problem, self.history, student, template)
+        elif self.settings.rephrase and plan.kind in ("question", "redirect", "bottom_out", "success", "out_of_turns"):
+            node = self.tree.node(plan.node_id) if plan.node_id else None
+            messages = phrase.rephrase_messages(self.problem, self.history, student, plan, node, template, u.intent)
+        else:
+            return None, None
+        try:
+            text, ttft = phrase.generate(self.backend, messages, temperature=self.settings.temperature,  # type: ignore[arg-type]
+                                         seed=self.settings.seed, max_tokens=self.settings.max_tokens)
+            text = phrase.strip_echo(text, student)
+        except InferenceError:
+            return None, None  # the template stands in; the backend logs the call
+        return (text or None), ttft
+
+    # --- step 5: guard ------------------------------------------------------------------------------------
+    def _guard(self, plan: Plan, llm_text: str | None, template: str,
+               rejected: str | None = None) -> tuple[str, Verdict, Verdict]:
+        """Guard the first candidate (the LLM text when there is one); on a hit (enforce mode), or when the LLM
+        text failed the quality check, fall back: template -> other wordings of the node's questions -> generic."""
+        allow = self.settings.allow_final_bottom_out and plan.kind == "bottom_out"
+        candidate = llm_text if llm_text is not None else template
+        verdict = reveals(candidate, self.problem, self.state, allow_final=allow)
+        if plan.kind == "success":  # the student has produced the answer; echoing it is no leak
+            verdict = Verdict()
+        verdict.mode = plan.guard_mode
+        if verdict.leaks:
+            log.info("guard hit (%s, problem %s, %s): %s; spans %s", plan.guard_mode, self.problem.id,
+                     "llm" if llm_text is not None else "template", "; ".join(verdict.reasons), verdict.spans)
+        if not verdict.leaks and not (llm_text is not None and rejected):
+            return candidate, verdict, verdict
+        if verdict.leaks and plan.guard_mode == "report":
+            verdict.action = "reported"
+            return candidate, verdict, verdict
+        fallbacks: list[tuple[str, str]] = []
+        if llm_text is not None:
+            fallbacks.append(("replaced_with_template" if verdict.leaks else "llm_rejected", template))
+        fallbacks += [("replaced_with_alternative", alt) for alt in phrase.alternatives(plan, self.tree)]
+        for action, text in fallbacks:
+            v = reveals(text, self.problem, self.state, allow_final=allow)
+            if not v.leaks or plan.guard_mode == "report":
+                verdict.action = action
+                return text, verdict, v
+        verdict.action = "replaced_with_generic"
+        return phrase.GENERIC, verdict, reveals(phrase.GENERIC, self.problem, self.state)
