@@ -1,0 +1,89 @@
+"""The web app: `python app.py [--host H] [--port P] [--backend B] [--model M] ...` (flags from settings).
+
+Serves the Gradio UI at / and a small JSON API at /api/v1 on one loopback server. Offline by construction: the
+telemetry switches are set before gradio is imported, share is off, temp files go under the data dir.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from settings import Settings, add_settings_arguments, apply_offline_env, settings_from_args
+
+log = logging.getLogger("app")
+
+
+def make_context(settings: Settings, **kwargs: Any):
+    from ui.accounts import bootstrap_admin
+    from ui.context import AppContext
+
+    ctx = AppContext(settings, **kwargs)
+    admin = bootstrap_admin(ctx)
+    if admin:
+        log.info("created teacher %s from TUTOR_ADMIN_USERNAME", admin.username)
+    return ctx
+
+
+def build_ui(ctx) -> Any:
+    """The Gradio Blocks of the app (no server)."""
+    from ui.blocks import build_ui as _build
+
+    return _build(ctx)
+
+
+def create_app(settings: Settings, **kwargs: Any):
+    """The ASGI app: FastAPI with /api/v1 and the Gradio UI mounted at /."""
+    apply_offline_env()
+    temp = Path(settings.data_dir) / "gradio-tmp"
+    temp.mkdir(parents=True, exist_ok=True)
+    os.environ["GRADIO_TEMP_DIR"] = str(temp)
+    import gradio as gr
+    from fastapi import FastAPI
+
+    from ui import api
+    from ui.blocks import CSS
+
+    ctx = make_context(settings, **kwargs)
+    app = FastAPI(title="Socratic tutor", docs_url=None, redoc_url=None)
+    api.install(app, ctx)
+    demo = build_ui(ctx)
+    exports = Path(settings.data_dir) / "exports"
+    exports.mkdir(parents=True, exist_ok=True)
+    app = gr.mount_gradio_app(app, demo, path="/", theme=gr.themes.Soft(), css=CSS, allowed_paths=[str(exports), str(Path(settings.data_dir) / "evals")])
+    app.state.ctx = ctx
+    if settings.backend != "none":  # load the default model now, not on the first student's message
+        import threading
+
+        threading.Thread(target=ctx.backend_for, args=("",), name="warm-backend", daemon=True).start()
+    return app
+
+
+def main(argv: list[str] | None = None) -> int:
+    apply_offline_env()
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_settings_arguments(parser)
+    args = parser.parse_args(argv)
+    settings = settings_from_args(args)
+    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    import uvicorn
+
+    from errors import RecoverableError
+
+    try:
+        app = create_app(settings)
+    except RecoverableError as exc:
+        log.error("%s", exc.log_message)
+        print(f"error: {exc.user_message}", file=sys.stderr)
+        return 1
+    print(f"Socratic tutor on http://{settings.host}:{settings.port} (backend {settings.backend}, model {settings.model})", flush=True)
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

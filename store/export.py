@@ -1,0 +1,60 @@
+"""Export sessions with their turns and annotations as CSV (one row per turn) or JSONL (one line per session)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from typing import Literal
+
+from store.store import Store
+from store.types import TutoringSession
+
+CSV_COLUMNS = [
+    "session_id", "student", "class_id", "problem_id", "policy", "model", "outcome", "started_at", "ended_at",
+    "turn_id", "idx", "role", "text", "move", "node_id", "reason", "diagnosis", "guard_leaks", "latency_ms",
+    "flagged", "comments",
+]
+
+
+def export_sessions(store: Store, sessions: list[TutoringSession], fmt: Literal["csv", "jsonl"]) -> str:
+    if fmt == "csv":
+        return _csv(store, sessions)
+    if fmt == "jsonl":
+        return _jsonl(store, sessions)
+    raise ValueError(f"unknown export format {fmt!r}; use csv or jsonl")
+
+
+def _csv(store: Store, sessions: list[TutoringSession]) -> str:
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    for s in sessions:
+        notes: dict[int, list] = {}
+        for a in store.annotations(s.id):
+            notes.setdefault(a.turn_id, []).append(a)
+        for t in store.turns(s.id):
+            trace = t.trace or {}
+            diag = trace.get("diagnosis") or []
+            writer.writerow({
+                "session_id": s.id, "student": s.student_name, "class_id": s.class_id or "", "problem_id": s.problem_id,
+                "policy": s.policy, "model": s.model, "outcome": s.outcome, "started_at": s.started_at,
+                "ended_at": s.ended_at or "", "turn_id": t.id, "idx": t.idx, "role": t.role, "text": t.text,
+                "move": t.move or "", "node_id": trace.get("node_id") or "", "reason": trace.get("reason") or "",
+                "diagnosis": "; ".join(str(d.get("label", d)) if isinstance(d, dict) else str(d) for d in diag),
+                "guard_leaks": "" if t.guard is None else int(bool(t.guard.get("leaks"))),
+                "latency_ms": "" if t.latency_ms is None else round(t.latency_ms, 1),
+                "flagged": int(any(a.flag for a in notes.get(t.id, []))),
+                "comments": " | ".join(a.comment for a in notes.get(t.id, []) if a.comment),
+            })
+    return out.getvalue()
+
+
+def _jsonl(store: Store, sessions: list[TutoringSession]) -> str:
+    lines = []
+    for s in sessions:
+        record = s.model_dump(mode="json")
+        record["turns"] = [t.model_dump(mode="json") for t in store.turns(s.id)]
+        record["annotations"] = [a.model_dump(mode="json") for a in store.annotations(s.id)]
+        lines.append(json.dumps(record, ensure_ascii=False))
+    return "\n".join(lines) + ("\n" if lines else "")

@@ -1,0 +1,97 @@
+"""Login, first-run setup, student registration with a class join code, classes and their settings."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from errors import InputError
+from store import ClassRoom, User
+from ui.context import AppContext, AuthError
+
+
+def setup_needed(ctx: AppContext) -> bool:
+    """True until the first teacher account exists."""
+    return ctx.store.count_users("teacher") == 0
+
+
+def bootstrap_admin(ctx: AppContext, env: dict[str, str] | None = None) -> User | None:
+    """Create the first teacher from TUTOR_ADMIN_USERNAME / TUTOR_ADMIN_PASSWORD when set and no teacher exists."""
+    env = dict(os.environ if env is None else env)
+    name, password = env.get("TUTOR_ADMIN_USERNAME", ""), env.get("TUTOR_ADMIN_PASSWORD", "")
+    if name and password and setup_needed(ctx):
+        return ctx.store.create_user(name, password, "teacher")
+    return None
+
+
+def create_first_teacher(ctx: AppContext, username: str, password: str, display_name: str = "") -> tuple[str, User]:
+    """First run only: anyone may create the first teacher account; afterwards teachers are created by the CLI."""
+    if not setup_needed(ctx):
+        raise AuthError("A teacher account exists already; log in, or ask a teacher to create yours.")
+    user = ctx.store.create_user(username, password, "teacher", display_name)
+    return ctx.store.issue_token(user.id), user
+
+
+def login(ctx: AppContext, username: str, password: str) -> tuple[str, User]:
+    user = ctx.store.authenticate(username or "", password or "")
+    if user is None:
+        raise AuthError("Wrong username or password.", f"failed login for {username!r}", status=401)
+    return ctx.store.issue_token(user.id), user
+
+
+def logout(ctx: AppContext, token: str | None) -> None:
+    if token:
+        ctx.store.revoke_token(token)
+
+
+def register_student(ctx: AppContext, username: str, password: str, join_code: str, display_name: str = "") -> tuple[str, User]:
+    """A student signs up with their class's join code (checked before the account is created)."""
+    code = (join_code or "").strip().upper()
+    if not code or not any(c.join_code == code for c in _all_classes(ctx)):
+        raise InputError("That join code does not match any class; ask your teacher for it.")
+    user = ctx.store.create_user(username, password, "student", display_name)
+    ctx.store.join_class(user.id, code)
+    return ctx.store.issue_token(user.id), user
+
+
+def join_class(ctx: AppContext, token: str, join_code: str) -> ClassRoom:
+    user = ctx.require(token, "student")
+    return ctx.store.join_class(user.id, join_code or "")
+
+
+def _all_classes(ctx: AppContext) -> list[ClassRoom]:
+    return [ClassRoom(**r) for r in ctx.store.db.execute("SELECT * FROM classes")]
+
+
+def student_class(ctx: AppContext, user: User) -> ClassRoom | None:
+    """The class whose settings apply to a student's new sessions: the one they joined first."""
+    classes = ctx.store.classes_of_student(user.id)
+    return classes[0] if classes else None
+
+
+# -- teacher: classes -------------------------------------------------------------------------------------------
+def my_classes(ctx: AppContext, token: str) -> list[ClassRoom]:
+    teacher = ctx.require(token, "teacher")
+    return ctx.store.classes_of_teacher(teacher.id)
+
+
+def create_class(ctx: AppContext, token: str, name: str) -> ClassRoom:
+    teacher = ctx.require(token, "teacher")
+    return ctx.store.create_class(teacher.id, name or "", model="", policy=ctx.settings.policy if ctx.settings.policy in ("tree", "vanilla", "telling") else "tree")
+
+
+def update_class(ctx: AppContext, token: str, class_id: Any, *, model: str, policy: str, allow_final_bottom_out: bool) -> ClassRoom:
+    teacher = ctx.require(token, "teacher")
+    klass = ctx.store.get_class(int(class_id)) if class_id not in (None, "") else None
+    if klass is None or klass.teacher_id != teacher.id:
+        raise AuthError("That is not one of your classes.")
+    if model:
+        try:
+            from inference.models import MODELS
+
+            known = set(MODELS)
+        except ImportError:
+            known = set()
+        if known and model not in known and not model.endswith(".gguf"):
+            raise InputError(f"Unknown model {model!r}; choose one of: {', '.join(sorted(known))}, or a .gguf path.")
+    return ctx.store.update_class(klass.id, model=model, policy=policy, allow_final_bottom_out=bool(allow_final_bottom_out))

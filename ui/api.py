@@ -1,0 +1,118 @@
+"""A small JSON API beside the Gradio UI (`/api/v1/...`), over the same services and the same server-side checks.
+
+Scripts and tests use it: log in for a bearer token, then call with `Authorization: Bearer <token>`. A student can
+read only their own sessions; teacher routes answer 403 to students; unknown or expired tokens get 401.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, FastAPI, Header, Request
+from fastapi.responses import JSONResponse, PlainTextResponse
+from pydantic import BaseModel
+
+from errors import InputError, RecoverableError
+from ui import accounts, student, teacher
+from ui.context import AppContext, AuthError
+
+
+class LoginBody(BaseModel):
+    username: str
+    password: str
+
+
+class StartBody(BaseModel):
+    problem_id: str = ""
+    code: str = ""
+    test: str = ""
+
+
+class MessageBody(BaseModel):
+    text: Any = ""
+
+
+class NoteBody(BaseModel):
+    session_id: int
+    turn_idx: int
+    comment: str = ""
+    flag: bool = False
+
+
+def _token(authorization: str | None) -> str | None:
+    if authorization and authorization.lower().startswith("bearer "):
+        return authorization[7:].strip()
+    return None
+
+
+def install(app: FastAPI, ctx: AppContext) -> None:
+    @app.exception_handler(RecoverableError)
+    async def _recoverable(_: Request, exc: RecoverableError) -> JSONResponse:
+        status = exc.status if isinstance(exc, AuthError) else 400 if isinstance(exc, InputError) else 422
+        return JSONResponse({"error": exc.user_message}, status_code=status)
+
+    r = APIRouter(prefix="/api/v1")
+
+    @r.post("/login")
+    def login(body: LoginBody) -> dict[str, Any]:
+        tok, user = accounts.login(ctx, body.username, body.password)
+        return {"token": tok, "user": user.model_dump()}
+
+    @r.get("/me")
+    def me(authorization: str | None = Header(None)) -> dict[str, Any]:
+        return ctx.require(_token(authorization)).model_dump()
+
+    @r.get("/problems")
+    def problems(domain: str | None = None, skill: str | None = None, difficulty: str | None = None, authorization: str | None = Header(None)) -> list[dict[str, Any]]:
+        return [{"id": p.id, "title": p.title, "domain": p.domain, "skills": p.skills, "difficulty": p.difficulty}
+                for p in student.catalogue(ctx, _token(authorization), domain, skill, difficulty)]
+
+    @r.get("/sessions")
+    def sessions(authorization: str | None = Header(None)) -> list[dict[str, Any]]:
+        tok = _token(authorization)
+        user = ctx.require(tok)
+        rows = student.my_sessions(ctx, tok) if user.role == "student" else teacher.transcripts(ctx, tok)
+        return [s.model_dump(exclude={"problem"}) for s in rows]
+
+    @r.post("/sessions")
+    def start(body: StartBody, authorization: str | None = Header(None)) -> dict[str, Any]:
+        tok = _token(authorization)
+        v = student.start_custom(ctx, tok, body.code, body.test) if body.code else student.start(ctx, tok, body.problem_id)
+        return v.model_dump()
+
+    @r.get("/sessions/{session_id}")
+    def get_session(session_id: int, authorization: str | None = Header(None)) -> dict[str, Any]:
+        tok = _token(authorization)
+        user = ctx.require(tok)
+        if user.role == "student":
+            return student.open_session(ctx, tok, session_id).model_dump()
+        t = teacher.transcript(ctx, tok, session_id)
+        return {"session": t["session"].model_dump(), "turns": [x.model_dump() for x in t["turns"]],
+                "annotations": [a.model_dump() for a in t["annotations"]]}
+
+    @r.post("/sessions/{session_id}/messages")
+    def send(session_id: int, body: MessageBody, authorization: str | None = Header(None)) -> dict[str, Any]:
+        views = list(student.send(ctx, _token(authorization), session_id, body.text))
+        return views[-1].model_dump()
+
+    @r.get("/teacher/transcripts")
+    def transcripts(class_id: int | None = None, outcome: str | None = None, flagged: bool | None = None,
+                    authorization: str | None = Header(None)) -> list[dict[str, Any]]:
+        flt = teacher.make_filter(class_id=class_id, outcome=outcome, flagged=flagged)
+        return [s.model_dump(exclude={"problem"}) for s in teacher.transcripts(ctx, _token(authorization), flt)]
+
+    @r.post("/teacher/annotations")
+    def annotate(body: NoteBody, authorization: str | None = Header(None)) -> dict[str, Any]:
+        return teacher.annotate(ctx, _token(authorization), body.session_id, body.turn_idx, body.comment, body.flag).model_dump()
+
+    @r.get("/teacher/export")
+    def export(format: str = "csv", authorization: str | None = Header(None)) -> PlainTextResponse:
+        path = teacher.export(ctx, _token(authorization), format)
+        return PlainTextResponse(path.read_text(encoding="utf-8"), media_type="text/csv" if format == "csv" else "application/x-ndjson")
+
+    @r.get("/teacher/mastery")
+    def mastery(class_id: int | None = None, authorization: str | None = Header(None)) -> dict[str, Any]:
+        headers, rows = teacher.mastery(ctx, _token(authorization), class_id)
+        return {"headers": headers, "rows": rows}
+
+    app.include_router(r)

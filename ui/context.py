@@ -1,0 +1,146 @@
+"""What every handler needs: settings, the store, backends by model, the problem catalogue, live tutor sessions.
+
+Authorization is here too: every service call starts with `ctx.require(token, role)`, which verifies the token
+against the store on the server side (a token held in the browser is only a key, never a claim of role).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import OrderedDict
+from typing import Any
+
+from errors import ConfigError, InputError, RecoverableError
+from inference.base import Backend
+from knowledge.types import Problem
+from settings import Settings
+from store import Store, User, connect
+
+log = logging.getLogger(__name__)
+
+MAX_MESSAGE_CHARS = 4000
+MAX_CODE_CHARS = 12000
+MAX_UPLOAD_BYTES = 5_000_000
+
+
+class AuthError(RecoverableError):
+    """Not logged in (status 401), or not allowed to do this (403)."""
+
+    def __init__(self, user_message: str, log_message: str | None = None, status: int = 403) -> None:
+        super().__init__(user_message, log_message)
+        self.status = status
+
+
+class LiveSessions(OrderedDict):
+    """The tutors of recent dialogues, least recently used evicted first (an evicted one is rebuilt by replay)."""
+
+    limit = 500
+
+    def __getitem__(self, key: int) -> Any:
+        self.move_to_end(key)
+        return super().__getitem__(key)
+
+    def get(self, key: int, default: Any = None) -> Any:
+        return self[key] if key in self else default  # noqa: SIM401 - OrderedDict.get would skip move_to_end
+
+    def __setitem__(self, key: int, value: Any) -> None:
+        super().__setitem__(key, value)
+        self.move_to_end(key)
+        while len(self) > self.limit:
+            self.popitem(last=False)
+
+
+class AppContext:
+    def __init__(self, settings: Settings, store: Store | None = None, backend: Backend | None = None) -> None:
+        self.settings = settings
+        self.store = store or connect(settings.db_url)
+        self._backends: dict[tuple[str, str], Backend] = {}
+        if backend is not None:
+            self._backends[(settings.backend, settings.model)] = backend
+        self._lock = threading.RLock()
+        self.live: LiveSessions = LiveSessions()  # session id -> tutor.TutorSession
+        self.session_locks: dict[int, threading.Lock] = {}
+
+    # -- authorization ----------------------------------------------------------------------------------------
+    def require(self, token: str | None, role: str | None = None) -> User:
+        user = self.store.user_for_token(token)
+        if user is None:
+            raise AuthError("Please log in first.", "missing, expired or unknown token", status=401)
+        if role is not None and user.role != role:
+            raise AuthError(f"This needs a {role} account.", f"user {user.id} ({user.role}) called a {role} endpoint")
+        return user
+
+    def session_lock(self, session_id: int) -> threading.Lock:
+        """One lock per dialogue: a second message waits until the tutor has answered the first."""
+        with self._lock:
+            return self.session_locks.setdefault(session_id, threading.Lock())
+
+    # -- backends -------------------------------------------------------------------------------------------
+    def backend_for(self, model: str = "") -> Backend:
+        """The backend for a class's model (empty: the app's). One instance per (backend, model), kept resident."""
+        if self.settings.backend == "none" or model == "none":
+            model = "none"
+        key = (self.settings.backend, model or self.settings.model)
+        with self._lock:
+            if key not in self._backends:
+                import inference
+
+                settings = self.settings.model_copy(update={"model": key[1]})
+                try:
+                    self._backends[key] = inference.backend_from_settings(settings)
+                except RecoverableError as exc:
+                    log.warning("backend %s/%s unavailable (%s); using templates", key[0], key[1], exc.log_message)
+                    self._backends[key] = inference.get_backend("none")
+            return self._backends[key]
+
+    def model_label(self, model: str) -> str:
+        """What a session records as its model: the model name, or `none` when the app runs on templates."""
+        return "none" if self.settings.backend == "none" else model
+
+    # -- problems -------------------------------------------------------------------------------------------
+    def problems(self) -> list[Problem]:
+        """The catalogue: the starter bank (with teachers' edits), then the problems teachers imported or wrote."""
+        from knowledge.bank import load_starter
+
+        stored: dict[str, Problem] = {}
+        for rec in self.store.list_problems():
+            try:
+                stored[rec.id] = Problem.model_validate(rec.problem)
+            except ValueError as exc:  # a stored record from an older schema: skip, say so in the log
+                log.warning("stored problem %s no longer validates: %s", rec.id, exc)
+        starter = [stored.pop(p.id, p) for p in load_starter()]  # a teacher's edit overrides the starter copy
+        return starter + list(stored.values())
+
+    def problem(self, problem_id: str) -> Problem:
+        for p in self.problems():
+            if p.id == problem_id:
+                return attach_tree(p)
+        raise InputError(f"There is no problem {problem_id!r}.")
+
+
+def attach_tree(problem: Problem) -> Problem:
+    if problem.tree is None:
+        try:
+            from knowledge.trees import tree_for
+
+            problem.tree = tree_for(problem)
+        except ImportError as exc:
+            raise ConfigError("Question trees are not available yet.", str(exc)) from exc
+    return problem
+
+
+def check_text(text: Any, limit: int = MAX_MESSAGE_CHARS, what: str = "message") -> tuple[str, str]:
+    """Normalise a person's text. Returns (text, notice); the notice says when it was cut. Empty -> InputError."""
+    if isinstance(text, list):  # Gradio 6 message content: a list of parts
+        text = "\n".join(p.get("text", "") if isinstance(p, dict) else str(p) for p in text)
+    if isinstance(text, dict):
+        text = text.get("text", "")
+    if not isinstance(text, str):
+        raise InputError(f"The {what} must be text.")
+    text = text.replace("\x00", "").strip()
+    if not text:
+        raise InputError(f"The {what} is empty; type something first.")
+    if len(text) > limit:
+        return text[:limit], f"Your {what} was {len(text):,} characters; only the first {limit:,} were kept."
+    return text, ""

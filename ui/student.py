@@ -1,0 +1,251 @@
+"""The student's side: pick a problem (or paste your own buggy code), chat, get stuck, start over, resume.
+
+Every turn is committed to the store before its reply is final on screen: the student's message before the tutor
+is asked, the tutor's reply (with its decision trace) before the last streamed update. A session whose tutor
+object is not in memory (after a restart of the server) is rebuilt by replaying the recorded student turns.
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import logging
+import re
+from collections.abc import Iterator
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from errors import InputError, RecoverableError
+from knowledge.types import Bug, Fix, Problem
+from store import TutoringSession
+from ui import render
+from ui.accounts import student_class
+from ui.context import MAX_CODE_CHARS, AppContext, AuthError, attach_tree, check_text
+
+log = logging.getLogger(__name__)
+
+STUCK_MESSAGE = "I'm stuck."
+
+
+class SessionView(BaseModel):
+    session_id: int
+    problem_id: str
+    title: str
+    intro: str  # markdown: statement (and code for code problems)
+    messages: list[dict[str, Any]] = Field(default_factory=list)  # Gradio chat messages
+    progress: list[dict[str, Any]] = Field(default_factory=list)  # [{concept, resolved}]
+    outcome: str = "active"
+    notice: str = ""
+
+
+def catalogue(ctx: AppContext, token: str, domain: str | None = None, skill: str | None = None, difficulty: str | None = None) -> list[Problem]:
+    ctx.require(token)
+    return [
+        p for p in ctx.problems()
+        if (not domain or p.domain == domain) and (not skill or skill in p.skills) and (not difficulty or p.difficulty == difficulty)
+    ]
+
+
+def tutor_api() -> tuple[Any, Any]:
+    """(TutorSession, TutorSettings) from the tutor package (its __init__, or its modules while that is empty)."""
+    import tutor
+
+    if hasattr(tutor, "TutorSession"):
+        return tutor.TutorSession, tutor.TutorSettings
+    from tutor.session import TutorSession
+    from tutor.types import TutorSettings
+
+    return TutorSession, TutorSettings
+
+
+def _tutor_settings(ctx: AppContext, class_policy: str | None, bottom_out: bool):
+    return tutor_api()[1](policy=class_policy or "tree", max_turns=ctx.settings.max_turns, allow_final_bottom_out=bottom_out)
+
+
+def _start_tutor(ctx: AppContext, problem: Problem, sess: TutoringSession, backend=None):
+    klass = ctx.store.get_class(sess.class_id) if sess.class_id else None
+    settings = _tutor_settings(ctx, sess.policy, bool(klass and klass.allow_final_bottom_out))
+    return tutor_api()[0].start(problem, settings=settings, backend=backend or ctx.backend_for(sess.model))
+
+
+def _begin(ctx: AppContext, token: str, problem: Problem) -> SessionView:
+    user = ctx.require(token, "student")
+    klass = student_class(ctx, user)
+    policy = klass.policy if klass else "tree"
+    model = ctx.model_label((klass.model if klass and klass.model else "") or ctx.settings.model)
+    sess = ctx.store.start_session(user.id, problem.model_dump(mode="json"), policy=policy, model=model, class_id=klass.id if klass else None)
+    ts = _start_tutor(ctx, problem, sess)
+    ctx.store.add_turn(sess.id, "tutor", ts.opening, move="focus")
+    ctx.live[sess.id] = ts
+    return view(ctx, sess.id)
+
+
+def start(ctx: AppContext, token: str, problem_id: str) -> SessionView:
+    ctx.require(token, "student")
+    if not problem_id:
+        raise InputError("Choose a problem first.")
+    return _begin(ctx, token, ctx.problem(problem_id))
+
+
+def start_custom(ctx: AppContext, token: str, code: str, tests: str) -> SessionView:
+    ctx.require(token, "student")
+    return _begin(ctx, token, build_custom_problem(code, tests))
+
+
+def build_custom_problem(code: Any, tests: Any) -> Problem:
+    """An ad-hoc code problem from pasted buggy Python and at least one failing test (an assert statement)."""
+    code, notice = check_text(code, MAX_CODE_CHARS, "code")
+    if notice:
+        raise InputError(f"Your code is too long (over {MAX_CODE_CHARS:,} characters); paste just the function that fails.")
+    tests_text, _ = check_text(tests, 4000, "test")
+    test_lines = [t.strip() for t in tests_text.splitlines() if t.strip() and not t.strip().startswith("#")]
+    for t in test_lines:
+        try:
+            ast.parse(t)
+        except SyntaxError as exc:
+            raise InputError(f"This test is not a Python statement: {t[:80]!r} ({exc.msg}).") from exc
+    names = re.findall(r"^def\s+([A-Za-z_]\w*)\s*\(", code, re.M)
+    if not names:
+        raise InputError("Paste a Python function (a `def ...:`) for the tutor to work on.")
+    used = [n for n in names if any(re.search(rf"\b{n}\s*\(", t) for t in test_lines)]
+    if not used:
+        raise InputError(f"Your test should call your function ({', '.join(names)}).")
+    entry = used[0]
+    def_line = next(i for i, line in enumerate(code.splitlines(), 1) if re.match(rf"def\s+{entry}\s*\(", line))
+    pid = "own-" + hashlib.sha256((code + "\n" + "\n".join(test_lines)).encode()).hexdigest()[:10]
+    problem = Problem(
+        id=pid, domain="code", title=f"Your code: {entry}()", source="student", difficulty="medium", skills=["debugging"],
+        statement=f"Make `{entry}` pass your test" + ("s" if len(test_lines) > 1 else "") + ":\n\n" + "\n".join(f"    {t}" for t in test_lines),
+        buggy_code=code, entry_point=entry, unit_tests=test_lines,
+        bugs=[Bug(lines=[def_line], description="The function does not pass the student's test.",
+                  fixes=[Fix(description="Change the function so that the failing test passes.")])],
+    )
+    try:
+        from tutor import sandbox
+    except ImportError:
+        sandbox = None
+    if sandbox is not None:
+        run = sandbox.run_tests(code, problem)
+        if run.passed:
+            raise InputError("Your test passes already; paste a test that fails so we can work on it.")
+        line = getattr(run, "line", None)
+        if isinstance(line, int) and 1 <= line <= len(code.splitlines()):
+            problem.bugs[0].lines = [line]
+    from knowledge.trees import derive_tree
+
+    problem.tree = derive_tree(problem)
+    return problem
+
+
+def _own(ctx: AppContext, token: str, session_id: Any) -> TutoringSession:
+    user = ctx.require(token, "student")
+    try:
+        sid = int(session_id)
+    except (TypeError, ValueError):
+        raise InputError("Choose a session first.") from None
+    sess = ctx.store.get_session(sid)
+    if sess is None or sess.student_id != user.id:
+        raise AuthError("That session is not yours.", f"student {user.id} asked for session {session_id}")
+    return sess
+
+
+def live(ctx: AppContext, sess: TutoringSession):
+    """The in-memory tutor for a session, rebuilt from the recorded student turns when the server restarted."""
+    ts = ctx.live.get(sess.id)
+    if ts is not None:
+        return ts
+    import inference
+
+    problem = attach_tree(Problem.model_validate(sess.problem))
+    ts = _start_tutor(ctx, problem, sess, backend=inference.get_backend("none"))
+    turns = ctx.store.turns(sess.id)
+    for i, turn in enumerate(turns):
+        if turn.role != "student":
+            continue
+        for _ in ts.reply(turn.text):
+            pass
+        if i == len(turns) - 1:  # the server died before this turn's reply was recorded: record it now
+            _record_reply(ctx, sess.id, ts)
+    if hasattr(ts, "backend"):
+        ts.backend = ctx.backend_for(sess.model)
+    ctx.live[sess.id] = ts
+    return ts
+
+
+def _record_reply(ctx: AppContext, session_id: int, ts) -> None:
+    trace = ts.last
+    data = trace.model_dump(mode="json")
+    ctx.store.add_turn(session_id, "tutor", trace.text, trace=data, guard=data.get("guard"),
+                       latency_ms=float(sum((trace.latency_ms or {}).values())), move=trace.move)
+    if ts.solved:
+        ctx.store.end_session(session_id, "solved")
+    elif ts.done:
+        ctx.store.end_session(session_id, "max_turns")
+
+
+def send(ctx: AppContext, token: str, session_id: Any, text: Any) -> Iterator[SessionView]:
+    """Record the student's message, stream the tutor's reply (partial views), record it, yield the final view."""
+    sess = _own(ctx, token, session_id)
+    if sess.outcome != "active":
+        raise InputError("This session is finished; start over or choose another problem.")
+    text, notice = check_text(text)
+    lock = ctx.session_lock(sess.id)
+    if not lock.acquire(timeout=120):
+        raise InputError("The tutor is still answering your last message.")
+    try:
+        ts = live(ctx, sess)
+        ctx.store.add_turn(sess.id, "student", text)
+        base = view(ctx, sess.id, notice=notice)
+        shown = ""
+        try:
+            for delta in ts.reply(text):
+                shown += delta
+                partial = base.model_copy(deep=True)
+                partial.messages.append({"role": "assistant", "content": shown})
+                yield partial
+        except RecoverableError:
+            ctx.live.pop(sess.id, None)  # rebuilt from the record on the next message
+            raise
+        _record_reply(ctx, sess.id, ts)
+        yield view(ctx, sess.id, notice=notice)
+    finally:
+        lock.release()
+
+
+def stuck(ctx: AppContext, token: str, session_id: Any) -> Iterator[SessionView]:
+    yield from send(ctx, token, session_id, STUCK_MESSAGE)
+
+
+def restart(ctx: AppContext, token: str, session_id: Any) -> SessionView:
+    sess = _own(ctx, token, session_id)
+    if sess.outcome == "active":
+        ctx.store.end_session(sess.id, "restarted")
+    ctx.live.pop(sess.id, None)
+    return _begin(ctx, token, attach_tree(Problem.model_validate(sess.problem)))
+
+
+def my_sessions(ctx: AppContext, token: str) -> list[TutoringSession]:
+    from store import SessionFilter
+
+    user = ctx.require(token, "student")
+    return ctx.store.list_sessions(SessionFilter(student_id=user.id))
+
+
+def open_session(ctx: AppContext, token: str, session_id: Any) -> SessionView:
+    sess = _own(ctx, token, session_id)
+    if sess.outcome == "active":
+        live(ctx, sess)
+    return view(ctx, sess.id)
+
+
+def view(ctx: AppContext, session_id: int, notice: str = "") -> SessionView:
+    sess = ctx.store.get_session(session_id)
+    assert sess is not None
+    problem = Problem.model_validate(sess.problem)
+    ts = ctx.live.get(session_id)
+    return SessionView(
+        session_id=sess.id, problem_id=sess.problem_id, title=problem.title, intro=render.problem_intro(problem),
+        messages=render.chat_messages(ctx.store.turns(sess.id)),
+        progress=render.progress(problem, ts), outcome=sess.outcome, notice=notice,
+    )

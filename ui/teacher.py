@@ -1,0 +1,260 @@
+"""The teacher's side: transcripts with decision traces, annotations, export, mastery, problems and trees.
+
+Every function starts with `ctx.require(token, "teacher")`; transcripts are limited to students in the teacher's
+classes. Imports are all-or-nothing: a file is fully validated before anything is written.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import pydantic
+import yaml
+
+from errors import InputError, ValidationError
+from knowledge.types import Bug, Fix, Problem, QuestionTree, Step
+from store import SessionFilter, TutoringSession, export_sessions
+from ui import render
+from ui.context import MAX_UPLOAD_BYTES, AppContext, AuthError, attach_tree, check_text
+
+OUTCOMES = ["active", "solved", "max_turns", "restarted", "abandoned"]
+
+
+def _opt_int(value: Any) -> int | None:
+    if value in (None, "", "all"):
+        return None
+    try:
+        return int(str(value).split(" ")[0].split(":")[0])
+    except ValueError:
+        raise InputError(f"{value!r} is not a valid choice.") from None
+
+
+def make_filter(class_id: Any = None, student_id: Any = None, problem_id: str | None = None, outcome: str | None = None,
+                flagged: bool | None = None, since: str | None = None, until: str | None = None) -> SessionFilter:
+    for label, d in (("from", since), ("to", until)):
+        if d and not _is_date(d):
+            raise InputError(f"The '{label}' date must look like 2026-11-27.")
+    return SessionFilter(
+        class_id=_opt_int(class_id), student_id=_opt_int(student_id), problem_id=(problem_id or None) if problem_id != "all" else None,
+        outcome=(outcome or None) if outcome != "all" else None, flagged=flagged or None, since=since or None, until=until or None,
+    )
+
+
+def _is_date(text: str) -> bool:
+    import datetime as dt
+
+    try:
+        dt.date.fromisoformat(text[:10])
+        return True
+    except ValueError:
+        return False
+
+
+def transcripts(ctx: AppContext, token: str, flt: SessionFilter | None = None) -> list[TutoringSession]:
+    teacher = ctx.require(token, "teacher")
+    return ctx.store.list_sessions(flt, teacher_id=teacher.id)
+
+
+def _visible(ctx: AppContext, token: str, session_id: Any) -> TutoringSession:
+    teacher = ctx.require(token, "teacher")
+    sid = _opt_int(session_id)
+    if sid is None:
+        raise InputError("Choose a transcript first.")
+    if not ctx.store.can_read_session(teacher, sid):
+        raise AuthError("That transcript is not from one of your classes.", f"teacher {teacher.id} asked for session {sid}")
+    sess = ctx.store.get_session(sid)
+    assert sess is not None
+    return sess
+
+
+def transcript(ctx: AppContext, token: str, session_id: Any) -> dict[str, Any]:
+    sess = _visible(ctx, token, session_id)
+    turns = ctx.store.turns(sess.id)
+    notes = ctx.store.annotations(sess.id)
+    return {"session": sess, "turns": turns, "annotations": notes, "html": render.transcript_html(turns, notes)}
+
+
+def annotate(ctx: AppContext, token: str, session_id: Any, turn_idx: Any, comment: str, flag: bool):
+    teacher = ctx.require(token, "teacher")
+    sess = _visible(ctx, token, session_id)
+    idx = _opt_int(turn_idx)
+    turn = next((t for t in ctx.store.turns(sess.id) if t.idx == idx), None)
+    if turn is None:
+        raise InputError("Choose a turn of this transcript.")
+    comment = (comment or "").strip()[:2000]
+    return ctx.store.annotate(turn.id, teacher.id, comment=comment, flag=bool(flag))
+
+
+def export(ctx: AppContext, token: str, fmt: str, flt: SessionFilter | None = None) -> Path:
+    """Write the filtered transcripts to a file under the data dir (for download) and return its path."""
+    if fmt not in ("csv", "jsonl"):
+        raise InputError("Export as csv or jsonl.")
+    sessions = transcripts(ctx, token, flt)
+    text = export_sessions(ctx.store, sessions, fmt)  # type: ignore[arg-type]
+    out_dir = Path(ctx.settings.data_dir) / "exports"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(prefix="transcripts-", suffix=f".{fmt}", dir=out_dir)
+    with open(fd, "w", encoding="utf-8", newline="") as f:
+        f.write(text)
+    return Path(name)
+
+
+def mastery(ctx: AppContext, token: str, class_id: Any = None) -> tuple[list[str], list[list[Any]]]:
+    """Per-student per-skill BKT mastery: the latest estimate in each student's most recent traces."""
+    sessions = transcripts(ctx, token, SessionFilter(class_id=_opt_int(class_id)))
+    latest: dict[tuple[str, str], float] = {}
+    for sess in sorted(sessions, key=lambda s: (s.started_at, s.id)):
+        for turn in ctx.store.turns(sess.id):
+            if turn.role == "tutor" and turn.trace:
+                for skill, p in render.skill_mastery(turn.trace).items():
+                    latest[(sess.student_name, skill)] = p
+    return render.mastery_rows(latest)
+
+
+# -- problems ---------------------------------------------------------------------------------------------------
+def _upload_path(upload: Any) -> Path:
+    path = Path(upload if isinstance(upload, str | Path) else getattr(upload, "name", "") or getattr(upload, "path", ""))
+    if not path.is_file():
+        raise InputError("Choose a file to import.")
+    if path.stat().st_size > MAX_UPLOAD_BYTES:
+        raise InputError(f"The file is larger than {MAX_UPLOAD_BYTES // 1_000_000} MB.")
+    try:
+        path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{path.name} is not UTF-8 text (byte {exc.start}); save it as UTF-8 and try again.") from exc
+    return path
+
+
+def import_problems(ctx: AppContext, token: str, upload: Any) -> tuple[list[str], list[str]]:
+    """Import problems from a JSON/YAML problems file or a MathDial JSONL file. Returns (imported ids, skipped notes)."""
+    teacher = ctx.require(token, "teacher")
+    path = _upload_path(upload)
+    skipped: list[str] = []
+    if path.suffix.lower() == ".jsonl" and _looks_mathdial(path):
+        from knowledge.importers import import_mathdial
+
+        report = import_mathdial(path)
+        problems = list(report.problems)
+        skipped = [f"{where}: {why}" for where, why in report.skipped]
+    else:
+        from knowledge.io import load_problems
+
+        problems = load_problems(path)  # ValidationError names file, record and field; nothing is written
+    if not problems:
+        raise ValidationError(f"{path.name}: no problems found." + (f" Skipped: {'; '.join(skipped[:5])}" if skipped else ""))
+    checked = [attach_tree(p) for p in problems]
+    with ctx.store.db.transaction():
+        for p in checked:
+            ctx.store.save_problem(p.model_dump(mode="json"), author_id=teacher.id)
+    return [p.id for p in checked], skipped
+
+
+def _looks_mathdial(path: Path) -> bool:
+    first = next((line for line in path.read_text(encoding="utf-8").splitlines() if line.strip()), "")
+    try:
+        return "ground_truth" in json.loads(first) or "conversation" in json.loads(first)
+    except (json.JSONDecodeError, TypeError):
+        return False
+
+
+def add_math_problem(ctx: AppContext, token: str, *, title: str, statement: str, steps: str, answer: Any,
+                     skills: str = "", difficulty: str = "medium", grade: Any = None) -> Problem:
+    """Steps: one per line, `description | expression | value`. The tree is drafted from them."""
+    teacher = ctx.require(token, "teacher")
+    parsed = []
+    for n, line in enumerate((steps or "").splitlines(), 1):
+        if not line.strip():
+            continue
+        parts = [p.strip() for p in line.split("|")]
+        if len(parts) != 3:
+            raise InputError(f"Step line {n} needs three parts: description | expression | value.")
+        try:
+            parsed.append(Step(description=parts[0], expression=parts[1], value=float(parts[2])))
+        except (ValueError, pydantic.ValidationError) as exc:
+            raise InputError(f"Step line {n}: {parts[2]!r} is not a number." if "float" in str(exc) else f"Step line {n}: {exc}") from None
+    try:
+        answer_value = float(answer)
+    except (TypeError, ValueError):
+        raise InputError("The answer must be a number.") from None
+    return _save_new(ctx, teacher.id, dict(domain="math", title=title, statement=statement, steps=parsed, answer=answer_value,
+                                           skills=_skills(skills), difficulty=difficulty or "medium", grade=_opt_int(grade)))
+
+
+def add_code_problem(ctx: AppContext, token: str, *, title: str, statement: str, code: str, entry_point: str, tests: str,
+                     bug_lines: str, bug_description: str, fix_description: str, fixed_code: str = "",
+                     skills: str = "", difficulty: str = "medium") -> Problem:
+    teacher = ctx.require(token, "teacher")
+    try:
+        lines = [int(x) for x in (bug_lines or "").replace(",", " ").split()]
+    except ValueError:
+        raise InputError("Bug lines must be line numbers, e.g. 3 or 3, 4.") from None
+    bug = dict(lines=lines, description=bug_description, fixes=[Fix(description=fix_description or "fix the bug", code=fixed_code or "")])
+    try:
+        bugs = [Bug(**bug)]
+    except pydantic.ValidationError as exc:
+        raise InputError(f"The bug needs line numbers and a description ({exc.errors()[0]['loc'][0]}).") from None
+    return _save_new(ctx, teacher.id, dict(domain="code", title=title, statement=statement, buggy_code=code or "", entry_point=(entry_point or "").strip(),
+                                           unit_tests=[t.strip() for t in (tests or "").splitlines() if t.strip()], bugs=bugs,
+                                           skills=_skills(skills) or ["debugging"], difficulty=difficulty or "medium"))
+
+
+def _skills(text: str) -> list[str]:
+    return [s.strip().replace(" ", "_") for s in (text or "").split(",") if s.strip()]
+
+
+def _save_new(ctx: AppContext, teacher_id: int, fields: dict[str, Any]) -> Problem:
+    import re
+
+    title = (fields.get("title") or "").strip()
+    if not title or not (fields.get("statement") or "").strip():
+        raise InputError("A problem needs a title and a statement.")
+    slug = re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")[:40] or "problem"
+    pid, n = f"t-{slug}", 2
+    while ctx.store.get_problem(pid) is not None:
+        pid, n = f"t-{slug}-{n}", n + 1
+    try:
+        problem = Problem(id=pid, source="teacher", **fields)
+    except pydantic.ValidationError as exc:
+        err = exc.errors()[0]
+        field = ".".join(str(x) for x in err["loc"]) or "problem"
+        raise InputError(f"{field}: {err['msg'].removeprefix('Value error, ')}") from None
+    problem = attach_tree(problem)
+    ctx.store.save_problem(problem.model_dump(mode="json"), author_id=teacher_id)
+    return problem
+
+
+def tree_text(ctx: AppContext, token: str, problem_id: str) -> str:
+    ctx.require(token, "teacher")
+    problem = ctx.problem(problem_id)
+    assert problem.tree is not None
+    return json.dumps(problem.tree.model_dump(mode="json"), indent=2, ensure_ascii=False)
+
+
+def save_tree(ctx: AppContext, token: str, problem_id: str, text: str) -> QuestionTree:
+    """Validate an edited tree (JSON or YAML) and store it with its problem; nothing is written when invalid."""
+    teacher = ctx.require(token, "teacher")
+    problem = ctx.problem(problem_id)
+    text, notice = check_text(text, 200_000, "tree")
+    if notice:
+        raise InputError("The tree is too large.")
+    try:
+        data = json.loads(text) if text.lstrip().startswith("{") else yaml.safe_load(text)
+    except (json.JSONDecodeError, yaml.YAMLError) as exc:
+        raise InputError(f"The tree is not valid JSON or YAML: {str(exc).splitlines()[0]}") from None
+    if not isinstance(data, dict):
+        raise InputError("The tree must be a mapping with problem_id and nodes.")
+    data = {**data, "problem_id": data.get("problem_id", problem.id), "source": "teacher"}
+    try:
+        tree = QuestionTree.model_validate(data)
+    except pydantic.ValidationError as exc:
+        err = exc.errors()[0]
+        raise InputError(f"Tree field {'.'.join(str(x) for x in err['loc'])}: {err['msg'].removeprefix('Value error, ')}") from None
+    if tree.problem_id != problem.id:
+        raise InputError(f"This tree is for {tree.problem_id}, not {problem.id}.")
+    problem.tree = tree
+    Problem.model_validate(problem.model_dump())
+    ctx.store.save_problem({**problem.model_dump(mode="json"), "source": problem.source}, author_id=teacher.id)
+    return tree
