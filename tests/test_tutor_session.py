@@ -77,14 +77,16 @@ def test_full_dialogue_reaches_success(domain: str, backend_name: str) -> None:
 def test_fake_llm_rewrite_is_used_when_safe_and_replaced_when_it_leaks() -> None:
     p = example_math()
     fake = FakeBackend()
-    fake.enqueue("What do you get when you take the loose pencils away?")
+    rewrite = "No worries! Which operation connects the numbers for the pencils in Jo's boxes, and why that one?"
+    fake.enqueue(rewrite)
     s = TutorSession.start(p, TutorSettings(), fake)
     text = "".join(s.reply("I'm stuck"))
-    assert s.last.used_llm and text == "What do you get when you take the loose pencils away?"
-    # the prompt keeps a stable prefix: system with the problem first, then the dialogue
+    assert s.last.used_llm and text == rewrite
+    # the prompt keeps a stable prefix (system with the problem), then only this turn: no earlier tutor turn
     msgs = fake.history[-1]
     assert msgs[0].role == "system" and p.statement in msgs[0].content
-    assert msgs[1].content == s.opening
+    assert len(msgs) == 2 and all(s.opening not in m.content for m in msgs)
+    assert "I'm stuck" in msgs[1].content and s.last.template_text in msgs[1].content
     fake.enqueue("Sure! They need 9 boxes, because 72 / 8 = 9.")
     text = "".join(s.reply("no idea"))
     t = s.last

@@ -2,18 +2,22 @@
 
 Templates come from the tree's questions for node + depth; the choice rotates deterministically with the number of
 questions already asked there, so a repeated question is worded differently. Optionally an LLM rewrites the
-template in the dialogue's context. The message list keeps a stable prefix (system + problem, then the dialogue
-so far) and puts the per-turn instruction last, so llama.cpp can reuse its cached prefix.
+template for the student's latest message. The rewrite prompt keeps a stable prefix (system + problem) and puts the
+per-turn part last, so llama.cpp can reuse its cached prefix; it does not carry earlier tutor turns, which small
+models copy. `reject_reason` is the strict quality gate: a rewrite that repeats an earlier tutor message, adds a
+number, drops the decided question or talks about its instructions is replaced by the template.
 """
 
 from __future__ import annotations
 
+import math
 import re
 
 from inference.base import Backend, Message, Options
 from knowledge.types import Node, Problem, QuestionTree
 from tutor import prompts
 from tutor.planner import Plan
+from tutor.probes import strip_label_notes
 from tutor.state import KnowledgeState
 from tutor.verify import node_value
 
@@ -46,7 +50,7 @@ def pick(options: list[str] | tuple[str, ...], index: int) -> str:
 def question(node: Node, depth: str, state: KnowledgeState) -> str:
     options = node.questions.at(depth)  # type: ignore[arg-type]
     if options:
-        return pick(options, state.questions_at(node.id, depth))  # type: ignore[arg-type]
+        return strip_label_notes(pick(options, state.questions_at(node.id, depth)))  # type: ignore[arg-type]
     return _FALLBACK_Q.get(depth, _FALLBACK_Q["focus"]).format(concept=node.concept)
 
 
@@ -74,7 +78,7 @@ def template(plan: Plan, problem: Problem, tree: QuestionTree, state: KnowledgeS
             body = f"{body} {'What do you get for the final answer?' if problem.domain == 'math' else 'Can you fix the code now?'}"
         return _join(fb if plan.feedback == "stuck" else "", body)
     if plan.probe:
-        return _join(fb, test_note, plan.probe)
+        return _join(fb, test_note, strip_label_notes(plan.probe))
     depth = plan.depth or "focus"
     if plan.kind == "question" and plan.node_id == tree.nodes[-1].id and state.current_node() is None:
         ask = "Put it all together: what is your final answer?" if problem.domain == "math" else \
@@ -123,14 +127,20 @@ def dialogue_messages(system: str, history: list[tuple[str, str]]) -> list[Messa
     return msgs
 
 
-def rephrase_messages(problem: Problem, history: list[tuple[str, str]], student: str, plan: Plan, node: Node | None,
-                      template_text: str, intent: str) -> list[Message]:
+def decided_question(template_text: str) -> str:
+    """The question the plan decided on: the template's text from its first question on ('' when none)."""
+    sentences = [x.strip() for x in re.split(r"(?<=[.!?])\s+", template_text.strip()) if x.strip()]
+    first = next((i for i, x in enumerate(sentences) if x.endswith("?")), None)
+    return "" if first is None else " ".join(sentences[first:])
+
+
+def rephrase_messages(problem: Problem, student: str, template_text: str) -> list[Message]:
+    """System (problem) + one user turn with the student's latest message and this turn's decided message. The
+    dialogue history is deliberately not sent: small models copy the previous tutor turn (see prompts.REPHRASE_TURN);
+    the decision (node, move, depth) is already in the template."""
     system = prompts.REPHRASE_SYSTEM.format(statement=problem.statement.strip())
-    msgs = dialogue_messages(system, history)
-    msgs.append(Message(role="user", content=prompts.REPHRASE_TURN.format(
-        student=student[:2000], intent=intent, concept=node.concept if node else "", move=plan.move,
-        template=template_text)))
-    return msgs
+    return [Message(role="system", content=system),
+            Message(role="user", content=prompts.REPHRASE_TURN.format(student=student[:2000], template=template_text))]
 
 
 def telling_messages(problem: Problem, history: list[tuple[str, str]], student: str, explanation: str) -> list[Message]:
@@ -171,11 +181,62 @@ def strip_echo(text: str, student: str) -> str:
 
 _CONTENT = re.compile(r"[a-z]{4,}")
 _FILLER = {"what", "which", "that", "this", "with", "your", "have", "there", "they", "them", "then", "from", "about",
-           "would", "could", "should", "think", "let's", "lets", "take", "part", "next", "step", "help", "here"}
+           "would", "could", "should", "think", "let's", "lets", "take", "part", "next", "step", "help", "here",
+           "does", "when", "where", "into", "more", "some", "just", "like", "make", "want", "know", "tell", "look"}
+_META = re.compile(r"\b(?:rewrit(?:e|ten|ing)|planned message|decided (?:message|question)|the tutor's message|"
+                   r"(?:these|my|the) instructions)\b", re.IGNORECASE)
+REPEAT_SIMILARITY = 0.75  # a rewrite this close to an earlier tutor message (and not to the plan) is a repeat
+QUESTION_KEPT = 0.4  # share of the decided question's content words a rewrite must keep (at least 1)
 
 
-def reject_reason(text: str, student: str, needs_question: bool, plan_text: str = "") -> str | None:
-    """Why an LLM rewrite is unusable (so the template is shown instead), or None when it is fine."""
+def _stem(word: str) -> str:
+    for end in ("ses", "xes", "ches", "shes"):
+        if word.endswith(end) and len(word) > 4:
+            return word[:-2]
+    return word[:-1] if word.endswith("s") and not word.endswith("ss") and len(word) > 4 else word
+
+
+def content_words(text: str) -> set[str]:
+    return {_stem(w) for w in _CONTENT.findall(text.lower()) if w not in _FILLER}
+
+
+def similarity(a: str, b: str) -> float:
+    """How alike two messages are: the larger of a character-level ratio and the content-word overlap (Jaccard)."""
+    from difflib import SequenceMatcher
+
+    x, y = " ".join(a.lower().split()), " ".join(b.lower().split())
+    if not x or not y:
+        return 0.0
+    wa, wb = content_words(x), content_words(y)
+    jaccard = len(wa & wb) / len(wa | wb) if wa and wb else 0.0
+    return max(SequenceMatcher(None, x, y, autojunk=False).ratio(), jaccard)
+
+
+def new_numbers(text: str, allowed: list[float]) -> list[str]:
+    """Numbers written with digits (not words: "one batch") in `text` that match none of the allowed values."""
+    from tutor.numbers import extract
+    from tutor.probes import same
+
+    out = []
+    for n in extract(text).numbers:
+        if n.kind != "word" and not any(same(r, a) for r in n.readings() for a in allowed):
+            out.append(n.text)
+    return out
+
+
+def allowed_numbers(*texts: str) -> list[float]:
+    """Every reading of every number in the given texts (the plan, the student's message, the statement)."""
+    from tutor.numbers import extract
+
+    return [r for t in texts for n in extract(t).numbers for r in n.readings()]
+
+
+def reject_reason(text: str, student: str, needs_question: bool, plan_text: str = "", *,
+                  previous: list[str] | tuple[str, ...] = (), allowed: list[float] | None = None) -> str | None:
+    """Why an LLM rewrite is unusable (so the template is shown instead), or None when it is fine.
+
+    previous: the tutor's earlier messages (a rewrite that repeats one of them rather than the plan is rejected);
+    allowed: the values a rewrite may mention (None: no number check)."""
     t = text.strip()
     if re.match(r"(?:i'?m|i am)\s+(?:stuck|confused|lost|not sure)\b", t, re.IGNORECASE):
         return "speaks as the student"
@@ -185,14 +246,27 @@ def reject_reason(text: str, student: str, needs_question: bool, plan_text: str 
         return "too long"
     if re.search(r"</?\s*[a-z_]+\s*>", t, re.IGNORECASE):
         return "echoes prompt tags"
+    if _META.search(t):
+        return "talks about its instructions"
     if student and len(student) > 12 and student.strip().lower()[:40] in t.lower():
         return "echoes the student's message"
     if needs_question and "?" not in t:
         return "not a question"
+    for prev in previous:
+        sim = similarity(t, prev)
+        if sim >= REPEAT_SIMILARITY and (not plan_text or sim > similarity(t, plan_text) + 0.05):
+            return f"repeats an earlier tutor message (similarity {sim:.2f}): {prev[:60]!r}"
+    if allowed is not None and (extra := new_numbers(t, allowed)):
+        return f"adds a number not in the plan or the student's message: {', '.join(extra[:3])}"
     if plan_text:
-        planned = set(_CONTENT.findall(plan_text.lower())) - _FILLER
-        if planned and not planned & set(_CONTENT.findall(t.lower())):
-            return "off the plan (shares no content word with the planned message)"
+        asked = decided_question(plan_text) if needs_question else ""
+        planned = content_words(asked or plan_text)
+        if planned:
+            kept = planned & {_stem(w) for w in re.findall(r"[a-z']+", t.lower())}
+            need = max(1, math.ceil(QUESTION_KEPT * len(planned))) if asked else 1
+            if len(kept) < need:
+                what = "the decided question" if asked else "the planned message"
+                return (f"off the plan (keeps {len(kept)} of {len(planned)} content words of {what}; needs {need})")
     return None
 
 

@@ -19,6 +19,8 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from knowledge.types import DEPTHS, Depth, Diagnosis, Node, Problem, QuestionTree
+from tutor.numbers import Number
+from tutor.probes import choose_probe
 from tutor.sandbox import TestRun
 from tutor.state import KnowledgeState
 from tutor.understand import Understanding
@@ -37,6 +39,7 @@ class Evidence(BaseModel):
     resolved: list[str] = Field(default_factory=list)
     diagnosis: list[Diagnosis] = Field(default_factory=list)
     detail: str = ""
+    wrong_numbers: list[Number] = Field(default_factory=list)  # stated numbers that match no step (math)
 
 
 class Plan(BaseModel):
@@ -147,13 +150,20 @@ class TreePolicy(Policy):
                                    "final answer/fix); hint instead")
             depth = _next_depth(last_depth)
             diag = next((d for d in ev.diagnosis if d.malgorithm_id in node.probes), None)
+            seen = ""
             if ev.outcome == "wrong" and diag is not None:
-                return Plan(kind="question", node_id=cur, move="probing", depth="probing", probe=node.probes[diag.malgorithm_id],
-                            reason=f"wrong: diagnosed {diag.malgorithm_id} ({diag.label}); its probe on {cur}",
-                            feedback="wrong")
+                # the label goes to the trace (teachers read it), never to the student: naming it would be telling
+                seen = (f"; diagnosed {diag.malgorithm_id} by {diag.reason} (misconception to check: "
+                        f"{diag.label})")
+                probe, note = choose_probe(node, diag, ctx.problem, u.value_readings(), ev.wrong_numbers)
+                if probe is not None:
+                    return Plan(kind="question", node_id=cur, move="probing", depth="probing", probe=probe,
+                                reason=f"wrong{seen}; its probe on {cur}: {note}", feedback="wrong")
+                seen += f"; {note}"
             why = f"wrong ({ev.detail})" if ev.outcome == "wrong" else "stuck"
             return Plan(kind="question", node_id=cur, move="focus" if depth == "focus" else "probing", depth=depth,
-                        reason=f"{why}: easier question on {cur} ({last_depth or 'none'} -> {depth})", feedback=ev.outcome)
+                        reason=f"{why}{seen}: easier question on {cur} ({last_depth or 'none'} -> {depth})",
+                        feedback=ev.outcome)
         if u.intent == "question":
             depth = _next_depth(last_depth) if last_depth else "focus"
             return Plan(kind="question", node_id=cur, move="probing" if depth != "focus" else "focus", depth=depth,

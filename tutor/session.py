@@ -136,14 +136,13 @@ class TutorSession:
         if plan.kind != "tell":  # a bottom-out's disclosure is registered first: the guard allows that node's value
             self._log_plan(plan, turn)
         t = lap("template", t)
-        llm_text, ttft = self._llm_text(plan, u, text, template)
+        llm_text, ttft = self._llm_text(plan, text, template)
         rejected = None
         if llm_text is not None:
             t = lap("llm", t)
             if ttft is not None:
                 lat["llm_ttft"] = round(ttft * 1000, 2)
-            rejected = phrase.reject_reason(llm_text, text, plan.kind in ("question", "redirect", "bottom_out", "llm"),
-                                            template if plan.kind != "llm" else "")
+            rejected = self._reject(plan, llm_text, text, template)
         shown, verdict, final = self._guard(plan, llm_text, template, rejected)
         lap("guard", t)
         if plan.kind == "tell":  # telling is measured: its disclosure counts only after the verdict
@@ -216,6 +215,7 @@ class TutorSession:
         wrong_values = check.wrong if problem.domain == "math" else []
         if wrong_values or wrong_detail:
             value = wrong_values[0] if wrong_values else None
+            ev.wrong_numbers = [n for n in u.values if n.kind != "computed" and n.value in wrong_values]
             ev.diagnosis = ev.diagnosis or self._diagnose(u, check.diagnosis, value)
             top = ev.diagnosis[0].malgorithm_id if ev.diagnosis else None
             detail = wrong_detail or f"said {value:g}, which matches no step"
@@ -268,7 +268,7 @@ class TutorSession:
             st.append(QuestionAsked(turn=turn, node_id=plan.node_id, depth=plan.depth, move=plan.move))
 
     # --- step 4: optional LLM wording ---------------------------------------------------------------------
-    def _llm_text(self, plan: Plan, u: Understanding, student: str, template: str) -> tuple[str | None, float | None]:
+    def _llm_text(self, plan: Plan, student: str, template: str) -> tuple[str | None, float | None]:
         if not self.llm:
             return None, None
         if plan.kind == "llm":
@@ -276,8 +276,7 @@ class TutorSession:
         elif plan.kind == "tell" and self.settings.rephrase:
             messages = phrase.telling_messages(self.problem, self.history, student, template)
         elif self.settings.rephrase and plan.kind in ("question", "redirect", "bottom_out", "success", "out_of_turns"):
-            node = self.tree.node(plan.node_id) if plan.node_id else None
-            messages = phrase.rephrase_messages(self.problem, self.history, student, plan, node, template, u.intent)
+            messages = phrase.rephrase_messages(self.problem, student, template)
         else:
             return None, None
         try:
@@ -287,6 +286,17 @@ class TutorSession:
         except InferenceError:
             return None, None  # the template stands in; the backend logs the call
         return (text or None), ttft
+
+    def _reject(self, plan: Plan, llm_text: str, student: str, template: str) -> str | None:
+        """The strict quality gate for LLM text (None: usable). A rewrite of a decided move must keep the decided
+        question, add no number beyond the plan, the student's message and the statement, and must not repeat an
+        earlier tutor message (small models copy the previous turn); vanilla's free text gets the basic checks."""
+        needs_question = plan.kind in ("question", "redirect", "bottom_out", "llm")
+        if plan.kind in ("llm", "tell"):
+            return phrase.reject_reason(llm_text, student, needs_question, template if plan.kind == "tell" else "")
+        earlier = [t for role, t in self.history if role == "tutor"]
+        allowed = phrase.allowed_numbers(template, student, self.problem.statement)
+        return phrase.reject_reason(llm_text, student, needs_question, template, previous=earlier, allowed=allowed)
 
     # --- step 5: guard ------------------------------------------------------------------------------------
     def _guard(self, plan: Plan, llm_text: str | None, template: str,

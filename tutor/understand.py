@@ -71,6 +71,16 @@ _STOP = set(
 )
 
 
+# words of the subject itself: a student explaining "I added the numerators" is on topic even when the statement
+# never says "numerator" (prefix match, so "numerators", "multiplied", "looping" count)
+_SUBJECT = re.compile(
+    r"\b(?:numerator|denominator|fraction|decimal|percent|adding|added|subtract|multipl|divid|division|quotient|"
+    r"calculat|comput|equation|formula|operation|remainder|"
+    r"loop|function|return|variable|index|indices|off.by.one|append|argument|parameter)",
+    re.IGNORECASE,
+)
+
+
 def _any(patterns: list[str], text: str) -> str | None:
     for p in patterns:
         if re.search(p, text, re.IGNORECASE | re.MULTILINE):
@@ -153,7 +163,7 @@ def classify(text: str, context: str = "", domain: str = "math") -> Understandin
     overlap = words & vocabulary(context) if context else words
     if is_question:
         return Understanding(intent="question", rule="question form", ambiguous=not overlap and len(words) >= 2, **base)
-    if context and not overlap and len(words) >= 2:
+    if context and not overlap and len(words) >= 2 and not _SUBJECT.search(prose):
         return Understanding(intent="off_topic", rule="no overlap with the problem", ambiguous=len(words) <= 3, **base)
     if words:
         return Understanding(intent="answer", rule="explanation in words", ambiguous=not overlap, **base)
