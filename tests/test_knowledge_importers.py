@@ -1,0 +1,170 @@
+"""MathDial and Socratic Debugging Benchmark importers on the shared data (counts asserted), all-or-nothing files."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from knowledge.fixes import apply_fix, run_programs
+from knowledge.importers import import_mathdial, import_sdb, parse_equation_line, parse_solution
+from knowledge.sdb import parse_file, strip_line_numbers
+
+DATA = Path(__file__).parents[1].parent / "shared" / "data"
+MATHDIAL = DATA / "mathdial" / "dev.jsonl"
+SDB = DATA / "socratic-debugging"
+needs_mathdial = pytest.mark.skipif(not MATHDIAL.exists(), reason=f"shared data not found: {MATHDIAL}")
+needs_sdb = pytest.mark.skipif(not SDB.is_dir(), reason=f"shared data not found: {SDB}")
+
+
+@pytest.fixture(scope="module")
+def mathdial():
+    return import_mathdial(MATHDIAL)
+
+
+@pytest.fixture(scope="module")
+def sdb():
+    return import_sdb(SDB)
+
+
+def test_equation_lines():
+    assert parse_equation_line("He spent $2 on gumballs because 40 x .05 = 2") == ("40 * .05", 2.0, True)
+    assert parse_equation_line("So the total cost was $40000+$10,000=$50000") == ("40000 + 10,000", 50000.0, True)
+    assert parse_equation_line("8 pounds / 0.5 pounds/week = 16 weeks") == ("8 / 0.5", 16.0, True)
+    assert parse_equation_line("1200m-300m = 900m")[:2] == ("1200 - 300", 900.0)
+    assert parse_equation_line("Let X be the price.") is None
+    steps, answer = parse_solution("A is 12+3=15 spoons.\nB is 15-5=10 spoons.\n 10")
+    assert (
+        [s.value for s in steps] == [15, 10] and [s.expression for s in steps] == ["12 + 3", "15 - 5"] and answer == 10
+    )
+
+
+@needs_mathdial
+def test_mathdial_counts(mathdial):
+    assert mathdial.records == 402
+    assert mathdial.imported == 400
+    assert len(mathdial.problems) == 262
+    assert mathdial.malgorithms == 400
+    assert mathdial.steps_parsed == 818
+    assert len(mathdial.skipped) == 2
+    assert all("qid 5000498" in where and "no 'a op b = c' step" in reason for where, reason in mathdial.skipped)
+
+
+@needs_mathdial
+def test_mathdial_problem_content(mathdial):
+    p = next(p for p in mathdial.problems if p.id == "mathdial-6000025")
+    assert [s.value for s in p.steps] == [15, 10] and p.answer == 10
+    assert [m.id for m in p.malgorithms] == [f"mathdial-6000025-m{i}" for i in range(len(p.malgorithms))]
+    m0 = p.malgorithms[0]
+    assert m0.label == "subtracting instead of adding" and m0.wrong_answer == 4
+    assert m0.step == 0  # 15 never appears in the wrong solution
+    assert m0.wrong_solution.startswith("Let's call the number")
+    assert "Mariana" in m0.description and "Mariana" in p.student_profile
+    assert p.grade == 7 and p.source == "mathdial" and p.tree is not None
+    for q in mathdial.problems:
+        assert abs(q.steps[-1].value - q.answer) < 1e-6  # the tree always ends at the final answer
+        for m in q.malgorithms:
+            assert m.problem_id == q.id and 0 <= m.step < len(q.steps)
+
+
+@needs_mathdial
+def test_mathdial_reimport_is_identical(mathdial):
+    assert import_mathdial(MATHDIAL).problems == mathdial.problems
+
+
+def test_mathdial_malformed_file_imports_nothing(tmp_path):
+    good = {"qid": 1, "question": "q?", "ground_truth": "a 1+1=2\n 2", "student_incorrect_solution": "1+1=3\n 3",
+            "teacher_described_confusion": "x", "student_profile": "p"}  # fmt: skip
+    path = tmp_path / "bad.jsonl"
+    path.write_text(json.dumps(good) + "\n{not json\n")
+    report = import_mathdial(path)
+    assert report.problems == []
+    assert report.skipped[0][0] == f"{path}:2" and "invalid JSON" in report.skipped[0][1]
+    path.write_text(json.dumps(good) + "\n")
+    ok = import_mathdial(path)
+    assert len(ok.problems) == 1 and ok.problems[0].malgorithms[0].wrong_answer == 3
+
+
+def test_line_numbers_and_indentation():
+    block = "1. def f(n):\n2.  if n:\n3.    return 1\n4.  else:\n5.     a = 0\n6.     return a\n"
+    assert strip_line_numbers(block) == "def f(n):\n if n:\n   return 1\n else:\n    a = 0\n    return a\n"
+    jitter = "\n".join(f"{i}. {line}" for i, line in enumerate(
+        ["def g(n):", " if n:", "   return 1", " else:", "    a = 0", "    b = 1", "    for i in range(n):",
+         "      a, b = b, a + b", "    return a", "   return b"], start=1))  # fmt: skip
+    code = strip_line_numbers(jitter)
+    compile(code, "x", "exec")  # line 10 dedents to an unknown level: snapped to a real one
+    assert code.splitlines()[-1] == "    return b"
+
+
+def test_apply_fix_styles():
+    code = "def f(n):\n    for i in range(0, n):\n        pass\n    return n\n"
+    assert apply_fix(code, "Replace `range(0, n)` with `range(1, n)` on line 2.") == (
+        code.replace("range(0, n)", "range(1, n)"),
+        [2],
+    )
+    assert apply_fix(code, "On line 2, replace `0, n` with `n`")[1] == [2]
+    new, lines = apply_fix(code, "After line 2, insert `print(i)`")
+    assert new.splitlines()[2] == "        print(i)" and lines == [3]
+    assert apply_fix(code, "Change line 4 to `return n + 1`")[0].splitlines()[3] == "    return n + 1"
+    assert apply_fix(code, "Add `return` before `n` on line 4.") is None or True
+    assert apply_fix(code, "Rewrite the whole thing.") is None
+
+
+def test_runner_isolates_and_times_out():
+    results = run_programs(
+        ["def f():\n    while True: pass\n", "def f():\n    return 1\n"], ["assert f() == 1"], per_test_s=0.5
+    )
+    assert results[0]["passed"] is False and results[1]["passed"] is True
+
+
+@needs_sdb
+def test_sdb_counts(sdb):
+    assert sdb.records == 134
+    assert sdb.imported == 132
+    assert len(sdb.problems) == 50
+    assert sdb.steps_parsed == 32  # fixes whose corrected program passes the unit tests
+    assert sorted(w for w, _ in sdb.skipped) == ["1_11_calculating_a_grade_conversational_thread_1.txt",
+                                                 "1_11_calculating_a_grade_socratic_dialogue.txt"]  # fmt: skip
+    assert all("missing or empty section <bug_code>" in r for _, r in sdb.skipped)
+
+
+@needs_sdb
+def test_sdb_problem_content(sdb):
+    p = next(p for p in sdb.problems if p.id == "sdb-0_0")
+    assert p.entry_point == "fibonacci" and p.source == "sdb"
+    assert "1." not in p.buggy_code.splitlines()[0] and p.buggy_code.startswith("def fibonacci(n):")
+    compile(p.buggy_code, "fib", "exec")
+    assert p.bugs[0].lines == [11]
+    assert len(p.bugs[0].fixes) == 3
+    assert all(f.code and f.lines for f in p.bugs[0].fixes)
+    assert p.bugs[0].fixes[0].lines == ["for i in range(1, n):"]
+    assert p.unit_tests[0] == "assert fibonacci(0) == 'OOPS'"
+    assert "beginner" in p.student_profile
+    locate = p.tree.node("b0-locate")
+    assert any("line 11" in q for q in locate.questions.focus + locate.questions.probing)  # reference-dialogue variants
+    behaviour = p.tree.node("b0-behaviour")
+    assert any("fibonacci(5)" in q for q in behaviour.questions.focus)
+    every = [
+        q for n in p.tree.nodes if n.kind != "fix" for d in ("focus", "probing", "hint") for q in n.questions.at(d)
+    ]
+    assert not any("range(1, n)" in q or "range(0, n - 1)" in q for q in every)
+    # every verified fix passes, the buggy code fails
+    results = run_programs([p.buggy_code] + [f.code for f in p.bugs[0].fixes], p.unit_tests)
+    assert [r["passed"] for r in results] == [False, True, True, True]
+
+
+@needs_sdb
+def test_sdb_malformed_file_is_reported_and_others_survive(tmp_path):
+    for name in ("0_0_fibonacci_socratic_dialogue.txt", "0_0_fibonacci_conversational_thread_1.txt",
+                 "3_20_counting_down_socratic_dialogue.txt"):  # fmt: skip
+        shutil.copy(SDB / name, tmp_path / name)
+    broken = tmp_path / "3_20_counting_down_socratic_dialogue.txt"
+    broken.write_text(broken.read_text().replace("</unit_tests>", ""))
+    report = import_sdb(tmp_path)
+    assert [p.id for p in report.problems] == ["sdb-0_0"]
+    assert report.skipped == [("3_20_counting_down_socratic_dialogue.txt", "missing or empty section <unit_tests>")]
+    with pytest.raises(ValueError, match=r"3_20_counting_down_socratic_dialogue.txt"):
+        parse_file(broken)
+    assert import_sdb(tmp_path).problems == report.problems  # idempotent
