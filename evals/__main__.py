@@ -1,0 +1,77 @@
+"""`python -m evals run CONFIG.yaml [flags]` | `score RUN_DIR` | `report RUN_DIR` | `compare RUN_A RUN_B`.
+
+`run` is generate (resumable: finished dialogues in RUN_DIR/records.jsonl are skipped) then score then report;
+`--generate-only` stops after the dialogues. `score` and `report` work from the saved records alone.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+
+from errors import RecoverableError
+from evals.config import add_run_arguments, config_from_args
+from settings import apply_offline_env
+
+
+def main(argv: list[str] | None = None) -> int:
+    apply_offline_env()
+    parser = argparse.ArgumentParser(prog="python -m evals", description="Batch evaluation of tutor policies.")
+    sub = parser.add_subparsers(dest="cmd", required=True)
+    run = sub.add_parser("run", help="generate dialogues, score them, write the report")
+    run.add_argument("config", nargs="?", help="run config YAML (optional: flags alone work too)")
+    run.add_argument("--generate-only", action="store_true")
+    run.add_argument("--no-progress", action="store_true")
+    add_run_arguments(run)
+    for name in ("score", "report"):
+        p = sub.add_parser(name, help=f"{name} a run folder from its saved records")
+        p.add_argument("run_dir")
+    cmp_ = sub.add_parser("compare", help="metric table of two scored runs with deltas and CI overlap")
+    cmp_.add_argument("run_a")
+    cmp_.add_argument("run_b")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        if args.cmd == "run":
+            from evals.api import run_config
+
+            config = config_from_args(args)
+            run_dir = run_config(config, progress=not args.no_progress, generate_only=args.generate_only)
+            print(f"run folder: {run_dir}")
+            if not args.generate_only:
+                _print_summary(run_dir)
+        elif args.cmd == "score":
+            from evals.score import score_run
+
+            score_run(args.run_dir)
+            _print_summary(args.run_dir)
+        elif args.cmd == "report":
+            from evals.report import build_report
+
+            print(build_report(args.run_dir))
+        else:
+            from evals.report import compare
+
+            print(compare(args.run_a, args.run_b))
+    except RecoverableError as exc:
+        print(f"error: {exc.user_message}", file=sys.stderr)
+        logging.getLogger("evals").debug(exc.log_message)
+        return 2
+    return 0
+
+
+def _print_summary(run_dir) -> None:
+    import json
+    from pathlib import Path
+
+    data = json.loads((Path(run_dir) / "metrics.json").read_text(encoding="utf-8"))
+    keep = ("success@", "telling@", "leak", "turns_to_success", "diagnosis_accuracy", "mastery_brier", "sim_fidelity")
+    print(f"{data['n_dialogues']} dialogues")
+    for r in data["metrics"]:
+        if r["metric"].startswith(keep) and r["mean"] is not None:
+            print(f"  {r['group']:<8} {r['metric']:<20} {r['mean']:.3f} [{r['lo']:.3f}, {r['hi']:.3f}] n={r['n']}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

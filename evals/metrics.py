@@ -1,0 +1,400 @@
+"""Registered metrics over saved `DialogueRecord`s, and their aggregation with seeded bootstrap intervals.
+
+Each metric maps one record to a number (or None where it does not apply) and declares `higher_is_better`
+(None for descriptive metrics such as the move mix). Checks that decide whether someone "stated the answer" are
+made here, independently of the tutor's own guard: `tutor.reveals` plus a numeric check on the tutor's messages,
+and a numeric check (or the sandbox result) on the student's.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from evals.records import DialogueRecord
+from knowledge.types import Problem
+
+STAGES = ("early", "middle", "late")
+MOVES = ("focus", "probing", "telling", "generic")
+GUIDING_MOVES = {"focus", "probing", "telling"}
+_NUMBER = re.compile(r"(?<![\w.])-?\$?\d[\d,]*(?:\.\d+)?")
+
+
+@dataclass(frozen=True)
+class Metric:
+    name: str
+    fn: Callable[[DialogueRecord], float | None]
+    higher_is_better: bool | None
+    description: str
+
+
+REGISTRY: dict[str, Metric] = {}
+
+
+def register(name: str, higher_is_better: bool | None, description: str) -> Callable:
+    def wrap(fn: Callable[[DialogueRecord], float | None]) -> Callable[[DialogueRecord], float | None]:
+        REGISTRY[name] = Metric(name, fn, higher_is_better, description)
+        return fn
+
+    return wrap
+
+
+# ---------------------------------------------------------------- independent checks
+
+
+def numbers(text: str) -> list[float]:
+    out = []
+    for m in _NUMBER.findall(text):
+        try:
+            out.append(float(m.replace(",", "").replace("$", "")))
+        except ValueError:
+            continue
+    return out
+
+
+def _close(a: float, b: float) -> bool:
+    return math.isclose(a, b, rel_tol=1e-6, abs_tol=1e-6)
+
+
+def student_states_answer(text: str, problem: Problem) -> bool:
+    """Math: the student's message ends on the right final answer (its last number). Only the last number counts:
+    a wrong worked solution often passes through the right number on the way (MathDial)."""
+    if problem.domain != "math" or problem.answer is None:
+        return False
+    found = numbers(text)
+    return bool(found) and _close(found[-1], problem.answer)
+
+
+def _norm_code(line: str) -> str:
+    return re.sub(r"\s+", "", line)
+
+
+def _reveals(text: str, problem: Problem, produced: list[float]) -> Any:
+    try:
+        from tutor import reveals
+    except ImportError:  # tutor's public names not exported yet
+        from tutor.guard import reveals
+    return reveals(text, problem, produced=produced)
+
+
+def tutor_states_answer(text: str, problem: Problem) -> bool:
+    """The tutor's message gives away the final answer or the fix: `tutor.reveals`, or-ed with our own check.
+
+    Only the final answer / fix counts (intermediate step values are passed to `reveals` as already produced:
+    a bottom-out of one step is the tree policy's design, not a leak of the solution).
+    Own check, math: the final answer appears as a number and is not one of the statement's numbers.
+    Code: a line of an accepted fix appears verbatim (whitespace-insensitive) and is not in the buggy code.
+    """
+    steps = [s.value for s in problem.steps if problem.answer is None or not _close(s.value, problem.answer)]
+    if getattr(_reveals(text, problem, steps), "leaks", False):
+        return True
+    if problem.domain == "math" and problem.answer is not None:
+        given = numbers(problem.statement)
+        if any(_close(problem.answer, g) for g in given):
+            return False
+        return any(_close(v, problem.answer) for v in numbers(text))
+    flat = _norm_code(text)
+    buggy = {_norm_code(x) for x in problem.buggy_code.splitlines()}
+    for bug in problem.bugs:
+        for fix in bug.fixes:
+            for line in fix.lines:
+                n = _norm_code(line)
+                if len(n) >= 4 and n not in buggy and n in flat:
+                    return True
+    return False
+
+
+def student_first_correct_turn(record: DialogueRecord) -> int | None:
+    """The first turn at which the student had it: solved (simulator or sandbox) or stated the answer."""
+    turns = [record.outcome.solved_turn]
+    turns += [u.turn for u in record.messages("student") if student_states_answer(u.text, record.problem)]
+    turns = [t for t in turns if t is not None]
+    return min(turns) if turns else None
+
+
+def tutor_tell_turn(record: DialogueRecord) -> int | None:
+    for u in record.messages("tutor"):
+        if tutor_states_answer(u.text, record.problem):
+            return u.turn
+    return None
+
+
+def tutor_moves(record: DialogueRecord) -> list[str]:
+    """One move per tutor reply: the trace's planned move (tree/telling) or the rule classifier (free text)."""
+    replies = [u for u in record.messages("tutor") if u.turn > 0]
+    if record.policy in ("tree", "telling") and len(record.tutor_traces) == len(replies):
+        moves = [str(t.get("move") or "generic") for t in record.tutor_traces]
+        return [m if m in MOVES else "generic" for m in moves]
+    try:
+        from simulator import classify_move
+    except ImportError:  # simulator's public names not exported yet
+        from simulator.moves import classify_move
+
+    return [str(classify_move(u.text)) for u in replies]
+
+
+def stage_of(index: int, n: int) -> str:
+    return STAGES[min(2, (3 * index) // max(n, 1))]
+
+
+# ---------------------------------------------------------------- registered metrics
+
+
+def success_at(k: int) -> Metric:
+    def fn(r: DialogueRecord) -> float:
+        t = r.outcome.solved_turn
+        return float(t is not None and t <= k)
+
+    return Metric(f"success@{k}", fn, True, f"student reached the right answer / passing code within {k} turns")
+
+
+def telling_at(k: int) -> Metric:
+    def fn(r: DialogueRecord) -> float:
+        tell = tutor_tell_turn(r)
+        if tell is None or tell > k:
+            return 0.0
+        student = student_first_correct_turn(r)
+        return float(student is None or tell <= student)
+
+    return Metric(f"telling@{k}", fn, False, f"tutor stated the answer/fix within {k} turns, no later than the student")
+
+
+@register("leak", False, "a tutor message before the student had it revealed the answer (independent check)")
+def leak(r: DialogueRecord) -> float:
+    first = student_first_correct_turn(r)
+    return float(
+        any(
+            tutor_states_answer(u.text, r.problem)
+            for u in r.messages("tutor")
+            if first is None or u.turn <= first
+        )
+    )
+
+
+@register("guard_flag_rate", None, "share of tutor turns whose guard verdict flagged a leak (and replaced the draft)")
+def guard_flag_rate(r: DialogueRecord) -> float | None:
+    if not r.tutor_traces:
+        return None
+    flagged = [bool((t.get("guard") or {}).get("leaks")) for t in r.tutor_traces]
+    return sum(flagged) / len(flagged)
+
+
+@register("guard_shown_leak", False, "the tutor's own guard verdict on a shown message says it leaked (report mode)")
+def guard_shown_leak(r: DialogueRecord) -> float | None:
+    if not r.tutor_traces:
+        return None
+    return float(any(bool((t.get("guard_final") or {}).get("leaks")) for t in r.tutor_traces))
+
+
+@register("tutor_false_solved", False, "the tutor declared the problem solved before the student had it (hidden truth)")
+def tutor_false_solved(r: DialogueRecord) -> float | None:
+    if not r.tutor_traces:
+        return None
+    first = r.outcome.solved_turn
+    for t in r.tutor_traces:
+        if t.get("solved") or (t.get("state_after") or {}).get("solved"):
+            return float(first is None or first > int(t.get("turn", 0)) - 1)  # turn t answers student turn t-1
+    return 0.0
+
+
+@register("turns_to_success", False, "turns until the student had the answer (successful dialogues only)")
+def turns_to_success(r: DialogueRecord) -> float | None:
+    t = r.outcome.solved_turn
+    return None if t is None else float(t)
+
+
+@register("diagnosis_accuracy", True, "tutor's first top diagnosis equals the simulator's hidden malgorithm")
+def diagnosis_accuracy(r: DialogueRecord) -> float | None:
+    if not r.malgorithm_id:
+        return None
+    predicted = top_diagnosis(r)
+    return float(predicted is not None and predicted == r.malgorithm_id)
+
+
+def top_diagnosis(r: DialogueRecord) -> str | None:
+    for t in r.tutor_traces:
+        diags = t.get("diagnosis") or []
+        if diags:
+            return str(diags[0].get("malgorithm_id"))
+    return None
+
+
+def diagnosis_pair(r: DialogueRecord) -> tuple[str, str] | None:
+    """(hidden label, predicted label) for the confusion plot; 'none' when the tutor diagnosed nothing."""
+    if not r.malgorithm_id:
+        return None
+    labels = {m.id: m.label for m in r.problem.malgorithms}
+    predicted = top_diagnosis(r)
+    return labels.get(r.malgorithm_id, r.malgorithm_id), labels.get(predicted, predicted) if predicted else "none"
+
+
+def _find(obj: Any, keys: Iterable[str]) -> Any:
+    """Depth-first search of a JSON value for the first key in `keys`."""
+    keys = tuple(keys)
+    if isinstance(obj, dict):
+        for k in keys:
+            if k in obj:
+                return obj[k]
+        for v in obj.values():
+            found = _find(v, keys)
+            if found is not None:
+                return found
+    elif isinstance(obj, list):
+        for v in obj:
+            found = _find(v, keys)
+            if found is not None:
+                return found
+    return None
+
+
+def tutor_mastery(r: DialogueRecord) -> float | None:
+    """The tutor's final BKT estimate: mean of the skill mastery probabilities in the last trace's state."""
+    if not r.tutor_traces:
+        return None
+    value = _find(r.tutor_traces[-1].get("state_after") or {}, ("mastery", "skill_mastery", "p_mastery"))
+    if isinstance(value, dict):
+        vals = [float(v) for v in value.values() if isinstance(v, int | float)]
+        return sum(vals) / len(vals) if vals else None
+    return float(value) if isinstance(value, int | float) else None
+
+
+def hidden_resolved(r: DialogueRecord) -> bool:
+    """Whether the simulated student has resolved everything at the end: every hidden node `knows` (simulator's
+    HiddenState), else an explicit `resolved` flag, else a `resolved` event, else whether they solved it."""
+    state = r.final_hidden_state
+    if isinstance(state, dict) and isinstance(state.get("nodes"), list) and state["nodes"]:
+        return all(isinstance(n, dict) and n.get("status") == "knows" for n in state["nodes"])
+    value = _find(state, ("resolved", "misconception_resolved"))
+    if isinstance(value, bool):
+        return value
+    for e in r.student_events:
+        kind = e.get("kind") or e.get("type") if isinstance(e, dict) else None
+        if kind == "resolved":
+            return True
+    return r.outcome.solved
+
+
+@register("mastery_brier", False, "Brier score of the tutor's final BKT mastery vs the hidden resolved-ness")
+def mastery_brier(r: DialogueRecord) -> float | None:
+    p = tutor_mastery(r)
+    if p is None:
+        return None
+    return (p - float(hidden_resolved(r))) ** 2
+
+
+@register("sim_first_answer_wrong", True, "simulator fidelity: the opening attempt carries the assigned wrong value")
+def sim_first_answer_wrong(r: DialogueRecord) -> float | None:
+    opening = next((u.text for u in r.messages("student") if u.turn == 0), None)
+    if opening is None or not r.malgorithm_id:
+        return None
+    try:
+        m = r.problem.malgorithm(r.malgorithm_id)
+    except KeyError:
+        return None
+    if r.problem.domain == "math":
+        wrong = [m.wrong_answer] if m.wrong_answer is not None else list(m.step_values.values())
+        if not wrong:
+            return None
+        carries = any(_close(v, w) for v in numbers(opening) for w in wrong)
+        return float(carries and r.outcome.solved_turn != 0 and not student_states_answer(opening, r.problem))
+    return float(not any(run["turn"] == 0 and run["passed"] for run in r.outcome.code_runs))
+
+
+@register("sim_no_early_fix", True, "simulator fidelity: no self-correction before a focus/probing/telling move")
+def sim_no_early_fix(r: DialogueRecord) -> float:
+    first = student_first_correct_turn(r)
+    if first is None:
+        return 1.0
+    moves = tutor_moves(r)
+    return float(any(m in GUIDING_MOVES for m in moves[:first]))
+
+
+@register("sim_fidelity", True, "both simulator fidelity checks hold")
+def sim_fidelity(r: DialogueRecord) -> float | None:
+    a = sim_first_answer_wrong(r)
+    return None if a is None else float(a == 1.0 and sim_no_early_fix(r) == 1.0)
+
+
+def move_mix(r: DialogueRecord) -> dict[str, float | None]:
+    moves = tutor_moves(r)
+    out: dict[str, float | None] = {}
+    for stage in STAGES:
+        in_stage = [m for i, m in enumerate(moves) if stage_of(i, len(moves)) == stage]
+        for move in MOVES:
+            out[f"moves.{stage}.{move}"] = in_stage.count(move) / len(in_stage) if in_stage else None
+    return out
+
+
+def move_metrics() -> list[Metric]:
+    return [
+        Metric(f"moves.{s}.{m}", lambda r, key=f"moves.{s}.{m}": move_mix(r)[key], None, f"share of {m} moves in the {s} third")
+        for s in STAGES
+        for m in MOVES
+    ]
+
+
+def metrics_for(ks: Iterable[int]) -> list[Metric]:
+    ks = sorted(set(ks))
+    return [success_at(k) for k in ks] + [telling_at(k) for k in ks] + list(REGISTRY.values()) + move_metrics()
+
+
+def score_record(r: DialogueRecord, metrics: list[Metric]) -> dict[str, float | None]:
+    mix = move_mix(r)
+    return {m.name: (mix[m.name] if m.name in mix else m.fn(r)) for m in metrics}
+
+
+# ---------------------------------------------------------------- aggregation
+
+
+@dataclass
+class Aggregate:
+    group: str
+    metric: str
+    n: int
+    mean: float | None
+    lo: float | None
+    hi: float | None
+    higher_is_better: bool | None
+
+    def as_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+def bootstrap_ci(values: list[float], *, n_boot: int, ci: float, seed: int) -> tuple[float | None, float | None, float | None]:
+    """Mean and a percentile bootstrap interval (seeded, so reruns give the same interval)."""
+    if not values:
+        return None, None, None
+    import numpy as np
+
+    arr = np.asarray(values, dtype=float)
+    mean = float(arr.mean())
+    if n_boot <= 0 or len(arr) < 2:
+        return mean, mean, mean
+    rng = np.random.default_rng(seed)
+    means = arr[rng.integers(0, len(arr), size=(n_boot, len(arr)))].mean(axis=1)
+    alpha = (1 - ci) / 2
+    return mean, float(np.quantile(means, alpha)), float(np.quantile(means, 1 - alpha))
+
+
+def aggregate(
+    scores: list[dict[str, Any]],
+    metrics: list[Metric],
+    *,
+    group_by: str = "policy",
+    n_boot: int = 1000,
+    ci: float = 0.95,
+    seed: int = 0,
+) -> list[Aggregate]:
+    """One row per (group, metric). `scores` are per-dialogue rows holding `group_by` and each metric's value."""
+    groups = sorted({str(s[group_by]) for s in scores})
+    rows = []
+    for g in groups:
+        in_group = [s for s in scores if str(s[group_by]) == g]
+        for m in metrics:
+            values = [float(s[m.name]) for s in in_group if s.get(m.name) is not None]
+            mean, lo, hi = bootstrap_ci(values, n_boot=n_boot, ci=ci, seed=seed)
+            rows.append(Aggregate(g, m.name, len(values), mean, lo, hi, m.higher_is_better))
+    return rows

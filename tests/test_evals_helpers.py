@@ -1,0 +1,84 @@
+"""Hand-made problems and dialogue records for the evals tests (no tutor or simulator session involved)."""
+
+from __future__ import annotations
+
+from evals.records import DialogueRecord, Outcome, Utterance
+from knowledge.types import Bug, Fix, Malgorithm, Problem, Step
+
+
+def math_problem() -> Problem:
+    return Problem(
+        id="t-apples",
+        domain="math",
+        title="Apples",
+        statement="Ann has 3 boxes with 4 apples in each box. How many apples does Ann have?",
+        steps=[Step(description="multiply boxes by apples per box", expression="3*4", value=12)],
+        answer=12,
+        malgorithms=[
+            Malgorithm(id="t-apples-m0", problem_id="t-apples", label="adds instead of multiplying", step=0,
+                       step_values={0: 7}, wrong_answer=7),
+            Malgorithm(id="t-apples-m1", problem_id="t-apples", label="counts boxes only", step=0,
+                       step_values={0: 3}, wrong_answer=3),
+        ],
+    )
+
+
+def code_problem() -> Problem:
+    return Problem(
+        id="t-double",
+        domain="code",
+        title="Double",
+        statement="Write double(x) that returns twice x.",
+        buggy_code="def double(x):\n    return x + 2\n",
+        entry_point="double",
+        unit_tests=["assert double(3) == 6", "assert double(0) == 0"],
+        bugs=[Bug(lines=[2], description="adds 2 instead of multiplying by 2",
+                  fixes=[Fix(description="multiply by two", lines=["    return x * 2"])])],
+        malgorithms=[Malgorithm(id="t-double-m0", problem_id="t-double", label="adds two", bug=0,
+                                wrong_code="def double(x):\n    return x + 2\n")],
+    )
+
+
+def record(
+    tutor: list[str],
+    student: list[str],
+    *,
+    problem: Problem | None = None,
+    policy: str = "tree",
+    moves: list[str] | None = None,
+    solved_turn: int | None = None,
+    malgorithm_id: str | None = "t-apples-m0",
+    diagnoses: list[list[str]] | None = None,
+    mastery: float | None = None,
+    hidden_resolved: bool | None = None,
+    guard_flags: list[bool] | None = None,
+    key: str = "k",
+) -> DialogueRecord:
+    """tutor[0] and student[0] are the openings; tutor[t], student[t] are turn t."""
+    problem = problem or math_problem()
+    transcript = []
+    for t in range(max(len(tutor), len(student))):
+        if t < len(tutor):
+            transcript.append(Utterance(role="tutor", turn=t, text=tutor[t]))
+        if t < len(student):
+            transcript.append(Utterance(role="student", turn=t, text=student[t]))
+    n = len(tutor) - 1
+    moves = moves or ["focus"] * n
+    traces = []
+    for i in range(n):
+        diag = (diagnoses[i] if diagnoses and i < len(diagnoses) else [])
+        traces.append({
+            "turn": i + 1,
+            "move": moves[i],
+            "diagnosis": [{"malgorithm_id": d, "label": d, "confidence": 0.9, "reason": "value"} for d in diag],
+            "guard": {"leaks": bool(guard_flags[i]) if guard_flags else False, "reasons": [], "spans": []},
+            "state_after": {"mastery": {"multiplication": mastery}} if mastery is not None else {},
+        })
+    hidden = [{"resolved": hidden_resolved}] if hidden_resolved is not None else []
+    return DialogueRecord(
+        key=key, problem=problem, policy=policy, persona={"name": "student", "mode": "typical"},
+        persona_label="student/typical", seed=0, max_turns=12, malgorithm_id=malgorithm_id, transcript=transcript,
+        tutor_traces=traces, student_hidden_states=hidden,
+        outcome=Outcome(ended="solved" if solved_turn is not None else "max_turns", solved=solved_turn is not None,
+                        solved_turn=solved_turn, turns=n),
+    )
