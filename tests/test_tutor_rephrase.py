@@ -118,7 +118,7 @@ def test_value_probe_only_when_the_student_said_that_value(trail_mix: Problem) -
 
 def test_similarity_diagnosis_never_shows_the_malgorithms_value(trail_mix: Problem) -> None:
     s = TutorSession.start(trail_mix, TutorSettings(), NoneBackend())
-    text = "".join(s.reply("I added the tops and added the bottoms, so one batch is 4/12 cup"))
+    text = "".join(s.reply("I added the tops and added the bottoms, so one batch is 4/12 or 1/3 cup"))
     t = s.last
     assert t.outcome == "wrong" and t.move == "probing" and t.node_id == "s0-concept"
     if not t.diagnosis:

@@ -130,3 +130,52 @@ def test_reasoning_in_subject_words_is_not_off_topic() -> None:
     assert classify("I added the numerators and added the denominators", context).intent == "answer"
     assert classify("I multiplied everything by the number of batches", context).intent == "answer"
     assert classify("I love football and pizza", context).intent == "off_topic"
+
+
+def _cookies():
+    from knowledge.types import Problem, Step
+
+    return Problem(
+        id="t-cookies", domain="math", title="Cookies",
+        statement="Ana bakes 4 batches of cookies. One batch needs 7/8 cup of sugar. How many cups of sugar?",
+        steps=[Step(description="sugar for 4 batches", expression="4*7/8", value=3.5, unit="cups")],
+        answer=3.5, answer_unit="cups",
+    )
+
+
+@pytest.mark.parametrize("message", ["4 times 7/8?", "so is it 4 times 7/8?", "4 x 7/8?"])
+def test_an_expression_posed_as_a_question_is_not_marked_wrong(message: str) -> None:
+    """'4 times 7/8?' is thinking aloud: the tutor must not answer 'Not quite' or log a wrong value."""
+    from inference import get_backend
+    from tutor import TutorSession, TutorSettings
+
+    s = TutorSession.start(_cookies(), TutorSettings(), get_backend("none"))
+    text = "".join(s.reply(message))
+    assert s.last.intent == "question"
+    assert s.last.outcome != "wrong", s.last.reason
+    assert "Not quite" not in text and not s.solved and s.last.values == [3.5]  # the computed value, not claimed
+
+
+@pytest.mark.parametrize("message", ["one batch needs 7/8 cup, right?", "I'd do it one more time for each batch",
+                                     "each one of the batches gets the same sugar"])
+def test_prose_numbers_are_not_wrong_values(message: str) -> None:
+    """Quantifiers ('one batch', 'one more time') and givens quoted in a question are no wrong attempt."""
+    from inference import get_backend
+    from tutor import TutorSession, TutorSettings
+
+    s = TutorSession.start(_cookies(), TutorSettings(), get_backend("none"))
+    "".join(s.reply(message))
+    assert 1.0 not in s.last.values
+    assert "said" not in s.last.reason and "matches no step" not in s.last.reason, s.last.reason
+
+
+def test_stated_results_still_count_in_a_session() -> None:
+    from inference import get_backend
+    from tutor import TutorSession, TutorSettings
+
+    s = TutorSession.start(_cookies(), TutorSettings(), get_backend("none"))
+    "".join(s.reply("4 times 7/8 is 3.25"))
+    assert s.last.outcome == "wrong" and s.last.values == [3.25]
+    s2 = TutorSession.start(_cookies(), TutorSettings(), get_backend("none"))
+    "".join(s2.reply("I multiplied 4 by 7/8 and got three and a half"))
+    assert s2.solved

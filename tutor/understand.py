@@ -151,12 +151,18 @@ def classify(text: str, context: str = "", domain: str = "math") -> Understandin
         return Understanding(intent="extraction", rule=rule, **base)
     is_question = prose.strip().endswith("?") or bool(re.match(_QUESTION_START, prose, re.IGNORECASE))
     stuck = _any(_STUCK, prose)
-    if code or values:
+    claimed = [v for v in values if v.kind != "computed"]
+    if code or claimed:
         # "is it 15?" is an answer offered as a question; "I don't know, maybe 15" still carries an answer
-        ambiguous = bool(stuck) and not code and len(values) == 1 and is_question
+        ambiguous = bool(stuck) and not code and len(claimed) == 1 and is_question
         return Understanding(intent="answer", rule="has code" if code else "has values", ambiguous=ambiguous, **base)
     if stuck is not None:
         return Understanding(intent="stuck", rule=stuck, **base)
+    if values:
+        # an expression left unevaluated claims no value: "4 times 7/8?" is thinking aloud, not a wrong answer
+        if is_question:
+            return Understanding(intent="question", rule="expression posed as a question", **base)
+        return Understanding(intent="answer", rule="unevaluated expression", **base)
     if re.match(_GREETING, prose, re.IGNORECASE):
         return Understanding(intent="greeting", rule="greeting", **base)
     words = vocabulary(prose)

@@ -2,8 +2,11 @@
 
 Math: every value the student claims is compared (relative tolerance, or as a rounding of the true value) with
 each step value and the final answer; a value that matches no step is wrong, and is matched against the
-malgorithms' wrong values. Code: the student's code (or the buggy program with the student's corrected line
-patched in) runs against the unit tests in the sandbox.
+malgorithms' wrong values. A value written with a unit ("100 cents") also matches a step in another unit of the
+same kind ("dollars") after an exact conversion; a number quoted from the statement alongside other values or in a
+question is not counted as a wrong attempt (unless it is a malgorithm's wrong value).
+Code: the student's code (or the buggy program with the student's corrected line patched in) runs against the unit
+tests in the sandbox.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from knowledge.types import Diagnosis, Node, Problem, QuestionTree
-from tutor.numbers import Number, close
+from tutor.numbers import Number, canonical_unit, close, convert, extract
 from tutor.sandbox import SandboxLimits, TestRun, run_tests
 from tutor.understand import Understanding
 
@@ -50,26 +53,44 @@ def node_value(node: Node, problem: Problem) -> float | None:
     return None
 
 
-def _matches(n: Number, target: float, rel: float = 1e-6) -> bool:
-    return any(close(r, target, rel, n.text if r == n.value else None) for r in n.readings())
+def node_unit(node: Node, problem: Problem) -> str:
+    if node.step is not None and 0 <= node.step < len(problem.steps):
+        return problem.steps[node.step].unit
+    return ""
+
+
+def _matches(n: Number, target: float, rel: float = 1e-6, unit: str = "") -> bool:
+    """n (with its readings) matches target; a number written with a unit ("100 cents") also matches a target in
+    another unit of the same kind ("dollars") after an exact conversion (tutor.numbers.UNITS)."""
+    if any(close(r, target, rel, n.text if r == n.value else None) for r in n.readings()):
+        return True
+    if n.unit and unit and canonical_unit(unit) and canonical_unit(unit) != n.unit:
+        converted = convert(n.value, n.unit, unit)
+        return converted is not None and close(converted, target, rel)
+    return False
 
 
 def check_math(u: Understanding, problem: Problem, tree: QuestionTree) -> MathCheck:
     out = MathCheck()
     # only values the student states count: "what is 24 / 3?" must not earn the student credit for 8
-    for n in (v for v in u.values if v.kind != "computed"):
+    stated = [v for v in u.values if v.kind != "computed"]
+    given = [r for n in extract(problem.statement).numbers for r in n.readings()]
+    for n in stated:
         match = ValueMatch(value=n.value, text=n.text)
         for i, step in enumerate(problem.steps):
-            if _matches(n, step.value):
+            if _matches(n, step.value, unit=step.unit):
                 match.step = i if match.step is None else match.step
-        if problem.answer is not None and _matches(n, problem.answer):
+        if problem.answer is not None and _matches(n, problem.answer, unit=problem.answer_unit):
             match.final = True
         for node in tree.nodes:
             target = node_value(node, problem)
-            if target is not None and _matches(n, target, max(node.check.tolerance, 1e-6)):
+            if target is not None and _matches(n, target, max(node.check.tolerance, 1e-6), node_unit(node, problem)):
                 match.node_ids.append(node.id)
         if match.step is not None or match.final or match.node_ids:
             out.right.append(match)
+        elif (len(stated) > 1 or u.text.rstrip().endswith("?")) and any(close(n.value, g) for g in given) \
+                and not diagnose_values([n.value], problem):
+            continue  # a given quoted while reasoning ("4 batches is ...", "one batch is 7/8, right?")
         else:
             out.wrong.append(n.value)
     out.final_right = any(m.final for m in out.right)
