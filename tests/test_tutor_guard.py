@@ -94,3 +94,15 @@ def test_verdict_round_trip() -> None:
     v = reveals("The answer is 10.", Problem(id="x", domain="math", title="t", statement="s",
                                                steps=[Step(description="d", value=10)], answer=10))
     assert Verdict.model_validate_json(v.model_dump_json()) == v
+
+
+def test_one_as_a_word_in_prose_is_not_the_answer_one():
+    from knowledge.types import Problem, Step
+    from tutor import reveals
+
+    problem = Problem(id="p-one", domain="math", title="t", statement="Ann has 3 apples and eats 2. How many are left?",
+                      steps=[Step(description="Find what is left.", expression="3 - 2", value=1)], answer=1)
+    assert not reveals("Let's take it one step at a time. What happens to the apples?", problem).leaks
+    assert not reveals("Which one of the numbers changes?", problem).leaks
+    assert reveals("The answer is one apple.", problem).leaks
+    assert reveals("So 1 apple is left.", problem).leaks

@@ -179,3 +179,18 @@ def test_stated_results_still_count_in_a_session() -> None:
     s2 = TutorSession.start(_cookies(), TutorSettings(), get_backend("none"))
     "".join(s2.reply("I multiplied 4 by 7/8 and got three and a half"))
     assert s2.solved
+
+
+def test_a_worked_solution_that_passes_through_the_answer_but_ends_wrong_is_not_solved():
+    from knowledge.bank import starter_problem
+    from tutor import TutorSession
+
+    problem = starter_problem("math-trail-mix")
+    answer = problem.answer
+    wrong = problem.malgorithms[0].wrong_answer
+    session = TutorSession.start(problem)
+    "".join(session.reply(f"First I got {answer:g} but then I changed it, so my final answer is {wrong:g}"))
+    assert not session.solved
+    session2 = TutorSession.start(problem)
+    "".join(session2.reply(f"I first thought {wrong:g} but now I get {answer:g}"))
+    assert session2.solved

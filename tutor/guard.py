@@ -77,7 +77,9 @@ def _check_math(message: str, problem: Problem, state: KnowledgeState | None, pr
     disclosed = state.disclosed_values() if state is not None else []
     in_statement = _statement_numbers(problem)
     # values the message itself states; an unevaluated expression ("72 / 8") states only its operands
-    numbers = [n for n in extract(message).numbers if n.kind != "computed"]
+    # "one" in prose ("one step at a time", "which one") is a word, not a value, unless it carries an answer
+    numbers = [n for n in extract(message).numbers
+               if n.kind != "computed" and not (n.mention and n.text.strip().lower() == "one")]
     answer = problem.answer
     for n in numbers:
         # the final answer leaks even if the student mentioned the number before: once they *state* it as their

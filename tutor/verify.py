@@ -75,6 +75,7 @@ def check_math(u: Understanding, problem: Problem, tree: QuestionTree) -> MathCh
     # only values the student states count: "what is 24 / 3?" must not earn the student credit for 8
     stated = [v for v in u.values if v.kind != "computed"]
     given = [r for n in extract(problem.statement).numbers for r in n.readings()]
+    concluded_wrong = False  # a wrong value stated after the last right final value: that is their answer
     for n in stated:
         match = ValueMatch(value=n.value, text=n.text)
         for i, step in enumerate(problem.steps):
@@ -88,12 +89,16 @@ def check_math(u: Understanding, problem: Problem, tree: QuestionTree) -> MathCh
                 match.node_ids.append(node.id)
         if match.step is not None or match.final or match.node_ids:
             out.right.append(match)
+            concluded_wrong = concluded_wrong and not match.final
         elif (len(stated) > 1 or u.text.rstrip().endswith("?")) and any(close(n.value, g) for g in given) \
                 and not diagnose_values([n.value], problem):
             continue  # a given quoted while reasoning ("4 batches is ...", "one batch is 7/8, right?")
         else:
             out.wrong.append(n.value)
-    out.final_right = any(m.final for m in out.right)
+            concluded_wrong = True
+    # A worked solution can pass through the right number on its way to a wrong one ("... 15 spoons ... so 4"):
+    # the student has the answer only when no wrong value follows the last value that matches it.
+    out.final_right = any(m.final for m in out.right) and not concluded_wrong
     for node in tree.nodes:  # text patterns (conceptual nodes)
         if node.check.kind == "pattern" and node.check.pattern:
             try:
