@@ -56,6 +56,7 @@ def create_app(settings: Settings, **kwargs: Any):
     exports.mkdir(parents=True, exist_ok=True)
     app = gr.mount_gradio_app(app, demo, path="/", theme=gr.themes.Soft(), css=CSS, allowed_paths=[str(exports), str(Path(settings.data_dir) / "evals")])
     app.state.ctx = ctx
+    ctx.start_knowledge()  # background: open the Chroma store, seed the starter bank on first run (logged)
     if settings.backend != "none":  # load the default model now, not on the first student's message
         import threading
 

@@ -10,11 +10,13 @@ import os
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import httpx
 import pytest
 
+from knowledge.bank import load_starter
 from store import connect
 from ui.testing import api_login, running_server
 
@@ -98,6 +100,13 @@ def test_app_start_and_one_chat_message_stay_on_loopback(guard_env, tmp_path):
         reply = httpx.post(server.url + f"/api/v1/sessions/{sid}/messages", json={"text": "I think it is 12"}, headers=headers, timeout=120)
         assert reply.status_code == 200, reply.text
         assert reply.json()["messages"][-1]["role"] == "assistant" and reply.json()["messages"][-1]["content"]
+        deadline = time.monotonic() + 300  # the knowledge store seeds in the background with the real MiniLM
+        while "knowledge store" not in server.log() and time.monotonic() < deadline:
+            time.sleep(1)
+        n = len(load_starter())
+        assert f"{n} problems ({n} seeded from the starter bank" in server.log(), server.log()[-3000:]
+        found = httpx.get(server.url + "/api/v1/problems", params={"q": "how many slices of the pie were eaten"}, headers=headers, timeout=60).json()
+        assert "pizza" in " ".join(p["id"] for p in found[:3]), found[:3]  # ranked by meaning, not by words
         server_log = server.log()
     assert not log.exists() or log.read_text() == "", f"non-loopback network use:\n{log.read_text()}\n--- server log:\n{server_log[-2000:]}"
     assert Path(data / "gradio-tmp").is_dir()

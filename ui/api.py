@@ -63,9 +63,12 @@ def install(app: FastAPI, ctx: AppContext) -> None:
         return ctx.require(_token(authorization)).model_dump()
 
     @r.get("/problems")
-    def problems(domain: str | None = None, skill: str | None = None, difficulty: str | None = None, authorization: str | None = Header(None)) -> list[dict[str, Any]]:
+    def problems(domain: str | None = None, skill: str | None = None, difficulty: str | None = None, q: str = "",
+                 authorization: str | None = Header(None)) -> list[dict[str, Any]]:
+        """The catalogue; with `q`, ranked by meaning (the knowledge store) or by substring while it is not ready."""
+        found, _how = student.search(ctx, _token(authorization), q, domain, skill, difficulty, limit=1000)
         return [{"id": p.id, "title": p.title, "domain": p.domain, "skills": p.skills, "difficulty": p.difficulty}
-                for p in student.catalogue(ctx, _token(authorization), domain, skill, difficulty)]
+                for p in found]
 
     @r.get("/sessions")
     def sessions(authorization: str | None = Header(None)) -> list[dict[str, Any]]:

@@ -56,8 +56,10 @@ def safe_gen(fn: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
-def problem_choices(ctx: AppContext, token: str, domain: str = "all", skill: str = "all", difficulty: str = "all") -> list[tuple[str, str]]:
-    probs = student.catalogue(ctx, token, None if domain == "all" else domain, None if skill == "all" else skill, None if difficulty == "all" else difficulty)
+def problem_choices(ctx: AppContext, token: str, domain: str = "all", skill: str = "all", difficulty: str = "all",
+                    query: str = "") -> list[tuple[str, str]]:
+    probs, _how = student.search(ctx, token, query or "", None if domain == "all" else domain, None if skill == "all" else skill,
+                                 None if difficulty == "all" else difficulty)
     return [(f"{p.title} ({p.domain}, {p.difficulty})", p.id) for p in probs]
 
 
@@ -175,6 +177,8 @@ def _student_tab(ctx: AppContext, token: gr.State) -> dict[str, Any]:
     with gr.Row():
         with gr.Column(scale=1, min_width=280):
             gr.Markdown("#### Choose a problem")
+            query = gr.Textbox(label="Search problems", placeholder="e.g. sharing pizza fairly, off-by-one loop",
+                               elem_id="problem-search", lines=1, max_lines=1)
             domain = gr.Dropdown(["all", "math", "code"], value="all", label="Subject")
             skill = gr.Dropdown(["all"], value="all", label="Skill")
             difficulty = gr.Dropdown(["all", "easy", "medium", "hard"], value="all", label="Difficulty")
@@ -210,11 +214,15 @@ def _student_tab(ctx: AppContext, token: gr.State) -> dict[str, Any]:
 
     view_outputs = [sid, intro, strip, chat, notice]
 
-    def refresh_filters(tok: str, d: str, s: str, f: str) -> Any:
-        return gr.update(choices=problem_choices(ctx, tok, d, s, f), value=None)
+    def refresh_filters(tok: str, d: str, s: str, f: str, q: str) -> Any:
+        choices = problem_choices(ctx, tok, d, s, f, q)
+        return gr.update(choices=choices, value=choices[0][1] if (q or "").strip() and choices else None)
 
+    filters = [token, domain, skill, difficulty, query]
     for comp in (domain, skill, difficulty):
-        comp.input(safe(refresh_filters), [token, domain, skill, difficulty], problem, api_visibility="private")
+        comp.input(safe(refresh_filters), filters, problem, api_visibility="private")
+    query.submit(safe(refresh_filters), filters, problem, api_name="search_problems")
+    query.input(safe(refresh_filters), filters, problem, api_visibility="private", trigger_mode="always_last")
 
     @safe
     def do_start(tok: str, pid: str) -> list[Any]:
@@ -269,9 +277,9 @@ def _student_tab(ctx: AppContext, token: gr.State) -> dict[str, Any]:
     def on_login(tok: str) -> list[Any]:
         skills = sorted({s for p in student.catalogue(ctx, tok) for s in p.skills})
         return [gr.update(choices=problem_choices(ctx, tok), value=None), gr.update(choices=["all", *skills], value="all"),
-                gr.update(choices=session_choices(student.my_sessions(ctx, tok)), value=None), None, [], "", "Pick a problem on the left and press **Start**."]
+                gr.update(choices=session_choices(student.my_sessions(ctx, tok)), value=None), None, [], "", "Pick a problem on the left and press **Start**.", ""]
 
     def blank() -> list[Any]:
-        return [gr.update(choices=[], value=None), gr.update(choices=["all"], value="all"), gr.update(choices=[], value=None), None, [], "", ""]
+        return [gr.update(choices=[], value=None), gr.update(choices=["all"], value="all"), gr.update(choices=[], value=None), None, [], "", "", ""]
 
-    return {"on_login": on_login, "blank": blank, "login_outputs": [problem, skill, past, sid, chat, strip, intro]}
+    return {"on_login": on_login, "blank": blank, "login_outputs": [problem, skill, past, sid, chat, strip, intro, query]}

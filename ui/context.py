@@ -52,9 +52,13 @@ class LiveSessions(OrderedDict):
 
 
 class AppContext:
-    def __init__(self, settings: Settings, store: Store | None = None, backend: Backend | None = None) -> None:
+    def __init__(self, settings: Settings, store: Store | None = None, backend: Backend | None = None,
+                 embedder: Any = None) -> None:
+        from ui.knowledge_link import KnowledgeLink
+
         self.settings = settings
         self.store = store or connect(settings.db_url)
+        self.knowledge = KnowledgeLink(settings, embedder=embedder)  # opened and seeded by start_knowledge()
         self._backends: dict[tuple[str, str], Backend] = {}
         if backend is not None:
             self._backends[(settings.backend, settings.model)] = backend
@@ -111,6 +115,15 @@ class AppContext:
                 log.warning("stored problem %s no longer validates: %s", rec.id, exc)
         starter = [stored.pop(p.id, p) for p in load_starter()]  # a teacher's edit overrides the starter copy
         return starter + list(stored.values())
+
+    def start_knowledge(self) -> threading.Thread:
+        """Open the Chroma knowledge store in the background, seed the starter bank, mirror the SQL-stored problems."""
+
+        def stored() -> list[Problem]:
+            ids = {rec.id for rec in self.store.list_problems()}
+            return [attach_tree(p) for p in self.problems() if p.id in ids]
+
+        return self.knowledge.start(stored)
 
     def problem(self, problem_id: str) -> Problem:
         for p in self.problems():

@@ -47,6 +47,15 @@ def catalogue(ctx: AppContext, token: str, domain: str | None = None, skill: str
     ]
 
 
+def search(ctx: AppContext, token: str, text: str, domain: str | None = None, skill: str | None = None,
+           difficulty: str | None = None, limit: int = 20) -> tuple[list[Problem], str]:
+    """The catalogue (as filtered) ranked by meaning through the knowledge store, or by substring while it is not
+    ready. Returns (problems, how): how is "meaning", "text", or "" for an empty query (the whole filtered list)."""
+    from ui.knowledge_link import rank_problems
+
+    return rank_problems(ctx.knowledge, catalogue(ctx, token, domain, skill, difficulty), text, limit)
+
+
 def tutor_api() -> tuple[Any, Any]:
     """(TutorSession, TutorSettings) from the tutor package (its __init__, or its modules while that is empty)."""
     import tutor

@@ -149,6 +149,7 @@ def import_problems(ctx: AppContext, token: str, upload: Any) -> tuple[list[str]
     with ctx.store.db.transaction():
         for p in checked:
             ctx.store.save_problem(p.model_dump(mode="json"), author_id=teacher.id)
+    ctx.knowledge.upsert(checked)
     return [p.id for p in checked], skipped
 
 
@@ -223,6 +224,7 @@ def _save_new(ctx: AppContext, teacher_id: int, fields: dict[str, Any]) -> Probl
         raise InputError(f"{field}: {err['msg'].removeprefix('Value error, ')}") from None
     problem = attach_tree(problem)
     ctx.store.save_problem(problem.model_dump(mode="json"), author_id=teacher_id)
+    ctx.knowledge.upsert([problem])
     return problem
 
 
@@ -257,4 +259,5 @@ def save_tree(ctx: AppContext, token: str, problem_id: str, text: str) -> Questi
     problem.tree = tree
     Problem.model_validate(problem.model_dump())
     ctx.store.save_problem({**problem.model_dump(mode="json"), "source": problem.source}, author_id=teacher.id)
+    ctx.knowledge.upsert([problem])
     return tree
