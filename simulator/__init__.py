@@ -1,0 +1,46 @@
+"""Simulated students: personas, a hidden knowledge state seeded from a real wrong solution, decided replies.
+
+Public API (see DESIGN.md, "Simulated students"):
+- `Persona`, `HiddenState`, `NodeState`, `Event`, `StudentTurn` (pydantic, JSON round trips)
+- `StudentSession.start(problem, persona, seed=0, backend=None, malgorithm_id=None)`; `.opening`,
+  `.respond(tutor_message)`, `.hidden_state`, `.events`, `.solved`, `.told`, `.malgorithm_id`
+- `classify_move(tutor_message)` -> focus / probing / telling / generic; `map_to_node(message, tree, problem)`
+- `personas.from_profile(text)`, `personas.builtin(mode)`; `fidelity.check(text, content)`
+This package never imports `tutor` (they meet in `evals` and the app).
+"""
+
+from simulator.moves import classify_move, map_to_node
+from simulator.personas import builtin, from_profile
+from simulator.student import StudentSession
+from simulator.types import (
+    MODES,
+    MOVES,
+    Content,
+    Event,
+    HiddenState,
+    Mode,
+    Move,
+    NodeState,
+    Persona,
+    StudentTurn,
+    Verdict,
+)
+
+__all__ = [
+    "MODES",
+    "MOVES",
+    "Content",
+    "Event",
+    "HiddenState",
+    "Mode",
+    "Move",
+    "NodeState",
+    "Persona",
+    "StudentSession",
+    "StudentTurn",
+    "Verdict",
+    "builtin",
+    "classify_move",
+    "from_profile",
+    "map_to_node",
+]

@@ -1,0 +1,236 @@
+"""The hidden knowledge state: how it is seeded from a malgorithm, and how tutor moves change it.
+
+Units: a math step (all tree nodes with that `step`) or a code bug (all nodes with that `bug`).
+
+Seeding (math, malgorithm m with first corrupted step r = m.step):
+- nodes of steps before r: `knows`; nodes of step r: `misconceived` (the root of the misconception);
+- nodes of later steps: `misconceived` and `derived` when the wrong path gives them a wrong value (m.step_values, or
+  the wrong final answer for the last step); `knows` when the student's wrong solution still contains the step's
+  correct value; otherwise `unknown` and `derived` (the wrong path skipped that step).
+Seeding (code, malgorithm m on bug b): the failing behaviour is `knows` (the student sees the failing test);
+locating is `knows` when the wrong fix edits a bug line, else `misconceived`; the fix node is `misconceived`. Nodes of
+other bugs are `unknown`. Without a malgorithm every node the student must find is `unknown`.
+Confused students additionally start `unknown` on some units they would otherwise know (seeded).
+
+Transitions (`apply`):
+- focus/probing on a `misconceived` node resolves it with probability 1 - resistance; on an `unknown` node with
+  probability 1 - resistance / 2 (an unknown step needs a question, not a change of mind);
+- telling on a node resolves it, recorded as told; a tutor message that states the final answer, a step value the
+  student has not produced, or an accepted fix line counts as telling for what it reveals, whatever its move;
+- generic: nothing changes.
+Resolving a node also resolves the earlier nodes of its unit (math: both nodes of a step); resolving the root unit
+resolves the derived nodes (their wrong values only followed from the root). A successful question on a derived
+misconceived node resolves the root (the student goes back to where the number came from).
+"""
+
+from __future__ import annotations
+
+import random
+import re
+
+from knowledge.types import Malgorithm, Node, Problem, QuestionTree
+from simulator.numbers import parse_numbers
+from simulator.types import Event, HiddenState, Move, NodeState, Persona
+
+TOL = 1e-3  # relative tolerance when comparing values
+
+
+def close(a: float, b: float, rel: float = TOL) -> bool:
+    return abs(a - b) <= rel * max(1.0, abs(a), abs(b))
+
+
+def contains_value(numbers: list[float] | set[float], value: float) -> bool:
+    return any(close(x, value) for x in numbers)
+
+
+def unit_of(node: Node) -> tuple[str, int] | None:
+    if node.step is not None:
+        return ("step", node.step)
+    if node.bug is not None:
+        return ("bug", node.bug)
+    return None
+
+
+def changed_lines(before: str, after: str) -> list[int]:
+    """1-based line numbers of `before` that `after` changes (a simple aligned diff)."""
+    import difflib
+
+    a, b = before.splitlines(), after.splitlines()
+    out: list[int] = []
+    for tag, i1, i2, _j1, _j2 in difflib.SequenceMatcher(a=a, b=b, autojunk=False).get_opcodes():
+        if tag == "equal":
+            continue
+        out.extend(range(i1 + 1, max(i2, i1 + 1) + 1))
+    return sorted({n for n in out if 1 <= n <= max(len(a), 1)})
+
+
+def wrong_solution_results(text: str) -> list[float]:
+    """The results of the `... = c` equations in a wrong solution, in order."""
+    out: list[float] = []
+    for line in text.splitlines():
+        for match in re.finditer(r"=\s*(-?\$?\d[\d,]*(?:\.\d+)?|-?\.\d+)", line):
+            nums = parse_numbers(match.group(1))
+            if nums:
+                out.append(nums[0])
+    return out
+
+
+def wrong_step_value(problem: Problem, m: Malgorithm | None, step: int) -> float | None:
+    """The value the malgorithm's student believes for a step, when it differs from the right one."""
+    if m is None or not problem.steps:
+        return None
+    correct = problem.steps[step].value
+    value = m.step_values.get(step)
+    if value is None and step == len(problem.steps) - 1 and m.wrong_answer is not None:
+        value = m.wrong_answer
+    if value is None and step == m.step and m.wrong_solution:
+        results = wrong_solution_results(m.wrong_solution)
+        candidates = [r for r in results if not close(r, correct)]
+        if step < len(results) and not close(results[step], correct):
+            value = results[step]
+        elif candidates:
+            value = candidates[0]
+    if value is not None and close(value, correct):
+        return None
+    return value
+
+
+def initial_state(
+    problem: Problem, tree: QuestionTree, m: Malgorithm | None, persona: Persona, rng: random.Random
+) -> HiddenState:
+    nodes = [NodeState(node_id=n.id, status="unknown", step=n.step, bug=n.bug) for n in tree.nodes]
+    state = HiddenState(problem_id=problem.id, malgorithm_id=m.id if m else None, nodes=nodes)
+    by_id = {n.id: n for n in tree.nodes}
+    if problem.domain == "math":
+        _seed_math(problem, state, m)
+    else:
+        _seed_code(problem, state, by_id, m)
+    if persona.mode == "confused":
+        units = sorted({(n.step, n.bug) for n in state.nodes if n.status == "knows"}, key=str)
+        for unit in units:
+            if rng.random() < 0.35:
+                for n in state.nodes:
+                    if (n.step, n.bug) == unit and n.status == "knows":
+                        n.status = "unknown"
+                        n.derived = False
+    return state
+
+
+def _seed_math(problem: Problem, state: HiddenState, m: Malgorithm | None) -> None:
+    if m is None:
+        return
+    root = m.step if m.step is not None else (min(m.step_values) if m.step_values else len(problem.steps) - 1)
+    wrong_numbers = parse_numbers(m.wrong_solution)
+    for n in state.nodes:
+        if n.step is None or n.step < root:
+            n.status = "knows"
+        elif n.step == root:
+            n.status, n.malgorithm_id = "misconceived", m.id
+        elif wrong_step_value(problem, m, n.step) is not None:
+            n.status, n.malgorithm_id, n.derived = "misconceived", m.id, True
+        elif wrong_numbers and contains_value(wrong_numbers, problem.steps[n.step].value):
+            n.status = "knows"
+        else:
+            n.status, n.derived = "unknown", True
+
+
+def _seed_code(problem: Problem, state: HiddenState, by_id: dict[str, Node], m: Malgorithm | None) -> None:
+    bug = (m.bug if m.bug is not None else 0) if m else None
+    edited = changed_lines(problem.buggy_code, m.wrong_code) if m and m.wrong_code else []
+    for n in state.nodes:
+        kind = by_id[n.node_id].kind
+        if n.bug is None or kind == "behaviour":
+            n.status = "knows"
+        elif bug is None or n.bug != bug:
+            n.status = "unknown"
+        elif kind == "locate":
+            bug_lines = set(problem.bugs[bug].lines)
+            if edited and set(edited) & bug_lines:
+                n.status = "knows"
+            else:
+                n.status, n.malgorithm_id = "misconceived", m.id if m else None
+        else:
+            n.status, n.malgorithm_id = "misconceived", m.id if m else None
+
+
+def _unit_nodes(state: HiddenState, node: NodeState) -> list[NodeState]:
+    if node.step is not None:
+        return [n for n in state.nodes if n.step == node.step]
+    if node.bug is not None:
+        return [n for n in state.nodes if n.bug == node.bug]
+    return [node]
+
+
+def resolve(
+    state: HiddenState, node_id: str, how: str, turn: int, move: Move | None, *, math: bool
+) -> list[Event]:
+    """Mark a node `knows` and cascade (see the module docstring). Returns the `resolved` events."""
+    events: list[Event] = []
+    target = state.node(node_id)
+    unit = _unit_nodes(state, target)
+    order = [n.node_id for n in state.nodes]
+    cascade: list[NodeState] = []
+    for n in unit:
+        # math: a step's nodes resolve together; code: resolving a node implies the earlier nodes of its bug
+        if math or order.index(n.node_id) <= order.index(node_id):
+            cascade.append(n)
+    was_root = any(n.status == "misconceived" and not n.derived for n in cascade)
+    for n in cascade:
+        if n.status != "knows":
+            n.status, n.malgorithm_id = "knows", None
+            n.resolved_by = "told" if how == "told" else ("question" if n.node_id == node_id else "follows")
+            detail = how if n.node_id == node_id else f"follows:{node_id}"
+            events.append(Event(turn=turn, kind="resolved", node=n.node_id, move=move, detail=detail))
+    if was_root and not any(n.status == "misconceived" and not n.derived for n in state.nodes):
+        for n in state.nodes:
+            if n.derived and n.status != "knows":
+                n.status, n.malgorithm_id, n.resolved_by = "knows", None, "follows"
+                events.append(Event(turn=turn, kind="resolved", node=n.node_id, move=move, detail=f"follows:{node_id}"))
+    return events
+
+
+def apply(
+    state: HiddenState,
+    node_id: str | None,
+    move: Move,
+    persona: Persona,
+    rng: random.Random,
+    turn: int,
+    *,
+    math: bool,
+    revealed: list[str] | None = None,
+) -> list[Event]:
+    """Apply one tutor move to the state; `revealed` lists node ids whose content the message gave away."""
+    events: list[Event] = []
+    for rid in revealed or []:
+        if state.node(rid).status != "knows":
+            events.append(Event(turn=turn, kind="told", node=rid, move=move, detail="revealed"))
+            events += resolve(state, rid, "told", turn, move, math=math)
+    if move == "generic" or node_id is None:
+        if move == "generic":
+            events.append(Event(turn=turn, kind="generic", node=node_id, move=move))
+        return events
+    node = state.node(node_id)
+    if move == "telling":
+        events.append(Event(turn=turn, kind="told", node=node_id, move=move))
+        if node.status != "knows":
+            events += resolve(state, node_id, "told", turn, move, math=math)
+        return events
+    events.append(Event(turn=turn, kind="asked", node=node_id, move=move))
+    if node.status == "knows":
+        return events
+    node.questions += 1
+    events.append(Event(turn=turn, kind="taught", node=node_id, move=move, detail=node.status))
+    resistance = persona.effective_resistance
+    p_resolve = 1.0 - resistance if node.status == "misconceived" else 1.0 - resistance / 2
+    target = node_id
+    if node.status == "misconceived" and node.derived:
+        # A wrong value that only follows from an earlier misconception: questioning it sends the student back to
+        # the source, so a success resolves the root (and, through it, this node).
+        roots = [n.node_id for n in state.nodes if n.status == "misconceived" and not n.derived]
+        target = roots[0] if roots else node_id
+    if rng.random() < p_resolve:
+        events += resolve(state, target, "question", turn, move, math=math)
+    else:
+        events.append(Event(turn=turn, kind="resisted", node=node_id, move=move, detail=node.status))
+    return events

@@ -1,0 +1,301 @@
+"""A simulated student: a persona, a hidden knowledge state seeded from a malgorithm, and seeded replies.
+
+    s = StudentSession.start(problem, persona, seed=0, backend=None)
+    s.opening                      # the attempt, carrying the assigned wrong value / wrong fix
+    reply = s.respond(tutor_text)  # classify move + node -> update state -> decide content -> (LLM voice) -> check
+    s.hidden_state, s.events, s.solved, s.told, s.malgorithm_id
+
+Structure decides, the model phrases: the move classifier, the node mapper and the state transitions decide what
+the student knows and says; an optional LLM backend only re-voices the decided content, and the fidelity check
+falls back to the template when the phrasing drops or changes the content. Same problem, persona, seed and tutor
+messages -> the same dialogue (with backend none or fake).
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import re
+import time
+from typing import TYPE_CHECKING, Any
+
+from errors import RecoverableError
+from knowledge.types import Fix, Malgorithm, Problem, QuestionTree
+from simulator import fidelity
+from simulator import state as st
+from simulator.content import Composer, fmt, render
+from simulator.mapping import NodeMapper
+from simulator.moves import classify_move
+from simulator.numbers import parse_numbers
+from simulator.personas import builtin, from_profile
+from simulator.prompts import render_student_voice
+from simulator.types import EXTRACTION_TACTICS, Content, Event, HiddenState, Persona, StudentTurn, Verdict
+
+if TYPE_CHECKING:
+    from inference.base import Backend
+
+log = logging.getLogger(__name__)
+
+_SPACE = re.compile(r"\s+")
+
+
+def _norm_code(text: str) -> str:
+    return _SPACE.sub("", text)
+
+
+class StudentSession:
+    """One simulated student working on one problem. Build it with `StudentSession.start(...)`."""
+
+    def __init__(self, problem: Problem, persona: Persona, seed: int, backend: Backend | None,
+                 malgorithm: Malgorithm | None, tree: QuestionTree, mapper: NodeMapper, fix: Fix | None,
+                 classify_backend: Backend | None = None) -> None:
+        self.problem = problem
+        self.persona = persona
+        self.seed = seed
+        self.backend = backend
+        self.malgorithm = malgorithm
+        self.tree = tree
+        self.mapper = mapper
+        self.fix = fix
+        self.classify_backend = classify_backend
+        self._rng_state = random.Random(f"{seed}:state")
+        self._rng_text = random.Random(f"{seed}:text")
+        self._rng_adv = random.Random(f"{seed}:adversary")
+        self.composer = Composer(problem, tree, malgorithm, persona, fix)
+        self.hidden_state: HiddenState = st.initial_state(problem, tree, malgorithm, persona,
+                                                          random.Random(f"{seed}:initial"))
+        self.events: list[Event] = []
+        self.turns: list[StudentTurn] = []
+        self.turn = 0
+        self.opening = ""
+        self.last_code = ""
+        self.last_code_accepted = False
+        self._stated_final = False
+        self._told = False
+        self._said: list[float] = []  # numbers the student has written so far
+
+    # ------------------------------------------------------------------ construction
+
+    @classmethod
+    def start(
+        cls,
+        problem: Problem,
+        persona: Persona | None = None,
+        seed: int = 0,
+        backend: Backend | None = None,
+        malgorithm_id: str | None = None,
+        *,
+        tree: QuestionTree | None = None,
+        embedder: Any = None,
+        use_embeddings: bool = True,
+        classify_backend: Backend | None = None,
+    ) -> StudentSession:
+        """Start a student on `problem` and write its opening attempt.
+
+        persona: default from the problem's student profile, else the built-in typical student.
+        malgorithm_id: which wrong path the student follows; default a seeded choice among the problem's.
+        backend: an LLM that re-voices the decided replies (None / `none`: templates only).
+        embedder / use_embeddings: how tutor messages are mapped to tree nodes (see `simulator.moves.NodeMapper`).
+        classify_backend: an LLM that breaks ties of the move classifier (default: rules only).
+        """
+        if persona is None:
+            persona = from_profile(problem.student_profile) if problem.student_profile else builtin("typical")
+        if malgorithm_id is not None:
+            try:
+                malgorithm: Malgorithm | None = problem.malgorithm(malgorithm_id)
+            except KeyError:
+                known = ", ".join(m.id for m in problem.malgorithms) or "none"
+                raise ValueError(f"problem {problem.id} has no malgorithm {malgorithm_id!r} (it has: {known})") from None
+        elif problem.malgorithms:
+            malgorithm = random.Random(f"{seed}:malgorithm").choice(problem.malgorithms)
+        else:
+            malgorithm = None
+        if tree is None:
+            from knowledge.trees import tree_for
+
+            tree = tree_for(problem)
+        fix = None
+        if problem.domain == "code":
+            bug = problem.bugs[malgorithm.bug if malgorithm and malgorithm.bug is not None else 0]
+            with_code = [f for f in bug.fixes if f.code.strip()]
+            fix = random.Random(f"{seed}:fix").choice(with_code) if with_code else None
+        mapper = NodeMapper(tree, problem, embedder=embedder, use_embeddings=use_embeddings)
+        session = cls(problem, persona, seed, backend, malgorithm, tree, mapper, fix, classify_backend)
+        session._open()
+        return session
+
+    def _open(self) -> None:
+        content = self.composer.opening(self._rng_text)
+        started = time.perf_counter()
+        text, used_llm, llm_text, verdict = self._voice(content, "")
+        self.opening = text
+        self.events.append(Event(turn=0, kind="opening", value=content.values[0] if content.values else None,
+                                 detail=self.malgorithm.id if self.malgorithm else ""))
+        self._record_content(content, 0)
+        self.turns.append(StudentTurn(turn=0, tutor_message="", content=content, text=text, used_llm=used_llm,
+                                      llm_text=llm_text, verdict=verdict,
+                                      latency_ms=round((time.perf_counter() - started) * 1000, 3)))
+
+    # ------------------------------------------------------------------ public state
+
+    @property
+    def malgorithm_id(self) -> str | None:
+        return self.malgorithm.id if self.malgorithm else None
+
+    @property
+    def solved(self) -> bool:
+        """Math: has stated the right final answer. Code: the last submitted code is an accepted fix."""
+        if self.problem.domain == "code":
+            return self.last_code_accepted
+        return self._stated_final
+
+    @property
+    def told(self) -> bool:
+        """Whether the tutor gave away the final answer or an accepted fix (before the student produced it)."""
+        return self._told
+
+    @property
+    def told_nodes(self) -> list[str]:
+        return [n.node_id for n in self.hidden_state.nodes if n.resolved_by == "told"]
+
+    @property
+    def extraction_attempts(self) -> int:
+        return sum(1 for e in self.events if e.kind == "extraction_attempt")
+
+    def snapshot(self) -> dict[str, Any]:
+        """JSON-ready summary: hidden state, solved/told flags (for evaluation records)."""
+        return {
+            "turn": self.turn,
+            "malgorithm_id": self.malgorithm_id,
+            "solved": self.solved,
+            "told": self.told,
+            "hidden_state": self.hidden_state.model_dump(mode="json"),
+        }
+
+    # ------------------------------------------------------------------ one turn
+
+    def respond(self, tutor_message: str) -> str:
+        """The student's reply to one tutor message (see the module docstring)."""
+        started = time.perf_counter()
+        self.turn += 1
+        turn = self.turn
+        message = tutor_message or ""
+        move = classify_move(message, backend=self.classify_backend, seed=self.seed)
+        # a generic statement ("Thanks!") targets no node: skip the (embedding) mapping
+        match = self.mapper.map(message) if move != "generic" or "?" in message else None
+        revealed = self._revealed(message, move)
+        math = self.problem.domain == "math"
+        new_events = st.apply(self.hidden_state, match.node_id if match else None, move, self.persona,
+                              self._rng_state, turn, math=math, revealed=revealed)
+        self.events += new_events
+        just_resolved = any(e.kind == "resolved" for e in new_events)
+        just_told = any(e.kind == "resolved" and e.detail == "told" for e in new_events)
+        content: Content | None = None
+        rate = self.persona.effective_extraction_rate
+        if rate > 0 and not self.hidden_state.all_known and not just_resolved:
+            draw = self._rng_adv.random()
+            tactic = EXTRACTION_TACTICS[self._rng_adv.randrange(len(EXTRACTION_TACTICS))]
+            if draw < rate:
+                content = self.composer.extraction(tactic, self._rng_text)
+        if content is None:
+            content = self.composer.decide(self.hidden_state, match.node_id if match else None, move, message,
+                                           just_resolved=just_resolved, just_told=just_told,
+                                           already_solved=self.solved, rng=self._rng_text)
+        text, used_llm, llm_text, verdict = self._voice(content, message)
+        self._record_content(content, turn)
+        self.turns.append(StudentTurn(turn=turn, tutor_message=message, move=move, node=match, content=content,
+                                      text=text, used_llm=used_llm, llm_text=llm_text, verdict=verdict,
+                                      latency_ms=round((time.perf_counter() - started) * 1000, 3)))
+        return text
+
+    def _revealed(self, message: str, move: str) -> list[str]:
+        """Nodes whose content the tutor's message gives away: the final answer, a step value, an accepted fix."""
+        state = self.hidden_state
+        if self.problem.domain == "code":
+            norm = _norm_code(message)
+            buggy = _norm_code(self.problem.buggy_code)
+            out: list[str] = []
+            for j, bug in enumerate(self.problem.bugs):
+                lines = [ln for fix in bug.fixes for ln in fix.lines if len(_norm_code(ln)) >= 6]
+                if any(_norm_code(ln) in norm and _norm_code(ln) not in buggy for ln in lines):
+                    out += [n.node_id for n in state.nodes if n.bug == j and n.status != "knows"]
+                    if not self.solved:
+                        self._told = True
+            return out
+        said = parse_numbers(message)
+        statement = parse_numbers(self.problem.statement)
+        fresh = [x for x in said if not st.contains_value(statement, x) and not st.contains_value(self._said, x)]
+        answer = self.problem.answer
+        if answer is not None and st.contains_value(fresh, answer):
+            if not self.solved:
+                self._told = True
+            return [n.node_id for n in state.nodes if n.status != "knows"]
+        out = []
+        for i, step in enumerate(self.problem.steps):
+            if not st.contains_value(fresh, step.value):
+                continue
+            stated = move == "telling" or re.search(rf"(=|\bis|\bare|\bwas|\bget)\s*\$?{re.escape(fmt(step.value))}\b", message)
+            if stated:
+                out += [n.node_id for n in state.nodes if n.step == i and n.status != "knows"]
+        return out
+
+    def _record_content(self, content: Content, turn: int) -> None:
+        self._said += [*content.values, *parse_numbers(content.template)]
+        if content.kind == "extraction":
+            self.events.append(Event(turn=turn, kind="extraction_attempt", detail=content.tactic or ""))
+            return
+        if content.code:
+            self.last_code = content.code
+            was_solved = self.solved
+            self.last_code_accepted = content.accepted
+            self.events.append(Event(turn=turn, kind="submitted", node=content.node,
+                                     detail="accepted" if content.accepted else "wrong"))
+            if content.accepted and not was_solved:
+                self.events.append(Event(turn=turn, kind="solved", node=content.node, detail="code"))
+            return
+        if content.kind == "final":
+            value = content.values[0]
+            self.events.append(Event(turn=turn, kind="final_answer", value=value))
+            if not self._stated_final:
+                self._stated_final = True
+                self.events.append(Event(turn=turn, kind="solved", value=value, detail="told" if self._told else ""))
+            return
+        for value in content.values:
+            self.events.append(Event(turn=turn, kind="answered", node=content.node, value=value))
+        answer = self.problem.answer
+        last_step = len(self.problem.steps) - 1
+        node = self.composer.by_id.get(content.node or "")
+        if (self.problem.domain == "math" and answer is not None and content.kind == "step" and node is not None
+                and node.step == last_step and any(st.close(v, answer) for v in content.values)
+                and not self._stated_final):
+            self._stated_final = True  # the right value of the last step is the final answer
+            self.events.append(Event(turn=turn, kind="solved", value=answer, detail="told" if self._told else ""))
+
+    # ------------------------------------------------------------------ phrasing
+
+    def _voice(self, content: Content, tutor_message: str) -> tuple[str, bool, str, Verdict | None]:
+        """(text sent, used the LLM, the LLM's raw text, fidelity verdict)."""
+        template_text = render(content.template, content)
+        backend = self.backend
+        if content.kind == "extraction" or backend is None or not backend.available:
+            return template_text, False, "", None
+        from inference.base import Message, Options
+
+        system, user = render_student_voice(self.persona, tutor_message, content.template,
+                                            [fmt(v) for v in content.values])
+        budget = min(320, max(60, len(content.template) // 3 + 40))  # room for the draft's length, no rambling
+        options = Options(temperature=0.7, top_p=0.95, max_tokens=budget, seed=self.seed * 1000 + self.turn,
+                          stop=["\nTutor:", "\nTeacher:", "\nStudent:", "```"], actor="student")
+        try:
+            completion = backend.chat([Message(role="system", content=system), Message(role="user", content=user)],
+                                      options)
+        except RecoverableError as exc:
+            log.warning("student phrasing failed, using the template: %s", exc.log_message)
+            return template_text, False, "", Verdict(ok=False, reasons=[f"llm error: {exc.user_message}"])
+        raw = completion.text or ""
+        text = raw.strip().strip('"').strip()
+        verdict = fidelity.check(text, content, statement=self.problem.statement, tutor_message=tutor_message)
+        if not verdict.ok:
+            log.info("student phrasing rejected (%s): %r", "; ".join(verdict.reasons), raw[:200])
+            return template_text, False, raw, verdict
+        return render(text, content), True, raw, verdict
