@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from simulator.content import fmt
-from simulator.numbers import parse_numbers
+from simulator.fidelity import numbers_in
 from simulator.personas import from_profile
 from simulator.state import close
 from simulator.student import StudentSession
@@ -53,7 +53,7 @@ def reason_kind(reason: str) -> str:
 
 
 def carries(text: str, value: float | None) -> bool:
-    return value is not None and any(close(x, value) for x in parse_numbers(text))
+    return value is not None and any(close(x, value) for x in numbers_in(text))  # digits and number words
 
 
 def run_one(problem: Any, malgorithm_id: str, *, backend: Any, max_turns: int, seed: int,
