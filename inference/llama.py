@@ -13,6 +13,7 @@ import json
 import logging
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -49,18 +50,25 @@ def new_llama(path: Path | str, *, extra_buffers: bool = False, **kwargs: Any) -
     llama_cpp = require("llama_cpp", "llama-cpp-python", "llama_cpp")
     if extra_buffers:
         return llama_cpp.Llama(model_path=str(path), **kwargs)
-    low = llama_cpp.llama_cpp
+    with without_extra_buffers():
+        return llama_cpp.Llama(model_path=str(path), **kwargs)
+
+
+@contextmanager
+def without_extra_buffers() -> Iterator[None]:
+    """While open, every llama.cpp model loads with `use_extra_bufts = False` (see `new_llama`)."""
+    low = require("llama_cpp", "llama-cpp-python", "llama_cpp").llama_cpp
     with _FACTORY_LOCK:
         original = low.llama_model_default_params
 
-        def without_extra_buffers():  # type: ignore[no-untyped-def]
+        def patched():  # type: ignore[no-untyped-def]
             params = original()
             params.use_extra_bufts = False
             return params
 
-        low.llama_model_default_params = without_extra_buffers
+        low.llama_model_default_params = patched
         try:
-            return llama_cpp.Llama(model_path=str(path), **kwargs)
+            yield
         finally:
             low.llama_model_default_params = original
 

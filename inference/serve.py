@@ -22,20 +22,14 @@ def main(argv: list[str] | None = None) -> None:
 
         i = argv.index("--model") + 1
         argv[i] = str(model_path(argv[i]))
-    if not extra_buffers:
-        import llama_cpp
-
-        low = llama_cpp.llama_cpp
-        original = low.llama_model_default_params
-
-        def without_extra_buffers():  # type: ignore[no-untyped-def]
-            params = original()
-            params.use_extra_bufts = False
-            return params
-
-        low.llama_model_default_params = without_extra_buffers
     sys.argv = ["llama_cpp.server", *argv]
-    runpy.run_module("llama_cpp.server", run_name="__main__", alter_sys=True)
+    if extra_buffers:
+        runpy.run_module("llama_cpp.server", run_name="__main__", alter_sys=True)
+        return
+    from inference.llama import without_extra_buffers
+
+    with without_extra_buffers():  # the server loads its model inside run_module
+        runpy.run_module("llama_cpp.server", run_name="__main__", alter_sys=True)
 
 
 if __name__ == "__main__":
