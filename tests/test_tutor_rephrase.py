@@ -42,7 +42,7 @@ def test_a_rewrite_that_repeats_the_previous_turn_is_replaced(trail_mix: Problem
 
 
 def test_the_rephrase_prompt_has_the_decision_and_no_earlier_tutor_turn(trail_mix: Problem) -> None:
-    from tutor.phrase import decided_question
+    from tutor.voice import decided_question
 
     fake = FakeBackend()
     s = TutorSession.start(trail_mix, TutorSettings(classify_with_llm=False), fake)
@@ -59,7 +59,7 @@ def test_the_rephrase_prompt_has_the_decision_and_no_earlier_tutor_turn(trail_mi
 
 
 def test_rewrite_quality_checks_are_strict() -> None:
-    from tutor.phrase import reject_reason
+    from tutor.voice import reject_reason
 
     plan = ("Good, that's correct. Let's take one part at a time: the cups of trail mix in 4 batches. "
             "Which numbers from the problem do we need for this part?")

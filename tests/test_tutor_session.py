@@ -212,7 +212,7 @@ def test_cli_replays_a_scripted_dialogue(capsys: pytest.CaptureFixture[str]) -> 
 
 
 def test_llm_quality_checks() -> None:
-    from tutor.phrase import reject_reason, strip_echo
+    from tutor.voice import reject_reason, strip_echo
 
     plan = "Which operation connects the pencils and the boxes?"
     assert reject_reason("How many pencils fit in one box?", "idk", True, plan) is None

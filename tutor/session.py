@@ -21,7 +21,7 @@ from collections.abc import Iterator
 from errors import InferenceError, InputError
 from inference.base import Backend
 from knowledge.types import Diagnosis, Problem, QuestionTree
-from tutor import phrase
+from tutor import phrase, voice
 from tutor.guard import Verdict, reveals
 from tutor.planner import Evidence, Plan, PlanContext, get_policy
 from tutor.sandbox import TestRun
@@ -275,17 +275,17 @@ class TutorSession:
         if not self.llm:
             return None, None
         if plan.kind == "llm":
-            messages = phrase.vanilla_messages(self.problem, self.history, student)
+            messages = voice.vanilla_messages(self.problem, self.history, student)
         elif plan.kind == "tell" and self.settings.rephrase:
-            messages = phrase.telling_messages(self.problem, self.history, student, template)
+            messages = voice.telling_messages(self.problem, self.history, student, template)
         elif self.settings.rephrase and plan.kind in ("question", "redirect", "bottom_out", "success", "out_of_turns"):
-            messages = phrase.rephrase_messages(self.problem, student, template)
+            messages = voice.rephrase_messages(self.problem, student, template)
         else:
             return None, None
         try:
-            text, ttft = phrase.generate(self.backend, messages, temperature=self.settings.temperature,  # type: ignore[arg-type]
+            text, ttft = voice.generate(self.backend, messages, temperature=self.settings.temperature,  # type: ignore[arg-type]
                                          seed=self.settings.seed, max_tokens=self.settings.max_tokens)
-            text = phrase.strip_echo(text, student)
+            text = voice.strip_echo(text, student)
         except InferenceError:
             return None, None  # the template stands in; the backend logs the call
         return (text or None), ttft
@@ -296,10 +296,10 @@ class TutorSession:
         earlier tutor message (small models copy the previous turn); vanilla's free text gets the basic checks."""
         needs_question = plan.kind in ("question", "redirect", "bottom_out", "llm")
         if plan.kind in ("llm", "tell"):
-            return phrase.reject_reason(llm_text, student, needs_question, template if plan.kind == "tell" else "")
+            return voice.reject_reason(llm_text, student, needs_question, template if plan.kind == "tell" else "")
         earlier = [t for role, t in self.history if role == "tutor"]
-        allowed = phrase.allowed_numbers(template, student, self.problem.statement)
-        return phrase.reject_reason(llm_text, student, needs_question, template, previous=earlier, allowed=allowed)
+        allowed = voice.allowed_numbers(template, student, self.problem.statement)
+        return voice.reject_reason(llm_text, student, needs_question, template, previous=earlier, allowed=allowed)
 
     # --- step 5: guard ------------------------------------------------------------------------------------
     def _guard(self, plan: Plan, llm_text: str | None, template: str,
