@@ -28,14 +28,14 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
-from errors import InputError, ValidationError
+from errors import InputError
+from evals.hand_labels import DEFAULT_PATH as HAND_LABELS
+from evals.hand_labels import Label as HandLabel
 from evals.replay_reference import Reference, mathdial_label, runnable, sdb_label
 from knowledge.dialogues import RealDialogue, RealTurn, read_source
 from knowledge.types import Problem
 
-HAND_LABELS = Path(__file__).parent / "labels" / "replay_hand.jsonl"
 CLASSES: tuple[Reference, ...] = ("right", "partly", "wrong", "none")
-HandLabel = Literal["right", "partly", "wrong", "none", "unclear"]
 PartChoice = Literal["fit", "validate", "all"]
 
 
@@ -69,29 +69,10 @@ def load_problems(source: str) -> dict[str, Problem]:
 
 
 def read_hand_labels(path: str | Path) -> dict[tuple[str, int], HandLabel]:
-    """`{"dialogue_id": ..., "turn": N, "label": ...}` per line; a malformed line raises ValidationError naming it."""
-    path = Path(path)
-    out: dict[tuple[str, int], HandLabel] = {}
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ValidationError(f"Cannot read the hand labels {path}: {exc}") from exc
-    for n, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise ValidationError(f"{path}:{n}: invalid JSON ({exc.msg})") from exc
-        if not isinstance(row, dict):
-            raise ValidationError(f"{path}:{n}: a label is not a JSON object")
-        did, turn, label = row.get("dialogue_id"), row.get("turn"), row.get("label")
-        if not isinstance(did, str) or not isinstance(turn, int) or isinstance(turn, bool) or turn < 1:
-            raise ValidationError(f"{path}:{n}: needs a dialogue_id and a 1-based student turn")
-        if label not in ("right", "partly", "wrong", "none", "unclear"):
-            raise ValidationError(f"{path}:{n}: label {label!r} is not right|partly|wrong|none|unclear")
-        out[(did, turn)] = label
-    return out
+    """The hand labels by (dialogue id, student turn), through evals.hand_labels (which names a bad line)."""
+    from evals.hand_labels import load
+
+    return {item.key: item.label for item in load(path)}
 
 
 # --- one dialogue ---------------------------------------------------------------------------------------------
