@@ -1,4 +1,5 @@
-"""`python -m evals run CONFIG.yaml [flags]` | `score RUN_DIR` | `report RUN_DIR` | `compare RUN_A RUN_B`.
+"""`python -m evals run CONFIG.yaml [flags]` | `score RUN_DIR` | `report RUN_DIR` | `compare RUN_A RUN_B` |
+`replay SOURCE [--limit N] [--json OUT] [--labels PATH] [--part fit|validate|all]`.
 
 `run` is generate (resumable: finished dialogues in RUN_DIR/records.jsonl are skipped) then score then report;
 `--generate-only` stops after the dialogues. `score` and `report` work from the saved records alone.
@@ -10,7 +11,7 @@ import argparse
 import logging
 import sys
 
-from errors import RecoverableError
+from errors import InputError, RecoverableError
 from evals.config import add_run_arguments, config_from_args
 from settings import apply_offline_env
 
@@ -30,6 +31,12 @@ def main(argv: list[str] | None = None) -> int:
     cmp_ = sub.add_parser("compare", help="metric table of two scored runs with deltas and CI overlap")
     cmp_.add_argument("run_a")
     cmp_.add_argument("run_b")
+    rep = sub.add_parser("replay", help="real student turns through the tutor; verdicts against reference labels")
+    rep.add_argument("source", help="mathdial:PATH or sdb:DIR")
+    rep.add_argument("--limit", type=int, default=None, help="at most N dialogues")
+    rep.add_argument("--json", dest="json_out", default=None, help="write {turns, metrics} to this file")
+    rep.add_argument("--labels", default=None, help="hand labels JSONL (default evals/labels/replay_hand.jsonl)")
+    rep.add_argument("--part", choices=["fit", "validate", "all"], default="all")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     try:
@@ -50,6 +57,16 @@ def main(argv: list[str] | None = None) -> int:
             from evals.report import build_report
 
             print(build_report(args.run_dir))
+        elif args.cmd == "replay":
+            from evals.replay import run as replay_run
+            from evals.replay import summary, write_atomic
+
+            if args.limit is not None and args.limit < 1:
+                raise InputError("--limit must be at least 1")
+            result = replay_run(args.source, limit=args.limit, part=args.part, labels=args.labels)
+            if args.json_out:
+                print(f"wrote {write_atomic(args.json_out, result)}")
+            print(summary(result["metrics"]))
         else:
             from evals.report import compare
 

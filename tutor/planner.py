@@ -23,6 +23,7 @@ from tutor.numbers import Number
 from tutor.probes import choose_probe
 from tutor.sandbox import TestRun
 from tutor.state import KnowledgeState
+from tutor.types import Judgement
 from tutor.understand import Understanding
 from tutor.verify import node_value
 
@@ -35,6 +36,7 @@ class Evidence(BaseModel):
     """What the update step concluded from this message (inputs to the planner)."""
 
     outcome: Outcome = "none"
+    judgement: Judgement = "none"  # how the message was judged (TurnTrace.judgement)
     node_id: str | None = None  # the node that was current when the message arrived
     resolved: list[str] = Field(default_factory=list)
     diagnosis: list[Diagnosis] = Field(default_factory=list)

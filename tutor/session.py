@@ -124,6 +124,8 @@ class TutorSession:
                        use_llm=self.settings.classify_with_llm, domain=self.problem.domain)
         t = lap("understand", t0)
         evidence, tests = self._update(u, turn, cur)
+        if evidence.judgement == "none":  # the original behaviour: the outcome read as a verdict
+            evidence.judgement = {"solved": "right", "right": "right", "wrong": "wrong"}.get(evidence.outcome, "none")
         t = lap("update", t)
         ctx = PlanContext(problem=self.problem, tree=self.tree, state=self.state, understanding=u, evidence=evidence,
                           tests=tests, turn=turn, max_turns=self.settings.max_turns,
@@ -153,6 +155,7 @@ class TutorSession:
         trace = TurnTrace(
             turn=turn, policy=self.policy.name, student_message=text, input_truncated=cut, intent=u.intent,
             intent_source=u.source, values=[n.value for n in u.values], has_code=bool(u.code), outcome=evidence.outcome,
+            judgement=evidence.judgement,
             node_id=plan.node_id, move=plan.move, depth=plan.depth, plan_kind=plan.kind, reason=plan.reason,
             diagnosis=evidence.diagnosis, state_before=before, state_after=self.state.snapshot(turn), guard=verdict,
             guard_final=final, text=shown, template_text=template, llm_text=llm_text, llm_rejected=rejected,

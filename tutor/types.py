@@ -38,6 +38,11 @@ class TutorSettings(BaseModel):
 
 
 Move = Literal["focus", "probing", "telling", "generic"]
+# How the tutor judged the student's message (what the replay compares with reference labels): right (every claim
+# it checked is true), partly (a correct sub-result, but something still wrong or missing), wrong (claims checked
+# false), none (no checkable claim), unsure (a claim the evidence cannot decide: the tutor asks for something it can
+# check). Not `Outcome` (the planner's input) and not the guard's `Verdict`.
+Judgement = Literal["right", "partly", "wrong", "none", "unsure"]
 
 
 class TurnTrace(BaseModel):
@@ -52,6 +57,7 @@ class TurnTrace(BaseModel):
     values: list[float] = Field(default_factory=list)
     has_code: bool = False
     outcome: str = "none"  # right | wrong | stuck | none | solved
+    judgement: Judgement = "none"
     node_id: str | None
     move: Move
     depth: Depth | None = None
