@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from evals.leakguard import build_problem, evaluate, format_report, main, parse_solution, split_turns
+from evals.leakguard import CORRECT, build_problem, evaluate, format_report, main, parse_solution, score, split_turns
 
 DATA = Path(__file__).parents[1].parent / "shared" / "data" / "mrbench" / "dev.json"
 
@@ -40,5 +40,26 @@ def test_leakguard_on_mrbench_dev(capsys: pytest.CaptureFixture[str]) -> None:
     assert "confusion" not in capsys.readouterr().err
 
 
+@pytest.mark.skipif(not DATA.exists(), reason=f"MRBench data not found at {DATA}")
+def test_mrbench_mode_meets_the_goal_and_beats_the_naive_rule(capsys: pytest.CaptureFixture[str]) -> None:
+    report, items = evaluate(DATA, mode="mrbench")
+    naive = score(items, path=str(DATA), mode="mrbench", conversations=report.conversations, naive=True)
+    assert report.f1 >= 0.85 and report.recall_by_label[CORRECT] >= 0.95
+    assert report.f1 > naive.f1 + 0.1 and report.precision > naive.precision
+    halves = [score(items, path=str(DATA), mode="mrbench", conversations=report.conversations, part=p)
+              for p in ("fit", "validate")]
+    assert sum(h.n for h in halves) == report.n and all(h.n > 200 for h in halves)
+    assert main([str(DATA), "--mode", "mrbench", "--part", "validate", "--compare"]) == 0
+    out = capsys.readouterr().out
+    assert "part: validate" in out and "validate   naive" in out and "all        mrbench" in out
+
+
 def test_missing_file_is_a_clean_error(tmp_path: Path) -> None:
     assert main([str(tmp_path / "nope.json")]) == 2
+
+
+def test_malformed_mrbench_file_is_a_clean_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "bad.json"
+    path.write_text('["not a conversation"]')
+    assert main([str(path), "--mode", "mrbench"]) == 2
+    assert "conversation 0 is not a JSON object" in capsys.readouterr().err
