@@ -146,6 +146,8 @@ class TutorSession:
                 lat["llm_ttft"] = round(ttft * 1000, 2)
             rejected = self._reject(plan, llm_text, text, template)
         shown, verdict, final = self._guard(plan, llm_text, template, rejected)
+        if tests is not None and tests.unavailable:  # never silent: the student learns the code was not run
+            shown = f"{tests.describe()}\n\n{shown}"
         lap("guard", t)
         if plan.kind == "tell":  # telling is measured: its disclosure counts only after the verdict
             self._log_plan(plan, turn)
@@ -184,6 +186,9 @@ class TutorSession:
             return ev, None
         if problem.domain == "code" and u.code:
             tests = check_code(u.code, problem, self.settings.sandbox)
+            if tests.unavailable:  # not run, so no evidence either way
+                ev.detail = "code not run: the sandbox is unavailable"
+                return ev, tests
             if tests.passed:
                 self._solve(turn, "all unit tests pass")
                 ev.outcome, ev.detail = "solved", "all unit tests pass"
