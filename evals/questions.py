@@ -78,8 +78,18 @@ def expression_patterns(problem: Problem) -> list[tuple[bool, re.Pattern[str]]]:
     return out
 
 
+_FRACTION = re.compile(r"(\d+)/(\d+)")
+
+
+def _is_fraction(match: str) -> bool:
+    """'1/2' written as one token with a smaller numerator is a number, not a division."""
+    m = _FRACTION.fullmatch(match.strip())
+    return bool(m) and int(m.group(1)) < int(m.group(2))
+
+
 def has_expression(text: str, patterns: list[tuple[bool, re.Pattern[str]]], *, final_only: bool = False) -> bool:
-    return any(p.search(text) for final, p in patterns if final or not final_only)
+    return any(not _is_fraction(m.group(0)) for final, p in patterns if final or not final_only
+               for m in p.finditer(text))
 
 
 def has_blank(text: str) -> bool:
