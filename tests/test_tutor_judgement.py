@@ -58,6 +58,19 @@ def test_right_intermediate_in_a_wrong_attempt_is_partly_credited_and_diagnosed(
     assert [d.malgorithm_id for d in t.diagnosis] == ["t-donuts-m0"]  # the wrong final value is still diagnosed
 
 
+def test_partly_when_every_node_is_credited_is_still_no_praise():
+    s = session(donuts())
+    reply = say(s, "68 x 3 = 204, and 250 - 204 = 46, no wait, 250 - 204 = 56 dollars.")
+    assert s.last.judgement == "partly" and not s.solved
+    assert not reply.startswith(PRAISE) and "well done" not in reply.lower() and "56" in reply
+
+
+def test_a_given_quoted_while_reasoning_is_not_a_wrong_value():
+    s = session(donuts())
+    say(s, "I took the $250 and subtracted 68 x 3 = 204 dollars.")
+    assert s.last.judgement == "right", s.last.reason
+
+
 def test_restated_facts_are_acknowledged_as_true_not_failed_attempts():
     s = session(donuts())
     for fact in ("Donuts cost $68 per dozen.", "They buy 3 dozen donuts."):

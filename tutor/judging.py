@@ -51,6 +51,27 @@ def lists_numbers(u: Understanding) -> bool:
     return len(distinct) >= 4 and len(words) < len(values)
 
 
+# what comes right before a number the student gives as a result ("= 8", "is 8", "so 8", "it will take her 8")
+_RESULT_BEFORE = re.compile(
+    r"(?:=|\b(?:is|was|are|be|get|gets|got|getting|gives?|gave|makes?|equals?|total(?: of)?|comes? to|answer|"
+    r"leaves?|left with|need|needs|take|takes|took|so|means|therefore)\b)\s*(?:about|approximately|exactly|only|"
+    r"just|at least|a total of|her|him|them|us|me|you|it)?\s*\$?\s*$", re.IGNORECASE)
+
+
+def result_positions(u: Understanding) -> dict[int, bool]:
+    """For each claimed number (by its index in u.numbers): is it given as a result, not quoted in passing?"""
+    out, cursor = {}, 0
+    for i, n in enumerate(u.numbers):
+        m = re.search(rf"(?<![\w.]){re.escape(n.text)}(?![\w])", u.text[cursor:]) if n.text else None
+        if m is None:
+            out[i] = n.kind == "result"
+            continue
+        start = cursor + m.start()
+        cursor = start + len(n.text)
+        out[i] = n.kind == "result" or bool(_RESULT_BEFORE.search(u.text[max(0, start - 30):start]))
+    return out
+
+
 def statement_numbers(problem: Problem) -> list[float]:
     return [r for n in extract(problem.statement).numbers for r in n.readings()]
 
@@ -70,11 +91,22 @@ def restates_given(u: Understanding, problem: Problem, check: MathCheck) -> bool
     return bool(words) and len(words & vocabulary(problem.statement)) / len(words) >= 0.6
 
 
+def derived_operands(u: Understanding, problem: Problem) -> list[Number]:
+    """Operands the student worked out earlier in the message or before ("30 + 45 + 90 = 165" with 45 and 90 step
+    values, not givens): right sub-results for the verdict, though they resolve no node by themselves."""
+    out = []
+    for n in u.numbers:
+        if n.operand and n.kind != "computed" and not is_given(n, problem) \
+                and any(close(r, step.value) for r in n.readings() for step in problem.steps):
+            out.append(n)
+    return out
+
+
 def partly_note(right: list[str], wrong: list[str]) -> str:
     """What is right and what is still wrong, in the student's own numbers (nothing they did not say)."""
-    got = " and ".join(dict.fromkeys(right))
-    off = " and ".join(dict.fromkeys(wrong))
-    return f"You have {got} right, but {off} is not right yet."
+    got, off = list(dict.fromkeys(right)), list(dict.fromkeys(wrong))
+    return f"You have {' and '.join(got)} right, but {' and '.join(off)} {'is' if len(off) == 1 else 'are'} not " \
+           "right yet."
 
 
 def update_math(u: Understanding, problem: Problem, tree: QuestionTree, state: KnowledgeState, turn: int,
@@ -106,12 +138,19 @@ def update_math(u: Understanding, problem: Problem, tree: QuestionTree, state: K
     if not any(m.by == "value" for m in check.right) and restates_given(u, problem, check):
         ev.restated, ev.detail = True, "restates a given fact of the problem"
         return ev
+    positions = result_positions(u)
+    quoted = {round(n.value, 9) for i, n in enumerate(u.numbers)
+              if n.kind != "computed" and is_given(n, problem) and not positions.get(i, False)}
+    if len(claimed(u)) > 1:
+        # a given quoted while reasoning ("we subtract 3 from 23") is no wrong answer, even when a wrong path has it
+        check.wrong = [v for v in check.wrong if round(v, 9) not in quoted]
     if check.wrong and check.diagnosis:
-        # a right number that the diagnosed wrong path also produces ("each box has 24, so 3 boxes") is that path's
-        # number here, not a right sub-result
+        # a number already credited, said again beside a wrong value that the diagnosed wrong path also explains
+        # with that number ("each box has 24, so 3 boxes"), is that path's number here, not a right sub-result
         path = [v for m in problem.malgorithms if m.id in {d.malgorithm_id for d in check.diagnosis}
                 for v in (m.wrong_answer, *m.step_values.values()) if v is not None]
-        check.right = [m for m in check.right if m.by != "value" or not any(close(m.value, v) for v in path)]
+        check.right = [m for m in check.right if m.by != "value" or not state.has_produced(m.value)
+                       or not any(close(m.value, v) for v in path)]
     values = {round(v, 9) for v in check.wrong}
     wrong_numbers = [n for n in claimed(u) if round(n.value, 9) in values]
     resolved = [n for n in check.resolved_nodes if not state.is_resolved(n)]
@@ -131,7 +170,11 @@ def update_math(u: Understanding, problem: Problem, tree: QuestionTree, state: K
         ev.wrong_numbers = wrong_numbers
         ev.diagnosis = diagnose(u, check.diagnosis, value)
         now = state.current_node()
-        right_texts = [m.text for m in check.right if m.by == "value"]
+        operands = derived_operands(u, problem)
+        right_texts = [m.text for m in check.right if m.by == "value"] + [n.text for n in operands]
+        # the note never repeats the final answer, even the student's own (the guard would rightly refuse it)
+        shown = [m.text for m in check.right if m.by == "value" and not m.final] + \
+            [n.text for n in operands if problem.answer is None or not close(n.value, problem.answer)]
         partly = bool(right_texts)  # a right value, not a right-looking formula (GUIDE rule 11)
         detail = f"said {value:g}, which matches no step"
         if now is not None:
@@ -141,8 +184,8 @@ def update_math(u: Understanding, problem: Problem, tree: QuestionTree, state: K
         if partly:
             ev.outcome, ev.judgement = "partly", "partly"
             ev.detail = f"right {', '.join(right_texts) or 'reasoning'}, but {detail}"
-            ev.note = partly_note(right_texts, [n.text for n in wrong_numbers]) if right_texts and wrong_numbers \
-                else ""
+            ev.note = partly_note(shown, [n.text for n in wrong_numbers]) if shown and wrong_numbers else \
+                f"{' and '.join(dict.fromkeys(n.text for n in wrong_numbers))} is not right yet." if wrong_numbers else ""
         else:
             ev.outcome, ev.judgement, ev.detail = "wrong", "wrong", detail
         return ev

@@ -79,7 +79,7 @@ def template(plan: Plan, problem: Problem, tree: QuestionTree, state: KnowledgeS
     if plan.kind == "question" and plan.node_id == tree.nodes[-1].id and state.current_node() is None:
         ask = "Put it all together: what is your final answer?" if problem.domain == "math" else \
             "Put it all together: can you send the whole corrected function?"
-        return _join(fb, ask)
+        return _join(fb, test_note if plan.feedback in ("wrong", "partly") else "", ask)
     return _join(fb, test_note if plan.feedback in ("wrong", "partly") else "", question(node, depth, state))
 
 

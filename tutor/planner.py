@@ -123,8 +123,10 @@ class TreePolicy(Policy):
         cur = st.current_node()
         if cur is None:  # every node resolved but no success yet: ask to put it together
             last = ctx.tree.nodes[-1].id
-            return Plan(kind="question", node_id=last, move="focus", depth="hint",
-                        reason="all nodes resolved; asking for the final answer / a passing program", feedback="right")
+            feedback = {"right": "right", "partly": "partly", "wrong": "wrong", "unsure": "unsure"}.get(
+                ev.judgement, "given" if ev.restated else "none")
+            return Plan(kind="question", node_id=last, move="focus", depth="hint", feedback=feedback,  # type: ignore[arg-type]
+                        reason=f"all nodes resolved ({ev.judgement}); asking for the final answer / a passing program")
         node = ctx.tree.node(cur)
         last_depth = st.last_depth(cur)
         if u.intent in ("extraction", "override"):
