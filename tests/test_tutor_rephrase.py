@@ -30,7 +30,7 @@ def test_a_rewrite_that_repeats_the_previous_turn_is_replaced(trail_mix: Problem
     """The reported bug: the LLM's second reply was a copy of its first although the student answered 7/8."""
     fake = FakeBackend()
     fake.enqueue(ECHO, ECHO)  # a model that copies its previous turn
-    s = TutorSession.start(trail_mix, TutorSettings(classify_with_llm=False), fake)
+    s = TutorSession.start(trail_mix, TutorSettings(classify_with_llm=False, voice="rewrite"), fake)
     first = "".join(s.reply("1/2 + 3/8 = 4/10"))
     assert s.last.used_llm and first == ECHO  # a fine rewrite of the decided probe
     second = "".join(s.reply("7/8"))
@@ -45,7 +45,7 @@ def test_the_rephrase_prompt_has_the_decision_and_no_earlier_tutor_turn(trail_mi
     from tutor.voice import decided_question
 
     fake = FakeBackend()
-    s = TutorSession.start(trail_mix, TutorSettings(classify_with_llm=False), fake)
+    s = TutorSession.start(trail_mix, TutorSettings(classify_with_llm=False, voice="rewrite"), fake)
     "".join(s.reply("1/2 + 3/8 = 4/10"))
     "".join(s.reply("7/8"))
     msgs = fake.history[-1]

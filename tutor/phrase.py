@@ -24,6 +24,10 @@ FEEDBACK = {
     "off_topic": ("Let's get back to the problem.", "Let's keep our focus on the problem for now."),
     "greeting": ("Hi! Let's work on this together.", "Hello! Let's get started."),
     "none": ("", "Let me ask it another way."),
+    "partly": ("Part of that is right.", "Some of that is right."),  # the evidence's note says what is not
+    "given": ("Yes, that's what the problem tells us.", "Right, the problem says so."),
+    "unsure": ("I can't check that yet, so let's pin it down with a number.",
+               "Let's make that concrete with a number we can check."),
 }
 GENERIC = "Let's take it one step at a time. What do you think the next step is?"
 
@@ -76,7 +80,7 @@ def template(plan: Plan, problem: Problem, tree: QuestionTree, state: KnowledgeS
         ask = "Put it all together: what is your final answer?" if problem.domain == "math" else \
             "Put it all together: can you send the whole corrected function?"
         return _join(fb, ask)
-    return _join(fb, test_note if plan.feedback == "wrong" else "", question(node, depth, state))
+    return _join(fb, test_note if plan.feedback in ("wrong", "partly") else "", question(node, depth, state))
 
 
 def alternatives(plan: Plan, tree: QuestionTree) -> list[str]:

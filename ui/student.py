@@ -218,14 +218,20 @@ def send(ctx: AppContext, token: str, session_id: Any, text: Any) -> Iterator[Se
         ctx.store.add_turn(sess.id, "student", text)
         base = view(ctx, sess.id, notice=notice)
         shown = ""
+        reply = ts.reply(text)  # guarded sentences, each shown as soon as the tutor releases it
         try:
-            for delta in ts.reply(text):
+            for delta in reply:
                 shown += delta
                 partial = base.model_copy(deep=True)
                 partial.messages.append({"role": "assistant", "content": shown})
                 yield partial
         except RecoverableError:
             ctx.live.pop(sess.id, None)  # rebuilt from the record on the next message
+            raise
+        except GeneratorExit:  # the browser went away mid-reply: stop the model, keep the record whole
+            if hasattr(reply, "close"):
+                reply.close()
+                _record_reply(ctx, sess.id, ts)
             raise
         _record_reply(ctx, sess.id, ts)
         yield view(ctx, sess.id, notice=notice)
