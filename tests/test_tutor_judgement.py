@@ -170,3 +170,21 @@ def test_a_right_value_said_again_is_judged_right():
     assert s.last.judgement == "right"
     say(s, "So they spend 204 dollars.")
     assert s.last.judgement == "right"
+
+
+def test_a_fact_of_the_problem_used_in_passing_is_never_wrong():
+    s = session(donuts())
+    say(s, "We have to use that a dozen costs $68 and that the class pays with $250.")
+    assert s.last.judgement in ("none", "unsure") and failures(s) == 0
+    say(s, "So the change is $250.")  # a given offered as the answer is still judged
+    assert s.last.judgement == "wrong"
+
+
+def test_a_percent_written_as_a_fraction_first_is_the_same_value():
+    p = Problem(id="t-pct", domain="math", title="Monkeys", statement="Of 10 animals at the zoo, 6 are monkeys. "
+                "What percent of the animals are monkeys?", steps=[Step(description="the percent of monkeys",
+                                                                       expression="6 / 10 * 100", value=60)],
+                answer=60, answer_unit="%")
+    s = session(p)
+    say(s, "6/10 = 0.6, and 0.6 x 100% = 60%. So 60% of the animals are monkeys.")
+    assert s.last.judgement == "right" and s.solved

@@ -88,7 +88,7 @@ def restates_given(u: Understanding, problem: Problem, check: MathCheck) -> bool
     if check.diagnosis or _DERIVES.search(u.text) or u.text.rstrip().endswith("?"):
         return False
     words = vocabulary(u.text)
-    return bool(words) and len(words & vocabulary(problem.statement)) / len(words) >= 0.6
+    return bool(words) and len(words & vocabulary(problem.statement)) / len(words) >= 0.5
 
 
 def derived_operands(u: Understanding, problem: Problem) -> list[Number]:
@@ -100,6 +100,42 @@ def derived_operands(u: Understanding, problem: Problem) -> list[Number]:
                 and any(close(r, step.value) for r in n.readings() for step in problem.steps):
             out.append(n)
     return out
+
+
+_ANSWER_BEFORE = re.compile(r"(?:=|\b(?:answer|got|get|gets|getting|total|equals?|comes? to|result|makes|"
+                            r"is|was|it's|that's|(?:take|takes|took)(?:\s+\w+)?)\b)"
+                            r"(?:\s+(?:is|was|of|would be|will be))?\s*(?:about|approximately|exactly|just)?\s*\$?\s*$",
+                            re.IGNORECASE)
+
+
+def quotes_givens(u: Understanding, problem: Problem, check: MathCheck) -> bool:
+    """A sentence whose only numbers are givens of the problem, none of them offered as an answer ("= 12", "I got
+    12", a bare "12") nor a wrong path's value: it uses the problem's facts, it does not claim a result."""
+    values = claimed(u)
+    if not values or not all(is_given(n, problem) for n in values) or check.diagnosis:
+        return False
+    if any(m.by == "value" for m in check.right) or len(re.findall(r"[a-z]+", u.text.lower())) <= 3:
+        return False
+    cursor = 0
+    for n in u.numbers:
+        m = re.search(rf"(?<![\w.]){re.escape(n.text)}(?![\w])", u.text[cursor:]) if n.text else None
+        if n.kind == "result":
+            return False
+        if m is not None:
+            start = cursor + m.start()
+            cursor = start + len(n.text)
+            if _ANSWER_BEFORE.search(u.text[max(0, start - 30):start]):
+                return False
+    return True
+
+
+def percent_of_step(value: float, u: Understanding, problem: Problem) -> bool:
+    """The same quantity written as a fraction or decimal of a percent step ("6/10 = 0.6 = 60%")."""
+    if "%" not in u.text and "percent" not in u.text.lower():
+        return False
+    if value in (1, 100) and re.search(r"(?:[x×*]|times)\s*100\s*%", u.text, re.IGNORECASE):
+        return True  # "x 100%" converts to a percent; it is no value of its own
+    return 0 < abs(value) <= 1 and any(close(value * 100, s.value) for s in problem.steps)
 
 
 def partly_note(right: list[str], wrong: list[str]) -> str:
@@ -125,6 +161,9 @@ def update_math(u: Understanding, problem: Problem, tree: QuestionTree, state: K
     check = check_math(u, problem, tree)
     if u.intent == "off_topic":
         check.right = [m for m in check.right if m.by == "value"]  # words in an aside are no evidence
+    if check.wrong and all(percent_of_step(v, u, problem) for v in check.wrong):
+        check.wrong = []  # "6/10 = 0.6 x 100% = 60%": one value in three forms
+        check.final_right = any(m.final for m in check.right)
     if check.final_right:
         evidence = f"final answer {check.right[0].text if check.right else ''}".strip()
         for n in state.node_ids:
@@ -137,6 +176,9 @@ def update_math(u: Understanding, problem: Problem, tree: QuestionTree, state: K
         return ev
     if not any(m.by == "value" for m in check.right) and restates_given(u, problem, check):
         ev.restated, ev.detail = True, "restates a given fact of the problem"
+        return ev
+    if quotes_givens(u, problem, check):
+        ev.judgement, ev.detail = "unsure", "only numbers of the problem, none given as an answer: asked for a value"
         return ev
     positions = result_positions(u)
     quoted = {round(n.value, 9) for i, n in enumerate(u.numbers)
