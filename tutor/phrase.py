@@ -227,7 +227,8 @@ def question(node: Node, depth: str, state: KnowledgeState, said: set[str] | Non
         first = _fresh(options, state.questions_at(node.id, depth), said)  # type: ignore[arg-type]
         if said and any(norm(x) in said for x in sentences(first)):
             for other in _NEAR.get(depth, ()):
-                alt = _fresh(node.questions.at(other), state.questions_at(node.id, other), said)  # type: ignore[arg-type]
+                alt = _fresh(node.questions.at(other),  # type: ignore[arg-type]
+                             state.questions_at(node.id, other), said)  # type: ignore[arg-type]
                 if alt and not any(norm(x) in said for x in sentences(alt)):
                     return strip_label_notes(alt)
         return strip_label_notes(first)
@@ -274,9 +275,10 @@ def template(plan: Plan, problem: Problem, tree: QuestionTree, state: KnowledgeS
             voiced = ""  # the probe already says the student's number
         return _join(fb, note, voiced, probe)
     depth = plan.depth or "focus"
+    note = note if plan.feedback in ("wrong", "partly") else ""
     if plan.kind == "question" and plan.node_id == tree.nodes[-1].id and state.current_node() is None:
-        return _join(fb, voiced, _fresh(FINAL_ASK[domain], turn, said))
-    return _join(fb, note if plan.feedback in ("wrong", "partly") else "", voiced, question(node, depth, state, said))
+        return _join(fb, note, voiced, _fresh(FINAL_ASK[domain], turn, said))
+    return _join(fb, note, voiced, question(node, depth, state, said))
 
 
 def alternatives(plan: Plan, tree: QuestionTree, said: set[str] | None = None) -> list[str]:

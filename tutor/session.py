@@ -25,6 +25,7 @@ from inference.common import ModelBusy
 from knowledge.types import Diagnosis, Problem, QuestionTree
 from tutor import phrase, voice
 from tutor.guard import Verdict, reveals
+from tutor.judging import update_math
 from tutor.planner import Evidence, Plan, PlanContext, get_policy
 from tutor.sandbox import TestRun
 from tutor.state import (
@@ -152,7 +153,7 @@ class TutorSession:
                           allow_final_bottom_out=self.settings.allow_final_bottom_out, llm_available=self.llm)
         t.plan = plan = self.policy.plan(ctx)
         now = lap("plan", now)
-        note = tests.describe() if tests is not None and not tests.passed else ""
+        note = tests.describe() if tests is not None and not tests.passed else evidence.note
         said = phrase.said_sentences(x for role, x in self.history if role == "tutor")
         t.template = phrase.template(plan, self.problem, self.tree, self.state, t.turn, note, said=said,
                                      heard=phrase.heard(u, evidence, self.problem, self.tree, self.state))
@@ -224,6 +225,8 @@ class TutorSession:
     # --- step 2: update the state from the evidence ---------------------------------------------------------
     def _update(self, u: Understanding, turn: int, cur: str | None) -> tuple[Evidence, TestRun | None]:
         st, problem = self.state, self.problem
+        if problem.domain == "math":
+            return update_math(u, problem, self.tree, st, turn, cur, self._diagnose), None
         ev = Evidence(node_id=cur)
         produced = [r for n in u.numbers if n.kind != "computed" for r in n.readings()]
         code_lines = [ln.strip() for ln in u.code.splitlines() if ln.strip()]
