@@ -119,6 +119,12 @@ def choose_probe(node: Node, diag: Diagnosis, problem: Problem, student_values: 
                 out = re.sub(rf"(?<![\w.]){re.escape(n.text)}(?![\w]|\.\d)", mine[0].text, out)
         if not value_mentions(out, problem, diag.malgorithm_id) or _said_all(out, problem, diag, student_values):
             return out, f"probe with the student's own value {mine[0].text} (the tree's value was never said)"
+    # the misconception's probe without the sentence that quotes a value the student never said (the reply quotes
+    # the student's own numbers instead)
+    kept = " ".join(x for x in _SENTENCE.split(text) if not value_mentions(x, problem, diag.malgorithm_id))
+    if "?" in kept:
+        return kept.strip(), f"probe without the value {mentions[0].text} the student never said (diagnosed by " \
+                             f"{diag.reason})"
     return None, f"value probe withheld: the student never said {mentions[0].text} (diagnosed by {diag.reason})"
 
 

@@ -154,7 +154,9 @@ class TutorSession:
         t.plan = plan = self.policy.plan(ctx)
         now = lap("plan", now)
         note = tests.describe() if tests is not None and not tests.passed else evidence.note
-        t.template = phrase.template(plan, self.problem, self.tree, self.state, t.turn, note)
+        said = phrase.said_sentences(x for role, x in self.history if role == "tutor")
+        t.template = phrase.template(plan, self.problem, self.tree, self.state, t.turn, note, said=said,
+                                     heard=phrase.heard(u, evidence, self.problem, self.tree, self.state))
         if plan.kind != "tell":  # a bottom-out's disclosure is registered first: the guard allows that node's value
             self._log_plan(plan, t.turn)
         t.mark = lap("template", now)
@@ -380,7 +382,8 @@ class TutorSession:
         fallbacks: list[tuple[str, str]] = []
         if llm_text is not None:
             fallbacks.append(("replaced_with_template" if verdict.leaks else "llm_rejected", template))
-        fallbacks += [("replaced_with_alternative", alt) for alt in phrase.alternatives(plan, self.tree)]
+        said = phrase.said_sentences(x for role, x in self.history if role == "tutor")
+        fallbacks += [("replaced_with_alternative", alt) for alt in phrase.alternatives(plan, self.tree, said)]
         for action, text in fallbacks:
             v = reveals(text, self.problem, self.state, allow_final=allow)
             if not v.leaks or plan.guard_mode == "report":
