@@ -82,6 +82,14 @@ def test_restated_facts_are_acknowledged_as_true_not_failed_attempts():
     assert s.last.plan_kind != "bottom_out"  # two true statements and one "stuck" are not three failures
 
 
+@pytest.mark.parametrize("message", ["Is it 204 or 46?", "maybe 46 or 56", "46, 56, 204, 250"])
+def test_hedging_between_values_credits_none_of_them(message):
+    s = session(donuts())
+    say(s, message)
+    assert s.last.judgement == "unsure" and not s.solved
+    assert not any(s.state.is_resolved(n) for n in s.state.node_ids) and failures(s) == 0
+
+
 def test_a_list_of_numbers_earns_no_credit_and_no_bottom_out():
     s = session(donuts())
     listing = ", ".join(str(i) for i in range(1, 301))

@@ -143,7 +143,7 @@ class TutorSession:
         t.u = u
         now = lap("understand", t.t0)
         evidence, tests = self._update(u, t.turn, cur)
-        if evidence.judgement == "none":  # the original behaviour: the outcome read as a verdict
+        if evidence.judgement == "none":  # code: the outcome read as a verdict (math: tutor.judging)
             evidence.judgement = {"solved": "right", "right": "right", "wrong": "wrong"}.get(evidence.outcome, "none")
         t.evidence, t.tests = evidence, tests
         now = lap("update", now)
