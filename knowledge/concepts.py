@@ -86,9 +86,14 @@ def _same(a: float, b: float) -> bool:
 
 
 def acceptable(phrase: str, value: float | None = None, given: list[float] | None = None) -> bool:
-    """No '=', no arithmetic, no blank, not the value, and only given numbers (when `given` is not None)."""
+    """No '=', no arithmetic, no blank, not the value; for a worked line (`given` not None) only the statement's
+    numbers and no clause cut in the middle."""
     if not phrase or len(phrase.split()) < 2 or re.search(r"[=*+\u00d7\u00f7]|\s[-/]\s", phrase) \
             or _ARITH.search(phrase) or _BLANK.search(phrase):
+        return False
+    if given is not None and (  # a worked line's clause cut in the middle ("... bags he made for"), or run on
+            re.search(r"\b(?:for|in|on|at|of|to|with|by|from|which|that|who|and|or|meaning|because|so|than|as)$",
+                      phrase, re.I) or re.search(r"\s(?:He|She|They|It|We)(?:'s|'re)?\b", phrase)):
         return False
     nums = _numbers(phrase)
     if value is not None and any(_same(n, value) for n in nums):

@@ -48,6 +48,15 @@ def test_a_phrase_never_carries_the_expression_a_blank_or_a_derived_number():
     assert concept_phrase("That means the bell rings at 6:00+45=6:45 PM", 6.45, 2) == "the result of step 3"
 
 
+def test_a_clause_cut_in_the_middle_is_not_a_phrase():
+    got = concept_phrase("He's made 10 big bags and 20 small bags for a total of 10 + 20 = 30 bags", 30, 0,
+                         statement="He made 10 big bags and 20 small bags. How many bags did he make?")
+    assert got == "the number of bags"
+    # a clean name may end with a preposition
+    assert concept_phrase("Find how many kilometers 1 centimeter on the map stands for.", 5, 0,
+                          statement="1 cm on the map is 5 km.") == "how many kilometers 1 centimeter on the map stands for"
+
+
 def _record(tmp_path: Path) -> Path:
     # made up: a $300 desk, 4 other bidders add $25 each; the final price is 300 + 100
     row = {"qid": 1, "question": "A desk starts at $300 at an auction. 4 other people each bid $25 more. "

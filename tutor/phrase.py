@@ -72,7 +72,7 @@ VOICE = {
     "heard": ("You mention {v}.", "I see {v} in your message.", "You bring up {v}.", "Let's keep {v} in mind."),
     "unsure": ("I see {v} in your message, but not which one is your answer.",
                "You mention {v}; let's settle on one number.", "I can't tell yet which of {v} is your result.",
-               "Of {v}, which is your answer is not clear to me yet."),
+               "Tell me which of {v} is your answer."),
 }
 SUCCESS = {  # never the number itself: the answer is not echoed, even once the student has said it
     "math": ("Yes, that's the right answer. Well done: you solved it yourself!",
@@ -252,6 +252,8 @@ def template(plan: Plan, problem: Problem, tree: QuestionTree, state: KnowledgeS
     numbers to quote; `said`: earlier tutor sentences (normalized) that the wording avoids repeating."""
     fb = _fresh(FEEDBACK.get(plan.feedback, ("",)), turn, said)
     voiced = revoice(plan, heard, turn, said)
+    if voiced and plan.feedback == "given":
+        fb = ""  # "The problem does say 3." is the acknowledgement
     if said and norm(test_note) in said:
         test_note = ""  # the same note (same numbers) was said before
     if said and norm(fb) in said and (voiced or test_note or plan.feedback not in ("right", "wrong", "partly")):
