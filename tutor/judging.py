@@ -217,7 +217,13 @@ def update_math(u: Understanding, problem: Problem, tree: QuestionTree, state: K
         # the note never repeats the final answer, even the student's own (the guard would rightly refuse it)
         shown = [m.text for m in check.right if m.by == "value" and not m.final] + \
             [n.text for n in operands if problem.answer is None or not close(n.value, problem.answer)]
-        partly = bool(right_texts)  # a right value, not a right-looking formula (GUIDE rule 11)
+        # a right value, not a right-looking formula (GUIDE rule 11), and not a number the statement already gives
+        # unless the student computes it ("4 x $25 = $100"): "he started with $10 ... so 5 games" is no sub-result
+        results = {n.text for n in u.numbers if n.kind == "result"}
+        givens = statement_numbers(problem)
+        derived = [m for m in check.right if m.by == "value"
+                   and (m.text in results or not any(close(m.value, g) and close(g, m.value) for g in givens))]
+        partly = bool(derived or operands)
         detail = f"said {value:g}, which matches no step"
         if now is not None:
             top = ev.diagnosis[0].malgorithm_id if ev.diagnosis else None
