@@ -111,39 +111,79 @@ MATH_PROBE_NO_VALUE = (
 CODE_BEHAVIOUR_FOCUS = (
     "What does `{entry_point}` do right now when you run it on one of the tests, and what should it do?",
     "Which of the tests fails, and what does your function return for it?",
+    "When you run the tests, which one fails, and what happens?",
+    "What should `{entry_point}` give back, and what does it give back now?",
 )
 CODE_BEHAVIOUR_PROBING = (
     "Take the failing test `{test}`. What value do you expect, and what value does your code actually give?",
     "Is the output wrong for every input, or only for some? Which inputs?",
+    "What is the smallest input where `{entry_point}` goes wrong?",
+    "Does `{entry_point}` return a wrong value, or does it raise an error? Which one, for which input?",
 )
-CODE_BEHAVIOUR_HINT = ("Run `{test}` and compare the result with what the test expects. What is different?",)
+CODE_BEHAVIOUR_HINT = (
+    "Run `{test}` and compare the result with what the test expects. What is different?",
+    "Call `{entry_point}` by hand with the input of `{test}`. What comes back?",
+    "Read `{test}` aloud: what does it expect, and what do you get?",
+    "Print what `{entry_point}` returns for the input in `{test}`. How does it differ from the expected value?",
+)
 CODE_BEHAVIOUR_BOTTOM_OUT = (
     "Your code fails `{test}`: for that input `{entry_point}` does not return what the problem asks for.",
+    "Here is what goes wrong: `{test}` fails, so `{entry_point}` gives the wrong result for that input.",
+    "The failing check is `{test}`: your function does not produce the expected value there.",
+    "For the input in `{test}`, `{entry_point}` does not return what the test expects.",
 )
 
 # --- code: locating the bug -----------------------------------------------------------------------------------------
 CODE_LOCATE_FOCUS = (
     "Which part of your code is responsible for that wrong result?",
     "If you trace your code by hand on that input, where does the value first go wrong?",
+    "Which line do you suspect, and why that one?",
+    "Where in `{entry_point}` could that wrong result come from?",
 )
 CODE_LOCATE_PROBING = (
     "Walk me through your code line by line for that input. What does each line do to the variables?",
     "Could you add a print statement to see the values as the code runs? Where would you put it?",
+    "What values do the variables have after the first pass through your code?",
+    "Which line changes the result? What is the value just before and just after it?",
 )
-CODE_LOCATE_HINT = ("Look closely at line {line_no}: `{line}`. What does it do, exactly?",)
-CODE_LOCATE_BOTTOM_OUT = ("The problem is on line {line_no} (`{line}`): {bug_description}",)
+CODE_LOCATE_HINT = (
+    "Look closely at line {line_no}: `{line}`. What does it do, exactly?",
+    "Here is a hint: check line {line_no}. What does `{line}` compute for that input?",
+    "Trace line {line_no} by hand. Is that what the problem asks for?",
+    "What would you expect line {line_no} to do, and what does `{line}` actually do?",
+)
+CODE_LOCATE_BOTTOM_OUT = (
+    "The problem is on line {line_no} (`{line}`): {bug_description}",
+    "Here is where it goes wrong: line {line_no}, `{line}`. {bug_description}",
+    "Line {line_no} (`{line}`) is the bug: {bug_description}",
+    "The bug sits on line {line_no}, `{line}`: {bug_description}",
+)
 
 # --- code: the concept behind the fix -------------------------------------------------------------------------------
 CODE_FIX_FOCUS = (
     "Now that you know where it goes wrong, how could you change line {line_no} so it does what the problem asks?",
     "What should that line do instead?",
+    "How would you rewrite line {line_no}?",
+    "What change to line {line_no} would make `{test}` pass?",
 )
 CODE_FIX_PROBING = (
     "What idea does the fix depend on here? Explain it in your own words before changing the code.",
     "If you make that change, what will your function return for `{test}`? Check it against the test.",
+    "Which inputs would your change affect, and would the other tests still pass?",
+    "Before you edit, what exactly should line {line_no} compute?",
 )
-CODE_FIX_HINT = ("Think about this: {concept}. How does that change line {line_no}?",)
-CODE_FIX_BOTTOM_OUT = ("One way to fix it: {fix}",)
+CODE_FIX_HINT = (
+    "Think about this: {concept}. How does that change line {line_no}?",
+    "Here is the idea to use: {concept}. What would line {line_no} look like then?",
+    "Keep this in mind: {concept}. How would you change line {line_no}?",
+    "The key idea is that {concept}. What does that mean for line {line_no}?",
+)
+CODE_FIX_BOTTOM_OUT = (
+    "One way to fix it: {fix}",
+    "Here is a fix: {fix}",
+    "A fix that works: {fix}",
+    "You could fix it like this: {fix}",
+)
 CODE_PROBE = (
     "Your version still fails the tests. What do you expect line {line_no} to do, and what does it actually do? "
     "(Something to check: {label_lower}.)"

@@ -77,3 +77,17 @@ def test_bank_questions_are_at_most_35_words():
                 long += [x for q in node.questions.at(depth) for x in sentences(q)
                          if "?" in x and len(x.split()) > 35]
     assert not long, long[:3]
+
+
+def test_code_nodes_have_four_variants_per_depth():
+    code = next(p for p in load_bank_dir() if p.domain == "code")
+    for node in __import__("knowledge").derive_tree(code).nodes:
+        for depth in ("focus", "probing", "hint", "bottom_out"):
+            assert len(set(node.questions.at(depth))) >= 4, (node.id, depth)
+
+
+def test_the_last_resort_question_is_not_repeated_either():
+    from tutor.phrase import GENERICS, generic, said_sentences
+
+    said = said_sentences([GENERICS[0]])
+    assert generic(said) != GENERICS[0] and generic(set()) == GENERICS[0]

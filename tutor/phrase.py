@@ -41,7 +41,8 @@ FEEDBACK = {
     "greeting": ("Hi! Let's work on this together.", "Hello! Let's get started.", "Hi there! Let's begin.",
                  "Hello! Glad to work on this with you."),
     "none": ("", "Let me ask it another way.", "Let's try it from another angle.", "Here's another way to see it."),
-    "partly": ("Part of that is right.", "Some of that is right.", "You're partly there.", "That's a good start."),
+    "partly": ("Part of that is right.", "Some of that is right.", "You're partly there.", "That's a good start.",
+               "Some of your work holds up.", "You're on the way there."),
     "given": ("Yes, that's what the problem tells us.", "Right, the problem says so.", "True, that's given.",
               "Yes, that's a fact from the story."),
     "unsure": ("I can't check that yet, so let's pin it down with a number.",
@@ -49,6 +50,14 @@ FEEDBACK = {
                "I need a number to check that.", "Let's turn that into a number we can test."),
 }
 GENERIC = "Let's take it one step at a time. What do you think the next step is?"
+GENERICS = (GENERIC, "Let's slow down. What could we work out next?", "One piece at a time: what would you find first?",
+            "Let's look at the story again. What do we know, and what is still missing?",
+            "Which part of the problem could we work on now?")
+
+
+def generic(said: set[str] | None = None) -> str:
+    """The last-resort question (no node content), one not said before when possible."""
+    return _fresh(GENERICS, 0, said)
 
 # the student's own numbers said back ({v}: their text; {topic}: what a right value is)
 VOICE = {
@@ -60,7 +69,7 @@ VOICE = {
                "{r} checks out; {w} does not yet.", "Good work on {r}, but {w} doesn't fit yet."),
     "given": ("{v} is indeed in the problem.", "The problem does say {v}.", "Yes, {v} is one of the facts we know.",
               "{v} comes straight from the story."),
-    "heard": ("You mention {v}.", "I see {v} in your message.", "You bring up {v}.", "Noted: {v}."),
+    "heard": ("You mention {v}.", "I see {v} in your message.", "You bring up {v}.", "Let's keep {v} in mind."),
     "unsure": ("I see {v} in your message, but not which one is your answer.",
                "You mention {v}; let's settle on one number.", "I can't tell yet which of {v} is your result.",
                "Of {v}, which is your answer is not clear to me yet."),
@@ -153,11 +162,13 @@ def _same(a: float, b: float) -> bool:
 
 
 def heard(u: Understanding, ev: Evidence, problem: Problem, tree: QuestionTree, state: KnowledgeState) -> Heard:
-    """What of the student's message the reply may quote: math only, never an extraction or override attempt.
+    """What of the student's message the reply may quote; never an extraction or override attempt.
     Right: a value of a node that is resolved now (never the final answer before it is solved: saying it back
     would confirm a guess); wrong: the values that match no step; other: givens of the statement."""
-    if problem.domain != "math" or u.intent in ("extraction", "override"):
+    if u.intent in ("extraction", "override"):
         return Heard()
+    if problem.domain != "math":  # code: numbers are quoted (what the student says the code gives), not judged
+        return Heard(rest=list(dict.fromkeys(n.text for n in u.values if n.kind != "computed")))
     from knowledge.trees import topic_of
     from tutor.numbers import extract
 
@@ -241,7 +252,9 @@ def template(plan: Plan, problem: Problem, tree: QuestionTree, state: KnowledgeS
     numbers to quote; `said`: earlier tutor sentences (normalized) that the wording avoids repeating."""
     fb = _fresh(FEEDBACK.get(plan.feedback, ("",)), turn, said)
     voiced = revoice(plan, heard, turn, said)
-    if said and norm(fb) in said and (voiced or plan.feedback not in ("right", "wrong", "partly")):
+    if said and norm(test_note) in said:
+        test_note = ""  # the same note (same numbers) was said before
+    if said and norm(fb) in said and (voiced or test_note or plan.feedback not in ("right", "wrong", "partly")):
         fb = ""  # every wording was said before: the student's own numbers carry the verdict, or none is needed
     domain = "code" if problem.domain == "code" else "math"
     if plan.kind == "success":

@@ -390,4 +390,5 @@ class TutorSession:
                 verdict.action = action
                 return text, verdict, v
         verdict.action = "replaced_with_generic"
-        return phrase.GENERIC, verdict, reveals(phrase.GENERIC, self.problem, self.state)
+        generic = phrase.generic(said)
+        return generic, verdict, reveals(generic, self.problem, self.state)
