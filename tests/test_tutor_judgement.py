@@ -196,3 +196,30 @@ def test_a_percent_written_as_a_fraction_first_is_the_same_value():
     s = session(p)
     say(s, "6/10 = 0.6, and 0.6 x 100% = 60%. So 60% of the animals are monkeys.")
     assert s.last.judgement == "right" and s.solved
+
+
+def test_a_given_that_happens_to_equal_a_step_value_is_no_right_sub_result():
+    p = Problem(id="t-stickers", domain="math", title="Stickers",
+                statement="Ann has 10 stickers. Ben has twice as many as Ann, minus 10, and then he buys 7 more. "
+                          "How many stickers does Ben have?",
+                steps=[Step(description="twice Ann's stickers", expression="2 * 10", value=20),
+                       Step(description="minus 10", expression="20 - 10", value=10),
+                       Step(description="Ben's stickers", expression="10 + 7", value=17)], answer=17)
+    s = session(p)
+    say(s, "Ann has 10 stickers, so Ben ends with 27.")
+    assert s.last.judgement == "wrong"
+    s = session(p)
+    say(s, "2 x 10 = 20, so Ben ends with 27.")
+    assert s.last.judgement == "partly"
+
+
+@pytest.mark.parametrize("message", ["There are 7 days in a week.", "Well, 3 weeks is 504 hours."])
+def test_a_true_unit_fact_is_right_not_a_wrong_value(message):
+    p = Problem(id="t-cast", domain="math", title="The cast",
+                statement="Sam's cast stays on for 3 weeks, and then he rests 4 more days. How many days is that?",
+                steps=[Step(description="days in the cast", expression="3 * 7", value=21, unit="days"),
+                       Step(description="all the days", expression="21 + 4", value=25, unit="days")],
+                answer=25, answer_unit="days")
+    s = session(p)
+    say(s, message)
+    assert s.last.judgement == "right" and failures(s) == 0 and not s.solved

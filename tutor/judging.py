@@ -21,7 +21,7 @@ import re
 from collections.abc import Callable
 
 from knowledge.types import Diagnosis, Problem, QuestionTree
-from tutor.numbers import Number, close, extract
+from tutor.numbers import Number, canonical_unit, close, convert, extract
 from tutor.planner import Evidence
 from tutor.state import AttemptWrong, KnowledgeState, NodeResolved, Solved, Stuck, ValuesProduced
 from tutor.understand import Understanding, vocabulary
@@ -129,6 +129,31 @@ def quotes_givens(u: Understanding, problem: Problem, check: MathCheck) -> bool:
     return True
 
 
+_PER_UNIT = re.compile(r"^\s*(?:in|per)\s+(?:a|an|one|each|every|1)\s+([a-z]+)", re.IGNORECASE)
+
+
+def true_conversions(u: Understanding, problem: Problem) -> set[float]:
+    """Values that are true unit facts: a given in another unit ("3 weeks would be 21 days") or a conversion
+    constant ("7 days in a week", "60 minutes per hour")."""
+    givens = [n for n in extract(problem.statement).numbers if n.unit]
+    out: set[float] = set()
+    cursor = 0
+    for n in u.numbers:
+        m = re.search(rf"(?<![\w.]){re.escape(n.text)}(?![\w])", u.text[cursor:]) if n.text else None
+        after = ""
+        if m is not None:
+            cursor += m.end()
+            after = u.text[cursor:cursor + 40]
+        if not n.unit or n.kind == "computed":
+            continue
+        per = _PER_UNIT.match(re.sub(r"^\s*[a-z]+", "", after, count=1))
+        if per and canonical_unit(per.group(1)) and close(convert(1, per.group(1), n.unit) or -1, n.value):
+            out.add(round(n.value, 9))
+        elif any(g.unit != n.unit and close(convert(g.value, g.unit, n.unit) or -1, n.value) for g in givens):
+            out.add(round(n.value, 9))
+    return out
+
+
 def percent_of_step(value: float, u: Understanding, problem: Problem) -> bool:
     """The same quantity written as a fraction or decimal of a percent step ("6/10 = 0.6 = 60%")."""
     if "%" not in u.text and "percent" not in u.text.lower():
@@ -161,6 +186,10 @@ def update_math(u: Understanding, problem: Problem, tree: QuestionTree, state: K
     check = check_math(u, problem, tree)
     if u.intent == "off_topic":
         check.right = [m for m in check.right if m.by == "value"]  # words in an aside are no evidence
+    facts = true_conversions(u, problem) if check.wrong else set()
+    check.wrong = [v for v in check.wrong if round(v, 9) not in facts]
+    if facts and not check.wrong:
+        check.final_right = any(m.final for m in check.right)
     if check.wrong and all(percent_of_step(v, u, problem) for v in check.wrong):
         check.wrong = []  # "6/10 = 0.6 x 100% = 60%": one value in three forms
         check.final_right = any(m.final for m in check.right)
@@ -217,7 +246,13 @@ def update_math(u: Understanding, problem: Problem, tree: QuestionTree, state: K
         # the note never repeats the final answer, even the student's own (the guard would rightly refuse it)
         shown = [m.text for m in check.right if m.by == "value" and not m.final] + \
             [n.text for n in operands if problem.answer is None or not close(n.value, problem.answer)]
-        partly = bool(right_texts)  # a right value, not a right-looking formula (GUIDE rule 11)
+        # a right value, not a right-looking formula (GUIDE rule 11), and not a number the statement already gives
+        # unless the student computes it ("4 x $25 = $100"): "he started with $10 ... so 5 games" is no sub-result
+        results = {n.text for n in u.numbers if n.kind == "result"}
+        givens = statement_numbers(problem)
+        derived = [m for m in check.right if m.by == "value"
+                   and (m.text in results or not any(close(m.value, g) and close(g, m.value) for g in givens))]
+        partly = bool(derived or operands)
         detail = f"said {value:g}, which matches no step"
         if now is not None:
             top = ev.diagnosis[0].malgorithm_id if ev.diagnosis else None
@@ -231,12 +266,12 @@ def update_math(u: Understanding, problem: Problem, tree: QuestionTree, state: K
         else:
             ev.outcome, ev.judgement, ev.detail = "wrong", "wrong", detail
         return ev
-    if check.right:
+    if check.right or facts:
         ev.judgement = "right"
         if resolved:
             ev.outcome = "right"
         else:
-            ev.detail = "repeated results already found"
+            ev.detail = "repeated results already found" if check.right else "a true unit fact of a given"
         return ev
     if cur is None:
         return ev
