@@ -108,6 +108,7 @@ MATH_PROBE_NO_VALUE = (
 )
 
 # --- code: understanding the failing behaviour --------------------------------------------------------------------
+# {test} is the failing test in backticks, or "the failing test" when it is too long to quote in a short question
 CODE_BEHAVIOUR_FOCUS = (
     "What does `{entry_point}` do right now when you run it on one of the tests, and what should it do?",
     "Which of the tests fails, and what does your function return for it?",
@@ -115,22 +116,22 @@ CODE_BEHAVIOUR_FOCUS = (
     "What should `{entry_point}` give back, and what does it give back now?",
 )
 CODE_BEHAVIOUR_PROBING = (
-    "Take the failing test `{test}`. What value do you expect, and what value does your code actually give?",
+    "Look at {test}: what value do you expect, and what value does your code actually give?",
     "Is the output wrong for every input, or only for some? Which inputs?",
     "What is the smallest input where `{entry_point}` goes wrong?",
     "Does `{entry_point}` return a wrong value, or does it raise an error? Which one, for which input?",
 )
 CODE_BEHAVIOUR_HINT = (
-    "Run `{test}` and compare the result with what the test expects. What is different?",
-    "Call `{entry_point}` by hand with the input of `{test}`. What comes back?",
-    "Read `{test}` aloud: what does it expect, and what do you get?",
-    "Print what `{entry_point}` returns for the input in `{test}`. How does it differ from the expected value?",
+    "Run {test} and compare the result with what the test expects. What is different?",
+    "Call `{entry_point}` by hand with the input of {test}. What comes back?",
+    "Read {test} aloud: what does it expect, and what do you get?",
+    "Print what `{entry_point}` returns for the input in {test}. How does it differ from the expected value?",
 )
 CODE_BEHAVIOUR_BOTTOM_OUT = (
-    "Your code fails `{test}`: for that input `{entry_point}` does not return what the problem asks for.",
-    "Here is what goes wrong: `{test}` fails, so `{entry_point}` gives the wrong result for that input.",
-    "The failing check is `{test}`: your function does not produce the expected value there.",
-    "For the input in `{test}`, `{entry_point}` does not return what the test expects.",
+    "Your code fails {test}: for that input `{entry_point}` does not return what the problem asks for.",
+    "Here is what goes wrong: {test} does not pass, so `{entry_point}` gives the wrong result for that input.",
+    "Your function does not produce the expected value in {test}.",
+    "For the input in {test}, `{entry_point}` does not return what the test expects.",
 )
 
 # --- code: locating the bug -----------------------------------------------------------------------------------------
@@ -164,11 +165,11 @@ CODE_FIX_FOCUS = (
     "Now that you know where it goes wrong, how could you change line {line_no} so it does what the problem asks?",
     "What should that line do instead?",
     "How would you rewrite line {line_no}?",
-    "What change to line {line_no} would make `{test}` pass?",
+    "What change to line {line_no} would make {test} pass?",
 )
 CODE_FIX_PROBING = (
     "What idea does the fix depend on here? Explain it in your own words before changing the code.",
-    "If you make that change, what will your function return for `{test}`? Check it against the test.",
+    "If you make that change, what will your function return for {test}? Check it against the test.",
     "Which inputs would your change affect, and would the other tests still pass?",
     "Before you edit, what exactly should line {line_no} compute?",
 )

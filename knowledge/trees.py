@@ -206,7 +206,7 @@ def _code_nodes(problem: Problem, failing_tests: Sequence[str] | None) -> list[N
         concept = _first_sentence(bug.description)
         fill = {
             "entry_point": problem.entry_point,
-            "test": test,
+            "test": f"`{test}`" if len(test) <= 60 else "the failing test",
             "line_no": ", ".join(str(n) for n in bug.lines),
             "line": line,
             "bug_description": bug.description.strip(),

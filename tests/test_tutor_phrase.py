@@ -91,3 +91,13 @@ def test_the_last_resort_question_is_not_repeated_either():
 
     said = said_sentences([GENERICS[0]])
     assert generic(said) != GENERICS[0] and generic(set()) == GENERICS[0]
+
+
+def test_the_students_own_wrong_step_is_said_back_in_words(jacket):
+    from tutor.phrase import wrong_step
+
+    assert wrong_step(["25+10="], jacket) == "adding 25 and 10"
+    assert wrong_step(["80 * 0.25=20"], jacket) == ""  # a step of the solution is not restated
+    s = _session(jacket)
+    text = "".join(s.reply("is it 52 dollars? 25+10 is 35% off"))
+    assert "adding 25 and 10" in text and "52" in text

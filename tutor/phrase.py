@@ -63,6 +63,8 @@ def generic(said: set[str] | None = None) -> str:
 VOICE = {
     "right": ("{v} is {topic}.", "You found {topic}: {v}.", "So {topic} is {v}.", "{v} is exactly {topic}."),
     "right_bare": ("{v} checks out.", "{v} is correct.", "Your {v} is right.", "{v} is the number we need."),
+    "wrong_how": ("You got {v} after {how}.", "I see {v}; you got there by {how}.", "So {v} comes from {how}.",
+                  "You reached {v} by {how}."),
     "wrong": ("You said {v}, and that doesn't fit yet.", "{v} doesn't match the story yet.",
               "I see {v} in your work; let's check where it comes from.", "Let's test your {v} against the story."),
     "partly": ("{r} is right, but {w} is not yet.", "You have {r} right; {w} still needs a look.",
@@ -124,6 +126,7 @@ class Heard(BaseModel):
     wrong: list[str] = Field(default_factory=list)  # values that match no step
     other: list[str] = Field(default_factory=list)  # other claimed values (givens restated, a list to choose from)
     rest: list[str] = Field(default_factory=list)  # claimed values that are none of these (quoted, not judged)
+    how: str = ""  # the student's own wrong step in words ("adding 25 and 10"), from an expression they wrote
 
 
 def sentences(text: str) -> list[str]:
@@ -199,7 +202,40 @@ def heard(u: Understanding, ev: Evidence, problem: Problem, tree: QuestionTree, 
     other = [x for x in other if x not in final]
     rest = [n.text for n in claimed if n.text not in right + wrong + other + final]
     return Heard(right=list(dict.fromkeys(right)), topic=topic, topic_value=topic_value, wrong=wrong,
-                 other=list(dict.fromkeys(other)), rest=list(dict.fromkeys(rest)))
+                 other=list(dict.fromkeys(other)), rest=list(dict.fromkeys(rest)),
+                 how=wrong_step(u.expressions, problem, [r for n in u.numbers if n.kind != "computed"
+                                                         for r in n.readings()] + given) if wrong else "")
+
+
+_EXPR = re.compile(r"^\s*\$?(\d[\d,]*(?:\.\d+)?|\.\d+)\s*([-+*/])\s*\$?(\d[\d,]*(?:\.\d+)?|\.\d+)\s*=\s*"
+                   r"(?:\$?(\d[\d,]*(?:\.\d+)?|\.\d+))?\s*$")
+_HOW = {"+": "adding {a} and {b}", "-": "subtracting {b} from {a}", "*": "multiplying {a} by {b}",
+        "/": "dividing {a} by {b}"}
+
+
+def wrong_step(expressions: Iterable[str], problem: Problem, allowed: list[float] | None = None) -> str:
+    """The student's last two-number step whose result is no step value, in words ("adding 25 and 10"); '' when
+    there is none. A step of the solution itself (its operands) is never restated, nor an operand outside
+    `allowed` (numbers the student stated or the statement gives; None: any)."""
+    def nums(text: str) -> list[float]:
+        return sorted(float(t.replace(",", "")) for t in re.findall(r"\d[\d,]*(?:\.\d+)?|\.\d+", text))
+
+    steps = [nums(s.expression) for s in problem.steps]
+    values = [s.value for s in problem.steps] + ([problem.answer] if problem.answer is not None else [])
+    out = ""
+    for e in expressions:
+        m = _EXPR.match(e)
+        if not m:
+            continue
+        a, op, b = m.group(1), m.group(2), m.group(3)
+        x, y = float(a.replace(",", "")), float(b.replace(",", ""))
+        result = {"+": x + y, "-": x - y, "*": x * y, "/": x / y if y else float("nan")}[op]
+        if any(_same(result, v) for v in values) or any(sorted([x, y]) == ops for ops in steps):
+            continue
+        if allowed is not None and not all(any(_same(z, g) for g in allowed) for z in (x, y)):
+            continue
+        out = _HOW[op].format(a=a, b=b)
+    return out
 
 
 def revoice(plan: Plan, h: Heard | None, turn: int, said: set[str] | None = None) -> str:
@@ -214,6 +250,8 @@ def revoice(plan: Plan, h: Heard | None, turn: int, said: set[str] | None = None
             [t.format(v=_values(h.right)) for t in VOICE["right_bare"]]
     elif fb == "partly" and h.right and h.wrong:
         options = [t.format(r=h.right[-1], w=h.wrong[-1]) for t in VOICE["partly"]]
+    elif fb in ("wrong", "partly") and h.wrong and h.how:
+        options = [t.format(v=h.wrong[-1], how=h.how) for t in VOICE["wrong_how"]]
     elif fb in ("wrong", "partly") and h.wrong:  # the last wrong number: usually the answer the attempt reached
         options = [t.format(v=h.wrong[-1]) for t in VOICE["wrong"]]
     elif fb == "unsure" and len(h.other + h.rest) >= 2:
