@@ -71,8 +71,14 @@ def _lower_first(text: str) -> str:
     return text
 
 
+_WORDS = {w: float(i) for i, w in enumerate(
+    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
+    "seventeen eighteen nineteen twenty".split())}
+
+
 def _numbers(text: str) -> list[float]:
-    out = []
+    """The numbers written in digits or as a word up to twenty ("five quarters")."""
+    out = [_WORDS[w] for w in re.findall(r"[a-z]+", text.lower()) if w in _WORDS]
     for m in re.finditer(_NUM, text):
         try:
             out.append(float(m.group(0).replace(",", "")))

@@ -101,3 +101,21 @@ def test_the_students_own_wrong_step_is_said_back_in_words(jacket):
     s = _session(jacket)
     text = "".join(s.reply("is it 52 dollars? 25+10 is 35% off"))
     assert "adding 25 and 10" in text and "52" in text
+
+
+def test_partial_progress_is_acknowledged_with_both_numbers(jacket):
+    from knowledge.trees import tree_for
+    from tutor.phrase import Heard, template
+    from tutor.planner import Plan
+    from tutor.state import KnowledgeState
+
+    tree = tree_for(jacket)
+    state = KnowledgeState.for_tree(tree, list(jacket.skills))
+    plan = Plan(kind="question", node_id="s1-concept", move="probing", depth="probing", reason="partly",
+                feedback="partly")
+    note = "You have 20 right, but 52 is not right yet."
+    both = template(plan, jacket, tree, state, 1, note, heard=Heard(right=["20"], wrong=["52"]))
+    assert "20" in both and "52" in both and both.count("52") == 1
+    assert not any(p in both for p in ("Exactly", "well done", "Well done"))
+    only_wrong = template(plan, jacket, tree, state, 1, note, heard=Heard(wrong=["52"]))
+    assert note in only_wrong and only_wrong.count("52") == 1

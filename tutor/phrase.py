@@ -234,6 +234,8 @@ def wrong_step(expressions: Iterable[str], problem: Problem, allowed: list[float
             continue
         if allowed is not None and not all(any(_same(z, g) for g in allowed) for z in (x, y)):
             continue
+        if problem.answer is not None and any(_same(z, problem.answer) for z in (x, y)):
+            continue  # the final answer is never said back
         out = _HOW[op].format(a=a, b=b)
     return out
 
@@ -314,8 +316,14 @@ def template(plan: Plan, problem: Problem, tree: QuestionTree, state: KnowledgeS
         else:
             body = f"{body} {_fresh(AFTER_BOTTOM_OUT[domain], turn, said)}"
         return _join(fb if plan.feedback == "stuck" else "", body)
-    # a note that says what is right and wrong is replaced by the revoicing sentence (it quotes the same numbers)
-    note = "" if voiced and plan.feedback == "partly" and domain == "math" else test_note
+    # partly: the verdict's note says what is right and what is wrong in the student's numbers; the revoicing
+    # sentence replaces it only when it says both too
+    note = test_note
+    if plan.feedback == "partly" and domain == "math" and voiced and note:
+        if heard is not None and heard.right and heard.wrong:
+            note = ""
+        else:
+            voiced = ""
     if plan.probe:
         probe = strip_label_notes(plan.probe)
         if said and all(norm(x) in said for x in sentences(probe)):  # asked before: another probing question
