@@ -55,6 +55,8 @@ class ReplayTurn(BaseModel):
     reference_rule: str = ""
     hand: HandLabel | None = None
     note: str = ""
+    values: list[float] = []  # the values the tutor read as claimed in the student's message
+    flags: dict[str, Any] | None = None  # evals.questions.reply_flags of the reply
 
 
 # --- loading --------------------------------------------------------------------------------------------------
@@ -98,7 +100,11 @@ def replay_dialogue(dialogue: RealDialogue, problem: Problem,
                     hand: dict[tuple[str, int], HandLabel] | None = None) -> list[ReplayTurn]:
     from tutor import TutorSession, TutorSettings
 
+    from evals.questions import expression_patterns, norm, reply_flags, sentences
+
     session = TutorSession.start(problem, TutorSettings(policy="tree", max_turns=10_000), backend=None)
+    earlier = {norm(s) for s in sentences(session.opening)}
+    patterns = expression_patterns(problem)
     out = []
     for t in dialogue.student_turns:
         reference, rule = _reference(dialogue, problem, t)
@@ -116,7 +122,9 @@ def replay_dialogue(dialogue: RealDialogue, problem: Problem,
                 trace = session.last
                 assert trace is not None
                 row.verdict, row.node, row.asked = trace.judgement, trace.state_before.current_node, trace.node_id
-                row.plan, row.reply = trace.plan_kind, reply
+                row.plan, row.reply, row.values = trace.plan_kind, reply, list(trace.values)
+                row.flags = reply_flags(reply, earlier, problem, row.values, trace.plan_kind,
+                                        patterns)
         out.append(row)
     return out
 
@@ -155,10 +163,14 @@ def score(pairs: list[tuple[str | None, str | None]]) -> dict[str, Any]:
 
 
 def question_flags(turns: list[ReplayTurn]) -> dict[str, Any]:
-    """HOOK for evals.questions (owned by `words`, not on main yet): the share of tutor questions that contain
-    their node's expression or a blank, tutor sentences repeated in a dialogue, generic questions right after a
-    specific student value. Until then only the reply count is reported."""
-    return {"replies": sum(1 for t in turns if t.reply), "pending": "evals.questions not available yet"}
+    """The question flags of the replies (evals.questions): questions with a step's expression or a blank,
+    repeated tutor sentences, generic replies right after a student value; per part too."""
+    from evals.questions import aggregate
+
+    out = aggregate([t.flags for t in turns if t.flags is not None])
+    for part in ("fit", "validate"):
+        out[part] = aggregate([t.flags for t in turns if t.flags is not None and t.part == part])
+    return out
 
 
 def metrics(turns: list[ReplayTurn]) -> dict[str, Any]:
@@ -235,4 +247,12 @@ def summary(m: dict[str, Any]) -> str:
                 continue
             cells = [f"{n} {s[n]['value'] if s[n]['value'] is not None else '-'} (n={s[n]['n']})" for n in names]
             lines.append(f"  {key:<4} {part:<8} " + "  ".join(cells))
+    flags = m.get("flags") or {}
+    for part, f in (("all", flags), ("fit", flags.get("fit")), ("validate", flags.get("validate"))):
+        if not f or not f.get("replies"):
+            continue
+        cells = [f"{n} {f[n]['value'] if f[n]['value'] is not None else '-'} (n={f[n]['n']})"
+                 for n in ("expression_or_blank", "final_expression", "long_question", "repeated_sentence",
+                           "generic_after_value")]
+        lines.append(f"  flags {part:<8} " + "  ".join(cells))
     return "\n".join(lines)

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from errors import ConfigError
 from inference.base import Backend, Completion, Message, Options, Stream, Usage
+from inference.common import ModelBusy
 from inference.fake import FakeBackend, NoneBackend
 from inference.models import DEFAULT_MODEL, MODELS, TEST_MODEL, model_path
 from inference.schema import bound_schema
@@ -83,6 +84,7 @@ __all__ = [
     "TEST_MODEL",
     "FakeBackend",
     "Message",
+    "ModelBusy",
     "NoneBackend",
     "Options",
     "Stream",

@@ -35,6 +35,9 @@ class Options(BaseModel):
     stop: list[str] = Field(default_factory=list)
     json_schema: dict[str, Any] | None = None
     actor: Actor = "other"  # who is calling; recorded in the call log
+    # How long this call may wait for a model that is busy with other callers' work; past it (or when the queue
+    # ahead is expected to take longer) the backend raises `inference.common.ModelBusy` at once. None: wait.
+    wait_s: float | None = Field(default=None, ge=0.0)
 
 
 class Usage(BaseModel):
@@ -75,6 +78,12 @@ class Stream:
                 self.completion = item
             elif item:
                 yield item
+
+    def close(self) -> None:
+        """Stop generating now (the backend frees the model and logs the call as cancelled)."""
+        close = getattr(self._deltas, "close", None)
+        if close is not None:
+            close()
 
 
 class Backend(ABC):

@@ -10,8 +10,10 @@ from __future__ import annotations
 import importlib
 import json
 import logging
+import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from types import ModuleType
 
@@ -33,6 +35,68 @@ def require(module: str, package: str, backend: str) -> ModuleType:
             f"The '{backend}' backend needs the Python package '{package}', which is not installed: {INSTALL_HINT}.",
             f"import {module} failed: {exc!r}",
         ) from exc
+
+
+class ModelBusy(InferenceError):
+    """The model is busy with other callers' work for longer than this call may wait (`Options.wait_s`)."""
+
+
+LOCK_TIMEOUT_S = 600.0  # a call with no budget waits at most this long
+
+
+class ModelGate:
+    """One resident model, many callers: calls run one at a time, in arrival order of the lock.
+
+    A call with a budget (`wait_s`) is refused at once (`ModelBusy`) when the work already queued ahead of it is
+    expected to take longer than the budget (the running call's expected remainder plus one average call per
+    waiter, from a moving average of recent call durations), and refused when the budget runs out while it waits.
+    So a student's reply never waits behind more than `wait_s` of other students' model work.
+    """
+
+    def __init__(self, name: str = "model") -> None:
+        self.name = name
+        self._lock = threading.Lock()
+        self._meta = threading.Lock()
+        self.waiting = 0
+        self.running_since: float | None = None
+        self.avg_s: float | None = None  # exponential moving average of held durations
+
+    def expected_wait(self) -> float:
+        with self._meta:
+            if self.running_since is None and not self.waiting:
+                return 0.0
+            avg = self.avg_s or 0.0
+            remainder = max(avg - (time.monotonic() - self.running_since), 0.0) if self.running_since else 0.0
+            return remainder + self.waiting * avg
+
+    @contextmanager
+    def hold(self, wait_s: float | None) -> Iterator[float]:
+        """Hold the model; yields the seconds this call waited for it."""
+        start = time.monotonic()
+        if wait_s is not None and (ahead := self.expected_wait()) > wait_s:
+            raise ModelBusy("The model is busy; the tutor answers from its templates.",
+                            f"model {self.name} busy: {ahead:.1f}s of queued work > budget {wait_s:g}s")
+        with self._meta:
+            self.waiting += 1
+        try:
+            got = self._lock.acquire(timeout=LOCK_TIMEOUT_S if wait_s is None else wait_s)
+        finally:
+            with self._meta:
+                self.waiting -= 1
+        if not got:
+            raise ModelBusy("The model is busy; the tutor answers from its templates.",
+                            f"model {self.name} busy: not free within {wait_s if wait_s is not None else LOCK_TIMEOUT_S:g}s")
+        began = time.monotonic()
+        with self._meta:
+            self.running_since = began
+        try:
+            yield began - start
+        finally:
+            held = time.monotonic() - began
+            with self._meta:
+                self.running_since = None
+                self.avg_s = held if self.avg_s is None else 0.7 * self.avg_s + 0.3 * held
+            self._lock.release()
 
 
 @dataclass
@@ -131,6 +195,13 @@ class StreamingBackend(Backend):
                 chunks += 1
                 parts.append(item)
                 yield item
+        except GeneratorExit:  # the caller closed the stream: generation stopped early
+            cancelled = Completion(text="".join(parts), usage=Usage(prompt_tokens=meta.prompt_tokens or 0,
+                                                                    completion_tokens=chunks),
+                                   latency_s=time.perf_counter() - start, ttft_s=ttft, backend=self.name,
+                                   model=self.model, finish_reason="cancelled")
+            log_call(cancelled, options)
+            raise
         except RecoverableError as exc:
             self._log_failure(options, start, exc.log_message)
             raise

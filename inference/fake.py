@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import re
 import threading
+import time
 from collections import deque
 from collections.abc import Iterator
 
 from errors import InferenceError
 from inference.base import Backend, Completion, Message, Options, Stream
-from inference.common import Meta, StreamingBackend, check_messages
+from inference.common import Meta, ModelGate, StreamingBackend, check_messages
 
 
 class FakeBackend(StreamingBackend):
@@ -17,13 +18,20 @@ class FakeBackend(StreamingBackend):
 
     `enqueue("a", "b")` queues replies; an `Exception` instance in the queue is raised by that call (to script a
     failure). With an empty queue every call returns "" — callers then fall back to their templates. Streams are
-    chunked at word boundaries so streaming UIs see several deltas.
+    chunked at word boundaries so streaming UIs see several deltas. `delay_s` sleeps before each chunk (a slow
+    model); `serial=True` lets one call run at a time through the same gate as a resident llama.cpp model, so a
+    call with `Options.wait_s` can be refused as busy. `.chunks_sent` counts the chunks each call produced (a
+    stream closed early produces fewer).
     """
 
     name = "fake"
 
-    def __init__(self, replies: list[str] | None = None, model: str = "fake") -> None:
+    def __init__(self, replies: list[str] | None = None, model: str = "fake", *, delay_s: float = 0.0,
+                 serial: bool = False) -> None:
         self.model = model
+        self.delay_s = delay_s
+        self.gate = ModelGate("fake") if serial else None
+        self.chunks_sent: list[int] = []
         self._queue: deque[str | BaseException] = deque(replies or [])
         self._lock = threading.Lock()
         self.history: list[list[Message]] = []
@@ -46,9 +54,25 @@ class FakeBackend(StreamingBackend):
         if isinstance(reply, BaseException):
             raise reply
         chunks = re.findall(r"\S+\s*|\s+", reply)
-        yield from chunks
+        if self.gate is None:
+            yield from self._chunks(chunks)
+        else:
+            with self.gate.hold(options.wait_s):
+                yield from self._chunks(chunks)
         prompt_tokens = sum(len(m.content.split()) for m in messages)
         yield Meta(prompt_tokens=prompt_tokens, completion_tokens=len(chunks), finish_reason="stop")
+
+
+    def _chunks(self, chunks: list[str]) -> Iterator[str]:
+        with self._lock:
+            self.chunks_sent.append(0)
+            k = len(self.chunks_sent) - 1
+        for chunk in chunks:
+            if self.delay_s:
+                time.sleep(self.delay_s)
+            with self._lock:
+                self.chunks_sent[k] += 1
+            yield chunk
 
 
 class NoneBackend(Backend):

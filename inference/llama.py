@@ -21,19 +21,20 @@ from typing import Any
 
 from errors import InferenceError, RecoverableError
 from inference.base import Message, Options
-from inference.common import Meta, StreamingBackend, require
+from inference.common import Meta, ModelGate, StreamingBackend, require
 from inference.schema import bound_schema
 
 log = logging.getLogger("inference.llama")
-
-LOCK_TIMEOUT_S = 600.0
-
 
 @dataclass
 class _Resident:
     key: tuple[str, int, int]
     llm: Any
-    lock: threading.Lock
+    gate: ModelGate  # one caller at a time; a call with a wait budget is refused when the queue is too long
+
+    @property
+    def lock(self) -> Any:  # for load/close: hold the model with no budget
+        return self.gate.hold(None)
 
 
 _RESIDENT: dict[tuple[str, int, int], _Resident] = {}
@@ -104,7 +105,7 @@ def resident_model(path: Path, n_ctx: int, threads: int, extra_buffers: bool = F
                 f"llama_cpp.Llama({path}) failed: {exc!r}",
             ) from exc
         log.info("loaded %s (n_ctx=%d, threads=%s)", path, n_ctx, threads or "auto")
-        resident = _Resident(key, llm, threading.Lock())
+        resident = _Resident(key, llm, ModelGate(path.stem))
         _RESIDENT[key] = resident
         return resident
 
@@ -180,25 +181,24 @@ class LlamaCppBackend(StreamingBackend):
         }
         if options.json_schema is not None:
             kwargs["grammar"] = grammar_for(options.json_schema)
-        if not resident.lock.acquire(timeout=LOCK_TIMEOUT_S):
-            raise InferenceError("The model is busy with another request; try again.",
-                                 f"llama lock not acquired in {LOCK_TIMEOUT_S}s")
-        try:
+        with resident.gate.hold(options.wait_s):
             chunks = 0
             finish = ""
-            for chunk in resident.llm.create_chat_completion(**kwargs):
-                choice = chunk["choices"][0]
-                text = choice.get("delta", {}).get("content")
-                if text:
-                    chunks += 1
-                    yield text
-                finish = choice.get("finish_reason") or finish
+            chunks_iter = resident.llm.create_chat_completion(**kwargs)
+            try:
+                for chunk in chunks_iter:
+                    choice = chunk["choices"][0]
+                    text = choice.get("delta", {}).get("content")
+                    if text:
+                        chunks += 1
+                        yield text
+                    finish = choice.get("finish_reason") or finish
+            finally:  # a closed stream stops llama.cpp here, before the model is handed to the next caller
+                chunks_iter.close()
             # llama.cpp streams one chunk per sampled token; the context now holds prompt + generated tokens
             # (the last sampled token is not evaluated).
             prompt_tokens = max(resident.llm.n_tokens - max(chunks - 1, 0), 0)
-            yield Meta(prompt_tokens=prompt_tokens, completion_tokens=chunks, finish_reason=finish or "stop")
-        finally:
-            resident.lock.release()
+        yield Meta(prompt_tokens=prompt_tokens, completion_tokens=chunks, finish_reason=finish or "stop")
 
     def wrap_error(self, exc: Exception) -> RecoverableError | None:
         text = str(exc)

@@ -6,6 +6,7 @@ import pytest
 
 from tutor import TutorSession, TutorSettings
 from tutor.examples import example_code, example_math
+from tutor.voice import decided_question
 
 
 @pytest.fixture(scope="module")
@@ -27,7 +28,7 @@ def backend():
 @pytest.mark.parametrize("make", [example_math, example_code])
 def test_real_model_dialogue_stays_guarded_and_reaches_success(backend, make) -> None:
     p = make()
-    s = TutorSession.start(p, TutorSettings(max_tokens=48, seed=0, temperature=0.0), backend)
+    s = TutorSession.start(p, TutorSettings(max_tokens=48, seed=0, temperature=0.0, llm_moves="all"), backend)
     if p.domain == "math":
         script = ["I'm stuck", "just tell me the answer", "26 - 2 = 24", "24 / 3 = 8", "26 + 46 = 72", "72 / 8 = 9"]
     else:
@@ -54,10 +55,14 @@ def test_real_model_never_repeats_the_previous_tutor_turn(backend) -> None:
         p = starter_problem("math-trail-mix")
     except Exception as exc:  # noqa: BLE001 - the starter bank is another package's content
         pytest.skip(f"starter problem math-trail-mix not available: {exc}")
-    s = TutorSession.start(p, TutorSettings(max_tokens=48, seed=0, temperature=0.0, classify_with_llm=False), backend)
+    s = TutorSession.start(p, TutorSettings(max_tokens=48, seed=0, temperature=0.0, classify_with_llm=False,
+                                            llm_moves="all"), backend)
     first = "".join(s.reply("1/2 + 3/8 = 4/10"))
     second = "".join(s.reply("7/8"))
     assert s.last.outcome == "right" and s.last.node_id == "s1-concept"
     assert first != second and "0.4" not in second
-    for t in s.trace:  # a shown rewrite passed the strict checks; anything else is the template
-        assert t.text == t.llm_text if t.used_llm else t.text == t.template_text
+    for t in s.trace:  # a shown revoice sentence passed the checks and sits before the decided question
+        if t.used_llm:
+            assert t.text != t.template_text and t.text.endswith(decided_question(t.template_text))
+        else:
+            assert t.text == t.template_text

@@ -79,7 +79,7 @@ def test_fake_llm_rewrite_is_used_when_safe_and_replaced_when_it_leaks() -> None
     fake = FakeBackend()
     rewrite = "No worries! Which operation connects the numbers for the pencils in Jo's boxes, and why that one?"
     fake.enqueue(rewrite)
-    s = TutorSession.start(p, TutorSettings(), fake)
+    s = TutorSession.start(p, TutorSettings(voice="rewrite"), fake)
     text = "".join(s.reply("I'm stuck"))
     assert s.last.used_llm and text == rewrite
     # the prompt keeps a stable prefix (system with the problem), then only this turn: no earlier tutor turn
@@ -186,7 +186,7 @@ def test_an_injection_is_no_evidence_of_understanding() -> None:
 def test_unusable_llm_text_falls_back_to_the_template() -> None:
     fake = FakeBackend()
     fake.enqueue("</student_message> <decided_intent>stuck</decided_intent> what?")
-    s = TutorSession.start(example_math(), TutorSettings(), fake)
+    s = TutorSession.start(example_math(), TutorSettings(voice="rewrite"), fake)
     text = "".join(s.reply("I'm stuck"))
     t = s.last
     assert t.llm_rejected == "echoes prompt tags" and not t.used_llm and text == t.template_text

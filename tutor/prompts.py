@@ -30,6 +30,24 @@ REPHRASE_TURN = """<student_latest_message>{student}</student_latest_message>
 Rewrite the tutor message so it sounds warm and natural and briefly reacts to the student's latest message. Keep its
 question. Output only the rewritten tutor message."""
 
+# The revoice job (the default for the tree policy): one short sentence that restates what the student said, in
+# their own numbers and words; the decided message (verdict and question) follows it verbatim, from the templates.
+# The system text and the worked examples come first and are the same for every problem and student, so llama.cpp
+# reuses that cached prefix across students; only the student's message is new each turn. The examples are ours.
+REVOICE_SYSTEM = """You help a tutor listen. Restate what the student just said in one short sentence, speaking to
+the student ("You ..."), so they feel heard.
+Rules: use only the student's own numbers and words; add no number, result, step or hint; do not say whether they
+are right or wrong; do not ask a question; do not solve anything.
+Output: one sentence of at most 20 words, nothing else."""
+
+REVOICE_EXAMPLES: tuple[tuple[str, str], ...] = (
+    ("is it 52 dollars? 25+10 is 35% off", "You added 25% and 10% to get 35% off, which gives 52 dollars."),
+    ("I'm not sure where to start", "You are not sure where to start yet."),
+    ("she has 3 bags with 4 apples so I did 3+4=7", "You added the 3 bags and the 4 apples to get 7."),
+)
+
+REVOICE_TURN = "<student_message>{student}</student_message>"
+
 VANILLA_SYSTEM = """You are a Socratic tutor. A student is working on the problem below.
 Help them find the answer themselves: ask one guiding question at a time and do not give the answer.
 Output: one or two sentences, ending with a question.

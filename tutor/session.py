@@ -5,10 +5,11 @@
     for delta in session.reply("I got 12"): print(delta, end="")
     session.last  # TurnTrace
 
-Streaming choice: the whole turn (understand -> update -> plan -> phrase -> guard -> trace) runs inside `reply()`
-before anything is yielded. The LLM's text is generated fully, guarded, and only then yielded in chunks: a
-streamed-then-retracted leak would already have been read, so nothing unguarded ever reaches the student, and
-the trace is complete before the first chunk is shown.
+Streaming (tutor.stream): steps 1-3 and the template run inside `reply()`. When the model has a job this turn
+(measured acceptance for the move kind, model not busy), its text is generated token by token on a worker thread;
+each sentence is held back until it ends, checked (quality rules and the leak guard on the cumulative text) and
+only then yielded; the first failing sentence stops generation and the template's words follow. Nothing unguarded
+ever reaches the student. The trace is recorded when the reply is complete (before the caller's last update).
 """
 
 from __future__ import annotations
@@ -20,9 +21,11 @@ from collections.abc import Iterator
 
 from errors import InferenceError, InputError
 from inference.base import Backend
+from inference.common import ModelBusy
 from knowledge.types import Diagnosis, Problem, QuestionTree
 from tutor import phrase, voice
 from tutor.guard import Verdict, reveals
+from tutor.judging import update_math
 from tutor.planner import Evidence, Plan, PlanContext, get_policy
 from tutor.sandbox import TestRun
 from tutor.state import (
@@ -35,6 +38,8 @@ from tutor.state import (
     Stuck,
     ValuesProduced,
 )
+from tutor.stream import PendingTurn as _Turn
+from tutor.stream import stream_reply
 from tutor.types import TurnTrace, TutorSettings
 from tutor.understand import Understanding, understand
 from tutor.verify import check_code, check_math, diagnose_code, node_value
@@ -60,6 +65,7 @@ class TutorSession:
         self.trace: list[TurnTrace] = []
         self.history: list[tuple[str, str]] = []
         self.done = False
+        self._open: Iterator[str] | None = None  # a streamed reply not yet finished
         first = self.tree.nodes[0]
         intro = f'Hi! Let\'s work on "{problem.title}" together.'
         self.opening = f"{intro} {phrase.question(first, 'focus', self.state)}"
@@ -102,74 +108,128 @@ class TutorSession:
         return (text[: self.settings.max_message_chars] if cut else text), cut
 
     def reply(self, message: str) -> Iterator[str]:
-        """Run one turn now (trace recorded in `self.trace`), then return the guarded reply as chunks."""
+        """Run one turn. Without a streamed model call the whole turn (trace included) is done before this returns;
+        with one, the returned iterator yields the guarded sentences as they are released and the trace is recorded
+        when it is exhausted (or closed). Iterate it to the end before the next reply."""
         text, cut = self._check_input(message)
-        trace = self._turn(text, cut)
+        self._close_open_reply()
+        t = self._decide(text, cut)
+        if t.job in ("revoice", "vanilla"):
+            self._open = self._stream(t)
+            return self._open
+        trace = self._whole(t)
         return iter(re.findall(r"\S+\s*|\s+", trace.text))
 
-    def _turn(self, text: str, cut: bool) -> TurnTrace:
-        t0 = time.monotonic()
-        lat: dict[str, float] = {}
+    def _close_open_reply(self) -> None:
+        if self._open is not None:
+            self._open.close()  # a reply left unfinished is finished now (the model is stopped)
+            self._open = None
+
+    def _decide(self, text: str, cut: bool) -> _Turn:
+        """Steps 1-3 and the template: everything that does not need the model."""
+        t = _Turn(text=text, cut=cut, t0=time.monotonic(), turn=len(self.trace) + 1)
+        lat = t.lat
 
         def lap(name: str, since: float) -> float:
             now = time.monotonic()
             lat[name] = round((now - since) * 1000, 2)
             return now
 
-        turn = len(self.trace) + 1
-        before = self.state.snapshot(turn - 1)
+        t.before = self.state.snapshot(t.turn - 1)
         cur = self.state.current_node()
         context = " ".join([self.problem.statement, *(n.concept for n in self.tree.nodes)])
         u = understand(text, context, self.backend if self.llm else None,
                        use_llm=self.settings.classify_with_llm, domain=self.problem.domain)
-        t = lap("understand", t0)
-        evidence, tests = self._update(u, turn, cur)
-        if evidence.judgement == "none":  # the original behaviour: the outcome read as a verdict
+        t.u = u
+        now = lap("understand", t.t0)
+        evidence, tests = self._update(u, t.turn, cur)
+        if evidence.judgement == "none":  # code: the outcome read as a verdict (math: tutor.judging)
             evidence.judgement = {"solved": "right", "right": "right", "wrong": "wrong"}.get(evidence.outcome, "none")
-        t = lap("update", t)
+        t.evidence, t.tests = evidence, tests
+        now = lap("update", now)
         ctx = PlanContext(problem=self.problem, tree=self.tree, state=self.state, understanding=u, evidence=evidence,
-                          tests=tests, turn=turn, max_turns=self.settings.max_turns,
+                          tests=tests, turn=t.turn, max_turns=self.settings.max_turns,
                           fails_before_bottom_out=self.settings.fails_before_bottom_out,
                           allow_final_bottom_out=self.settings.allow_final_bottom_out, llm_available=self.llm)
-        plan = self.policy.plan(ctx)
-        t = lap("plan", t)
-        note = tests.describe() if tests is not None and not tests.passed else ""
-        template = phrase.template(plan, self.problem, self.tree, self.state, turn, note)
+        t.plan = plan = self.policy.plan(ctx)
+        now = lap("plan", now)
+        note = tests.describe() if tests is not None and not tests.passed else evidence.note
+        said = phrase.said_sentences(x for role, x in self.history if role == "tutor")
+        t.template = phrase.template(plan, self.problem, self.tree, self.state, t.turn, note, said=said,
+                                     heard=phrase.heard(u, evidence, self.problem, self.tree, self.state))
         if plan.kind != "tell":  # a bottom-out's disclosure is registered first: the guard allows that node's value
-            self._log_plan(plan, turn)
-        t = lap("template", t)
-        llm_text, ttft = self._llm_text(plan, text, template)
-        rejected = None
-        if llm_text is not None:
-            t = lap("llm", t)
-            if ttft is not None:
-                lat["llm_ttft"] = round(ttft * 1000, 2)
-            rejected = self._reject(plan, llm_text, text, template)
-        shown, verdict, final = self._guard(plan, llm_text, template, rejected)
-        if tests is not None and tests.unavailable:  # never silent: the student learns the code was not run
-            shown = f"{tests.describe()}\n\n{shown}"
-        lap("guard", t)
+            self._log_plan(plan, t.turn)
+        t.mark = lap("template", now)
+        t.job, t.note = self._job(plan)
+        if tests is not None and tests.unavailable:  # never silent and never rephrased: the code was not run
+            t.template = f"{tests.describe()}\n\n{t.template}"
+            t.job, t.note = "", "code not run: the sandbox is unavailable"
+        return t
+
+    def _job(self, plan: Plan) -> tuple[str, str]:
+        """Which model job this turn gets ('' for none) and why."""
+        if not self.llm:
+            return "", "no model"
+        if plan.kind == "llm":
+            return "vanilla", "vanilla policy"
+        if plan.kind == "tell":
+            return ("tell", "telling policy") if self.settings.rephrase else ("", "rephrase off")
+        if not self.settings.rephrase or plan.kind not in ("question", "redirect", "bottom_out", "success",
+                                                           "out_of_turns"):
+            return "", "rephrase off" if not self.settings.rephrase else f"no model job for {plan.kind}"
+        job = self.settings.voice
+        if self.settings.llm_moves == "all":
+            return job, "every move kind (llm_moves=all)"
+        ok, why = voice.may_voice(self.backend, job, voice.move_kind(plan))  # type: ignore[arg-type]
+        return (job if ok else ""), why
+
+    def _whole(self, t: _Turn) -> TurnTrace:
+        """No model, or a job whose check needs the whole text (rewrite, tell): generate, check, guard, then show."""
+        llm_text, ttft, rejected = None, None, None
+        if t.job:
+            llm_text, ttft = self._llm_text(t)
+            if llm_text is not None:
+                now = time.monotonic()
+                t.lat["llm"] = round((now - t.mark) * 1000, 2)
+                t.mark = now
+                if ttft is not None:
+                    t.lat["llm_ttft"] = round(ttft * 1000, 2)
+                rejected = self._reject(t.plan, llm_text, t.text, t.template)
+        shown, verdict, final = self._guard(t.plan, llm_text, t.template, rejected)
+        t.lat["guard"] = round((time.monotonic() - t.mark) * 1000, 2)
+        return self._finish(t, shown, verdict, final, llm_text, rejected,
+                            used=llm_text is not None and shown == llm_text)
+
+    def _finish(self, t: _Turn, shown: str, verdict: Verdict, final: Verdict, llm_text: str | None,
+                rejected: str | None, *, used: bool) -> TurnTrace:
+        plan, u, evidence, tests = t.plan, t.u, t.evidence, t.tests
         if plan.kind == "tell":  # telling is measured: its disclosure counts only after the verdict
-            self._log_plan(plan, turn)
+            self._log_plan(plan, t.turn)
         self.done = plan.done
-        self.history += [("student", text), ("tutor", shown)]
-        lat["total"] = round((time.monotonic() - t0) * 1000, 2)
+        self.history += [("student", t.text), ("tutor", shown)]
+        t.lat["total"] = round((time.monotonic() - t.t0) * 1000, 2)
         trace = TurnTrace(
-            turn=turn, policy=self.policy.name, student_message=text, input_truncated=cut, intent=u.intent,
+            turn=t.turn, policy=self.policy.name, student_message=t.text, input_truncated=t.cut, intent=u.intent,
             intent_source=u.source, values=[n.value for n in u.values], has_code=bool(u.code), outcome=evidence.outcome,
             judgement=evidence.judgement,
             node_id=plan.node_id, move=plan.move, depth=plan.depth, plan_kind=plan.kind, reason=plan.reason,
-            diagnosis=evidence.diagnosis, state_before=before, state_after=self.state.snapshot(turn), guard=verdict,
-            guard_final=final, text=shown, template_text=template, llm_text=llm_text, llm_rejected=rejected,
-            used_llm=llm_text is not None and shown == llm_text,
-            latency_ms=lat, tests=tests.summary() if tests is not None else None, done=plan.done, solved=self.solved,
+            diagnosis=evidence.diagnosis, state_before=t.before, state_after=self.state.snapshot(t.turn),
+            guard=verdict, guard_final=final, text=shown, template_text=t.template, llm_text=llm_text,
+            llm_rejected=rejected, used_llm=used, voice=t.job if llm_text is not None else "", voice_note=t.note,
+            llm_tokens=t.tokens, latency_ms=t.lat, tests=tests.summary() if tests is not None else None,
+            done=plan.done, solved=self.solved,
         )
         self.trace.append(trace)
         return trace
 
+    def _stream(self, t: _Turn) -> Iterator[str]:
+        return stream_reply(self, t)
+
     # --- step 2: update the state from the evidence ---------------------------------------------------------
     def _update(self, u: Understanding, turn: int, cur: str | None) -> tuple[Evidence, TestRun | None]:
         st, problem = self.state, self.problem
+        if problem.domain == "math":
+            return update_math(u, problem, self.tree, st, turn, cur, self._diagnose), None
         ev = Evidence(node_id=cur)
         produced = [r for n in u.numbers if n.kind != "computed" for r in n.readings()]
         code_lines = [ln.strip() for ln in u.code.splitlines() if ln.strip()]
@@ -276,22 +336,22 @@ class TutorSession:
             st.append(QuestionAsked(turn=turn, node_id=plan.node_id, depth=plan.depth, move=plan.move))
 
     # --- step 4: optional LLM wording ---------------------------------------------------------------------
-    def _llm_text(self, plan: Plan, student: str, template: str) -> tuple[str | None, float | None]:
-        if not self.llm:
-            return None, None
-        if plan.kind == "llm":
-            messages = voice.vanilla_messages(self.problem, self.history, student)
-        elif plan.kind == "tell" and self.settings.rephrase:
+    def _llm_text(self, t: _Turn) -> tuple[str | None, float | None]:
+        student, template = t.text, t.template
+        if t.job == "tell":
             messages = voice.telling_messages(self.problem, self.history, student, template)
-        elif self.settings.rephrase and plan.kind in ("question", "redirect", "bottom_out", "success", "out_of_turns"):
-            messages = voice.rephrase_messages(self.problem, student, template)
         else:
-            return None, None
+            messages = voice.rephrase_messages(self.problem, student, template)
         try:
             text, ttft = voice.generate(self.backend, messages, temperature=self.settings.temperature,  # type: ignore[arg-type]
-                                         seed=self.settings.seed, max_tokens=self.settings.max_tokens)
+                                         seed=self.settings.seed, max_tokens=self.settings.max_tokens,
+                                         wait_s=self.settings.model_wait_s)
             text = voice.strip_echo(text, student)
-        except InferenceError:
+        except ModelBusy as exc:
+            t.note = exc.log_message
+            return None, None
+        except InferenceError as exc:
+            t.note = f"model failed: {exc.log_message}"
             return None, None  # the template stands in; the backend logs the call
         return (text or None), ttft
 
@@ -328,11 +388,13 @@ class TutorSession:
         fallbacks: list[tuple[str, str]] = []
         if llm_text is not None:
             fallbacks.append(("replaced_with_template" if verdict.leaks else "llm_rejected", template))
-        fallbacks += [("replaced_with_alternative", alt) for alt in phrase.alternatives(plan, self.tree)]
+        said = phrase.said_sentences(x for role, x in self.history if role == "tutor")
+        fallbacks += [("replaced_with_alternative", alt) for alt in phrase.alternatives(plan, self.tree, said)]
         for action, text in fallbacks:
             v = reveals(text, self.problem, self.state, allow_final=allow)
             if not v.leaks or plan.guard_mode == "report":
                 verdict.action = action
                 return text, verdict, v
         verdict.action = "replaced_with_generic"
-        return phrase.GENERIC, verdict, reveals(phrase.GENERIC, self.problem, self.state)
+        generic = phrase.generic(said)
+        return generic, verdict, reveals(generic, self.problem, self.state)

@@ -18,7 +18,14 @@ class TutorSettings(BaseModel):
     max_turns: int = Field(default=12, ge=1)
     fails_before_bottom_out: int = Field(default=2, ge=1)
     allow_final_bottom_out: bool = False  # a teacher may allow the final answer/fix as a last bottom-out
-    rephrase: bool = True  # let the LLM rewrite templates when a backend is available
+    rephrase: bool = True  # let the LLM voice templates when a backend is available
+    # the model's job for decided moves: revoice (one sentence in the student's words before the decided question,
+    # streamed) or rewrite (the whole template rewritten, checked whole before it is shown)
+    voice: Literal["revoice", "rewrite"] = "revoice"
+    # measured: call the model only for move kinds whose measured acceptance on that model is >= 60%
+    # (tutor/voice_measured.json); all: for every move kind (measurements, tests)
+    llm_moves: Literal["measured", "all"] = "measured"
+    model_wait_s: float | None = Field(default=3.0, ge=0.0)  # wait at most this long behind other students' model work
     classify_with_llm: bool = True  # let the LLM break ties in intent classification
     diagnose_with_embeddings: bool = False  # similarity diagnosis with MiniLM (else lexical, no model load)
     temperature: float = Field(default=0.2, ge=0.0, le=2.0)
@@ -56,7 +63,7 @@ class TurnTrace(BaseModel):
     intent_source: Literal["rules", "llm"] = "rules"
     values: list[float] = Field(default_factory=list)
     has_code: bool = False
-    outcome: str = "none"  # right | wrong | stuck | none | solved
+    outcome: str = "none"  # right | partly | wrong | stuck | none | solved
     judgement: Judgement = "none"
     node_id: str | None
     move: Move
@@ -73,6 +80,9 @@ class TurnTrace(BaseModel):
     llm_text: str | None = None
     llm_rejected: str | None = None  # why the LLM text was not used (quality check, before the guard)
     used_llm: bool = False
+    voice: str = ""  # the model's job this turn (revoice | rewrite | vanilla | tell), "" when it was not called
+    voice_note: str = ""  # why the model was or was not called (measured acceptance, model busy, no model)
+    llm_tokens: int = 0  # model tokens generated this turn (until generation stopped)
     latency_ms: dict[str, float] = Field(default_factory=dict)
     tests: dict[str, Any] | None = None  # sandbox summary when code ran
     done: bool = False

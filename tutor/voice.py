@@ -1,4 +1,10 @@
-"""The LLM's part of step 4: prompts for the model's job, generation, and the strict quality gate.
+"""The LLM's part of step 4: prompts for the model's job, generation, and the strict quality gates.
+
+The default job (`revoice`) is one a small model can do: one short sentence restating what the student said, in
+their numbers and words, placed between the decided feedback and the decided question, which stay verbatim
+(`revoice_messages`, `revoice_reason`, `split_head`). Whether a model gets the job for a move kind is measured,
+not assumed (`may_voice`, `tutor/voice_measured.json`). The older `rewrite` job (the whole template rewritten) is
+kept for comparison.
 
 `tutor.phrase` builds the template text for a decided plan (no model). This module asks the model to voice it
 (`rephrase_messages`, `telling_messages`, `vanilla_messages`), generates, and decides whether the model's text is
@@ -9,8 +15,12 @@ part last, so llama.cpp can reuse its cached prefix; it does not carry earlier t
 
 from __future__ import annotations
 
+import json
 import math
 import re
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
 
 from inference.base import Backend, Message, Options
 from knowledge.types import Problem
@@ -53,14 +63,15 @@ def vanilla_messages(problem: Problem, history: list[tuple[str, str]], student: 
 
 
 def generate(backend: Backend, messages: list[Message], *, temperature: float = 0.2, seed: int | None = 0,
-             max_tokens: int = 120) -> tuple[str, float | None]:
+             max_tokens: int = 120, wait_s: float | None = None) -> tuple[str, float | None]:
     """Stream the backend's text to completion (the guard needs the whole text); returns (text, ttft seconds)."""
     import time
 
     start = time.monotonic()
     ttft = None
     parts: list[str] = []
-    stream = backend.stream(messages, Options(temperature=temperature, seed=seed, max_tokens=max_tokens, actor="tutor"))
+    stream = backend.stream(messages, Options(temperature=temperature, seed=seed, max_tokens=max_tokens, actor="tutor",
+                                              wait_s=wait_s))
     for delta in stream:
         if ttft is None:
             ttft = time.monotonic() - start
@@ -176,3 +187,101 @@ def clean(text: str) -> str:
     t = re.split(r"\n\s*(?:student|user)\s*:", t, flags=re.IGNORECASE)[0].strip()
     sentences = re.split(r"(?<=[.!?])\s+", t)
     return " ".join(sentences[:3]).strip()
+
+
+# --- the revoice job: one sentence in the student's own words, then the decided message verbatim --------------
+def revoice_messages(student: str) -> list[Message]:
+    """The shared prefix (instructions + our worked examples, the same for every problem and student) and the
+    student's message; see prompts.REVOICE_SYSTEM."""
+    msgs = [Message(role="system", content=prompts.REVOICE_SYSTEM)]
+    for said, revoiced in prompts.REVOICE_EXAMPLES:
+        msgs += [Message(role="user", content=prompts.REVOICE_TURN.format(student=said)),
+                 Message(role="assistant", content=revoiced)]
+    return [*msgs, Message(role="user", content=prompts.REVOICE_TURN.format(student=student[:600]))]
+
+
+REVOICE_MAX_WORDS = 25
+_VERDICT = re.compile(r"\b(?:right|correct(?:ly)?|incorrect|wrong|mistakes?|exactly|perfect|great|well done|good job|"
+                      r"nice|not quite|error|oops|close)\b", re.IGNORECASE)
+_TAG = re.compile(r"</?\s*[a-z_]+\s*>", re.IGNORECASE)
+
+
+def revoice_reason(sentence: str, student: str, previous: list[str] | tuple[str, ...] = ()) -> str | None:
+    """Why a revoicing sentence is unusable (the template is shown alone), or None. It must speak to the student,
+    use only the student's numbers, give no verdict (the decided message carries it), ask nothing, and be about
+    what the student said."""
+    s = sentence.strip()
+    words = s.split()
+    if len(s) < 8:
+        return "empty or too short"
+    if len(words) > REVOICE_MAX_WORDS:
+        return f"too long ({len(words)} words)"
+    if _TAG.search(s):
+        return "echoes prompt tags"
+    if _META.search(s):
+        return "talks about its instructions"
+    if re.match(r"(?:i|i'm|i've|i'll|me|my)\b", s, re.IGNORECASE):
+        return "speaks as the student"
+    if "?" in s:
+        return "asks a question"
+    if not re.search(r"\byou(?:'re|'ve|r)?\b", s, re.IGNORECASE):
+        return "does not speak to the student"
+    if (m := _VERDICT.search(s)) is not None:
+        return f"gives a verdict ({m.group(0).lower()!r})"
+    if extra := new_numbers(s, allowed_numbers(student)):
+        return f"adds a number the student did not write: {', '.join(extra[:3])}"
+    theirs = content_words(student) | {n for n in re.findall(r"\d+(?:\.\d+)?", student)}
+    mine = content_words(s) | {n for n in re.findall(r"\d+(?:\.\d+)?", s)}
+    if theirs and not theirs & mine:
+        return "not about the student's message"
+    for prev in previous:
+        if similarity(s, prev) >= REPEAT_SIMILARITY:
+            return f"repeats an earlier tutor message: {prev[:60]!r}"
+    return None
+
+
+def split_head(text: str, feedback_options: tuple[str, ...] | list[str]) -> tuple[str, str]:
+    """(the decided feedback sentence the text starts with, the rest): the revoicing sentence goes between them,
+    so the verdict comes first and the decided question last. No known feedback at the start: ("", text)."""
+    for fb in sorted((f for f in feedback_options if f), key=len, reverse=True):
+        if text.startswith(fb) and len(text) > len(fb):
+            return fb, text[len(fb):].strip()
+    return "", text
+
+
+def move_kind(plan: object) -> str:
+    """The key the measured acceptance is kept under: the plan kind, with questions split by what they ask
+    (a misconception probe, or the depth: focus / probing / hint)."""
+    kind = getattr(plan, "kind", "")
+    if kind != "question":
+        return kind
+    return "probe" if getattr(plan, "probe", None) else (getattr(plan, "depth", None) or "focus")
+
+
+# --- which move kinds a model may voice: measured acceptance (tutor/voice_measured.json) ------------------------
+MEASURED_PATH = Path(__file__).with_name("voice_measured.json")
+ACCEPT_AT = 0.6  # the model is called for a move kind only when at least this share of its texts was accepted
+MIN_MEASURED = 5  # ... measured on at least this many pairs of that kind
+
+
+@lru_cache(maxsize=1)
+def measured() -> dict[str, Any]:
+    """The measured acceptance by model, job and move kind (written by `python -m evals.bench phrasing --write`)."""
+    if not MEASURED_PATH.exists():
+        return {}
+    return json.loads(MEASURED_PATH.read_text(encoding="utf-8")).get("models", {})
+
+
+def may_voice(backend: Backend, job: str, kind: str) -> tuple[bool, str]:
+    """(call the model?, why) for this backend's model, job and move kind. The scripted `fake` backend is not
+    gated (its texts are the test's); any other model must have been measured at >= ACCEPT_AT on >= MIN_MEASURED
+    pairs of this kind."""
+    if backend.name == "fake":
+        return True, "scripted backend (not gated)"
+    row = measured().get(backend.model, {}).get(job, {}).get("kinds", {}).get(kind)
+    if row is None:
+        return False, f"{job} not measured for move kind {kind!r} on {backend.model}: templates"
+    rate, n = row.get("acceptance") or 0.0, row.get("n", 0)
+    if n < MIN_MEASURED or rate < ACCEPT_AT:
+        return False, f"{job} on {backend.model}, move kind {kind!r}: measured acceptance {rate:.2f} (n={n}) < {ACCEPT_AT}"
+    return True, f"{job} on {backend.model}, move kind {kind!r}: measured acceptance {rate:.2f} (n={n})"

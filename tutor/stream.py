@@ -1,0 +1,239 @@
+"""Streaming a model's words behind the guard: sentences are held back until they end, then checked, then released.
+
+`Pump` runs a backend's stream on its own thread, so the model (one resident model shared by all students) is
+never held by a slow or vanished reader: generation stops when the pump is cancelled, when the stream ends, or at
+`max_tokens`. `Sentences` cuts the text deltas into complete sentences; nothing of a sentence is released before
+it ends and the caller's deterministic checks have passed on the cumulative text (see `TutorSession._stream`).
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import re
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from errors import RecoverableError
+from inference.base import Backend, Completion, Message, Options
+from inference.common import ModelBusy
+from tutor import phrase, voice
+from tutor.guard import Verdict, reveals
+
+log = logging.getLogger("tutor.session")
+
+# a sentence ends at . ! ? (with closing quotes/brackets) followed by whitespace, or at a line break; "0.4" and
+# "$3.50" do not end one (no whitespace after the point)
+_END = re.compile(r"[.!?]+[\"')\]]*(?=\s)|\n")
+
+
+class Sentences:
+    """Feed text deltas; get back the sentences completed so far. `rest()` is the unfinished tail."""
+
+    def __init__(self) -> None:
+        self._buf = ""
+
+    def feed(self, delta: str) -> list[str]:
+        self._buf += delta
+        out = []
+        while (m := _END.search(self._buf)) is not None:
+            sentence, self._buf = self._buf[: m.end()].strip(), self._buf[m.end():]
+            if sentence:
+                out.append(sentence)
+        return out
+
+    def rest(self) -> str:
+        return self._buf.strip()
+
+
+class Pump:
+    """A backend stream generated on a worker thread; iterate for deltas, `cancel()` to stop generation."""
+
+    def __init__(self, backend: Backend, messages: list[Message], options: Options) -> None:
+        self._queue: queue.Queue[str | None] = queue.Queue()
+        self._stop = threading.Event()
+        self.error: BaseException | None = None
+        self.completion: Completion | None = None
+        self.start = time.monotonic()
+        self.ttft_s: float | None = None
+        self.end: float | None = None  # when the worker stopped generating
+        self.deltas = 0
+        self._thread = threading.Thread(target=self._run, args=(backend, messages, options), daemon=True,
+                                        name="model-pump")
+        self._thread.start()
+
+    def _run(self, backend: Backend, messages: list[Message], options: Options) -> None:
+        try:
+            stream = backend.stream(messages, options)
+            try:
+                for delta in stream:
+                    if self.ttft_s is None:
+                        self.ttft_s = time.monotonic() - self.start
+                    self._queue.put(delta)
+                    if self._stop.is_set():
+                        break
+            finally:
+                stream.close()
+            self.completion = stream.completion
+        except BaseException as exc:  # handed to the reader: recoverable ones fall back, bugs re-raise there
+            self.error = exc
+        finally:
+            self.end = time.monotonic()
+            self._queue.put(None)
+
+    def __iter__(self) -> Iterator[str]:
+        while True:
+            delta = self._queue.get()
+            if delta is None:
+                break
+            self.deltas += 1
+            yield delta
+        if self.error is not None and not isinstance(self.error, RecoverableError):
+            raise self.error
+
+    def cancel(self) -> None:
+        """Stop generating after the current token (the worker closes the stream and frees the model)."""
+        self._stop.set()
+
+    @property
+    def model_s(self) -> float:
+        """Seconds of model work so far (until the worker stopped)."""
+        return (self.end or time.monotonic()) - self.start
+
+
+@dataclass
+class PendingTurn:
+    """One turn between deciding (steps 1-3 and the template) and finishing (the trace)."""
+
+    text: str
+    cut: bool
+    t0: float
+    turn: int
+    lat: dict[str, float] = field(default_factory=dict)
+    before: Any = None
+    u: Any = None
+    evidence: Any = None
+    tests: Any = None
+    plan: Any = None
+    template: str = ""
+    mark: float = 0.0  # when the last latency lap ended
+    job: str = ""
+    note: str = ""
+    tokens: int = 0
+
+
+def stream_reply(session: Any, t: PendingTurn) -> Iterator[str]:
+    """Stream the model's sentences behind the guard. The template's text is guarded first (that is the reply
+    when the model's words do not pass). Each model sentence is held until it ends, then checked (the job's
+    quality rules and the leak guard on the cumulative text that would be shown); it is released only when
+    both pass. The first failure stops generation; the decided text goes on from the template. Revoice: the
+    decided feedback at once, then one model sentence, then the rest of the decided message. Vanilla: up to
+    three model sentences, then the decided question when they asked none."""
+    plan, student = t.plan, t.text
+    base, base_verdict, base_final = session._guard(plan, None, t.template)
+    t.lat["guard"] = round((time.monotonic() - t.mark) * 1000, 2)
+    earlier = [x for role, x in session.history if role == "tutor"]
+    allow = session.settings.allow_final_bottom_out and plan.kind == "bottom_out"
+    if t.job == "revoice":
+        head, tail = voice.split_head(base, phrase.FEEDBACK.get(plan.feedback, ()))
+        messages, most, max_tokens = voice.revoice_messages(student), 1, min(session.settings.max_tokens, 48)
+    else:
+        head, tail = "", ""
+        messages, most = voice.vanilla_messages(session.problem, session.history, student), 3
+        max_tokens = session.settings.max_tokens
+    options = Options(temperature=session.settings.temperature, seed=session.settings.seed, max_tokens=max_tokens,
+                      actor="tutor", wait_s=session.settings.model_wait_s)
+    shown: list[str] = []
+    used: list[str] = []
+    raw: list[str] = []
+    verdict: Verdict | None = None
+    rejected: str | None = None
+    pump: Pump | None = None
+    finished = False
+
+    def emit(piece: str) -> str:
+        piece = (" " if shown else "") + piece.strip()
+        if not shown:
+            t.lat["first_visible"] = round((time.monotonic() - t.t0) * 1000, 2)
+        shown.append(piece)
+        return piece
+
+    def check(sentence: str) -> str | None:
+        nonlocal verdict
+        if t.job == "revoice":
+            why = voice.revoice_reason(sentence, student, earlier)
+            candidate = " ".join(x for x in (head, sentence, tail) if x)
+        else:
+            candidate = " ".join([*used, sentence])
+            why = voice.reject_reason(candidate, student, False)
+        v = reveals(candidate, session.problem, session.state, allow_final=allow)
+        v.mode = plan.guard_mode
+        verdict = v
+        if v.leaks and plan.guard_mode == "enforce":
+            v.action = "replaced_with_template"
+            log.info("guard hit (stream, problem %s): %s; spans %s", session.problem.id, "; ".join(v.reasons),
+                     v.spans)
+            return "leak: " + "; ".join(v.reasons)
+        if why:
+            v.action = "llm_rejected"
+        return why
+
+    try:
+        if head:
+            yield emit(head)
+        pump = Pump(session.backend, messages, options)  # type: ignore[arg-type]
+        cut = Sentences()
+        stop = False
+        for delta in pump:
+            raw.append(delta)
+            for sentence in cut.feed(delta):
+                rejected = check(sentence)
+                if rejected or len(used) + 1 > most:
+                    stop = True
+                    break
+                used.append(sentence)
+                yield emit(sentence)
+                stop = len(used) >= most
+            if stop:
+                break
+        pump.cancel()
+        if not stop and (rest := cut.rest()) and not rejected:  # the stream ended inside a sentence
+            rejected = check(rest)
+            if not rejected:
+                used.append(rest)
+                yield emit(rest)
+        if isinstance(pump.error, ModelBusy):
+            t.note = pump.error.log_message
+        elif pump.error is not None:
+            t.note = f"model failed: {getattr(pump.error, 'log_message', pump.error)}"
+        elif not raw:
+            rejected = "empty or too short"
+        if t.job == "vanilla":
+            tail = (voice.decided_question(base) or base) if used else base
+            if any("?" in x for x in used):
+                tail = ""
+        if tail:
+            yield emit(tail)
+        finished = True
+    finally:
+        if pump is not None:
+            pump.cancel()
+            if pump.ttft_s is not None:
+                t.lat["llm_ttft"] = round(pump.ttft_s * 1000, 2)
+            t.lat["llm"] = round(pump.model_s * 1000, 2)
+            t.tokens = pump.deltas
+        if not finished and tail and not any(x.strip() == tail.strip() for x in shown):
+            shown.append((" " if shown else "") + tail)  # closed early: record what the tutor meant to say
+        text = "".join(shown) or base
+        if verdict is None or not used:
+            if verdict is None:
+                verdict = base_verdict
+            elif not verdict.leaks and verdict.action == "none":
+                verdict.action = "llm_rejected"
+        final = base_final if text == base else reveals(text, session.problem, session.state, allow_final=allow)
+        llm_text = voice.clean("".join(raw)) if raw else None
+        session._open = None
+        session._finish(t, text, verdict, final, llm_text, rejected, used=bool(used))
