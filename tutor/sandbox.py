@@ -110,6 +110,8 @@ class TestRun(BaseModel):
             return f"The code stops with {self.load_error.error_type}{where} before any test runs."
         if self.limit_hit:
             return f"The code was stopped: {self.limit_hit} limit reached."
+        if not self.failures:  # the program stopped (or was made to stop) before every test had run
+            return "The code stopped before all the tests had run."
         first = self.failures[0]
         if first.error_type == "AssertionError":
             return f"The test `{first.test}` fails."
