@@ -45,17 +45,20 @@ def create_app(settings: Settings, **kwargs: Any):
     import gradio as gr
     from fastapi import FastAPI
 
-    from ui import api
+    from ui import api, web
     from ui.blocks import CSS
 
     ctx = make_context(settings, **kwargs)
     app = FastAPI(title="Socratic tutor", docs_url=None, redoc_url=None)
     api.install(app, ctx)
     demo = build_ui(ctx)
-    exports = Path(settings.data_dir) / "exports"
-    exports.mkdir(parents=True, exist_ok=True)
-    app = gr.mount_gradio_app(app, demo, path="/", theme=gr.themes.Soft(), css=CSS, allowed_paths=[str(exports), str(Path(settings.data_dir) / "evals")])
+    # Exports are not in allowed_paths: Gradio serves its copy from the temp dir, and only through ui.web.Guard
+    # (a teacher's cookie; an export only to its teacher). Both folders are swept of files older than FILE_TTL_S.
+    app = gr.mount_gradio_app(app, demo, path="/", theme=gr.themes.Soft(), css=CSS, allowed_paths=[str(Path(settings.data_dir) / "evals")],
+                              max_file_size=web.MAX_UPLOAD_BODY)
+    app.add_middleware(web.Guard, ctx=ctx)
     app.state.ctx = ctx
+    web.start_sweeper([Path(settings.data_dir) / "exports", temp])
     ctx.start_knowledge()  # background: open the Chroma store, seed the starter bank on first run (logged)
     if settings.backend != "none":  # load the default model now, not on the first student's message
         import threading

@@ -9,8 +9,9 @@ Per reply (`reply_flags`), with the dialogue's earlier tutor sentences (the open
 - `blank`: a reply contains a blank ("…", "...", "___");
 - `repeat`: the number of the reply's sentences that repeat an earlier tutor sentence of the same dialogue (case and
   spacing ignored);
+- `long_question`: a question sentence has more than 35 words;
 - `generic_after_value`: the student stated a value (the tutor's own reading of claimed numbers) and the reply
-  mentions none of the student's values.
+  asks a question but mentions none of the student's values (a success message asks nothing and is not counted).
 `aggregate` turns them into rates, each with its n.
 """
 
@@ -78,8 +79,18 @@ def expression_patterns(problem: Problem) -> list[tuple[bool, re.Pattern[str]]]:
     return out
 
 
+_FRACTION = re.compile(r"(\d+)/(\d+)")
+
+
+def _is_fraction(match: str) -> bool:
+    """'1/2' written as one token with a smaller numerator is a number, not a division."""
+    m = _FRACTION.fullmatch(match.strip())
+    return bool(m) and int(m.group(1)) < int(m.group(2))
+
+
 def has_expression(text: str, patterns: list[tuple[bool, re.Pattern[str]]], *, final_only: bool = False) -> bool:
-    return any(p.search(text) for final, p in patterns if final or not final_only)
+    return any(not _is_fraction(m.group(0)) for final, p in patterns if final or not final_only
+               for m in p.finditer(text))
 
 
 def has_blank(text: str) -> bool:
@@ -109,9 +120,10 @@ def reply_flags(reply: str, earlier: set[str], problem: Problem, student_values:
         "expression": asks and not telling and has_expression(reply, pats),
         "final_expression": plan_kind != "success" and has_expression(reply, pats, final_only=True),
         "blank": has_blank(reply),
+        "long_question": any("?" in s and len(s.split()) > 35 for s in said),
         "repeat": repeats,
-        "after_value": bool(student_values),
-        "generic_after_value": bool(student_values) and not mentions_value(reply, student_values),
+        "after_value": bool(student_values) and asks,
+        "generic_after_value": bool(student_values) and asks and not mentions_value(reply, student_values),
     }
 
 
@@ -132,6 +144,7 @@ def aggregate(flags: list[dict[str, Any]]) -> dict[str, Any]:
         "with_expression": _rate(sum(1 for f in asking if f["expression"]), len(asking)),
         "with_blank": _rate(sum(1 for f in asking if f["blank"]), len(asking)),
         "final_expression": _rate(sum(1 for f in flags if f["final_expression"]), len(flags)),
+        "long_question": _rate(sum(1 for f in asking if f.get("long_question")), len(asking)),
         "repeated_sentence": _rate(sum(f["repeat"] for f in flags), n_sent),
         "generic_after_value": _rate(sum(1 for f in after if f["generic_after_value"]), len(after)),
     }

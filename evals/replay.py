@@ -252,6 +252,7 @@ def summary(m: dict[str, Any]) -> str:
         if not f or not f.get("replies"):
             continue
         cells = [f"{n} {f[n]['value'] if f[n]['value'] is not None else '-'} (n={f[n]['n']})"
-                 for n in ("expression_or_blank", "final_expression", "repeated_sentence", "generic_after_value")]
+                 for n in ("expression_or_blank", "final_expression", "long_question", "repeated_sentence",
+                           "generic_after_value")]
         lines.append(f"  flags {part:<8} " + "  ".join(cells))
     return "\n".join(lines)

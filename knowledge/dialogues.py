@@ -154,15 +154,20 @@ def _sdb_code(block: str) -> str:
 
 
 def parse_sdb_dialogue(dialogue: str) -> list[RealTurn]:
-    """User/Assistant turns; `<alt>` lines are the Assistant turn's alternatives; a `<code>` block belongs to the
-    turn it follows; other lines continue the current utterance."""
+    """User/Assistant turns; `<alt>` lines are the Assistant turn's alternatives; other lines continue the current
+    utterance. A `<code>` block is always the student's: after a User line it belongs to that turn; after an
+    Assistant line (the teacher asked to try a change, the student sends it with "I've fixed it!") it belongs to the
+    next User turn (to the Assistant turn only when no User turn follows)."""
     turns: list[RealTurn] = []
+    pending: list[str] = []  # code blocks waiting for the next student turn
     parts = re.split(r"(<code>.*?</code>)", dialogue, flags=re.S)
     for part in parts:
         if part.startswith("<code>"):
-            if turns:
-                code = _sdb_code(part.removeprefix("<code>").removesuffix("</code>"))
-                turns[-1].code = (turns[-1].code + "\n" + code).strip("\n") if turns[-1].code else code
+            code = _sdb_code(part.removeprefix("<code>").removesuffix("</code>"))
+            if turns and turns[-1].role == "student":
+                _add_code(turns[-1], code)
+            elif code:
+                pending.append(code)
             continue
         for raw in part.split("\n"):
             line = raw.strip()
@@ -172,12 +177,23 @@ def parse_sdb_dialogue(dialogue: str) -> list[RealTurn]:
                 role: Role = "student" if line.startswith("User:") else "teacher"
                 text = line.split(":", 1)[1].strip()
                 turns.append(RealTurn(index=len(turns), role=role, text=text))
+                if role == "student" and pending:
+                    for code in pending:
+                        _add_code(turns[-1], code)
+                    pending = []
             elif line.startswith("<alt>"):
                 if turns and turns[-1].role == "teacher":
                     turns[-1].alternatives.append(line.removeprefix("<alt>").strip())
             elif turns:
                 turns[-1].text = f"{turns[-1].text} {line}".strip()
+    if pending and turns:  # the dialogue ends on a teacher line and its code: nothing else to attach it to
+        for code in pending:
+            _add_code(turns[-1], code)
     return _numbered(turns)
+
+
+def _add_code(turn: RealTurn, code: str) -> None:
+    turn.code = (turn.code + "\n" + code).strip("\n") if turn.code else code
 
 
 def read_sdb(directory: str | Path) -> list[RealDialogue]:

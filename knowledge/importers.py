@@ -17,6 +17,7 @@ import pydantic
 from pydantic import BaseModel, Field
 
 from errors import ValidationError
+from knowledge.concepts import concept_phrase
 from knowledge.diagnosis import PROFILE_PREFIX, close, parse_number
 from knowledge.trees import derive_tree
 from knowledge.types import Malgorithm, Problem, Step
@@ -205,6 +206,11 @@ def import_mathdial(path: str | Path, progress: Progress | None = None) -> Impor
         pid = f"mathdial-{qid}"
         n0, first = members[0]
         steps, answer = parse_solution(str(first.get("ground_truth") or ""))
+        # a ground-truth line is a worked sentence; the step keeps a concept phrase naming what it finds (no
+        # expression, no result, no blank), as the starter bank's steps do
+        question_text = str(first.get("question") or "")
+        steps = [s.model_copy(update={"description": concept_phrase(s.description, s.value, i, statement=question_text)})
+                 for i, s in enumerate(steps)]
         where = f"{path}:{n0} (qid {qid})"
         if not str(first.get("question") or "").strip():
             report.skipped += [(f"{path}:{n} (qid {qid})", "empty question") for n, _ in members]

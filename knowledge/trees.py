@@ -12,13 +12,14 @@ import re
 from collections.abc import Sequence
 
 from knowledge import prompts
+from knowledge.concepts import concept_phrase
 from knowledge.types import Bug, Check, Malgorithm, Node, Problem, Questions, QuestionTree, Step
 
 _NUM = r"\$?\d[\d,]*(?:\.\d+)?%?|\$?\.\d+%?"
 _OPS = {"+": "add", "-": "subtract", "*": "multiply", "/": "divide"}
+_GERUND = {"+": "adding", "-": "subtracting", "*": "multiplying", "/": "dividing"}
+_NOUN = {"+": "addition", "-": "subtraction", "*": "multiplication", "/": "division"}
 _OP_RE = {"+": r"\+", "-": r"[-\u2212\u2013]", "*": r"[*x\u00d7\u00b7]", "/": r"[/\u00f7]"}
-_EQUATION = re.compile(rf"(?:{_NUM})(?:\s*[-+*/x\u00d7\u00f7\u2212]\s*(?:{_NUM}))+\s*=\s*(?:{_NUM})")
-_TRAILING = re.compile(r"[\s,;:]*(?:\b(?:was|were|is|are|because|so|then|which|that|of|=)\b[\s,;:]*)*$", re.I)
 
 
 def fmt_value(value: float) -> str:
@@ -51,25 +52,9 @@ def value_pattern(value: float) -> str:
     return rf"(?<![\d.]){body}(?![\d]|\.\d)"
 
 
-def topic_of(step: Step, index: int) -> str:
-    """A value-free phrase naming what a step finds (no equation, no result)."""
-    text = step.description.strip()
-    match = _EQUATION.search(text)
-    if match:
-        text = text[: match.start()]
-    text = _TRAILING.sub("", text).strip().rstrip(".")
-    goal = re.search(r"\bto (?:get|find|work out|compute|calculate|see)\s+(.{3,})$", text, re.I)
-    if goal:
-        text = goal.group(1)
-    else:
-        text = re.sub(r"^(?:find|compute|calculate|work out|figure out|determine)\s+", "", text, flags=re.I)
-    value_re = re.compile(value_pattern(step.value))
-    text = value_re.sub("\u2026", text).strip()
-    if len(text.split()) < 2:
-        return f"the result of step {index + 1}"
-    if len(text) > 1 and text[0].isupper() and not text[1].isupper():
-        text = text[0].lower() + text[1:]
-    return text
+def topic_of(step: Step, index: int, statement: str | None = None) -> str:
+    """A phrase naming what a step finds: no equation, no blank, no result (knowledge.concepts)."""
+    return concept_phrase(step.description, step.value, index, statement=statement)
 
 
 def _operands(expression: str) -> tuple[list[str], list[str]]:
@@ -120,21 +105,34 @@ def _math_probes(problem: Problem, index: int, topic: str) -> dict[str, str]:
 def _math_nodes(problem: Problem) -> list[Node]:
     nodes: list[Node] = []
     for i, step in enumerate(problem.steps):
-        topic = topic_of(step, i)
+        topic = topic_of(step, i, problem.statement)
         numbers, ops = _operands(step.expression)
         simple = len(numbers) == 2 and len(ops) == 1
         verb = _OPS[ops[0]] if simple else "combine"
         operands = " and ".join(numbers) if simple else "the numbers"
         expression = step.expression.strip() or "the calculation"
         unit = f" {step.unit}" if step.unit else ""
+        kinds = list(dict.fromkeys(_NOUN[o] for o in ops)) or ["the operations of the story"]
         fill = {
             "topic": topic,
             "operands": operands,
             "op_verb": verb,
+            "op_gerund": _GERUND[ops[0]] if simple else "combining the numbers",
+            "op_noun": _NOUN[ops[0]] if simple else "more than one operation",
+            "op_nouns": " and ".join(kinds),
             "expression": expression,
             "value": fmt_value(step.value),
             "unit": unit,
         }
+        # the step of the final answer: its hint and bottom-out never name the operands (that would be the answer's
+        # expression); the value node's bottom-out is withheld by the planner
+        final = problem.answer is not None and abs(step.value - problem.answer) <= 1e-9 * max(1.0, abs(step.value))
+        if final:
+            hints = prompts.MATH_CONCEPT_HINT_FINAL if simple else prompts.MATH_CONCEPT_HINT_FINAL_MULTI
+            bottoms = prompts.MATH_CONCEPT_BOTTOM_OUT_FINAL if simple else prompts.MATH_CONCEPT_BOTTOM_OUT_FINAL_MULTI
+        else:
+            hints = prompts.MATH_CONCEPT_HINT if simple else prompts.MATH_CONCEPT_HINT_MULTI
+            bottoms = prompts.MATH_CONCEPT_BOTTOM_OUT if simple else prompts.MATH_CONCEPT_BOTTOM_OUT_MULTI
         probes = _math_probes(problem, i, topic)
         expr_re = _expression_pattern(step.expression)
         concept_pattern = f"{expr_re}|{value_pattern(step.value)}" if expr_re else value_pattern(step.value)
@@ -148,16 +146,8 @@ def _math_nodes(problem: Problem) -> list[Node]:
                 questions=Questions(
                     focus=[q.format(**fill) for q in prompts.MATH_CONCEPT_FOCUS],
                     probing=[q.format(**fill) for q in prompts.MATH_CONCEPT_PROBING],
-                    hint=[
-                        q.format(**fill)
-                        for q in (prompts.MATH_CONCEPT_HINT if simple else prompts.MATH_CONCEPT_HINT_MULTI)
-                    ],
-                    bottom_out=[
-                        q.format(**fill)
-                        for q in (prompts.MATH_CONCEPT_BOTTOM_OUT if simple else prompts.MATH_CONCEPT_BOTTOM_OUT_MULTI)
-                    ]
-                    if step.expression.strip()
-                    else [],
+                    hint=[q.format(**fill) for q in hints],
+                    bottom_out=[q.format(**fill) for q in bottoms] if step.expression.strip() else [],
                 ),
                 probes=probes,
                 skills=list(problem.skills),
@@ -173,7 +163,7 @@ def _math_nodes(problem: Problem) -> list[Node]:
                 questions=Questions(
                     focus=[q.format(**fill) for q in prompts.MATH_VALUE_FOCUS],
                     probing=[q.format(**fill) for q in prompts.MATH_VALUE_PROBING],
-                    hint=[q.format(**fill) for q in prompts.MATH_VALUE_HINT] if step.expression.strip() else [],
+                    hint=[q.format(**fill) for q in prompts.MATH_VALUE_HINT],
                     bottom_out=[q.format(**fill) for q in prompts.MATH_VALUE_BOTTOM_OUT],
                 ),
                 probes=dict(probes),
@@ -216,7 +206,7 @@ def _code_nodes(problem: Problem, failing_tests: Sequence[str] | None) -> list[N
         concept = _first_sentence(bug.description)
         fill = {
             "entry_point": problem.entry_point,
-            "test": test,
+            "test": f"`{test}`" if len(test) <= 60 else "the failing test",
             "line_no": ", ".join(str(n) for n in bug.lines),
             "line": line,
             "bug_description": bug.description.strip(),

@@ -105,6 +105,18 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
             )""",
         ],
     ),
+    (
+        2,
+        "session leases",
+        [
+            # One row while a worker answers a session's message: several app workers on one database take turns.
+            """CREATE TABLE session_leases (
+                session_id INTEGER PRIMARY KEY REFERENCES sessions(id) ON DELETE CASCADE,
+                holder TEXT NOT NULL,
+                expires_at TEXT NOT NULL
+            )""",
+        ],
+    ),
 ]
 
 CURRENT_VERSION = MIGRATIONS[-1][0]
@@ -122,7 +134,22 @@ def schema_version(db: Database) -> int:
 
 
 def migrate(db: Database) -> list[int]:
-    """Apply every migration newer than the database's version, each in its own transaction. Returns those applied."""
+    """Apply every migration newer than the database's version, each in its own transaction. Returns those applied.
+
+    On PostgreSQL an advisory lock makes app workers that start together migrate one after another."""
+    if db.dialect == "postgres":
+        db.execute("SELECT pg_advisory_lock(?)", (MIGRATION_LOCK,))
+        try:
+            return _migrate(db)
+        finally:
+            db.execute("SELECT pg_advisory_unlock(?)", (MIGRATION_LOCK,))
+    return _migrate(db)
+
+
+MIGRATION_LOCK = 0x7475746F72  # "tutor": the advisory-lock key of the migrations
+
+
+def _migrate(db: Database) -> list[int]:
     db.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)")
     applied = []
     current = schema_version(db)

@@ -281,6 +281,21 @@ class Store:
         assert new is not None
         return _turn(new)
 
+    def claim_session(self, session_id: int, holder: str, ttl: timedelta) -> bool:
+        """Take the session's lease for `holder` (a unique id per claim) unless another holder's lease is still
+        valid. Atomic on both dialects (one upsert), so two app workers never answer one session at once."""
+        stamp = datetime.now(UTC)
+        row = self.db.one(
+            "INSERT INTO session_leases (session_id, holder, expires_at) VALUES (?, ?, ?) "
+            "ON CONFLICT (session_id) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at "
+            "WHERE session_leases.expires_at < ? RETURNING holder",
+            (session_id, holder, (stamp + ttl).isoformat(timespec="seconds"), stamp.isoformat(timespec="seconds")),
+        )
+        return row is not None and row["holder"] == holder
+
+    def release_session(self, session_id: int, holder: str) -> None:
+        self.db.execute("DELETE FROM session_leases WHERE session_id = ? AND holder = ?", (session_id, holder))
+
     def turns(self, session_id: int) -> list[Turn]:
         return [_turn(r) for r in self.db.execute("SELECT * FROM turns WHERE session_id = ? ORDER BY idx", (session_id,))]
 

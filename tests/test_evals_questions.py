@@ -43,6 +43,7 @@ def test_generic_after_a_student_value():
     assert reply_flags("Not quite. What is the next step?", set(), p, [52.0])["generic_after_value"]
     assert not reply_flags("You got $52 there. What does it stand for?", set(), p, [52.0])["generic_after_value"]
     assert not reply_flags("What is the next step?", set(), p, [])["generic_after_value"]
+    assert not reply_flags("Well done: you solved it yourself!", set(), p, [350.0])["after_value"]
 
 
 def test_aggregate_rates_with_their_n():
@@ -53,5 +54,5 @@ def test_aggregate_rates_with_their_n():
     a = aggregate(flags)
     assert a["expression_or_blank"] == {"value": 1.0, "n": 2}
     assert a["repeated_sentence"] == {"value": round(1 / 3, 4), "n": 3}
-    assert a["generic_after_value"] == {"value": 0.5, "n": 2}
+    assert a["generic_after_value"] == {"value": 0.0, "n": 1}  # "Good." asks nothing
     assert len(expression_patterns(p)) == 2

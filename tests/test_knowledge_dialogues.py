@@ -56,3 +56,24 @@ def test_real_files_read_whole():
     assert len(sdb) == 134 and all(d.problem_id.startswith("sdb-") for d in sdb)
     assert all({d.part for d in md if d.qid == q} == {split_part(q)} for q in {d.qid for d in md})
     assert sum(1 for d in sdb for t in d.student_turns if t.code) > 100
+
+
+def test_sdb_code_after_a_teacher_line_belongs_to_the_next_student_turn():
+    # the benchmark's layout in e.g. 11_40_palindrome_conversational_thread_3 (turn 9/10): the teacher asks for the
+    # fix, the fixed code follows, then the student says it is fixed
+    turns = parse_sdb_dialogue("User: it fails\nAssistant: What operator should it use?\n  <alt>Which line?\n"
+                               "<code>\n1. def f(x):\n2.   return x\n</code>\nUser: I've fixed it!\nAssistant: Good.\n")
+    assert [t.role for t in turns] == ["student", "teacher", "student", "teacher"]
+    assert turns[1].code == "" and turns[1].alternatives == ["Which line?"]
+    assert turns[2].code == "def f(x):\n  return x\n" and turns[2].text == "I've fixed it!"
+
+
+@pytest.mark.skipif(not (DATA / "socratic-debugging").exists(), reason="shared SDB data not present")
+def test_real_sdb_fixed_code_is_the_students_submission():
+    sdb = {d.id: d for d in read_source(f"sdb:{DATA / 'socratic-debugging'}")}
+    dialogue = sdb["11_40_palindrome_conversational_thread_3"]
+    assert not any(t.code for t in dialogue.teacher_turns)
+    turn = next(t for t in dialogue.student_turns if t.student_turn == 10)
+    assert "if rev_string == string:" in turn.code and "fixed" in turn.text
+    # no teacher turn anywhere in the benchmark carries code once a student turn follows it
+    assert all(not t.code for d in sdb.values() for t in d.teacher_turns if t.index < len(d.turns) - 1)

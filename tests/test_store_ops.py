@@ -16,7 +16,7 @@ PG_SKIP = postgres_unavailable_reason()
 BACKENDS = ["sqlite", pytest.param("postgres", marks=[pytest.mark.server, pytest.mark.skipif(PG_SKIP is not None, reason=PG_SKIP or "")])]
 
 PROBLEM = {"id": "math-demo", "domain": "math", "title": "Demo", "statement": "2+2?", "steps": [{"description": "add", "value": 4}], "answer": 4}
-EXPECTED_TABLES = {"schema_version", "users", "auth_tokens", "classes", "memberships", "problems", "sessions", "turns", "annotations", "eval_runs"}
+EXPECTED_TABLES = {"schema_version", "users", "auth_tokens", "classes", "memberships", "problems", "sessions", "turns", "annotations", "eval_runs", "session_leases"}
 
 
 @pytest.fixture(params=BACKENDS)
@@ -102,6 +102,19 @@ def test_sessions_turns_annotations(store, people):
     got = store.get_session(sess.id)
     assert got.outcome == "solved" and got.ended_at and got.n_turns == 3 and got.flagged
     assert t0.id != t1.id
+
+
+def test_session_lease_is_exclusive_until_released_or_expired(store, people):
+    from datetime import timedelta
+
+    sid = store.start_session(people[1].id, PROBLEM, policy="tree").id
+    assert store.claim_session(sid, "worker-a:1", timedelta(minutes=5))
+    assert not store.claim_session(sid, "worker-b:1", timedelta(minutes=5))  # A still answers
+    store.release_session(sid, "worker-b:1")  # someone else's release does nothing
+    assert not store.claim_session(sid, "worker-b:2", timedelta(minutes=5))
+    store.release_session(sid, "worker-a:1")
+    assert store.claim_session(sid, "worker-b:3", timedelta(seconds=-1))  # taken, but already expired (a dead worker)
+    assert store.claim_session(sid, "worker-a:2", timedelta(minutes=5))
 
 
 def test_session_filters_and_visibility(store, people):

@@ -28,7 +28,7 @@ from tutor.understand import Understanding
 from tutor.verify import node_value
 
 Move = Literal["focus", "probing", "telling", "generic"]
-Outcome = Literal["right", "wrong", "stuck", "none", "solved"]
+Outcome = Literal["right", "partly", "wrong", "stuck", "none", "solved"]
 PlanKind = Literal["question", "bottom_out", "redirect", "success", "out_of_turns", "tell", "llm"]
 
 
@@ -42,6 +42,8 @@ class Evidence(BaseModel):
     diagnosis: list[Diagnosis] = Field(default_factory=list)
     detail: str = ""
     wrong_numbers: list[Number] = Field(default_factory=list)  # stated numbers that match no step (math)
+    restated: bool = False  # the message restates a given fact of the problem (acknowledged, no attempt)
+    note: str = ""  # what the reply must say about the attempt (partly: what is right and what is still wrong)
 
 
 class Plan(BaseModel):
@@ -51,7 +53,8 @@ class Plan(BaseModel):
     move: Move
     depth: Depth | None = None
     reason: str
-    feedback: Literal["right", "wrong", "stuck", "question", "redirect", "off_topic", "greeting", "none"] = "none"
+    feedback: Literal["right", "partly", "wrong", "stuck", "question", "redirect", "off_topic", "greeting", "given",
+                      "unsure", "none"] = "none"
     probe: str | None = None  # the probing question chosen for a diagnosed malgorithm
     next_node_id: str | None = None  # after a bottom-out: the node asked next
     done: bool = False
@@ -120,8 +123,10 @@ class TreePolicy(Policy):
         cur = st.current_node()
         if cur is None:  # every node resolved but no success yet: ask to put it together
             last = ctx.tree.nodes[-1].id
-            return Plan(kind="question", node_id=last, move="focus", depth="hint",
-                        reason="all nodes resolved; asking for the final answer / a passing program", feedback="right")
+            feedback = {"right": "right", "partly": "partly", "wrong": "wrong", "unsure": "unsure"}.get(
+                ev.judgement, "given" if ev.restated else "none")
+            return Plan(kind="question", node_id=last, move="focus", depth="hint", feedback=feedback,  # type: ignore[arg-type]
+                        reason=f"all nodes resolved ({ev.judgement}); asking for the final answer / a passing program")
         node = ctx.tree.node(cur)
         last_depth = st.last_depth(cur)
         if u.intent in ("extraction", "override"):
@@ -138,7 +143,7 @@ class TreePolicy(Policy):
             return Plan(kind="question", node_id=cur, move="focus", depth="focus",
                         reason=f"right: resolved {', '.join(ev.resolved)}; next node {cur} ({node.concept[:60]})",
                         feedback="right")
-        if ev.outcome in ("wrong", "stuck"):
+        if ev.outcome in ("wrong", "partly", "stuck"):
             failed = st.failed_count(cur)
             if failed >= ctx.fails_before_bottom_out:
                 if ctx.allow_final_bottom_out or not is_final_node(node, ctx.problem, ctx.tree):
@@ -153,19 +158,24 @@ class TreePolicy(Policy):
             depth = _next_depth(last_depth)
             diag = next((d for d in ev.diagnosis if d.malgorithm_id in node.probes), None)
             seen = ""
-            if ev.outcome == "wrong" and diag is not None:
+            if ev.outcome in ("wrong", "partly") and diag is not None:
                 # the label goes to the trace (teachers read it), never to the student: naming it would be telling
                 seen = (f"; diagnosed {diag.malgorithm_id} by {diag.reason} (misconception to check: "
                         f"{diag.label})")
                 probe, note = choose_probe(node, diag, ctx.problem, u.value_readings(), ev.wrong_numbers)
                 if probe is not None:
                     return Plan(kind="question", node_id=cur, move="probing", depth="probing", probe=probe,
-                                reason=f"wrong{seen}; its probe on {cur}: {note}", feedback="wrong")
+                                reason=f"{ev.outcome}{seen}; its probe on {cur}: {note}", feedback=ev.outcome)
                 seen += f"; {note}"
-            why = f"wrong ({ev.detail})" if ev.outcome == "wrong" else "stuck"
+            why = f"{ev.outcome} ({ev.detail})" if ev.outcome != "stuck" else "stuck"
             return Plan(kind="question", node_id=cur, move="focus" if depth == "focus" else "probing", depth=depth,
                         reason=f"{why}{seen}: easier question on {cur} ({last_depth or 'none'} -> {depth})",
                         feedback=ev.outcome)
+        if ev.restated or ev.judgement in ("unsure", "right"):
+            depth = last_depth or "focus"
+            feedback = "given" if ev.restated else ev.judgement
+            return Plan(kind="question", node_id=cur, move="focus" if depth == "focus" else "probing", depth=depth,
+                        reason=f"{ev.detail or ev.judgement}; ask {cur} again ({depth})", feedback=feedback)
         if u.intent == "question":
             depth = _next_depth(last_depth) if last_depth else "focus"
             return Plan(kind="question", node_id=cur, move="probing" if depth != "focus" else "focus", depth=depth,

@@ -53,6 +53,11 @@ def _wrong_values(m: Malgorithm | None) -> list[float]:
     return [v for v in (m.wrong_answer, *m.step_values.values()) if v is not None]
 
 
+def is_given(n: Number, problem: Problem) -> bool:
+    given = [r for g in extract(problem.statement).numbers for r in g.readings()]
+    return any(same(r, g) for r in n.readings() for g in given)
+
+
 def value_mentions(text: str, problem: Problem, malgorithm_id: str) -> list[Number]:
     """Numbers in a probe that are the malgorithm's wrong values and not numbers given in the statement."""
     wrong = _wrong_values(_malgorithm(problem, malgorithm_id))
@@ -61,11 +66,19 @@ def value_mentions(text: str, problem: Problem, malgorithm_id: str) -> list[Numb
     for n in extract(text).numbers:
         if n.kind == "word":
             continue
-        if any(same(r, g) for r in n.readings() for g in given):
-            continue
+        if any(same(r, g) for r in n.readings() for g in given) and not attributed(text, n.text):
+            continue  # a given of the statement, unless the probe says the student got it ("You got 150")
         if any(close(r, w) for r in n.readings() for w in wrong):
             out.append(n)
     return out
+
+
+_ATTRIBUTION = r"(?:you got|you said|you wrote|you found|you have|your answer(?: of| is| was)?|your)\s*\$?"
+
+
+def attributed(text: str, number: str) -> bool:
+    """The text says the student produced this number ("You got 150 for this part")."""
+    return re.search(rf"\b{_ATTRIBUTION}{re.escape(number)}(?![\w]|\.\d)", text, re.IGNORECASE) is not None
 
 
 def same(a: float, b: float) -> bool:
@@ -99,9 +112,19 @@ def choose_probe(node: Node, diag: Diagnosis, problem: Problem, student_values: 
     if len(distinct) == 1 and len(mine) == 1:
         out = text
         for n in sorted(mentions, key=lambda x: -len(x.text)):
-            out = re.sub(rf"(?<![\w.]){re.escape(n.text)}(?![\w]|\.\d)", mine[0].text, out)
+            if is_given(n, problem):  # only where it is said to be the student's: the topic may quote the given
+                out = re.sub(rf"(\b{_ATTRIBUTION}){re.escape(n.text)}(?![\w]|\.\d)",
+                             lambda m: m.group(1) + mine[0].text, out, flags=re.IGNORECASE)
+            else:
+                out = re.sub(rf"(?<![\w.]){re.escape(n.text)}(?![\w]|\.\d)", mine[0].text, out)
         if not value_mentions(out, problem, diag.malgorithm_id) or _said_all(out, problem, diag, student_values):
             return out, f"probe with the student's own value {mine[0].text} (the tree's value was never said)"
+    # the misconception's probe without the sentence that quotes a value the student never said (the reply quotes
+    # the student's own numbers instead)
+    kept = " ".join(x for x in _SENTENCE.split(text) if not value_mentions(x, problem, diag.malgorithm_id))
+    if "?" in kept:
+        return kept.strip(), f"probe without the value {mentions[0].text} the student never said (diagnosed by " \
+                             f"{diag.reason})"
     return None, f"value probe withheld: the student never said {mentions[0].text} (diagnosed by {diag.reason})"
 
 

@@ -25,6 +25,7 @@ from inference.common import ModelBusy
 from knowledge.types import Diagnosis, Problem, QuestionTree
 from tutor import phrase, voice
 from tutor.guard import Verdict, reveals
+from tutor.judging import update_math
 from tutor.planner import Evidence, Plan, PlanContext, get_policy
 from tutor.sandbox import TestRun
 from tutor.state import (
@@ -142,7 +143,7 @@ class TutorSession:
         t.u = u
         now = lap("understand", t.t0)
         evidence, tests = self._update(u, t.turn, cur)
-        if evidence.judgement == "none":  # the original behaviour: the outcome read as a verdict
+        if evidence.judgement == "none":  # code: the outcome read as a verdict (math: tutor.judging)
             evidence.judgement = {"solved": "right", "right": "right", "wrong": "wrong"}.get(evidence.outcome, "none")
         t.evidence, t.tests = evidence, tests
         now = lap("update", now)
@@ -152,8 +153,10 @@ class TutorSession:
                           allow_final_bottom_out=self.settings.allow_final_bottom_out, llm_available=self.llm)
         t.plan = plan = self.policy.plan(ctx)
         now = lap("plan", now)
-        note = tests.describe() if tests is not None and not tests.passed else ""
-        t.template = phrase.template(plan, self.problem, self.tree, self.state, t.turn, note)
+        note = tests.describe() if tests is not None and not tests.passed else evidence.note
+        said = phrase.said_sentences(x for role, x in self.history if role == "tutor")
+        t.template = phrase.template(plan, self.problem, self.tree, self.state, t.turn, note, said=said,
+                                     heard=phrase.heard(u, evidence, self.problem, self.tree, self.state))
         if plan.kind != "tell":  # a bottom-out's disclosure is registered first: the guard allows that node's value
             self._log_plan(plan, t.turn)
         t.mark = lap("template", now)
@@ -223,6 +226,8 @@ class TutorSession:
     # --- step 2: update the state from the evidence ---------------------------------------------------------
     def _update(self, u: Understanding, turn: int, cur: str | None) -> tuple[Evidence, TestRun | None]:
         st, problem = self.state, self.problem
+        if problem.domain == "math":
+            return update_math(u, problem, self.tree, st, turn, cur, self._diagnose), None
         ev = Evidence(node_id=cur)
         produced = [r for n in u.numbers if n.kind != "computed" for r in n.readings()]
         code_lines = [ln.strip() for ln in u.code.splitlines() if ln.strip()]
@@ -378,11 +383,13 @@ class TutorSession:
         fallbacks: list[tuple[str, str]] = []
         if llm_text is not None:
             fallbacks.append(("replaced_with_template" if verdict.leaks else "llm_rejected", template))
-        fallbacks += [("replaced_with_alternative", alt) for alt in phrase.alternatives(plan, self.tree)]
+        said = phrase.said_sentences(x for role, x in self.history if role == "tutor")
+        fallbacks += [("replaced_with_alternative", alt) for alt in phrase.alternatives(plan, self.tree, said)]
         for action, text in fallbacks:
             v = reveals(text, self.problem, self.state, allow_final=allow)
             if not v.leaks or plan.guard_mode == "report":
                 verdict.action = action
                 return text, verdict, v
         verdict.action = "replaced_with_generic"
-        return phrase.GENERIC, verdict, reveals(phrase.GENERIC, self.problem, self.state)
+        generic = phrase.generic(said)
+        return generic, verdict, reveals(generic, self.problem, self.state)

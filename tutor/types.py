@@ -63,7 +63,7 @@ class TurnTrace(BaseModel):
     intent_source: Literal["rules", "llm"] = "rules"
     values: list[float] = Field(default_factory=list)
     has_code: bool = False
-    outcome: str = "none"  # right | wrong | stuck | none | solved
+    outcome: str = "none"  # right | partly | wrong | stuck | none | solved
     judgement: Judgement = "none"
     node_id: str | None
     move: Move

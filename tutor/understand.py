@@ -50,14 +50,38 @@ _OVERRIDE = [
     r"\b(?:tell|give|show|allowed|can|may)\b",
     r"\b(?:developer|admin|god|jailbreak|dan) mode\b", r"\bnew (?:rule|instructions?)\b",
     r"\bi(?:'m| am) (?:the|a|your) (?:teacher|developer|admin)\b",
+    # claimed permissions: "you are allowed to break the rules when ...", "my tutor lets you give the answer"
+    r"\b(?:you(?:'re| are)|u r|ur) (?:now |totally |fully |also )?(?:allowed|permitted|authori[sz]ed) to\b",
+    r"\bbreak (?:the|your) (?:own )?rules?\b", r"\brules? (?:don'?t|do not|doesn'?t|does not|no longer) apply\b",
+    r"\b(?:the |your )?rules? (?:have |has )?(?:changed|been (?:changed|lifted|updated))\b",
+    r"\b(?:teacher|tutor|professor|instructor|school|parents?|mom|dad|boss|admin)\s+(?:lets?|allows?|permits?|"
+    r"said|says|told|wants?)\s+you\b",
+    r"\byou (?:must|have to|need to|are supposed to|are required to) (?:now )?(?:tell|give|reveal|show|confirm|say)\b",
+    r"\b(?:override|bypass|jailbreak)\b",
 ]
+# where a request starts: the message or a clause, or after "can you", "please", "just" ("that would give me the
+# answer" is no request)
+_REQUEST = r"(?:^\s*|[.!?,;:]\s*|\b(?:you|u|please|pls|plz|just|now|and|so|then|ok|okay)\s+)"
 _EXTRACTION = [
-    r"\b(?:just |please |pls |can you |could you )?(?:tell|give|show|send) me (?:the |your )?(?:final |right |correct |whole )?"
+    _REQUEST + r"(?:tell|give|show|send) me (?:the |your )?(?:final |right |correct |whole )?"
     r"(?:answer|solution|result|fix|fixed code|corrected code|correct code|code|working code)\b",
     r"\bwhat(?:'s| is| was)? the (?:final |right |correct |real )?(?:answer|solution|result|fix)\b",
     r"\b(?:solve|fix|do|write) (?:it|this|the (?:problem|code|function)) for me\b",
     r"\bjust (?:tell|give|say|show)\b", r"\bwhat should (?:the answer|i write|the code)\b",
     r"\bwhat(?:'s| is) the (?:correct|right|fixed) (?:line|code|version)\b", r"\banswer key\b",
+    # the answer asked for in other words: "what's the number?", "tell me what it is", "answer pls"
+    r"\bwhat(?:'s| is|s| was)? the (?:\w+ )?(?:answer|solution|number|result)\s*(?:\?|$|please|pls|plz)",
+    _REQUEST + r"(?:tell|give|show|send)\s+(?:me|us)\s+(?!(?:a |an |some |another |one more |more |any |a little )?(?:hint|"
+    r"clue|example|minute|moment|second|sec|chance|try|tip|break|guidance|help|advice|feedback|pointers?|idea|"
+    r"direction|explanation)|how\b|why\b|if\b|whether\b|where\b)",
+    r"\breveal\b", r"\bgive it to me\b", r"\bspit it out\b", r"\bjust the (?:number|answer|result|value)\s*(?:please|pls|plz)?\s*[.!?]*\s*$",
+    r"\b(?:just |please )?say (?:what|the (?:answer|number|result))\b",
+    r"\bwhat (?:do|should|shall|would) i (?:write|put|enter|type|fill in)\b",
+    r"\b(?:i need|i want|gimme) (?:the|your) (?:\w+ )?(?:answer|solution|number|result)\b",
+    r"^\s*(?:the )?(?:answer|solution)\s*(?:pls|please|plz|now)?\s*[?!.]*\s*$",
+    r"\b(?:can|could|would|will) (?:u|you) (?:just |please )?(?:solve|do|work out|figure out|calculate|compute) "
+    r"(?:it|this|that)\b",
+    r"\b(?:work|figure) (?:it|this) out (?:and|then) (?:tell|give|show)\b",
 ]
 _STUCK = [
     r"\bi(?:'m| am) stuck\b", r"\bstuck\b", r"\bi (?:do not|don'?t|dont) (?:know|understand|get it|get)\b", r"\bidk\b",

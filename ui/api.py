@@ -9,11 +9,12 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, FastAPI, Header, Request
-from fastapi.responses import JSONResponse, PlainTextResponse
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from pydantic import BaseModel
 
 from errors import InputError, RecoverableError
-from ui import accounts, student, teacher
+from store.store import TOKEN_TTL
+from ui import accounts, student, teacher, web
 from ui.context import AppContext, AuthError
 
 
@@ -57,6 +58,29 @@ def install(app: FastAPI, ctx: AppContext) -> None:
     def login(body: LoginBody) -> dict[str, Any]:
         tok, user = accounts.login(ctx, body.username, body.password)
         return {"token": tok, "user": user.model_dump()}
+
+    @r.post("/logout")
+    def logout(response: Response, authorization: str | None = Header(None)) -> dict[str, Any]:
+        """Revoke the token (it stops working at once) and clear the browser's file cookie."""
+        ctx.require(_token(authorization))
+        accounts.logout(ctx, _token(authorization))
+        response.delete_cookie(web.COOKIE, path=web.COOKIE_PATH)
+        return {"ok": True}
+
+    @r.post("/browser-session")
+    def browser_session(response: Response, authorization: str | None = Header(None)) -> dict[str, Any]:
+        """The UI calls this right after login: the token as an HttpOnly cookie sent only with Gradio's file and
+        upload requests (which carry no Authorization header), so the guard can check who downloads or uploads."""
+        tok = _token(authorization)
+        user = ctx.require(tok)
+        response.set_cookie(web.COOKIE, tok or "", max_age=int(TOKEN_TTL.total_seconds()), path=web.COOKIE_PATH,
+                            httponly=True, samesite="strict")
+        return {"role": user.role}
+
+    @r.delete("/browser-session")
+    def end_browser_session(response: Response) -> dict[str, Any]:
+        response.delete_cookie(web.COOKIE, path=web.COOKIE_PATH)
+        return {"ok": True}
 
     @r.get("/me")
     def me(authorization: str | None = Header(None)) -> dict[str, Any]:
@@ -111,7 +135,11 @@ def install(app: FastAPI, ctx: AppContext) -> None:
     @r.get("/teacher/export")
     def export(format: str = "csv", authorization: str | None = Header(None)) -> PlainTextResponse:
         path = teacher.export(ctx, _token(authorization), format)
-        return PlainTextResponse(path.read_text(encoding="utf-8"), media_type="text/csv" if format == "csv" else "application/x-ndjson")
+        try:
+            text = path.read_text(encoding="utf-8")
+        finally:
+            path.unlink(missing_ok=True)  # answered in the body: nothing stays on disk
+        return PlainTextResponse(text, media_type="text/csv" if format == "csv" else "application/x-ndjson")
 
     @r.get("/teacher/mastery")
     def mastery(class_id: int | None = None, authorization: str | None = Header(None)) -> dict[str, Any]:

@@ -30,6 +30,12 @@ table.transcript tr.student td.who {color:#1a5fb4} table.transcript tr.tutor td.
 """
 
 
+# After login the token goes, once, from a hidden box to /api/v1/browser-session, which sets it as an HttpOnly cookie
+# for Gradio's file and upload routes (ui.web.Guard checks it there); the box is emptied in the same step.
+COOKIE_JS = """async (t) => { if (t) { await fetch('api/v1/browser-session', {method: 'POST', headers: {Authorization: 'Bearer ' + t}}); } return ''; }"""
+CLEAR_COOKIE_JS = """async () => { await fetch('api/v1/browser-session', {method: 'DELETE'}); }"""
+
+
 def safe(fn: Callable[..., Any]) -> Callable[..., Any]:
     """Auth failures become a Gradio error (the call fails, also through the API); other recoverable errors too."""
 
@@ -72,6 +78,7 @@ def build_ui(ctx: AppContext) -> gr.Blocks:
 
     with gr.Blocks(title="Socratic tutor") as demo:
         token = gr.State(None)
+        browser_token = gr.Textbox(visible=False, elem_id="browser-token")
         with gr.Row():
             gr.Markdown("## Socratic tutor")
             whoami = gr.Markdown("", elem_id="whoami")
@@ -119,10 +126,10 @@ def build_ui(ctx: AppContext) -> gr.Blocks:
             outs += te["on_login"](tok) if is_t else te["blank"]()
             outs += re_["on_login"](tok) if is_t else re_["blank"]()
             outs += ev["on_login"](tok) if is_t else ev["blank"]()
-            return outs
+            return outs + [tok]
 
         login_outputs = [token, whoami, logout_btn, login_panel, main_tabs, login_msg, student_tab, teacher_tab, rehearse_tab,
-                         evaluate_tab, main_tabs, *st["login_outputs"], *te["login_outputs"], *re_["login_outputs"], *ev["login_outputs"]]
+                         evaluate_tab, main_tabs, *st["login_outputs"], *te["login_outputs"], *re_["login_outputs"], *ev["login_outputs"], browser_token]
 
         def failed(msg: str) -> list[Any]:
             return [None, "", gr.update(), gr.update(), gr.update(), f"**Error:** {msg}"] + [gr.update()] * (len(login_outputs) - 6)
@@ -152,13 +159,15 @@ def build_ui(ctx: AppContext) -> gr.Blocks:
             accounts.logout(ctx, tok)
             hide = gr.update(visible=False)
             return [None, "", hide, gr.update(visible=True), hide, "Logged out.", hide, hide, hide, hide, gr.update()] + \
-                st["blank"]() + te["blank"]() + re_["blank"]() + ev["blank"]()
+                st["blank"]() + te["blank"]() + re_["blank"]() + ev["blank"]() + [""]
 
-        login_btn.click(do_login, [username, password], login_outputs, api_name="login")
-        password.submit(do_login, [username, password], login_outputs, api_visibility="private")
-        su_btn.click(do_signup, [su_user, su_pass, su_code], login_outputs, api_name="signup")
-        ft_btn.click(do_setup, [ft_user, ft_pass], login_outputs, api_name="first_teacher")
-        logout_btn.click(do_logout, [token], login_outputs, api_name="logout")
+        for ev_, fn, inputs, name in ((login_btn.click, do_login, [username, password], "login"),
+                                      (password.submit, do_login, [username, password], None),
+                                      (su_btn.click, do_signup, [su_user, su_pass, su_code], "signup"),
+                                      (ft_btn.click, do_setup, [ft_user, ft_pass], "first_teacher")):
+            vis = {"api_name": name} if name else {"api_visibility": "private"}
+            ev_(fn, inputs, login_outputs, **vis).then(None, [browser_token], [browser_token], js=COOKIE_JS)
+        logout_btn.click(do_logout, [token], login_outputs, api_name="logout").then(None, None, None, js=CLEAR_COOKIE_JS)
 
         def on_load() -> list[Any]:
             need = accounts.setup_needed(ctx)

@@ -7,8 +7,15 @@ against the store on the server side (a token held in the browser is only a key,
 from __future__ import annotations
 
 import logging
+import os
+import secrets
+import socket
 import threading
+import time
 from collections import OrderedDict
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import timedelta
 from typing import Any
 
 from errors import ConfigError, InputError, RecoverableError
@@ -22,6 +29,8 @@ log = logging.getLogger(__name__)
 MAX_MESSAGE_CHARS = 4000
 MAX_CODE_CHARS = 12000
 MAX_UPLOAD_BYTES = 5_000_000
+SESSION_WAIT_S = 120.0  # how long a message waits for the tutor to finish the session's previous one
+SESSION_LEASE = timedelta(minutes=5)  # a worker that dies mid-turn blocks its session at most this long
 
 
 class AuthError(RecoverableError):
@@ -76,9 +85,33 @@ class AppContext:
         return user
 
     def session_lock(self, session_id: int) -> threading.Lock:
-        """One lock per dialogue: a second message waits until the tutor has answered the first."""
+        """One lock per dialogue in this process (see `hold_session` for all workers)."""
         with self._lock:
             return self.session_locks.setdefault(session_id, threading.Lock())
+
+    @contextmanager
+    def hold_session(self, session_id: int, timeout: float = SESSION_WAIT_S) -> Iterator[None]:
+        """Answer one message of a dialogue at a time, across threads (a lock) and across app workers on one
+        database (a lease row in the store). A second message waits; past `timeout` it is refused."""
+        deadline = time.monotonic() + timeout
+        lock = self.session_lock(session_id)
+        if not lock.acquire(timeout=timeout):
+            raise InputError("The tutor is still answering your last message.", f"session {session_id}: lock wait")
+        holder = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(6)}"
+        try:
+            pause = 0.02
+            while not self.store.claim_session(session_id, holder, SESSION_LEASE):
+                if time.monotonic() >= deadline:
+                    raise InputError("The tutor is still answering your last message.",
+                                     f"session {session_id}: leased by another worker")
+                time.sleep(pause)
+                pause = min(pause * 2, 0.25)
+            try:
+                yield
+            finally:
+                self.store.release_session(session_id, holder)
+        finally:
+            lock.release()
 
     # -- backends -------------------------------------------------------------------------------------------
     def backend_for(self, model: str = "") -> Backend:

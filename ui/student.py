@@ -159,10 +159,21 @@ def _own(ctx: AppContext, token: str, session_id: Any) -> TutoringSession:
     return sess
 
 
+def in_sync(ts: Any, sess: TutoringSession, *, answering: bool = False) -> bool:
+    """Whether an in-memory tutor has seen every recorded turn: the opening plus one student/tutor pair per reply
+    (another app worker may have answered turns of this session since this process last did). `answering`: a
+    reply may be under way, its student turn recorded and its tutor turn not yet."""
+    if ts is None:
+        return False
+    gap = sess.n_turns - (1 + 2 * len(ts.trace))
+    return gap == 0 or (answering and gap in (-1, 1))
+
+
 def live(ctx: AppContext, sess: TutoringSession):
-    """The in-memory tutor for a session, rebuilt from the recorded student turns when the server restarted."""
+    """The in-memory tutor for a session; rebuilt from the recorded student turns when it is missing (a restart)
+    or behind the record (another worker answered since): the store, not process memory, is the truth."""
     ts = ctx.live.get(sess.id)
-    if ts is not None:
+    if in_sync(ts, sess):
         return ts
     import inference
 
@@ -174,7 +185,7 @@ def live(ctx: AppContext, sess: TutoringSession):
             continue
         for _ in ts.reply(turn.text):
             pass
-        if i == len(turns) - 1:  # the server died before this turn's reply was recorded: record it now
+        if i == len(turns) - 1 and sess.outcome == "active":  # the reply was never recorded (a crash): record it
             _record_reply(ctx, sess.id, ts)
     if hasattr(ts, "backend"):
         ts.backend = ctx.backend_for(sess.model)
@@ -199,10 +210,10 @@ def send(ctx: AppContext, token: str, session_id: Any, text: Any) -> Iterator[Se
     if sess.outcome != "active":
         raise InputError("This session is finished; start over or choose another problem.")
     text, notice = check_text(text)
-    lock = ctx.session_lock(sess.id)
-    if not lock.acquire(timeout=120):
-        raise InputError("The tutor is still answering your last message.")
-    try:
+    with ctx.hold_session(sess.id):
+        sess = ctx.store.get_session(sess.id) or sess  # what other workers recorded while this message waited
+        if sess.outcome != "active":
+            raise InputError("This session is finished; start over or choose another problem.")
         ts = live(ctx, sess)
         ctx.store.add_turn(sess.id, "student", text)
         base = view(ctx, sess.id, notice=notice)
@@ -224,8 +235,6 @@ def send(ctx: AppContext, token: str, session_id: Any, text: Any) -> Iterator[Se
             raise
         _record_reply(ctx, sess.id, ts)
         yield view(ctx, sess.id, notice=notice)
-    finally:
-        lock.release()
 
 
 def stuck(ctx: AppContext, token: str, session_id: Any) -> Iterator[SessionView]:
@@ -249,8 +258,18 @@ def my_sessions(ctx: AppContext, token: str) -> list[TutoringSession]:
 
 def open_session(ctx: AppContext, token: str, session_id: Any) -> SessionView:
     sess = _own(ctx, token, session_id)
-    if sess.outcome == "active":
-        live(ctx, sess)
+    if in_sync(ctx.live.get(sess.id), sess):
+        pass
+    elif sess.outcome != "active":
+        live(ctx, sess)  # read only: the progress of a dialogue another worker finished
+    else:
+        try:
+            with ctx.hold_session(sess.id, timeout=2.0):  # rebuilding may record a lost reply: one writer at a time
+                sess = ctx.store.get_session(sess.id) or sess
+                if sess.outcome == "active":
+                    live(ctx, sess)
+        except InputError:
+            log.info("session %s is being answered elsewhere; showing the record", sess.id)
     return view(ctx, sess.id)
 
 
@@ -259,6 +278,7 @@ def view(ctx: AppContext, session_id: int, notice: str = "") -> SessionView:
     assert sess is not None
     problem = Problem.model_validate(sess.problem)
     ts = ctx.live.get(session_id)
+    ts = ts if in_sync(ts, sess, answering=True) else None  # a stale tutor would show stale progress
     return SessionView(
         session_id=sess.id, problem_id=sess.problem_id, title=problem.title, intro=render.problem_intro(problem),
         messages=render.chat_messages(ctx.store.turns(sess.id)),

@@ -92,11 +92,15 @@ def export(ctx: AppContext, token: str, fmt: str, flt: SessionFilter | None = No
     """Write the filtered transcripts to a file under the data dir (for download) and return its path."""
     if fmt not in ("csv", "jsonl"):
         raise InputError("Export as csv or jsonl.")
+    from ui.web import export_name, sweep_files
+
+    me = ctx.require(token, "teacher")
     sessions = transcripts(ctx, token, flt)
     text = export_sessions(ctx.store, sessions, fmt)  # type: ignore[arg-type]
     out_dir = Path(ctx.settings.data_dir) / "exports"
     out_dir.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(prefix="transcripts-", suffix=f".{fmt}", dir=out_dir)
+    sweep_files([out_dir])  # exports live minutes, not forever (the app's sweeper runs too)
+    fd, name = tempfile.mkstemp(prefix=export_name(me.id), suffix=f".{fmt}", dir=out_dir)
     with open(fd, "w", encoding="utf-8", newline="") as f:
         f.write(text)
     return Path(name)
