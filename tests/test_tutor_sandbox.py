@@ -62,22 +62,21 @@ def test_memory_hog_is_contained() -> None:
 
 
 def test_fork_bomb_is_contained() -> None:
+    # RLIMIT_NPROC holds inside the sandbox (its uid is not root anywhere): fork fails with EAGAIN
     r = run("import os\nwhile True:\n    os.fork()\ndef f(x):\n    return 2 * x\n")
-    assert not r.passed and r.load_error is not None and r.load_error.error_type == "PermissionError"
-    r2 = run("def f(x):\n    import subprocess\n    subprocess.run(['true'])\n    return 2 * x\n")
-    assert not r2.passed and r2.results[0].error_type == "PermissionError"
-    # the low-level spawner has no audit event of its own: its import is refused
-    r3 = run("import _posixsubprocess\ndef f(x):\n    return 2 * x\n")
-    assert not r3.passed and r3.load_error is not None and r3.load_error.error_type == "PermissionError"
+    assert not r.passed and r.load_error is not None and r.load_error.error_type == "BlockingIOError"
+    # there is nothing to run: the sandbox holds only the interpreter
+    r2 = run("def f(x):\n    import subprocess\n    subprocess.run(['/bin/sh', '-c', 'true'])\n    return 2 * x\n")
+    assert not r2.passed and r2.results[0].error_type == "FileNotFoundError"
 
 
-def test_writing_outside_the_temp_dir_is_blocked(tmp_path: Path) -> None:
+def test_writing_outside_the_work_dir_fails(tmp_path: Path) -> None:
     target = tmp_path / "escape.txt"
     code = f"def f(x):\n    open({str(target)!r}, 'w').write('x')\n    return 2 * x\n"
     r = run(code)
     assert not target.exists()
-    assert r.results[0].error_type == "PermissionError"
-    # inside its own temp dir the code may write (and the dir is removed afterwards)
+    assert r.results[0].error_type in ("FileNotFoundError", "OSError", "PermissionError")
+    # inside its own work dir the code may write (and the dir is gone afterwards)
     ok = run("def f(x):\n    open('scratch.txt', 'w').write('ok')\n    return 2 * x\n")
     assert ok.passed
 
@@ -85,17 +84,14 @@ def test_writing_outside_the_temp_dir_is_blocked(tmp_path: Path) -> None:
 def test_sockets_fail() -> None:
     for code in (
         "import socket\ndef f(x):\n    socket.create_connection(('127.0.0.1', 22), timeout=1)\n    return 2 * x\n",
-        "import _socket\ndef f(x):\n    s = _socket.socket()\n    s.connect(('127.0.0.1', 22))\n    return 2 * x\n",
+        "import _socket\ndef f(x):\n    s = _socket.socket()\n    s.connect(('10.0.0.1', 22))\n    return 2 * x\n",
     ):
         r = run(code)
         assert not r.passed
-        assert r.results[0].error_type in ("PermissionError", "OSError", "ConnectionRefusedError")
-        assert "network" in r.results[0].message or r.results[0].error_type != "PermissionError"
+        assert r.results[0].error_type in ("OSError", "ConnectionRefusedError"), r.results[0]
 
 
-def test_network_namespace_has_no_route_even_without_python_guards() -> None:
-    if "network+pid namespace" not in run("def f(x):\n    return 2 * x\n").isolation:
-        pytest.skip("unshare is not usable on this machine; the in-process guards still apply")
+def test_network_namespace_has_no_route() -> None:
     # the child's network namespace has only a loopback device: no route out, whatever the code does
     code = ("def f(x):\n    devs = [ln.split(':')[0].strip() for ln in open('/proc/net/dev').read().splitlines()[2:]]\n"
             "    assert devs == ['lo'], devs\n    return 2 * x\n")

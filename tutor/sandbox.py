@@ -1,47 +1,53 @@
-"""Run a student's code against a problem's unit tests in a contained child process.
+"""Run a student's code against a problem's unit tests, contained by the OS, with verdicts decided outside.
 
-Layers (all applied where the platform allows; `TestRun.isolation` says which were active):
-- a separate process in its own session/process group, killed as a group on timeout or exit;
-- `unshare -n -p -f` (root) or `unshare -r -n -p -f` (user namespaces): no network interfaces at all, and a pid
-  namespace so every process the code starts dies with it;
-- resource limits: RLIMIT_CPU, RLIMIT_AS, RLIMIT_NPROC, RLIMIT_FSIZE, RLIMIT_NOFILE, RLIMIT_CORE=0;
-- a fresh temporary directory as cwd, removed afterwards; `python -I -S` (no user site, no env);
-- in-process guards (sandbox_child.py): socket functions replaced, and an audit hook refusing network, process
-  creation, ctypes and writes outside the temp dir (decision: writes outside are *blocked* with PermissionError);
-- a wall-clock timeout; captured output truncated to `output_chars`.
+    run = run_tests(code, problem)        # -> TestRun (per-test results, limits hit, captured output)
+
+Containment (tutor/sandbox_os.py): bubblewrap with new user/pid/net/ipc/uts namespaces, uid 65534, a read-only view
+of only the interpreter and its standard library, its own /proc, a private size-limited tmpfs as cwd, no network;
+resource limits (CPU, address space, processes, file size, open files, no core) set by the runner before any student
+code exists; a wall-clock timeout after which the whole process tree is killed. If the sandbox cannot be set up
+here, no student code runs: the TestRun says so (`unavailable`) and `describe()` tells the student.
+
+Verdicts (tutor/sandbox_verdict.py): the child only evaluates the calls of each test and sends plain values back over
+a pipe; this process compares them with the expected values, which never enter the sandbox.
 """
 
 from __future__ import annotations
 
 import contextlib
-import functools
 import json
+import logging
 import os
-import shutil
+import selectors
 import signal
 import subprocess
-import sys
-import tempfile
+import threading
 import time
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from knowledge.types import Problem
+from tutor.sandbox_os import SandboxUnavailable, jail
+from tutor.sandbox_verdict import Check, compared, decide, decode, plan
 
+log = logging.getLogger(__name__)
 CHILD = Path(__file__).with_name("sandbox_child.py")
+PROTOCOL_BYTES = 8 * 1024 * 1024  # what the parent keeps of the child's protocol channel
+UNAVAILABLE = ("Your code was not run: the sandbox that runs student code safely is not available on this "
+               "server. Please tell your teacher.")
 
 
 class SandboxLimits(BaseModel):
     model_config = ConfigDict(extra="forbid")
     cpu_s: int = Field(default=3, ge=1)
     memory_mb: int = Field(default=512, ge=64)
-    nproc: int = Field(default=16, ge=1)
+    nproc: int = Field(default=8, ge=3)  # processes inside the sandbox, its init and the runner included
     fsize_mb: int = Field(default=4, ge=1)
     nofile: int = Field(default=64, ge=16)
     wall_s: float = Field(default=8.0, gt=0)
     output_chars: int = Field(default=4000, ge=0)
-    namespaces: bool = True  # use unshare when it works here
+    tmpfs_mb: int = Field(default=16, ge=1)  # the private work dir
 
 
 class TestResult(BaseModel):
@@ -74,6 +80,7 @@ class TestRun(BaseModel):
     output_truncated: bool = False
     duration_ms: float = 0.0
     isolation: list[str] = Field(default_factory=list)
+    unavailable: str | None = None  # why the sandbox could not be set up (then no code ran)
 
     @property
     def failures(self) -> list[TestResult]:
@@ -89,12 +96,15 @@ class TestRun(BaseModel):
             "load_error": self.load_error.model_dump() if self.load_error else None,
             "first_failure": first.model_dump() if first else None,
             "limit_hit": self.limit_hit,
+            "unavailable": self.unavailable,
         }
 
     def describe(self) -> str:
         """One line a tutor template can use, without revealing expected outputs of hidden tests."""
         if self.passed:
             return "All the tests pass."
+        if self.unavailable:
+            return UNAVAILABLE
         if self.load_error:
             where = f" on line {self.load_error.line}" if self.load_error.line else ""
             return f"The code stops with {self.load_error.error_type}{where} before any test runs."
@@ -107,63 +117,65 @@ class TestRun(BaseModel):
         return f"The test `{first.test}` raises {first.error_type}{where}."
 
 
-@functools.cache
-def _unshare_prefix() -> tuple[str, ...]:
-    exe = shutil.which("unshare")
-    if not exe:
-        return ()
-    candidates = [(exe, "-n", "-p", "-f", "--kill-child")] if os.geteuid() == 0 else []
-    candidates.append((exe, "-r", "-n", "-p", "-f", "--kill-child"))
-    for prefix in candidates:
-        try:
-            ok = subprocess.run([*prefix, "true"], capture_output=True, timeout=5).returncode == 0
-        except (OSError, subprocess.SubprocessError):
-            ok = False
-        if ok:
-            return prefix
-    return ()
-
-
-def _user_process_count() -> int:
-    uid, count = os.getuid(), 0
-    for entry in os.scandir("/proc"):
-        if entry.name.isdigit():
-            try:
-                if entry.stat().st_uid == uid:
-                    count += 1
-            except OSError:
-                continue
-    return count
-
-
-def _preexec(limits: SandboxLimits, nproc: int):
-    import resource
-
-    def apply() -> None:
-        os.setsid()
-        mb = 1024 * 1024
-        for res, value in (
-            (resource.RLIMIT_CPU, (limits.cpu_s, limits.cpu_s + 1)),  # SIGXCPU (reported), then SIGKILL
-            (resource.RLIMIT_AS, limits.memory_mb * mb),
-            (resource.RLIMIT_NPROC, nproc),
-            (resource.RLIMIT_FSIZE, limits.fsize_mb * mb),
-            (resource.RLIMIT_NOFILE, limits.nofile),
-            (resource.RLIMIT_CORE, 0),
-        ):
-            soft, hard = value if isinstance(value, tuple) else (value, value)
-            _, cur_hard = resource.getrlimit(res)
-            if cur_hard != resource.RLIM_INFINITY:  # an unprivileged process cannot raise its hard limit
-                soft, hard = min(soft, cur_hard), min(hard, cur_hard)
-            resource.setrlimit(res, (soft, hard))
-
-    return apply
-
-
 def _signal_name(code: int) -> str:
     try:
         return signal.Signals(code).name
     except ValueError:
         return str(code)
+
+
+def _job(code: str, entry_point: str, checks: list[Check], limits: SandboxLimits) -> bytes:
+    steps = [{"index": c.index, "kind": c.kind, "setup": c.setup, "parts": c.parts} for c in checks
+             if c.kind != "invalid"]
+    return json.dumps({"code": code, "entry_point": entry_point, "steps": steps, **limits.model_dump()}).encode()
+
+
+def _execute(job: bytes, limits: SandboxLimits) -> tuple[bytes, bytes, int, bool, list[str]]:
+    """Run the runner in the jail: (protocol bytes, output bytes, exit status, timed out, isolation layers)."""
+    j = jail()
+    proc = subprocess.Popen(
+        j.argv(limits.tmpfs_mb * 1024 * 1024, CHILD.read_text(encoding="utf-8")), stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True, close_fds=True, **j.popen_kwargs())
+    assert proc.stdin and proc.stdout and proc.stderr
+
+    def feed() -> None:
+        with contextlib.suppress(OSError):
+            proc.stdin.write(job)  # type: ignore[union-attr]
+            proc.stdin.close()  # type: ignore[union-attr]
+
+    threading.Thread(target=feed, daemon=True).start()
+    out_fd, err_fd = proc.stdout.fileno(), proc.stderr.fileno()
+    keep = {out_fd: PROTOCOL_BYTES, err_fd: max(limits.output_chars * 4, 1024)}
+    got: dict[int, bytearray] = {fd: bytearray() for fd in keep}
+    deadline = time.monotonic() + limits.wall_s
+    timed_out = False
+    with selectors.DefaultSelector() as sel:
+        for fd in keep:
+            sel.register(fd, selectors.EVENT_READ)
+        try:
+            while sel.get_map():
+                left = deadline - time.monotonic()
+                if left <= 0 and not timed_out:
+                    timed_out = True
+                    with contextlib.suppress(ProcessLookupError):
+                        os.killpg(proc.pid, signal.SIGKILL)  # bwrap dies; its pid namespace dies with it
+                    deadline = time.monotonic() + 5  # then drain until every process holding the pipes is gone
+                    continue
+                if left <= 0:
+                    break
+                for key, _ in sel.select(timeout=left):
+                    chunk = os.read(key.fd, 65536)
+                    if not chunk:
+                        sel.unregister(key.fd)
+                    elif len(got[key.fd]) < keep[key.fd]:  # beyond the cap: read and drop
+                        got[key.fd] += chunk[: keep[key.fd] - len(got[key.fd])]
+        finally:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            rc = proc.wait()
+            proc.stdout.close()
+            proc.stderr.close()
+    return bytes(got[out_fd]), bytes(got[err_fd]), rc, timed_out, list(j.layers)
 
 
 def run_tests(code: str, problem: Problem | None = None, *, tests: list[str] | None = None, entry_point: str = "",
@@ -172,68 +184,82 @@ def run_tests(code: str, problem: Problem | None = None, *, tests: list[str] | N
     limits = limits or SandboxLimits()
     tests = list(tests if tests is not None else (problem.unit_tests if problem else []))
     entry_point = entry_point or (problem.entry_point if problem else "")
-    workdir = Path(tempfile.mkdtemp(prefix="tutor-sandbox-"))
-    isolation = ["process group", "rlimits", "temp dir", "audit hook", "socket patch"]
     started = time.monotonic()
-    proc: subprocess.Popen[bytes] | None = None
+    checks = [plan(i, t) for i, t in enumerate(tests)]
     try:
-        (workdir / "job.json").write_text(json.dumps({"code": code, "tests": tests, "entry_point": entry_point,
-                                                      "output_chars": limits.output_chars}), encoding="utf-8")
-        shutil.copy(CHILD, workdir / "runner.py")
-        prefix = _unshare_prefix() if limits.namespaces else ()
-        if prefix:
-            isolation.append("network+pid namespace")
-        nproc = limits.nproc if os.geteuid() == 0 else _user_process_count() + limits.nproc
-        with open(workdir / "output.txt", "wb") as out:
-            proc = subprocess.Popen(
-                [*prefix, sys.executable, "-I", "-S", "runner.py"], cwd=workdir, stdin=subprocess.DEVNULL,
-                stdout=out, stderr=subprocess.STDOUT, preexec_fn=_preexec(limits, nproc), env={"PATH": "/usr/bin:/bin"},
-            )
-            timed_out = False
-            try:
-                rc = proc.wait(timeout=limits.wall_s)
-            except subprocess.TimeoutExpired:
-                timed_out = True
-                rc = None
-            finally:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(proc.pid, signal.SIGKILL)  # also reaps anything the code started
-                if rc is None:
-                    rc = proc.wait()
-        return _collect(workdir, rc, timed_out, bool(prefix), limits, isolation, started)
-    finally:
-        shutil.rmtree(workdir, ignore_errors=True)
+        proto, output, rc, timed_out, layers = _execute(_job(code, entry_point, checks, limits), limits)
+    except SandboxUnavailable as exc:
+        log.error("student code not run: the sandbox is unavailable: %s", exc)
+        return TestRun(passed=False, unavailable=str(exc), duration_ms=round((time.monotonic() - started) * 1000, 1))
+    return _collect(checks, proto, output, rc, timed_out, limits, layers, started)
 
 
-def _collect(workdir: Path, rc: int, timed_out: bool, wrapped: bool, limits: SandboxLimits, isolation: list[str],
-             started: float) -> TestRun:
-    results: list[TestResult] = []
+def _text(value: object, n: int) -> str:
+    return value[:n] if isinstance(value, str) else ""
+
+
+def _line(value: object) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) and 0 < value < 1_000_000 else None
+
+
+def _result(check: Check, rec: dict) -> TestResult:
+    """The verdict on one test from the child's record of it (decided here)."""
+    base = TestResult(index=check.index, test=check.test, passed=False)
+    event = rec.get("event")
+    if event == "error":
+        return base.model_copy(update={"error_type": _text(rec.get("type"), 100) or "Exception",
+                                       "message": _text(rec.get("message"), 300), "line": _line(rec.get("line"))})
+    if event == "ran" and check.kind == "exec":
+        return base.model_copy(update={"passed": True})
+    raw = rec.get("values")
+    if event != "values" or check.kind != "assert" or not isinstance(raw, list) or len(raw) != len(check.parts):
+        return base.model_copy(update={"error_type": "TestError", "message": "the test's values did not come back"})
+    try:
+        parts = [decode(v) for v in raw]
+    except (ValueError, TypeError, KeyError, IndexError, RecursionError, MemoryError):
+        return base.model_copy(update={"error_type": "TestError", "message": "the test's values were unreadable"})
+    passed, error_type, message = decide(check, parts)
+    got, expected = compared(check.expr, parts) if check.expr is not None else (None, None)
+    return base.model_copy(update={"passed": passed, "error_type": error_type or None, "message": message,
+                                   "got": got, "expected": expected})
+
+
+def _collect(checks: list[Check], proto: bytes, output: bytes, rc: int, timed_out: bool, limits: SandboxLimits,
+             layers: list[str], started: float) -> TestRun:
+    outcome: dict[int, dict] = {}
     load_error = None
     limit_hit: str | None = None
     running = None
     stdout, dropped, done = "", 0, False
-    path = workdir / "results.jsonl"
-    lines = path.read_text(encoding="utf-8", errors="replace").splitlines() if path.exists() else []
-    for line in lines:
+    for line in proto.decode("utf-8", "replace").splitlines():
         try:
             rec = json.loads(line)
-        except json.JSONDecodeError:
+            event, index = rec.get("event"), rec.get("index")
+        except (json.JSONDecodeError, AttributeError, RecursionError):
             continue
-        event = rec.pop("event", "")
-        if event == "start":
-            running = rec["index"]
-        elif event == "result":
+        if event == "start" and isinstance(index, int):
+            running = index
+        elif event in ("values", "error", "ran") and isinstance(index, int):
+            outcome.setdefault(index, rec)  # the first record of a test counts
             running = None
-            results.append(TestResult(**rec))
-        elif event == "load_error":
-            load_error = LoadError(**rec)
+        elif event == "load_error" and load_error is None:
+            load_error = LoadError(error_type=_text(rec.get("type"), 100) or "Exception",
+                                   message=_text(rec.get("message"), 300), line=_line(rec.get("line")))
         elif event == "limit":
-            limit_hit = rec.get("what", "limit")
-        elif event == "done":
-            stdout, dropped, done = rec.get("stdout", ""), rec.get("dropped", 0), True
-    raw = (workdir / "output.txt").read_bytes()[: limits.output_chars].decode("utf-8", "replace") \
-        if (workdir / "output.txt").exists() else ""
-    sig = -rc if rc < 0 else (rc - 128 if wrapped and rc > 128 else 0)
+            limit_hit = limit_hit or (_text(rec.get("what"), 40) or "limit")
+        elif event == "done" and not done:
+            stdout, done = _text(rec.get("stdout"), limits.output_chars), True
+            dropped = rec.get("dropped") if isinstance(rec.get("dropped"), int) else 0
+    results: list[TestResult] = []
+    if load_error is None:
+        for c in checks:
+            if c.kind == "invalid":
+                results.append(TestResult(index=c.index, test=c.test, passed=False, error_type=c.error_type,
+                                          message=c.message))
+            elif c.index in outcome:
+                results.append(_result(c, outcome[c.index]))
+    raw = output[: limits.output_chars].decode("utf-8", "replace")
+    sig = -rc if rc < 0 else (rc - 128 if rc > 128 else 0)  # bwrap reports a signalled child as 128 + signal
     if limit_hit:
         pass
     elif timed_out:
@@ -250,9 +276,10 @@ def _collect(workdir: Path, rc: int, timed_out: bool, wrapped: bool, limits: San
         limit_hit = limit_hit or "memory"
     if not done and raw and not stdout:
         stdout = raw
-    all_passed = done and load_error is None and bool(results) and all(r.passed for r in results) and limit_hit is None
+    all_passed = (done and load_error is None and len(results) == len(checks) and bool(results)
+                  and all(r.passed for r in results) and limit_hit is None)
     return TestRun(
         passed=all_passed, results=results, load_error=load_error, timed_out=timed_out, limit_hit=limit_hit,
         running_test=running if not done else None, stdout=stdout, output_truncated=dropped > 0,
-        duration_ms=round((time.monotonic() - started) * 1000, 1), isolation=isolation,
+        duration_ms=round((time.monotonic() - started) * 1000, 1), isolation=layers,
     )

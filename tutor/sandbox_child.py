@@ -1,27 +1,47 @@
-"""Bootstrap run inside the sandbox process (as a script, with `python -I -S`). Not imported by the tutor.
-
-Reads the student's code and the tests from the current directory, installs the in-process guards (no network,
-no new processes, no writes outside the working directory, no ctypes), caps stdout/stderr, then runs each test
-and writes one JSON line per event to results.jsonl.
+"""The runner inside the sandbox (run as `python -I -S -c <this file's text>` under bubblewrap; never imported by
+the app). It decides nothing: it reads the job (the student's code and, per test, the expressions to evaluate or
+the set-up statement to run) from stdin, sets its own resource limits before any student code exists, runs the
+code, and writes one JSON line per event to its protocol channel (the original stdout; the student's fd-level
+output goes to stderr, captured separately). Values go back as plain data (`encode`), never as verdicts: the app
+compares them with the expected values (tutor/sandbox_verdict.py). Whatever the student's code does to this
+process (patching builtins, this module, json, writing forged lines, exiting early) only changes the data it
+sends, and wrong data stays wrong.
 """
 
-import ast
 import io
 import json
 import os
+import resource
+import signal
 import sys
 import traceback
 
-CWD = os.path.realpath(os.getcwd())
-with open("job.json", encoding="utf-8") as fh:
-    JOB = json.load(fh)
-RESULTS = open("results.jsonl", "w", encoding="utf-8")  # noqa: SIM115 - kept open for the whole run
+_eval, _exec, _compile, _repr, _type, _isinstance = eval, exec, compile, repr, type, isinstance
+PROTO = os.fdopen(os.dup(1), "w", encoding="utf-8")  # the protocol channel
+os.dup2(2, 1)  # fd-level writes to stdout join stderr (the captured output)
+JOB = json.loads(sys.stdin.read())
 OUTPUT_CHARS = int(JOB.get("output_chars", 4000))
+_dumps = json.dumps
+
+MB = 1024 * 1024
+for _res, _value in (
+    (resource.RLIMIT_CPU, (JOB["cpu_s"], JOB["cpu_s"] + 1)),  # SIGXCPU (reported), then SIGKILL
+    (resource.RLIMIT_AS, (JOB["memory_mb"] * MB,) * 2),
+    (resource.RLIMIT_NPROC, (JOB["nproc"],) * 2),
+    (resource.RLIMIT_FSIZE, (JOB["fsize_mb"] * MB,) * 2),
+    (resource.RLIMIT_NOFILE, (JOB["nofile"],) * 2),
+    (resource.RLIMIT_CORE, (0, 0)),
+):
+    _soft, _hard = _value
+    _cur = resource.getrlimit(_res)[1]
+    if _cur != resource.RLIM_INFINITY:
+        _soft, _hard = min(_soft, _cur), min(_hard, _cur)
+    resource.setrlimit(_res, (_soft, _hard))
 
 
 def emit(record):
-    RESULTS.write(json.dumps(record) + "\n")
-    RESULTS.flush()
+    PROTO.write(_dumps(record) + "\n")
+    PROTO.flush()
 
 
 class CappedWriter(io.TextIOBase):
@@ -41,67 +61,66 @@ class CappedWriter(io.TextIOBase):
         return "".join(self.parts)
 
 
-_BLOCKED_EVENTS = {
-    "socket.__new__", "socket.connect", "socket.bind", "socket.getaddrinfo", "socket.gethostbyname",
-    "socket.gethostbyaddr", "socket.sendto", "os.fork", "os.forkpty", "os.posix_spawn", "os.exec", "os.spawn",
-    "os.system", "subprocess.Popen", "pty.spawn", "ctypes.dlopen", "ctypes.dlsym", "ctypes.call_function",
-    "os.kill", "os.killpg", "signal.pthread_kill", "resource.setrlimit", "os.chroot",
-}
-_PATH_EVENTS = {
-    "os.remove", "os.rename", "os.rmdir", "os.mkdir", "os.chmod", "os.chown", "os.symlink", "os.link", "os.truncate",
-    "shutil.rmtree", "os.utime", "os.chflags", "os.mkfifo", "os.mknod", "shutil.copyfile", "shutil.move",
-}
-_WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_TRUNC
+MAX_NODES, MAX_DEPTH, MAX_CHARS = 20_000, 40, 200_000
 
 
-def _inside(path):
+class _TooBig(Exception):
+    pass
+
+
+def _short(value, n=300):
     try:
-        if isinstance(path, int):
-            return True
-        p = os.fsdecode(path)
-        real = os.path.realpath(p if os.path.isabs(p) else os.path.join(CWD, p))
-    except (TypeError, ValueError):
-        return False
-    return real == CWD or real.startswith(CWD + os.sep)
+        r = _repr(value)
+    except BaseException as exc:  # noqa: BLE001 - a student's __repr__ may raise anything
+        r = f"<unprintable {_type(exc).__name__}>"
+    r = str.__str__(r) if _isinstance(r, str) else "<repr is not a string>"
+    return r if len(r) <= n else r[: n - 3] + "..."
 
 
-# modules that start processes or call C directly without their own audit events
-_BLOCKED_IMPORTS = {"_posixsubprocess", "subprocess", "multiprocessing", "_multiprocessing", "ctypes", "_ctypes", "pty",
-                    "_xxsubinterpreters", "_posixshmem"}
+def encode(v, depth=0, budget=None):
+    """Plain data for a value, by its built-in base type (a subclass's overrides do not count)."""
+    budget = budget if budget is not None else [MAX_NODES, MAX_CHARS]
+    budget[0] -= 1
+    if budget[0] < 0 or depth > MAX_DEPTH:
+        raise _TooBig
+    if v is None:
+        return ["N"]
+    if _isinstance(v, bool):
+        return ["b", v is True]
+    if _isinstance(v, int):
+        try:
+            return ["i", int.__repr__(v)]
+        except ValueError:  # over the int-to-str digit limit
+            raise _TooBig from None
+    if _isinstance(v, float):
+        return ["f", float.__repr__(v)]
+    if _isinstance(v, complex):
+        return ["c", float.__repr__(complex.real.__get__(v)), float.__repr__(complex.imag.__get__(v))]
+    if _isinstance(v, str):
+        s = str.__str__(v)
+        budget[1] -= len(s)
+        if budget[1] < 0:
+            raise _TooBig
+        return ["s", s]
+    if _isinstance(v, bytes | bytearray):
+        raw = bytes(v) if _type(v) in (bytes, bytearray) else bytes(memoryview(v))
+        budget[1] -= 2 * len(raw)
+        if budget[1] < 0:
+            raise _TooBig
+        return ["B" if _isinstance(v, bytearray) else "y", raw.hex()]
+    for base, tag in ((list, "l"), (tuple, "t"), (set, "S"), (frozenset, "F")):
+        if _isinstance(v, base):
+            return [tag, [encode(x, depth + 1, budget) for x in base.__iter__(v)]]
+    if _isinstance(v, dict):
+        return ["d", [[encode(k, depth + 1, budget), encode(x, depth + 1, budget)] for k, x in dict.items(v)]]
+    return ["o", _type(v).__name__, _short(v)]
 
 
-def audit(event, args):
-    if event == "import" and args and str(args[0]).split(".")[0] in _BLOCKED_IMPORTS:
-        raise PermissionError(f"importing {args[0]} is disabled in the sandbox")
-    if event in _BLOCKED_EVENTS:
-        what = "network access" if event.startswith("socket") else "this operation"
-        raise PermissionError(f"{what} is disabled in the sandbox ({event})")
-    if event == "open":
-        path, mode, flags = (list(args) + [None, None, None])[:3]
-        writing = (isinstance(mode, str) and any(c in mode for c in "wax+")) or (
-            isinstance(flags, int) and flags & _WRITE_FLAGS
-        )
-        if writing and path is not None and not _inside(path):
-            raise PermissionError(f"writing outside the sandbox directory is not allowed: {path}")
-    elif event in _PATH_EVENTS:
-        for a in args:
-            if isinstance(a, str | bytes) and not _inside(a):
-                raise PermissionError(f"changing files outside the sandbox directory is not allowed: {a}")
-
-
-def _block_sockets():
-    import socket
-
-    def refuse(*a, **k):
-        raise PermissionError("network access is disabled in the sandbox")
-
-    class NoSocket:
-        def __init__(self, *a, **k):
-            refuse()
-
-    socket.socket = NoSocket
-    for name in ("create_connection", "create_server", "getaddrinfo", "gethostbyname", "socketpair", "fromfd"):
-        setattr(socket, name, refuse)
+def plain(v):
+    try:
+        return encode(v)
+    except _TooBig:
+        return ["o", _type(v).__name__, "<too large to compare>"]
 
 
 def _student_line(tb):
@@ -112,35 +131,12 @@ def _student_line(tb):
     return line
 
 
-def _short(value, n=200):
+def _error(exc):
     try:
-        r = repr(value)
-    except Exception as exc:  # a student's __repr__ may raise
-        r = f"<unprintable {type(exc).__name__}>"
-    return r if len(r) <= n else r[: n - 3] + "..."
-
-
-def run_test(i, test, ns):
-    record = {"event": "result", "index": i, "test": test, "passed": False, "error_type": None, "message": "",
-              "line": None, "expected": None, "got": None}
-    try:
-        tree = ast.parse(test, mode="exec")
-        node = tree.body[0] if len(tree.body) == 1 else None
-        if isinstance(node, ast.Assert) and isinstance(node.test, ast.Compare) and len(node.test.ops) == 1 \
-                and isinstance(node.test.ops[0], ast.Eq):
-            got = eval(compile(ast.Expression(node.test.left), f"<test {i}>", "eval"), ns)
-            expected = eval(compile(ast.Expression(node.test.comparators[0]), f"<test {i}>", "eval"), ns)
-            record["got"], record["expected"] = _short(got), _short(expected)
-            if not got == expected:
-                raise AssertionError(f"expected {record['expected']}, got {record['got']}")
-        else:
-            exec(compile(tree, f"<test {i}>", "exec"), ns)
-        record["passed"] = True
-    except BaseException as exc:  # noqa: BLE001 - the student's code may raise anything, SystemExit included
-        record["error_type"] = type(exc).__name__
-        record["message"] = str(exc)[:300]
-        record["line"] = _student_line(exc.__traceback__)
-    return record
+        message = str(exc)
+    except BaseException:  # noqa: BLE001
+        message = ""
+    return {"type": _type(exc).__name__, "message": message[:300], "line": _student_line(exc.__traceback__)}
 
 
 def _on_cpu_limit(signum, frame):
@@ -149,27 +145,35 @@ def _on_cpu_limit(signum, frame):
 
 
 def main():
-    import signal
-
     signal.signal(signal.SIGXCPU, _on_cpu_limit)
     out = CappedWriter()
-    _block_sockets()
-    sys.addaudithook(audit)
     sys.stdout = sys.stderr = out
     ns = {"__name__": "student", "__builtins__": __builtins__}
-    loaded = True
     try:
-        exec(compile(JOB["code"], "student.py", "exec"), ns)
+        _exec(_compile(JOB["code"], "student.py", "exec"), ns)
         if JOB.get("entry_point") and JOB["entry_point"] not in ns:
             raise NameError(f"the code does not define {JOB['entry_point']}")
-    except BaseException as exc:  # noqa: BLE001
-        loaded = False
-        line = exc.lineno if isinstance(exc, SyntaxError) else _student_line(exc.__traceback__)
-        emit({"event": "load_error", "error_type": type(exc).__name__, "message": str(exc)[:300], "line": line})
-    if loaded:
-        for i, test in enumerate(JOB["tests"]):
-            emit({"event": "start", "index": i})
-            emit(run_test(i, test, ns))
+    except BaseException as exc:  # noqa: BLE001 - the student's code may raise anything, SystemExit included
+        err = _error(exc)
+        if _isinstance(exc, SyntaxError):
+            err["line"] = exc.lineno
+        emit({"event": "load_error", **err})
+        emit({"event": "done", "stdout": out.text(), "dropped": out.dropped})
+        return
+    for step in JOB["steps"]:
+        i = step["index"]
+        emit({"event": "start", "index": i})
+        try:
+            if step["kind"] == "exec":
+                _exec(_compile(step["parts"][0], f"<test {i}>", "exec"), ns)
+                emit({"event": "ran", "index": i})
+            else:
+                for src in step["setup"]:
+                    _exec(_compile(src, f"<test {i}>", "exec"), ns)
+                values = [plain(_eval(_compile(src, f"<test {i}>", "eval"), ns)) for src in step["parts"]]
+                emit({"event": "values", "index": i, "values": values})
+        except BaseException as exc:  # noqa: BLE001
+            emit({"event": "error", "index": i, **_error(exc)})
     emit({"event": "done", "stdout": out.text(), "dropped": out.dropped})
 
 

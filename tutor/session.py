@@ -161,6 +161,9 @@ class TutorSession:
             self._log_plan(plan, t.turn)
         t.mark = lap("template", now)
         t.job, t.note = self._job(plan)
+        if tests is not None and tests.unavailable:  # never silent and never rephrased: the code was not run
+            t.template = f"{tests.describe()}\n\n{t.template}"
+            t.job, t.note = "", "code not run: the sandbox is unavailable"
         return t
 
     def _job(self, plan: Plan) -> tuple[str, str]:
@@ -244,6 +247,9 @@ class TutorSession:
             return ev, None
         if problem.domain == "code" and u.code:
             tests = check_code(u.code, problem, self.settings.sandbox)
+            if tests.unavailable:  # not run, so no evidence either way
+                ev.detail = "code not run: the sandbox is unavailable"
+                return ev, tests
             if tests.passed:
                 self._solve(turn, "all unit tests pass")
                 ev.outcome, ev.detail = "solved", "all unit tests pass"

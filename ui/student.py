@@ -136,6 +136,8 @@ def build_custom_problem(code: Any, tests: Any) -> Problem:
         sandbox = None
     if sandbox is not None:
         run = sandbox.run_tests(code, problem)
+        if run.unavailable:
+            raise InputError(run.describe(), f"sandbox unavailable: {run.unavailable}")
         if run.passed:
             raise InputError("Your test passes already; paste a test that fails so we can work on it.")
         line = getattr(run, "line", None)
