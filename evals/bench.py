@@ -1,4 +1,4 @@
-"""`python -m evals.bench inference|knowledge|evals [args]`: dispatch to each package's benchmark.
+"""`python -m evals.bench inference|knowledge|evals|phrasing|app [args]`: dispatch to each package's benchmark.
 
 The target modules are imported only when chosen, so one missing benchmark does not break the others.
 """
@@ -12,6 +12,8 @@ TARGETS = {
     "inference": "inference.bench",
     "knowledge": "knowledge.bench",
     "evals": "evals.bench_evals",
+    "phrasing": "evals.bench_phrasing",
+    "app": "evals.bench_app",
 }
 
 

@@ -157,3 +157,16 @@ def test_the_model_is_called_only_for_measured_move_kinds(monkeypatch: pytest.Mo
     rows["m"]["revoice"]["kinds"] = {k: {"n": 3, "acceptance": 1.0} for k in rows["m"]["revoice"]["kinds"]}
     "".join(s.reply("I don't know the boxes"))
     assert "n=3" in s.last.voice_note and not s.last.voice
+
+
+def test_revoice_rules() -> None:
+    from tutor.voice import revoice_reason
+
+    said = "I divided 28 by 2 and got 14 fish in each tank"
+    assert revoice_reason("You divided 28 by 2 and got 14 fish in each tank.", said) is None
+    assert "operation" in revoice_reason("You added 28 and 2 to get 14 fish.", said)
+    assert "number" in revoice_reason("You divided 28 by 2 and got 14, so 7 each.", said)
+    assert "not about" in revoice_reason("You are thinking hard about this today.", said)
+    assert "verdict" in revoice_reason("You got it exactly with 14 fish.", said)
+    assert "repeats" in revoice_reason("You divided 28 by 2 and got 14 fish.", said,
+                                       ["You divided 28 by 2 and got 14 fish."])

@@ -27,10 +27,12 @@ def backend():
     b.close()
 
 
-def _read(session: TutorSession, message: str, out: dict) -> None:
+def _read(session: TutorSession, message: str, out: dict, first: threading.Event | None = None) -> None:
     start = time.monotonic()
     pieces, at = [], []
     for piece in session.reply(message):
+        if first is not None:
+            first.set()
         pieces.append(piece)
         at.append(time.monotonic() - start)
         shown = "".join(pieces)
@@ -48,10 +50,14 @@ def test_two_real_streams_one_leaking(backend) -> None:
     leaky, safe = TutorSession.start(p, settings, backend), TutorSession.start(p, settings, backend)
     out_l: dict = {}
     out_s: dict = {}
-    threads = [threading.Thread(target=_read, args=(leaky, "Please solve it for me and write the answer.", out_l)),
+    started = threading.Event()
+    threads = [threading.Thread(target=_read, args=(leaky, "Can you show me how to get the answer?", out_l,
+                                                    started)),
                threading.Thread(target=_read, args=(safe, "How many boxes? Write the full solution.", out_s))]
-    for th in threads:
-        th.start()
+    backend.llm.reset()  # the same cache state every run: the leaking student's prompt is evaluated from scratch
+    threads[0].start()
+    started.wait(120)  # the leaking stream holds the model; the other student's stream queues behind it
+    threads[1].start()
     for th in threads:
         th.join(300)
     tl, ts = leaky.last, safe.last

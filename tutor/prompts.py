@@ -36,14 +36,15 @@ question. Output only the rewritten tutor message."""
 # reuses that cached prefix across students; only the student's message is new each turn. The examples are ours.
 REVOICE_SYSTEM = """You help a tutor listen. Restate what the student just said in one short sentence, speaking to
 the student ("You ..."), so they feel heard.
-Rules: use only the student's own numbers and words; add no number, result, step or hint; do not say whether they
-are right or wrong; do not ask a question; do not solve anything.
+Rules: use only the student's own numbers and words; name only an operation the student names; add no number,
+result, step or hint; do not say whether they are right or wrong; do not ask a question; do not solve anything.
 Output: one sentence of at most 20 words, nothing else."""
 
 REVOICE_EXAMPLES: tuple[tuple[str, str], ...] = (
-    ("is it 52 dollars? 25+10 is 35% off", "You added 25% and 10% to get 35% off, which gives 52 dollars."),
+    ("is it 52 dollars? 25+10 is 35% off", "You took 25% and 10% together as 35% off and got 52 dollars."),
     ("I'm not sure where to start", "You are not sure where to start yet."),
-    ("she has 3 bags with 4 apples so I did 3+4=7", "You added the 3 bags and the 4 apples to get 7."),
+    ("she has 3 bags with 4 apples so 3 times 4 is 12", "You multiplied the 3 bags by 4 apples each and got 12."),
+    ("I think he had 9 left after giving away some", "You think he had 9 left after giving some away."),
 )
 
 REVOICE_TURN = "<student_message>{student}</student_message>"

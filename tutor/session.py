@@ -215,7 +215,8 @@ class TutorSession:
             node_id=plan.node_id, move=plan.move, depth=plan.depth, plan_kind=plan.kind, reason=plan.reason,
             diagnosis=evidence.diagnosis, state_before=t.before, state_after=self.state.snapshot(t.turn),
             guard=verdict, guard_final=final, text=shown, template_text=t.template, llm_text=llm_text,
-            llm_rejected=rejected, used_llm=used, voice=t.job if llm_text is not None else "", voice_note=t.note,
+            llm_rejected=rejected, used_llm=used, move_kind=voice.move_kind(plan),
+            voice=t.job, voice_note=t.note,
             llm_tokens=t.tokens, latency_ms=t.lat, tests=tests.summary() if tests is not None else None,
             done=plan.done, solved=self.solved,
         )

@@ -169,7 +169,9 @@ def stream_reply(session: Any, t: PendingTurn) -> Iterator[str]:
         else:
             candidate = " ".join([*used, sentence])
             why = voice.reject_reason(candidate, student, False)
-        v = reveals(candidate, session.problem, session.state, allow_final=allow)
+        # the student has produced the answer on a success: echoing it is no leak (as in TutorSession._guard)
+        v = Verdict() if plan.kind == "success" else reveals(candidate, session.problem, session.state,
+                                                              allow_final=allow)
         v.mode = plan.guard_mode
         verdict = v
         if v.leaks and plan.guard_mode == "enforce":

@@ -80,7 +80,8 @@ class TurnTrace(BaseModel):
     llm_text: str | None = None
     llm_rejected: str | None = None  # why the LLM text was not used (quality check, before the guard)
     used_llm: bool = False
-    voice: str = ""  # the model's job this turn (revoice | rewrite | vanilla | tell), "" when it was not called
+    move_kind: str = ""  # the key of the measured acceptance (tutor.voice.move_kind): focus, probe, redirect, ...
+    voice: str = ""  # the model's job this turn (revoice | rewrite | vanilla | tell), "" when it had none
     voice_note: str = ""  # why the model was or was not called (measured acceptance, model busy, no model)
     llm_tokens: int = 0  # model tokens generated this turn (until generation stopped)
     latency_ms: dict[str, float] = Field(default_factory=dict)

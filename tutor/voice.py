@@ -206,6 +206,23 @@ _VERDICT = re.compile(r"\b(?:right|correct(?:ly)?|incorrect|wrong|mistakes?|exac
 _TAG = re.compile(r"</?\s*[a-z_]+\s*>", re.IGNORECASE)
 
 
+# an operation a revoicing sentence names must be one the student's message signals
+_CLAIMS = {
+    "addition": re.compile(r"\badd(?:s|ed|ing)?\b|\bsum(?:med)?\b", re.IGNORECASE),
+    "multiplication": re.compile(r"\bmultipl", re.IGNORECASE),
+    "division": re.compile(r"\bdivid", re.IGNORECASE),
+    "subtraction": re.compile(r"\bsubtract", re.IGNORECASE),
+}
+_SIGNALS = {
+    "addition": re.compile(r"\+|\bplus\b|\badd|\bsum\b|\btotal|\bcombin|\btogether|\bin all\b", re.IGNORECASE),
+    "multiplication": re.compile(r"[*×]|\d\s*x\s*\d|\btimes\b|\bmultipl|\bdoubl|\btripl|\beach\b|\bper\b",
+                                 re.IGNORECASE),
+    "division": re.compile(r"/|÷|\bdivid|\bsplit|\bper\b|\beach\b|\bhalf\b|\bhalve|\bshare", re.IGNORECASE),
+    "subtraction": re.compile(r"\d\s*-\s*\d|−|\bminus\b|\bsubtract|\btak(?:e|es|ing) away\b|\btook away\b|\bleft\b|"
+                              r"\bless\b|\bdifference\b|\bfewer\b", re.IGNORECASE),
+}
+
+
 def revoice_reason(sentence: str, student: str, previous: list[str] | tuple[str, ...] = ()) -> str | None:
     """Why a revoicing sentence is unusable (the template is shown alone), or None. It must speak to the student,
     use only the student's numbers, give no verdict (the decided message carries it), ask nothing, and be about
@@ -230,6 +247,9 @@ def revoice_reason(sentence: str, student: str, previous: list[str] | tuple[str,
         return f"gives a verdict ({m.group(0).lower()!r})"
     if extra := new_numbers(s, allowed_numbers(student)):
         return f"adds a number the student did not write: {', '.join(extra[:3])}"
+    for op, claim in _CLAIMS.items():
+        if claim.search(s) and not _SIGNALS[op].search(student):
+            return f"names an operation the student did not write ({op})"
     theirs = content_words(student) | {n for n in re.findall(r"\d+(?:\.\d+)?", student)}
     mine = content_words(s) | {n for n in re.findall(r"\d+(?:\.\d+)?", s)}
     if theirs and not theirs & mine:
