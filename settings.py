@@ -49,6 +49,7 @@ class Settings(BaseModel):
     context_size: int = Field(default=4096, ge=256)
     data_dir: Path = Field(default_factory=default_data_dir)
     database_url: str = ""  # empty: SQLite under data_dir; postgresql://... for PostgreSQL
+    chroma_url: str = ""  # empty: embedded Chroma under data_dir; http://host:port for a `chroma run` server
     host: str = "127.0.0.1"
     port: int = Field(default=7860, ge=1, le=65535)
     policy: str = "tree"

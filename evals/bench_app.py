@@ -82,7 +82,9 @@ def _student(backend: Any, problem: Any, messages: list[str], settings: Any, sta
             "student_message": msg, "kind": t.move_kind, "text": t.text, "job": t.voice, "used": t.used_llm,
             "note": t.voice_note, "template_ms": round(lat.get("total", 0.0) - model, 1), "model_ms": model,
             "ttft_ms": lat.get("llm_ttft"), "first_visible_ms": round((first or whole) * 1000, 1),
-            "whole_ms": round(whole * 1000, 1), "tokens": t.llm_tokens, "wasted_ms": 0.0 if t.used_llm else model,
+            # model work is a call that generated tokens (a call refused as busy only waited)
+            "whole_ms": round(whole * 1000, 1), "tokens": t.llm_tokens, "model_work_ms": model if t.llm_tokens else 0.0,
+            "wasted_ms": 0.0 if t.used_llm or not t.llm_tokens else model,
             "lost": not t.text.strip(),
         })
 
@@ -120,7 +122,7 @@ def run_level(backend: Any, n: int, args: argparse.Namespace, settings: Any) -> 
     wall = time.monotonic() - wall
     expected = sum(len(m) for _, m in scripts)
     wrote = [r for r in rows if r["used"]]
-    model_total = sum(r["model_ms"] for r in rows)
+    model_total = sum(r["model_work_ms"] for r in rows)
     return {
         "students": n, "turns": len(rows), "expected_turns_at_most": expected, "errors": len(errors),
         "error_samples": errors[:3], "lost_turns": sum(r["lost"] for r in rows), "wall_s": round(wall, 1),

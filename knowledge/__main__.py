@@ -108,7 +108,7 @@ def _import(args: argparse.Namespace, store_factory: Any) -> int:
             chunk = report.problems[i : i + 20]
             store.upsert(chunk)
             bar.update(len(chunk))
-    print(f"stored {len(report.problems)} problems in {store.path}")
+    print(f"stored {len(report.problems)} problems in {store.url or store.path}")
     return 0
 
 
@@ -120,7 +120,7 @@ def main(argv: list[str] | None = None) -> int:
     def store_factory() -> Any:
         from knowledge.store import KnowledgeStore
 
-        return KnowledgeStore(settings.chroma_dir)
+        return KnowledgeStore(settings.chroma_dir, url=settings.chroma_url)
 
     try:
         return _run(args, store_factory)

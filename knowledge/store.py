@@ -30,24 +30,48 @@ def _problem_doc(p: Problem) -> str:
     return f"{p.title}\n{p.statement}\nSkills: {', '.join(p.skills)}"
 
 
-class KnowledgeStore:
-    """`KnowledgeStore(path)` opens (or creates) the store under `path` (e.g. `settings.chroma_dir`)."""
+def chroma_client(path: str | Path | None, url: str = "") -> Any:
+    """An embedded Chroma under `path`, or (with `url`, e.g. http://127.0.0.1:8000) a client of a Chroma server
+    shared by several app workers. Telemetry off either way; an unreachable server is a ConfigError."""
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
 
-    def __init__(self, path: str | Path, *, embedder: Any = None) -> None:
+    settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
+    if not url:
+        assert path is not None, "an embedded store needs a path"
+        Path(path).mkdir(parents=True, exist_ok=True)
+        return chromadb.PersistentClient(path=str(path), settings=settings)
+    from urllib.parse import urlsplit
+
+    from errors import ConfigError
+
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError("The Chroma URL must look like http://host:port.", f"bad chroma_url {url!r}")
+    try:
+        return chromadb.HttpClient(host=parts.hostname, port=parts.port or (443 if parts.scheme == "https" else 8000),
+                                   ssl=parts.scheme == "https", settings=settings)
+    except Exception as exc:  # chromadb raises plain ValueError/ConnectError when the server is not there
+        raise ConfigError(f"Could not reach the Chroma server at {url}; check that it runs (`chroma run`).",
+                          f"chromadb.HttpClient({url}): {type(exc).__name__}: {exc}") from exc
+
+
+class KnowledgeStore:
+    """`KnowledgeStore(path)` opens (or creates) the store under `path` (e.g. `settings.chroma_dir`);
+    `KnowledgeStore(url="http://host:port")` uses a Chroma server instead (`settings.chroma_url`)."""
+
+    def __init__(self, path: str | Path | None = None, *, url: str = "", embedder: Any = None) -> None:
         from settings import apply_offline_env
 
         apply_offline_env()
-        import chromadb
-        from chromadb.config import Settings as ChromaSettings
-
         from knowledge.embeddings import chroma_embedding_function, default_embedder
 
-        self.path = Path(path)
-        self.path.mkdir(parents=True, exist_ok=True)
+        self.path = Path(path) if path is not None else None
+        self.url = url
         self.embedder = embedder or default_embedder()
-        self.client = chromadb.PersistentClient(
-            path=str(self.path), settings=ChromaSettings(anonymized_telemetry=False, allow_reset=False)
-        )
+        self.client = chroma_client(path, url)
+        # Other workers write to a shared server: read problems and their vectors from it, never a local copy.
+        self._caching = not url
         ef = chroma_embedding_function()
         self._cols = {
             name: self.client.get_or_create_collection(
@@ -95,7 +119,8 @@ class KnowledgeStore:
         self._write("malgorithms", m_rows)
         self._write("nodes", n_rows)
         for p in problems:
-            self._cache[p.id] = p
+            if self._caching:
+                self._cache[p.id] = p
             self._vectors.pop(p.id, None)
         return len(problems)
 
@@ -149,7 +174,8 @@ class KnowledgeStore:
         if not got["ids"]:
             raise KeyError(problem_id)
         problem = Problem.model_validate_json(got["metadatas"][0]["json"])
-        self._cache[problem_id] = problem
+        if self._caching:
+            self._cache[problem_id] = problem
         return problem
 
     def ids(self) -> list[str]:
@@ -246,13 +272,15 @@ class KnowledgeStore:
 
     def _problem_vectors(self, pid: str) -> tuple[list[str], np.ndarray]:
         """(malgorithm id per row, row vectors) of one problem's stored malgorithm texts; cached until it changes."""
-        if pid not in self._vectors:
-            got = self._cols["malgorithms"].get(where={"problem_id": pid}, include=["embeddings", "metadatas"])
-            ids = [m["malgorithm_id"] for m in got["metadatas"]]
-            emb = got["embeddings"]
-            matrix = np.asarray(emb, dtype=np.float32) if emb is not None and len(emb) else np.zeros((0, 1), np.float32)
+        if pid in self._vectors:
+            return self._vectors[pid]
+        got = self._cols["malgorithms"].get(where={"problem_id": pid}, include=["embeddings", "metadatas"])
+        ids = [m["malgorithm_id"] for m in got["metadatas"]]
+        emb = got["embeddings"]
+        matrix = np.asarray(emb, dtype=np.float32) if emb is not None and len(emb) else np.zeros((0, 1), np.float32)
+        if self._caching:
             self._vectors[pid] = (ids, matrix)
-        return self._vectors[pid]
+        return ids, matrix
 
 
 @functools.lru_cache(maxsize=2048)
@@ -297,17 +325,17 @@ def _chunks(items: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:
 
 
 @functools.lru_cache(maxsize=4)
-def open_store(path: str) -> KnowledgeStore:
-    """One store per path per process (Chroma clients are heavy)."""
-    return KnowledgeStore(path)
+def open_store(path: str, url: str = "") -> KnowledgeStore:
+    """One store per location per process (Chroma clients are heavy)."""
+    return KnowledgeStore(None if url else path, url=url)
 
 
 def default_store(settings: Any = None) -> KnowledgeStore:
-    """The store under the app's data dir (`settings.chroma_dir`)."""
+    """The app's store: the Chroma server at `settings.chroma_url`, else the one under `settings.chroma_dir`."""
     from settings import settings_from_env
 
     settings = settings or settings_from_env()
-    return open_store(str(settings.chroma_dir))
+    return open_store(str(settings.chroma_dir), settings.chroma_url)
 
 
 def seed_starter(store: KnowledgeStore) -> int:

@@ -37,8 +37,9 @@ def test_pairs_come_from_replayed_dialogues_with_the_fake_backend() -> None:
     fake = FakeBackend(["You found a number."] * 10)
     args = argparse.Namespace(source=f"mathdial:{MATHDIAL}", part="validate", pairs=6, per_dialogue=2, job="revoice")
     rows = pairs_and_traces(fake, args)
-    assert len(rows) == 6 and all(r["job"] == "revoice" for r in rows)
-    assert len(fake.history) == 6  # every pair called the model (llm_moves=all)
+    called = [r for r in rows if r["job"] == "revoice"]
+    assert len(rows) == 6 and called and len(fake.history) == len(called)  # llm_moves=all: every move kind
+    assert all("already says" in r["note"] for r in rows if not r["job"])  # the template said their value back
     again = pairs_and_traces(FakeBackend(), args)  # the pairs do not depend on the model's words
     assert [(r["dialogue_id"], r["turn"], r["kind"]) for r in again] == [(r["dialogue_id"], r["turn"], r["kind"])
                                                                         for r in rows]

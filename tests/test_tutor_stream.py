@@ -170,3 +170,21 @@ def test_revoice_rules() -> None:
     assert "verdict" in revoice_reason("You got it exactly with 14 fish.", said)
     assert "repeats" in revoice_reason("You divided 28 by 2 and got 14 fish.", said,
                                        ["You divided 28 by 2 and got 14 fish."])
+
+
+def test_on_success_the_decided_words_come_first_and_the_revoice_after() -> None:
+    fake = FakeBackend(["You divided 72 by 8 and got 9 boxes."])
+    s = TutorSession.start(example_math(), TutorSettings(classify_with_llm=False), fake)
+    pieces = list(s.reply("72 / 8 = 9 boxes"))
+    t = s.last
+    assert t.plan_kind == "success" and t.used_llm
+    assert pieces[0].strip() == t.template_text and t.text.endswith("You divided 72 by 8 and got 9 boxes.")
+
+
+def test_no_model_when_the_template_already_says_the_students_value_back() -> None:
+    from tutor.voice import template_revoices
+
+    statement = "Jo has 3 boxes of pencils and 2 loose pencils, 26 pencils in all."
+    assert template_revoices("I see 52; how did you get there?", "is it 52?", statement)
+    assert not template_revoices("Which numbers do we need?", "is it 52?", statement)
+    assert not template_revoices("What do the 26 pencils tell us?", "26 pencils", statement)  # a given, not theirs

@@ -147,9 +147,7 @@ def true_conversions(u: Understanding, problem: Problem) -> set[float]:
         if not n.unit or n.kind == "computed":
             continue
         per = _PER_UNIT.match(re.sub(r"^\s*[a-z]+", "", after, count=1))
-        if per and canonical_unit(per.group(1)) and close(convert(1, per.group(1), n.unit) or -1, n.value):
-            out.add(round(n.value, 9))
-        elif any(g.unit != n.unit and close(convert(g.value, g.unit, n.unit) or -1, n.value) for g in givens):
+        if per and canonical_unit(per.group(1)) and close(convert(1, per.group(1), n.unit) or -1, n.value) or any(g.unit != n.unit and close(convert(g.value, g.unit, n.unit) or -1, n.value) for g in givens):
             out.add(round(n.value, 9))
     return out
 

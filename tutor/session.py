@@ -161,6 +161,8 @@ class TutorSession:
             self._log_plan(plan, t.turn)
         t.mark = lap("template", now)
         t.job, t.note = self._job(plan)
+        if t.job == "revoice" and voice.template_revoices(t.template, text, self.problem.statement):
+            t.job, t.note = "", "the decided text already says the student's value back: no model"
         if tests is not None and tests.unavailable:  # never silent and never rephrased: the code was not run
             t.template = f"{tests.describe()}\n\n{t.template}"
             t.job, t.note = "", "code not run: the sandbox is unavailable"

@@ -139,6 +139,8 @@ def stream_reply(session: Any, t: PendingTurn) -> Iterator[str]:
     allow = session.settings.allow_final_bottom_out and plan.kind == "bottom_out"
     if t.job == "revoice":
         head, tail = voice.split_head(base, phrase.FEEDBACK.get(plan.feedback, ()))
+        if not head and plan.kind in ("success", "out_of_turns"):  # no question to keep last: the decided words first
+            head, tail = base, ""
         messages, most, max_tokens = voice.revoice_messages(student), 1, min(session.settings.max_tokens, 48)
     else:
         head, tail = "", ""

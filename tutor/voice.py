@@ -260,6 +260,19 @@ def revoice_reason(sentence: str, student: str, previous: list[str] | tuple[str,
     return None
 
 
+def template_revoices(template: str, student: str, statement: str) -> bool:
+    """Does the decided text already say back a value of the student's (one not given in the statement)? Then a
+    revoicing sentence would only repeat it, and the model is not asked."""
+    from tutor.numbers import extract
+    from tutor.probes import same
+
+    given = allowed_numbers(statement)
+    theirs = [r for n in extract(student).numbers if n.kind != "word" for r in n.readings()
+              if not any(same(r, g) for g in given)]
+    said = allowed_numbers(template)
+    return any(same(r, x) for r in theirs for x in said)
+
+
 def split_head(text: str, feedback_options: tuple[str, ...] | list[str]) -> tuple[str, str]:
     """(the decided feedback sentence the text starts with, the rest): the revoicing sentence goes between them,
     so the verdict comes first and the decided question last. No known feedback at the start: ("", text)."""

@@ -42,8 +42,9 @@ class KnowledgeLink:
         try:
             from knowledge.store import KnowledgeStore, default_store, seed_starter
 
-            store = (KnowledgeStore(self.settings.chroma_dir, embedder=self.embedder) if self.embedder is not None
-                     else default_store(self.settings))
+            where = self.settings.chroma_url or self.settings.chroma_dir
+            store = (KnowledgeStore(self.settings.chroma_dir, url=self.settings.chroma_url, embedder=self.embedder)
+                     if self.embedder is not None else default_store(self.settings))
             self.seeded = seed_starter(store)
             synced = store.upsert(list(extra())) if extra is not None else 0
             with self._lock:
@@ -52,7 +53,7 @@ class KnowledgeLink:
             if pending:
                 store.upsert(pending)
             log.info("knowledge store at %s: %d problems (%d seeded from the starter bank, %d synced from the database)",
-                     self.settings.chroma_dir, store.count("problems"), self.seeded, synced + len(pending))
+                     where, store.count("problems"), self.seeded, synced + len(pending))
         except Exception as exc:  # noqa: BLE001 - the app must keep working without the knowledge store
             self.error = f"{type(exc).__name__}: {exc}"
             log.warning("knowledge store unavailable (%s); search falls back to substring matching", self.error)
