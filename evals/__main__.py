@@ -83,11 +83,18 @@ def _print_summary(run_dir) -> None:
     from pathlib import Path
 
     data = json.loads((Path(run_dir) / "metrics.json").read_text(encoding="utf-8"))
-    keep = ("success@", "telling@", "leak", "turns_to_success", "diagnosis_accuracy", "mastery_brier", "sim_fidelity")
+    keep = ("success@", "telling@", "leak", "turns_to_success", "diagnosis_accuracy", "mastery_brier", "pre", "post",
+            "gain")
     print(f"{data['n_dialogues']} dialogues")
     for r in data["metrics"]:
         if r["metric"].startswith(keep) and r["mean"] is not None:
             print(f"  {r['group']:<8} {r['metric']:<20} {r['mean']:.3f} [{r['lo']:.3f}, {r['hi']:.3f}] n={r['n']}")
+    if "validity" in data:
+        from evals.validity import panel_lines
+
+        print("validity panel:")
+        for line in panel_lines(data["validity"]):
+            print(f"  {line}")
 
 
 if __name__ == "__main__":

@@ -15,9 +15,9 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from errors import ConfigError
 
-Policy = Literal["tree", "vanilla", "telling"]
+Policy = Literal["tree", "vanilla", "telling", "null"]
 Mode = Literal["typical", "quiet", "confused", "adversarial"]
-POLICIES: tuple[str, ...] = ("tree", "vanilla", "telling")
+POLICIES: tuple[str, ...] = ("tree", "vanilla", "telling", "null")
 
 
 class _Model(BaseModel):
@@ -107,6 +107,12 @@ class RunConfig(_Model):
     ci: float = Field(default=0.95, gt=0.0, lt=1.0)
     bootstrap_seed: int = 0
 
+    @field_validator("policies", mode="before")
+    @classmethod
+    def _yaml_null(cls, value: object) -> object:
+        # YAML reads a bare `null` as None; in a policy list it can only mean the `null` policy
+        return ["null" if v is None else v for v in value] if isinstance(value, list) else value
+
     @field_validator("policies")
     @classmethod
     def _unique_policies(cls, value: list[str]) -> list[str]:
@@ -163,7 +169,7 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
     """Flags for the common fields; each defaults to None so the YAML value wins when absent."""
     a = parser.add_argument
     a("--name")
-    a("--policies", help="comma-separated: tree,vanilla,telling")
+    a("--policies", help="comma-separated: tree,vanilla,telling,null")
     a("--problems", help="problem source: starter | mathdial:PATH | sdb:DIR (replaces the config's sets)")
     a("--domain", choices=["math", "code"])
     a("--skill")

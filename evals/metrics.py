@@ -206,12 +206,33 @@ def turns_to_success(r: DialogueRecord) -> float | None:
     return None if t is None else float(t)
 
 
-@register("diagnosis_accuracy", True, "tutor's first top diagnosis equals the simulator's hidden malgorithm")
+@register("diagnosis_accuracy", True, "tutor's first top diagnosis is the simulator's hidden malgorithm or one that "
+          "makes the same mistake (same wrong values, or the same misconception label)")
 def diagnosis_accuracy(r: DialogueRecord) -> float | None:
     if not r.malgorithm_id:
         return None
     predicted = top_diagnosis(r)
-    return float(predicted is not None and predicted == r.malgorithm_id)
+    return float(predicted is not None and same_mistake(r.problem, predicted, r.malgorithm_id))
+
+
+def same_mistake(problem: Problem, a: str, b: str) -> bool:
+    """Two malgorithms of a problem are one diagnosis when no message could tell them apart: the same id, the same
+    wrong values (MathDial records of one question often carry the same wrong solution under different ids), or the
+    same misconception label."""
+    if a == b:
+        return True
+    found = {m.id: m for m in problem.malgorithms}
+    ma, mb = found.get(a), found.get(b)
+    if ma is None or mb is None:
+        return False
+    if ma.label.strip().lower() == mb.label.strip().lower():
+        return True
+    if problem.domain == "math":
+        same_answer = ma.wrong_answer is not None and mb.wrong_answer is not None and _close(ma.wrong_answer, mb.wrong_answer)
+        steps = ma.step_values.keys() == mb.step_values.keys() and all(
+            _close(ma.step_values[k], mb.step_values[k]) for k in ma.step_values)
+        return same_answer and steps
+    return bool(ma.wrong_code) and _norm_code(ma.wrong_code) == _norm_code(mb.wrong_code)
 
 
 def top_diagnosis(r: DialogueRecord) -> str | None:
@@ -318,6 +339,33 @@ def sim_fidelity(r: DialogueRecord) -> float | None:
     return None if a is None else float(a == 1.0 and sim_no_early_fix(r) == 1.0)
 
 
+@register("pre", True, "pre-test: the opening attempt states the right answer (math)")
+def pre_test(r: DialogueRecord) -> float | None:
+    opening = next((u.text for u in r.messages("student") if u.turn == 0), None)
+    if r.problem.domain != "math" or opening is None or r.posttest is None:
+        return None
+    return float(student_states_answer(opening, r.problem))
+
+
+@register("post", True, "post-test: the attempt at a sibling problem (new numbers, no transcript) is right")
+def post_test(r: DialogueRecord) -> float | None:
+    if r.posttest is None:
+        return None
+    found = numbers(r.posttest.attempt)
+    return float(bool(found) and _close(found[-1], r.posttest.answer))
+
+
+@register("gain", True, "learning gain: post - pre (EducationQ); per dialogue -1, 0 or 1")
+def learning_gain(r: DialogueRecord) -> float | None:
+    pre, post = pre_test(r), post_test(r)
+    return None if pre is None or post is None else post - pre
+
+
+@register("kept_misconception", False, "the student still holds a misconception on the sibling problem")
+def kept_misconception(r: DialogueRecord) -> float | None:
+    return None if r.posttest is None else float(r.posttest.kept_misconception)
+
+
 def move_mix(r: DialogueRecord) -> dict[str, float | None]:
     moves = tutor_moves(r)
     out: dict[str, float | None] = {}
@@ -344,57 +392,3 @@ def metrics_for(ks: Iterable[int]) -> list[Metric]:
 def score_record(r: DialogueRecord, metrics: list[Metric]) -> dict[str, float | None]:
     mix = move_mix(r)
     return {m.name: (mix[m.name] if m.name in mix else m.fn(r)) for m in metrics}
-
-
-# ---------------------------------------------------------------- aggregation
-
-
-@dataclass
-class Aggregate:
-    group: str
-    metric: str
-    n: int
-    mean: float | None
-    lo: float | None
-    hi: float | None
-    higher_is_better: bool | None
-
-    def as_dict(self) -> dict[str, Any]:
-        return dict(self.__dict__)
-
-
-def bootstrap_ci(values: list[float], *, n_boot: int, ci: float, seed: int) -> tuple[float | None, float | None, float | None]:
-    """Mean and a percentile bootstrap interval (seeded, so reruns give the same interval)."""
-    if not values:
-        return None, None, None
-    import numpy as np
-
-    arr = np.asarray(values, dtype=float)
-    mean = float(arr.mean())
-    if n_boot <= 0 or len(arr) < 2:
-        return mean, mean, mean
-    rng = np.random.default_rng(seed)
-    means = arr[rng.integers(0, len(arr), size=(n_boot, len(arr)))].mean(axis=1)
-    alpha = (1 - ci) / 2
-    return mean, float(np.quantile(means, alpha)), float(np.quantile(means, 1 - alpha))
-
-
-def aggregate(
-    scores: list[dict[str, Any]],
-    metrics: list[Metric],
-    *,
-    group_by: str = "policy",
-    n_boot: int = 1000,
-    ci: float = 0.95,
-    seed: int = 0,
-) -> list[Aggregate]:
-    """One row per (group, metric). `scores` are per-dialogue rows holding `group_by` and each metric's value."""
-    groups = sorted({str(s[group_by]) for s in scores})
-    rows = []
-    for g in groups:
-        in_group = [s for s in scores if str(s[group_by]) == g]
-        for m in metrics:
-            values = [float(s[m.name]) for s in in_group if s.get(m.name) is not None]
-            mean, lo, hi = bootstrap_ci(values, n_boot=n_boot, ci=ci, seed=seed)
-            rows.append(Aggregate(g, m.name, len(values), mean, lo, hi, m.higher_is_better))
-    return rows

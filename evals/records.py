@@ -15,6 +15,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from knowledge.types import Problem
+from simulator.posttest import PostTest
 
 Ended = Literal["solved", "max_turns", "tutor_done", "error"]
 
@@ -54,6 +55,7 @@ class DialogueRecord(BaseModel):
     student_hidden_states: list[Any] = Field(default_factory=list)  # after the opening and after each answer
     student_events: list[Any] = Field(default_factory=list)
     outcome: Outcome
+    posttest: PostTest | None = None  # the sibling problem attempted after the dialogue (math; learning gain)
     timings: dict[str, float] = Field(default_factory=dict)  # total_s, tutor_s, student_s, tests_s
     backends: dict[str, str] = Field(default_factory=dict)
 

@@ -98,9 +98,8 @@ def _reference(dialogue: RealDialogue, problem: Problem, turn: RealTurn) -> tupl
 
 def replay_dialogue(dialogue: RealDialogue, problem: Problem,
                     hand: dict[tuple[str, int], HandLabel] | None = None) -> list[ReplayTurn]:
-    from tutor import TutorSession, TutorSettings
-
     from evals.questions import expression_patterns, norm, reply_flags, sentences
+    from tutor import TutorSession, TutorSettings
 
     session = TutorSession.start(problem, TutorSettings(policy="tree", max_turns=10_000), backend=None)
     earlier = {norm(s) for s in sentences(session.opening)}

@@ -20,6 +20,7 @@ from typing import Any
 from evals.metrics import MOVES, STAGES
 from evals.records import write_json
 from evals.score import load_records, load_run_config, load_scores
+from evals.validity import panel_lines
 
 REPO = Path(__file__).resolve().parents[1]
 PLOTS = ("success_vs_turns", "move_mix", "leak_rate", "diagnosis_confusion")
@@ -232,6 +233,8 @@ def _html(stamp: dict, cfg: dict, metrics: dict, paths: dict[str, Path], run_dir
         for k, p in paths.items()
     )
     samples = _sample_transcripts(run_dir)
+    validity = "<ul>" + "".join(f"<li>{e(line)}</li>" for line in panel_lines(metrics["validity"])) + "</ul>" \
+        if "validity" in metrics else "<p>not computed (scored before the panel existed: rerun the score stage)</p>"
     return f"""<!doctype html><html><head><meta charset="utf-8"><title>Evaluation {e(stamp['run'])}</title>
 <style>body{{font-family:system-ui,sans-serif;margin:2em;max-width:1100px}}table{{border-collapse:collapse;margin:1em 0}}
 td,th{{border:1px solid #ccc;padding:3px 8px;text-align:left;font-size:13px}}small{{color:#666}}
@@ -241,6 +244,7 @@ figure{{display:inline-block;margin:.5em}}img{{max-width:520px}}pre{{background:
 <h2>Stamp</h2><table>{stamp_rows}</table>
 <h2>Metrics (mean [95% bootstrap CI] per policy; ↑ higher is better, ↓ lower is better)</h2>
 <table><tr><th>metric</th>{head}</tr>{''.join(body)}</table>
+<h2>Validity panel (can this run separate policies?)</h2>{validity}
 <h2>Plots</h2>{imgs}
 <h2>Sample transcripts</h2>{samples}
 <h2>Config</h2><pre>{e(json.dumps(cfg, indent=2))}</pre>

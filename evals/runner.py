@@ -3,7 +3,8 @@
 A dialogue: the tutor opens, the student answers with their (wrong) attempt, then up to `max_turns` rounds of
 tutor reply -> student answer. Turn t is the tutor's t-th reply and the student's answer to it. The dialogue
 ends when the student has the right answer (the tutor gets one closing reply if turns remain), when the tutor
-is done, or at `max_turns`. Code submissions are verified with `tutor.sandbox.run_tests`, independently of
+is done, or at `max_turns`. Then the student takes the post-test (simulator.posttest: a sibling problem with new
+numbers, answered from the hidden state alone). Code submissions are verified with `tutor.sandbox.run_tests`, independently of
 what the simulator believes.
 """
 
@@ -22,6 +23,7 @@ from evals.config import PersonaSpec, RoleConfig, RunConfig
 from evals.records import DialogueRecord, Outcome, RecordFile, Utterance, dialogue_key, to_jsonable, write_json
 from inference.base import Backend
 from knowledge.types import Problem
+from simulator.posttest import post_test
 
 log = logging.getLogger(__name__)
 
@@ -109,6 +111,7 @@ def run_dialogue(
     hidden: list[Any] = []
     outcome = Outcome(ended="max_turns")
     student = None
+    initial_state = None
 
     def timed(bucket: str, fn: Callable[[], Any]) -> Any:
         start = time.perf_counter()
@@ -141,6 +144,7 @@ def run_dialogue(
         student = timed(
             "student_s", lambda: simulator.StudentSession.start(problem, persona, seed=seed, backend=student_backend)
         )
+        initial_state = student.hidden_state.model_copy(deep=True)
         transcript.append(Utterance(role="tutor", turn=0, text=session.opening))
         student_text = student.opening
         transcript.append(Utterance(role="student", turn=0, text=student_text))
@@ -168,6 +172,7 @@ def run_dialogue(
         log.warning("dialogue %s/%s/%s failed: %s", problem.id, policy, seed, exc.log_message)
     outcome.solved_turn = _solved_turn(problem, outcome)
     outcome.solved = outcome.solved_turn is not None
+    posttest = post_test(problem, initial_state, student.hidden_state) if initial_state is not None else None
     timings["total_s"] = time.perf_counter() - t0
     return DialogueRecord(
         key=dialogue_key(problem.id, policy, label, seed),
@@ -183,6 +188,7 @@ def run_dialogue(
         student_hidden_states=hidden,
         student_events=to_jsonable(list(getattr(student, "events", []) or [])) if student is not None else [],
         outcome=outcome,
+        posttest=posttest,
         timings={k: round(v, 4) for k, v in timings.items()},
         backends={
             "tutor": _backend_label(tutor_backend),

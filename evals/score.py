@@ -8,9 +8,11 @@ from typing import Any
 
 from errors import ConfigError
 from evals.config import RunConfig
-from evals.metrics import aggregate, diagnosis_pair, metrics_for, score_record
+from evals.metrics import diagnosis_pair, metrics_for, score_record
 from evals.records import DialogueRecord, RecordFile, write_json
 from evals.runner import records_path
+from evals.stats import aggregate
+from evals.validity import validity_panel
 
 
 def load_run_config(run_dir: Path) -> RunConfig:
@@ -59,6 +61,7 @@ def score_run(run_dir: Path, config: RunConfig | None = None) -> dict[str, Any]:
     result = {
         "n_dialogues": len(records),
         "metrics": [a.as_dict() for a in table],
+        "validity": validity_panel(rows, max(config.k), **kwargs),
         "metric_info": {m.name: {"higher_is_better": m.higher_is_better, "description": m.description} for m in metrics},
     }
     with (run_dir / "scores.jsonl").open("w", encoding="utf-8") as f:

@@ -49,7 +49,7 @@ _PRONOUN_SPLIT = re.compile(
 _STOP = {"in", "on", "at", "for", "to", "from", "per", "each", "that", "which", "who", "with", "by", "towards",
          "toward", "into", "after", "before", "left", "could", "would", "will", "can", "should", "must", "might",
          "are", "is", "was", "were", "have", "has", "had", "do", "does", "did", "so", "and", "because", "than",
-         "as", "altogether", "total", "in", "if", "when", "over", "during", "now", "then", "more", "less", "fewer"}
+         "as", "altogether", "total", "if", "when", "over", "during", "now", "then", "more", "less", "fewer"}
 _COMMON = {"the", "there", "he", "she", "it", "they", "we", "that", "this", "his", "her", "their", "its", "each",
            "a", "an", "in", "on", "at", "if", "since", "when", "after", "before", "over", "for", "during", "our",
            "all", "both", "every", "one", "some", "these", "those", "then", "so", "you", "your", "my", "first",
@@ -72,8 +72,7 @@ def _lower_first(text: str) -> str:
 
 
 _WORDS = {w: float(i) for i, w in enumerate(
-    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
-    "seventeen eighteen nineteen twenty".split())}
+    ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen", "twenty"])}
 
 
 def _numbers(text: str) -> list[float]:

@@ -79,3 +79,9 @@ def test_select_filters():
     assert [p.id for p in select(problems, ProblemSet(ids=["t-double"]))] == ["t-double"]
     with pytest.raises(ConfigError):
         select(problems, ProblemSet(ids=["nope"]))
+
+
+def test_bare_yaml_null_in_policies_is_the_null_policy(tmp_path):
+    path = tmp_path / "run.yaml"
+    path.write_text("name: t\nproblems:\n  - source: starter\npolicies: [tree, null]\n")
+    assert load_config(path).policies == ["tree", "null"]

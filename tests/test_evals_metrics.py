@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from evals import metrics as M
+from evals import stats as S
 from tests.test_evals_helpers import code_problem, record
 
 pytest.importorskip("tutor")
@@ -128,12 +129,12 @@ def test_registry_directions():
 
 def test_bootstrap_is_seeded_and_covers_the_mean():
     values = [1.0, 0.0, 1.0, 1.0, 0.0, 1.0, 1.0, 0.0]
-    a = M.bootstrap_ci(values, n_boot=500, ci=0.95, seed=3)
-    b = M.bootstrap_ci(values, n_boot=500, ci=0.95, seed=3)
+    a = S.bootstrap_ci(values, n_boot=500, ci=0.95, seed=3)
+    b = S.bootstrap_ci(values, n_boot=500, ci=0.95, seed=3)
     assert a == b
     mean, lo, hi = a
     assert mean == pytest.approx(0.625) and lo < mean < hi
-    assert M.bootstrap_ci([], n_boot=10, ci=0.95, seed=0) == (None, None, None)
+    assert S.bootstrap_ci([], n_boot=10, ci=0.95, seed=0) == (None, None, None)
 
 
 def test_aggregate_groups_by_policy():
@@ -142,7 +143,7 @@ def test_aggregate_groups_by_policy():
         {"policy": "tree", **M.score_record(record(["hi", "q", "c"], ["7", "12"], solved_turn=1), ms)},
         {"policy": "telling", **M.score_record(record(["hi", "It is 12", "c"], ["7", "12"], solved_turn=1), ms)},
     ]
-    table = {(a.group, a.metric): a for a in M.aggregate(rows, ms, n_boot=50)}
+    table = {(a.group, a.metric): a for a in S.aggregate(rows, ms, n_boot=50)}
     assert table[("tree", "leak")].mean == 0.0
     assert table[("telling", "leak")].mean == 1.0
     assert table[("tree", "success@12")].n == 1

@@ -1,124 +1,62 @@
-"""The dialogue loop and the resumable generate stage, with scripted stand-ins for tutor and simulator sessions."""
+"""The dialogue loop and the resumable generate stage, on real tutor and simulator sessions (backend none)."""
 
 from __future__ import annotations
 
 import json
-import sys
-import types
 
 import pytest
 
+from evals import runner
 from evals.config import PersonaSpec, ProblemSet, RoleConfig, RunConfig
 from evals.records import DialogueRecord, RecordFile
 from evals.runner import extract_code, generate, records_path, run_dialogue
 from tests.test_evals_helpers import code_problem, math_problem, record
 
 
-class _Trace(dict):
-    pass
+def _count_dialogues(monkeypatch) -> dict[str, int]:
+    """Count the real dialogues the generate stage plays (the sessions themselves are real, backend none)."""
+    calls = {"dialogues": 0}
+    real = runner.run_dialogue
 
+    def counted(*args, **kwargs):
+        calls["dialogues"] += 1
+        return real(*args, **kwargs)
 
-def _fake_packages(monkeypatch, student_script: list[str], tutor_done_after: int | None = None) -> dict:
-    calls = {"dialogues": 0, "tests": 0}
-
-    class TutorSettings:
-        def __init__(self, policy="tree", max_turns=12, seed=None):
-            self.policy, self.max_turns = policy, max_turns
-
-    class TutorSession:
-        def __init__(self):
-            self.turn, self.done, self.last = 0, False, None
-            self.opening = "Show me your work."
-
-        @classmethod
-        def start(cls, problem, settings=None, backend=None):
-            calls["dialogues"] += 1
-            return cls()
-
-        def reply(self, text):
-            self.turn += 1
-            self.last = _Trace(turn=self.turn, move="focus", student_message=text, diagnosis=[])
-            if tutor_done_after is not None and self.turn >= tutor_done_after:
-                self.done = True
-            yield f"Question {self.turn}"
-            yield "?"
-
-    class StudentSession:
-        def __init__(self):
-            self.script = list(student_script)
-            self.opening = "I got 7."
-            self.solved = False
-            self.events = [{"kind": "taught", "turn": 1}]
-            self.malgorithm_id = "t-apples-m0"
-
-        @property
-        def hidden_state(self):
-            return {"resolved": self.solved}
-
-        @classmethod
-        def start(cls, problem, persona, seed=0, backend=None):
-            return cls()
-
-        def respond(self, text):
-            reply = self.script.pop(0) if self.script else "hmm"
-            self.solved = self.solved or "12" in reply or "x * 2" in reply
-            return reply
-
-    class Persona:
-        def __init__(self, **kw):
-            self.name, self.mode = kw.get("name", "student"), kw.get("mode", "typical")
-
-    class Run:
-        def __init__(self, passed):
-            self.passed = passed
-
-    def run_tests(code, problem):
-        calls["tests"] += 1
-        return Run("x * 2" in code)
-
-    tutor = types.ModuleType("tutor")
-    tutor.TutorSettings, tutor.TutorSession = TutorSettings, TutorSession
-    sandbox = types.ModuleType("tutor.sandbox")
-    sandbox.run_tests = run_tests
-    tutor.sandbox = sandbox
-    sim = types.ModuleType("simulator")
-    sim.StudentSession, sim.Persona = StudentSession, Persona
-    monkeypatch.setitem(sys.modules, "tutor", tutor)
-    monkeypatch.setitem(sys.modules, "tutor.sandbox", sandbox)
-    monkeypatch.setitem(sys.modules, "simulator", sim)
+    monkeypatch.setattr(runner, "run_dialogue", counted)
     return calls
 
 
-def test_dialogue_ends_with_a_closing_reply_after_success(monkeypatch):
-    _fake_packages(monkeypatch, ["no idea", "it is 12", "extra"])
-    r = run_dialogue(math_problem(), "tree", PersonaSpec(use_problem_profile=False), 0, max_turns=12,
-                     tutor_backend=None, student_backend=None)
-    assert r.outcome.solved and r.outcome.solved_turn == 2 and r.outcome.ended == "solved"
-    assert r.outcome.turns == 3  # turn 3 is the tutor's closing reply; the student does not answer it
-    assert [u.role for u in r.transcript] == ["tutor", "student"] * 3 + ["tutor"]
-    assert r.transcript[2].text == "Question 1?"  # streamed deltas are joined
-    assert len(r.tutor_traces) == 3 and r.tutor_traces[0]["move"] == "focus"
-    assert r.student_hidden_states[-1] == {"resolved": True} and len(r.student_hidden_states) == 3
-    assert r.malgorithm_id == "t-apples-m0" and r.student_events[0]["kind"] == "taught"
+def test_dialogue_ends_with_a_closing_reply_after_success():
+    # telling states the step, the simulated student then states the answer: the tutor closes, the student does not
+    r = run_dialogue(math_problem(), "telling", PersonaSpec(use_problem_profile=False), 0, max_turns=12)
+    assert r.outcome.solved and r.outcome.ended == "solved"
+    t = r.outcome.solved_turn
+    assert r.outcome.turns == t + 1  # the tutor's closing reply
+    assert [u.role for u in r.transcript] == ["tutor", "student"] * (t + 1) + ["tutor"]
+    assert len(r.tutor_traces) == t + 1 and r.tutor_traces[0]["policy"] == "telling"
+    assert len(r.student_hidden_states) == t + 1
+    assert r.malgorithm_id in {m.id for m in math_problem().malgorithms}
     assert DialogueRecord.model_validate_json(r.model_dump_json()) == r
 
 
-def test_dialogue_stops_at_max_turns_and_when_tutor_is_done(monkeypatch):
-    _fake_packages(monkeypatch, ["no"] * 20)
-    r = run_dialogue(math_problem(), "tree", PersonaSpec(use_problem_profile=False), 0, max_turns=4)
-    assert r.outcome.turns == 4 and not r.outcome.solved and r.outcome.ended == "max_turns"
-    _fake_packages(monkeypatch, ["no"] * 20, tutor_done_after=2)
-    r = run_dialogue(math_problem(), "tree", PersonaSpec(use_problem_profile=False), 0, max_turns=10)
-    assert r.outcome.ended == "tutor_done" and r.outcome.turns == 2
+def test_dialogue_stops_at_max_turns():
+    # the content-free baseline never moves the simulated student: the dialogue runs out of turns unsolved
+    r = run_dialogue(math_problem(), "null", PersonaSpec(use_problem_profile=False), 0, max_turns=4)
+    assert r.outcome.turns == 4 and not r.outcome.solved and r.outcome.ended in ("max_turns", "tutor_done")
+    assert all(t["plan_kind"] in ("check", "out_of_turns") for t in r.tutor_traces)
 
 
-def test_code_success_is_decided_by_the_sandbox(monkeypatch):
-    calls = _fake_packages(monkeypatch, ["```python\ndef double(x):\n    return x + 3\n```",
-                                         "```python\ndef double(x):\n    return x * 2\n```"])
-    r = run_dialogue(code_problem(), "tree", PersonaSpec(use_problem_profile=False), 0, max_turns=6)
-    assert calls["tests"] == 2
-    assert [run["passed"] for run in r.outcome.code_runs] == [False, True]
-    assert r.outcome.verified_turn == 2 and r.outcome.solved_turn == 2
+def test_code_success_is_decided_by_the_sandbox():
+    from tutor.sandbox import run_tests
+
+    problem = code_problem()
+    r = run_dialogue(problem, "telling", PersonaSpec(use_problem_profile=False), 0, max_turns=6)
+    submissions = [(u.turn, extract_code(u.text, problem)) for u in r.messages("student")]
+    submissions = [(turn, code) for turn, code in submissions if code is not None]
+    assert [run["turn"] for run in r.outcome.code_runs] == [turn for turn, _ in submissions]
+    assert [run["passed"] for run in r.outcome.code_runs] == [run_tests(c, problem).passed for _, c in submissions]
+    passing = [run["turn"] for run in r.outcome.code_runs if run["passed"]]
+    assert r.outcome.verified_turn == (passing[0] if passing else None) == r.outcome.solved_turn
 
 
 def test_extract_code():
@@ -134,7 +72,7 @@ def _config(tmp_path, **kw) -> RunConfig:
 
 
 def test_generate_is_resumable(monkeypatch, tmp_path):
-    calls = _fake_packages(monkeypatch, ["no", "12"])
+    calls = _count_dialogues(monkeypatch)
     cfg = _config(tmp_path)
     generate(cfg, problems=[math_problem()], progress=False)
     assert calls["dialogues"] == 4  # 2 policies x 2 seeds
@@ -154,7 +92,7 @@ def test_generate_is_resumable(monkeypatch, tmp_path):
 
 
 def test_generate_concurrent(monkeypatch, tmp_path):
-    calls = _fake_packages(monkeypatch, ["12"])
+    calls = _count_dialogues(monkeypatch)
     cfg = _config(tmp_path, concurrency=4)
     generate(cfg, problems=[math_problem()], progress=False)
     assert calls["dialogues"] == 4 and len(RecordFile(records_path(tmp_path)).read()) == 4
@@ -174,7 +112,7 @@ def test_config_rejects_bad_fields(bad):
 def test_in_process_backend_runs_sequentially(monkeypatch, tmp_path):
     from inference import get_backend
 
-    _fake_packages(monkeypatch, ["12"])
+    _count_dialogues(monkeypatch)
     cfg = _config(tmp_path, concurrency=4).model_copy(update={"tutor": RoleConfig(backend="llama_cpp", model="x")})
     none = get_backend("none")
     generate(cfg, problems=[math_problem()], progress=False, backends={"tutor": none, "student": none})

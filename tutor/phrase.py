@@ -49,6 +49,9 @@ FEEDBACK = {
                "Let's make that concrete with a number we can check.",
                "I need a number to check that.", "Let's turn that into a number we can test."),
 }
+# The `null` policy's content-free prompts: they name no number, step or line of the problem.
+CHECK_PROMPTS = ("Can you check your work?", "Are you sure?", "Can you look over your work once more?",
+                 "What do you think? Take another look.")
 GENERIC = "Let's take it one step at a time. What do you think the next step is?"
 GENERICS = (GENERIC, "Let's slow down. What could we work out next?", "One piece at a time: what would you find first?",
             "Let's look at the story again. What do we know, and what is still missing?",
@@ -305,6 +308,8 @@ def template(plan: Plan, problem: Problem, tree: QuestionTree, state: KnowledgeS
         concept = tree.node(plan.node_id).concept if plan.node_id else "the last step"
         return (f"We've reached the end of this session. Good effort! Next time, start again from {concept}; "
                 "you're closer than you think.")
+    if plan.kind == "check":
+        return _fresh(CHECK_PROMPTS, turn, said)
     if plan.kind == "tell":
         return _tell(tree.node(plan.node_id), problem)  # type: ignore[arg-type]
     node = tree.node(plan.node_id) if plan.node_id else tree.nodes[-1]
@@ -345,7 +350,7 @@ def template(plan: Plan, problem: Problem, tree: QuestionTree, state: KnowledgeS
 def alternatives(plan: Plan, tree: QuestionTree, said: set[str] | None = None) -> list[str]:
     """Other questions on the plan's node (same depth first, then easier-to-harder), for when a template leaks;
     those not said before in the dialogue first."""
-    if not plan.node_id or plan.kind in ("success", "out_of_turns", "tell"):
+    if not plan.node_id or plan.kind in ("success", "out_of_turns", "tell", "check"):
         return []
     node = tree.node(plan.next_node_id or plan.node_id)
     order = [plan.depth or "focus", "focus", "probing", "hint"]

@@ -9,6 +9,8 @@
 - `vanilla`: the papers' baseline, one Socratic LLM prompt over the dialogue (phrase.py writes it); with no
   model it falls back to the tree's current question and says so in the reason.
 - `telling`: explains the next step directly, values included; its guard only reports.
+- `null`: a content-free baseline ("Can you check your work?"): no node, no value, no diagnosis. An evaluation that
+  cannot tell `tree` from `null` cannot tell good tutoring from bad (the validity panel of evals.report).
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from tutor.verify import node_value
 
 Move = Literal["focus", "probing", "telling", "generic"]
 Outcome = Literal["right", "partly", "wrong", "stuck", "none", "solved"]
-PlanKind = Literal["question", "bottom_out", "redirect", "success", "out_of_turns", "tell", "llm"]
+PlanKind = Literal["question", "bottom_out", "redirect", "success", "out_of_turns", "tell", "llm", "check"]
 
 
 class Evidence(BaseModel):
@@ -221,7 +223,20 @@ class TellingPolicy(Policy):
                     if ctx.evidence.outcome in ("right", "wrong", "stuck") else "none")
 
 
-POLICIES: dict[str, type[Policy]] = {"tree": TreePolicy, "vanilla": VanillaPolicy, "telling": TellingPolicy}
+class NullPolicy(Policy):
+    """Asks the student to check their own work, whatever they said: the baseline with no tutoring content."""
+
+    name = "null"
+
+    def plan(self, ctx: PlanContext) -> Plan:
+        if (end := self._terminal(ctx)) is not None:
+            return end
+        return Plan(kind="check", node_id=None, move="generic",
+                    reason="null: a content-free prompt (baseline; no node, value or diagnosis used)")
+
+
+POLICIES: dict[str, type[Policy]] = {"tree": TreePolicy, "vanilla": VanillaPolicy, "telling": TellingPolicy,
+                                     "null": NullPolicy}
 
 
 def get_policy(name: str) -> Policy:

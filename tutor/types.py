@@ -14,7 +14,7 @@ from tutor.state import BKTParams, StateSnapshot
 
 class TutorSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    policy: Literal["tree", "vanilla", "telling"] = "tree"
+    policy: Literal["tree", "vanilla", "telling", "null"] = "tree"
     max_turns: int = Field(default=12, ge=1)
     fails_before_bottom_out: int = Field(default=2, ge=1)
     allow_final_bottom_out: bool = False  # a teacher may allow the final answer/fix as a last bottom-out
