@@ -98,7 +98,7 @@ def force_mathdial(dialogue: RealDialogue, problem: Problem, *, seed: int = 0, m
     answer = float(problem.answer if problem.answer is not None else 0.0)
     givens = _givens(dialogue.question)
     session = StudentSession.start(problem, from_profile(dialogue.profile), seed=dialogue_seed(dialogue.id, seed),
-                                   malgorithm_id=m.id, use_embeddings=use_embeddings)
+                                   malgorithm_id=m.id, use_embeddings=use_embeddings, fitted=True)
     fed = exchanges(dialogue)[:max_turns]
     real, sim = [], []
     for ex in fed:

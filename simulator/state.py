@@ -298,8 +298,8 @@ def _apply_fitted(state: HiddenState, node_id: str | None, move: Move, persona: 
         events.append(Event(turn=turn, kind="told", node=node_id, move=move))
     elif node_id is not None:
         events.append(Event(turn=turn, kind="asked", node=node_id, move=move))
-    if state.all_known or move == "generic":
-        return events  # generic: nothing changes (the fitted generic cells are recorded, not applied: see README)
+    if state.all_known:
+        return events
     if target != "none":
         state.node(node_id).questions += 1  # type: ignore[arg-type]
         if move in ("focus", "probing"):

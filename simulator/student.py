@@ -59,7 +59,7 @@ class StudentSession:
 
     def __init__(self, problem: Problem, persona: Persona, seed: int, backend: Backend | None,
                  malgorithm: Malgorithm | None, tree: QuestionTree, mapper: NodeMapper, fix: Fix | None,
-                 classify_backend: Backend | None = None) -> None:
+                 classify_backend: Backend | None = None, fitted: bool = False) -> None:
         self.problem = problem
         self.persona = persona
         self.seed = seed
@@ -75,7 +75,7 @@ class StudentSession:
         self.composer = Composer(problem, tree, malgorithm, persona, fix)
         self.hidden_state: HiddenState = st.initial_state(problem, tree, malgorithm, persona,
                                                           random.Random(f"{seed}:initial"))
-        self.transitions = load_transitions() if problem.domain == "math" else None
+        self.transitions = load_transitions() if fitted and problem.domain == "math" else None
         if self.transitions is not None and self.transitions.fitted and malgorithm is not None:
             never = self.transitions.never(persona.mode)
             self.hidden_state.never_resolves = random.Random(f"{seed}:never").random() < never
@@ -104,6 +104,7 @@ class StudentSession:
         embedder: Any = None,
         use_embeddings: bool = True,
         classify_backend: Backend | None = None,
+        fitted: bool = False,
     ) -> StudentSession:
         """Start a student on `problem` and write its opening attempt.
 
@@ -112,6 +113,7 @@ class StudentSession:
         backend: an LLM that re-voices the decided replies (None / `none`: templates only).
         embedder / use_embeddings: how tutor messages are mapped to tree nodes (see `simulator.moves.NodeMapper`).
         classify_backend: an LLM that breaks ties of the move classifier (default: rules only).
+        fitted: math transitions from simulator/transitions.json (opt-in until validated; see evals.fidelity).
         """
         if persona is None:
             persona = from_profile(problem.student_profile) if problem.student_profile else builtin("typical")
@@ -135,7 +137,7 @@ class StudentSession:
             with_code = [f for f in bug.fixes if f.code.strip()]
             fix = random.Random(f"{seed}:fix").choice(with_code) if with_code else None
         mapper = NodeMapper(tree, problem, embedder=embedder, use_embeddings=use_embeddings)
-        session = cls(problem, persona, seed, backend, malgorithm, tree, mapper, fix, classify_backend)
+        session = cls(problem, persona, seed, backend, malgorithm, tree, mapper, fix, classify_backend, fitted)
         session._open()
         return session
 
