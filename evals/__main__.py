@@ -1,5 +1,6 @@
 """`python -m evals run CONFIG.yaml [flags]` | `score RUN_DIR` | `report RUN_DIR` | `compare RUN_A RUN_B` |
-`replay SOURCE [--limit N] [--json OUT] [--labels PATH] [--part fit|validate|all]`.
+`replay SOURCE [--limit N] [--json OUT] [--labels PATH] [--part fit|validate|all]` |
+`fidelity SOURCE [--limit N] [--json OUT] [--part fit|validate|all] [--fit]` (teacher forcing, see evals.fidelity).
 
 `run` is generate (resumable: finished dialogues in RUN_DIR/records.jsonl are skipped) then score then report;
 `--generate-only` stops after the dialogues. `score` and `report` work from the saved records alone.
@@ -37,6 +38,15 @@ def main(argv: list[str] | None = None) -> int:
     rep.add_argument("--json", dest="json_out", default=None, help="write {turns, metrics} to this file")
     rep.add_argument("--labels", default=None, help="hand labels JSONL (default evals/labels/replay_hand.jsonl)")
     rep.add_argument("--part", choices=["fit", "validate", "all"], default="all")
+    fid = sub.add_parser("fidelity", help="real teacher turns to simulated students; real vs simulated success@k")
+    fid.add_argument("source", help="mathdial:PATH or sdb:DIR")
+    fid.add_argument("--limit", type=int, default=None, help="at most N dialogues")
+    fid.add_argument("--json", dest="json_out", default=None, help="write {metrics, rows} to this file")
+    fid.add_argument("--part", choices=["fit", "validate", "all"], default="validate")
+    fid.add_argument("--seed", type=int, default=0)
+    fid.add_argument("--lexical", action="store_true", help="map tutor messages to nodes by word overlap")
+    fid.add_argument("--fit", action="store_true",
+                     help="refit simulator/transitions.json on the fit half (mathdial only), then report")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     try:
@@ -67,6 +77,8 @@ def main(argv: list[str] | None = None) -> int:
             if args.json_out:
                 print(f"wrote {write_atomic(args.json_out, result)}")
             print(summary(result["metrics"]))
+        elif args.cmd == "fidelity":
+            _fidelity(args)
         else:
             from evals.report import compare
 
@@ -76,6 +88,22 @@ def main(argv: list[str] | None = None) -> int:
         logging.getLogger("evals").debug(exc.log_message)
         return 2
     return 0
+
+
+def _fidelity(args) -> None:
+    from evals.fidelity import run, summary
+    from evals.replay import write_atomic
+
+    if args.limit is not None and args.limit < 1:
+        raise InputError("--limit must be at least 1")
+    if args.fit:
+        from evals.calibrate import fit_and_write
+
+        print(f"wrote {fit_and_write(args.source, limit=args.limit, use_embeddings=not args.lexical)}")
+    result = run(args.source, part=args.part, limit=args.limit, seed=args.seed, use_embeddings=not args.lexical)
+    if args.json_out:
+        print(f"wrote {write_atomic(args.json_out, result)}")
+    print(summary(result))
 
 
 def _print_summary(run_dir) -> None:

@@ -1,6 +1,7 @@
 """Hand labels of real student turns: the held-out reference of `python -m evals replay`.
 
     python -m evals.hand_labels check [LABELS] [--data DIR]     # validate against the data, print counts
+    python -m evals.hand_labels check RELABEL --relabel [KEYS]  # a re-label file: exactly the relabel keys
     python -m evals.hand_labels agree A B                       # raw agreement and Cohen's kappa
 
 `evals/labels/replay_hand.jsonl` holds one label per student turn, keyed by `dialogue_id` and `turn` (the 1-based
@@ -160,9 +161,10 @@ def agreement(a: list[HandLabel], b: list[HandLabel]) -> Agreement:
                      only_in_b=len(set(lb) - set(la)), confusion=confusion)
 
 
-def check_against_data(labels: list[HandLabel], data_dir: str | Path) -> dict[str, Counter]:
-    """Every key names a real student turn; the labels cover exactly the deterministic reference sample.
-    Returns label counts per source."""
+def check_against_data(labels: list[HandLabel], data_dir: str | Path,
+                       keys: Iterable[tuple[str, int]] | None = None) -> dict[str, Counter]:
+    """Every key names a real student turn; the labels cover exactly the deterministic reference sample, or the
+    given `keys` (a re-label subset, `read_relabel_keys`). Returns label counts per source."""
     from knowledge.dialogues import read_source
 
     data_dir = Path(data_dir)
@@ -172,12 +174,15 @@ def check_against_data(labels: list[HandLabel], data_dir: str | Path) -> dict[st
     for x in labels:
         if x.key not in turns:
             raise ValidationError(f"{x.dialogue_id} turn {x.turn} is not a student turn of the data in {data_dir}")
-    want = {(d.id, t.student_turn) for src, ds in sources.items()
-            for d in reference_sample(ds, QUOTAS[src]) for t in d.student_turns}
+    if keys is None:
+        want, what = {(d.id, t.student_turn) for src, ds in sources.items()
+                      for d in reference_sample(ds, QUOTAS[src]) for t in d.student_turns}, "the reference sample"
+    else:
+        want, what = set(keys), "the re-label keys"
     have = {x.key for x in labels}
     if have != want:
         missing, extra = sorted(want - have), sorted(have - want)
-        raise ValidationError(f"The labels do not cover the reference sample: {len(missing)} missing "
+        raise ValidationError(f"The labels do not cover {what}: {len(missing)} missing "
                               f"(first {missing[:3]}), {len(extra)} outside it (first {extra[:3]})")
     counts: dict[str, Counter] = {src: Counter() for src in sources}
     for x in labels:
@@ -191,13 +196,16 @@ def main(argv: list[str] | None = None) -> int:
     chk = sub.add_parser("check", help="validate a label file against the data and print counts")
     chk.add_argument("labels", nargs="?", default=str(DEFAULT_PATH))
     chk.add_argument("--data", default="../shared/data")
+    chk.add_argument("--relabel", nargs="?", const=str(RELABEL_PATH), metavar="KEYS",
+                     help="the file is a re-label: it must cover exactly these keys (default relabel_keys.json)")
     agr = sub.add_parser("agree", help="agreement (raw, Cohen's kappa) between two label files")
     agr.add_argument("a")
     agr.add_argument("b")
     args = parser.parse_args(argv)
     try:
         if args.cmd == "check":
-            counts = check_against_data(load(args.labels), args.data)
+            keys = read_relabel_keys(args.relabel) if args.relabel else None
+            counts = check_against_data(load(args.labels), args.data, keys)
             for src, c in counts.items():
                 print(f"{src:<9} {sum(c.values()):>4} turns  " + "  ".join(f"{k} {c[k]}" for k in REASONS))
         else:

@@ -12,7 +12,15 @@ locating is `knows` when the wrong fix edits a bug line, else `misconceived`; th
 other bugs are `unknown`. Without a malgorithm every node the student must find is `unknown`.
 Confused students additionally start `unknown` on some units they would otherwise know (seeded).
 
-Transitions (`apply`):
+Transitions (`apply`), math with the fitted file (`simulator.transitions`, MathDial fit half):
+- a student drawn as `never_resolves` (the fitted share per persona mode) is moved by telling only;
+- otherwise a move resolves with the fitted probability of its cell (move kind x the target node's status:
+  misconceived / unknown / none, per persona mode), the odds scaled when the persona's resistance differs from the
+  mode's reference; a hit on a node resolves it (a derived one sends the student back to the root), a hit of a
+  move that targets no unresolved node resolves the root (the student reconsiders their own work);
+- a message that states the final answer is taken on with the fitted `answer` probability (recorded as told); a
+  revealed step value is a telling on that step's node.
+Transitions otherwise (code, or no fitted file): hand-set rules:
 - focus/probing on a `misconceived` node resolves it with probability 1 - resistance; on an `unknown` node with
   probability 1 - resistance / 2 (an unknown step needs a question, not a change of mind);
 - telling on a node resolves it, recorded as told; a tutor message that states the final answer, a step value the
@@ -30,6 +38,7 @@ import re
 
 from knowledge.types import Malgorithm, Node, Problem, QuestionTree
 from simulator.numbers import parse_numbers
+from simulator.transitions import Transitions, odds_shift
 from simulator.types import Event, HiddenState, Move, NodeState, Persona
 
 TOL = 1e-3  # relative tolerance when comparing values
@@ -199,8 +208,13 @@ def apply(
     *,
     math: bool,
     revealed: list[str] | None = None,
+    answer_told: bool = False,
+    transitions: Transitions | None = None,
 ) -> list[Event]:
-    """Apply one tutor move to the state; `revealed` lists node ids whose content the message gave away."""
+    """Apply one tutor move to the state; `revealed` lists node ids whose content the message gave away
+    (`answer_told`: the message stated the final answer). Math with fitted `transitions` uses them."""
+    if math and transitions is not None and transitions.fitted:
+        return _apply_fitted(state, node_id, move, persona, rng, turn, transitions, revealed or [], answer_told)
     events: list[Event] = []
     for rid in revealed or []:
         if state.node(rid).status != "knows":
@@ -233,4 +247,77 @@ def apply(
         events += resolve(state, target, "question", turn, move, math=math)
     else:
         events.append(Event(turn=turn, kind="resisted", node=node_id, move=move, detail=node.status))
+    return events
+
+
+def _root(state: HiddenState) -> str | None:
+    roots = [n.node_id for n in state.nodes if n.status == "misconceived" and not n.derived]
+    rest = [n.node_id for n in state.nodes if n.status != "knows"]
+    return (roots or rest or [None])[0]
+
+
+def target_of(state: HiddenState, node_id: str | None) -> str:
+    """The transitions' target of a move: the mapped node's status, `none` when it maps to no unresolved node."""
+    if node_id is None:
+        return "none"
+    status = state.node(node_id).status
+    return status if status != "knows" else "none"
+
+
+def _apply_fitted(state: HiddenState, node_id: str | None, move: Move, persona: Persona, rng: random.Random,
+                  turn: int, tr: Transitions, revealed: list[str], answer_told: bool) -> list[Event]:
+    mode = persona.mode
+    reference = tr.reference_resistance.get(mode, tr.reference_resistance.get("typical", persona.resistance))
+
+    def chance(cell: str, target: str) -> float:
+        return odds_shift(tr.p(mode, cell, target), persona.resistance, reference)
+
+    events: list[Event] = []
+    if answer_told:
+        pending = [n.node_id for n in state.nodes if n.status != "knows"]
+        events.append(Event(turn=turn, kind="told", node=node_id, move=move, detail="revealed"))
+        if pending and rng.random() < chance("answer", "none"):
+            for rid in pending:
+                if state.node(rid).status != "knows":
+                    events += resolve(state, rid, "told", turn, move, math=True)
+        elif pending:
+            events.append(Event(turn=turn, kind="resisted", node=node_id, move=move, detail="told"))
+        return events
+    for rid in revealed:
+        if state.node(rid).status == "knows":
+            continue
+        events.append(Event(turn=turn, kind="told", node=rid, move=move, detail="revealed"))
+        if rng.random() < chance("telling", target_of(state, rid)):
+            events += resolve(state, rid, "told", turn, move, math=True)
+    if revealed and move == "telling":
+        return events
+    target = target_of(state, node_id)
+    if move == "generic":
+        events.append(Event(turn=turn, kind="generic", node=node_id, move=move))
+    elif move == "telling":
+        events.append(Event(turn=turn, kind="told", node=node_id, move=move))
+    elif node_id is not None:
+        events.append(Event(turn=turn, kind="asked", node=node_id, move=move))
+    if state.all_known:
+        return events
+    if target != "none":
+        state.node(node_id).questions += 1  # type: ignore[arg-type]
+        if move in ("focus", "probing"):
+            events.append(Event(turn=turn, kind="taught", node=node_id, move=move, detail=target))
+    if state.never_resolves and move != "telling":
+        if target != "none":
+            events.append(Event(turn=turn, kind="resisted", node=node_id, move=move, detail=target))
+        return events
+    if rng.random() >= chance(move, target):
+        if target != "none":
+            events.append(Event(turn=turn, kind="resisted", node=node_id, move=move, detail=target))
+        return events
+    how = "told" if move == "telling" else "question"
+    node = state.node(node_id) if target != "none" else None  # type: ignore[arg-type]
+    if node is not None and not node.derived:
+        goal: str | None = node.node_id
+    else:
+        goal = _root(state)  # a derived node or no target: the student goes back to where the number came from
+    if goal is not None:
+        events += resolve(state, goal, how, turn, move, math=True)
     return events

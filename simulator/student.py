@@ -29,7 +29,18 @@ from simulator.moves import classify_move
 from simulator.numbers import parse_numbers
 from simulator.personas import builtin, from_profile
 from simulator.prompts import render_student_voice
-from simulator.types import EXTRACTION_TACTICS, Content, Event, HiddenState, Persona, StudentTurn, Verdict
+from simulator.transitions import load_transitions
+from simulator.types import (
+    EXTRACTION_TACTICS,
+    Content,
+    Event,
+    HiddenState,
+    Move,
+    NodeMatch,
+    Persona,
+    StudentTurn,
+    Verdict,
+)
 
 if TYPE_CHECKING:
     from inference.base import Backend
@@ -48,7 +59,7 @@ class StudentSession:
 
     def __init__(self, problem: Problem, persona: Persona, seed: int, backend: Backend | None,
                  malgorithm: Malgorithm | None, tree: QuestionTree, mapper: NodeMapper, fix: Fix | None,
-                 classify_backend: Backend | None = None) -> None:
+                 classify_backend: Backend | None = None, fitted: bool = False) -> None:
         self.problem = problem
         self.persona = persona
         self.seed = seed
@@ -64,6 +75,10 @@ class StudentSession:
         self.composer = Composer(problem, tree, malgorithm, persona, fix)
         self.hidden_state: HiddenState = st.initial_state(problem, tree, malgorithm, persona,
                                                           random.Random(f"{seed}:initial"))
+        self.transitions = load_transitions() if fitted and problem.domain == "math" else None
+        if self.transitions is not None and self.transitions.fitted and malgorithm is not None:
+            never = self.transitions.never(persona.mode)
+            self.hidden_state.never_resolves = random.Random(f"{seed}:never").random() < never
         self.events: list[Event] = []
         self.turns: list[StudentTurn] = []
         self.turn = 0
@@ -89,6 +104,7 @@ class StudentSession:
         embedder: Any = None,
         use_embeddings: bool = True,
         classify_backend: Backend | None = None,
+        fitted: bool = False,
     ) -> StudentSession:
         """Start a student on `problem` and write its opening attempt.
 
@@ -97,6 +113,7 @@ class StudentSession:
         backend: an LLM that re-voices the decided replies (None / `none`: templates only).
         embedder / use_embeddings: how tutor messages are mapped to tree nodes (see `simulator.moves.NodeMapper`).
         classify_backend: an LLM that breaks ties of the move classifier (default: rules only).
+        fitted: math transitions from simulator/transitions.json (opt-in until validated; see evals.fidelity).
         """
         if persona is None:
             persona = from_profile(problem.student_profile) if problem.student_profile else builtin("typical")
@@ -120,7 +137,7 @@ class StudentSession:
             with_code = [f for f in bug.fixes if f.code.strip()]
             fix = random.Random(f"{seed}:fix").choice(with_code) if with_code else None
         mapper = NodeMapper(tree, problem, embedder=embedder, use_embeddings=use_embeddings)
-        session = cls(problem, persona, seed, backend, malgorithm, tree, mapper, fix, classify_backend)
+        session = cls(problem, persona, seed, backend, malgorithm, tree, mapper, fix, classify_backend, fitted)
         session._open()
         return session
 
@@ -180,13 +197,13 @@ class StudentSession:
         self.turn += 1
         turn = self.turn
         message = tutor_message or ""
-        move = classify_move(message, backend=self.classify_backend, seed=self.seed)
-        # a generic statement ("Thanks!") targets no node: skip the (embedding) mapping
-        match = self.mapper.map(message) if move != "generic" or "?" in message else None
-        revealed = self._revealed(message, move)
+        move, match, revealed, answer_told = self.observe(message)
+        if answer_told and not self.solved:
+            self._told = True
         math = self.problem.domain == "math"
         new_events = st.apply(self.hidden_state, match.node_id if match else None, move, self.persona,
-                              self._rng_state, turn, math=math, revealed=revealed)
+                              self._rng_state, turn, math=math, revealed=revealed, answer_told=answer_told,
+                              transitions=self.transitions)
         self.events += new_events
         just_resolved = any(e.kind == "resolved" for e in new_events)
         just_told = any(e.kind == "resolved" and e.detail == "told" for e in new_events)
@@ -208,28 +225,38 @@ class StudentSession:
                                       latency_ms=round((time.perf_counter() - started) * 1000, 3)))
         return text
 
-    def _revealed(self, message: str, move: str) -> list[str]:
-        """Nodes whose content the tutor's message gives away: the final answer, a step value, an accepted fix."""
+    def observe(self, tutor_message: str) -> tuple[Move, NodeMatch | None, list[str], bool]:
+        """What the student makes of a tutor message, without changing anything: (move, the node it is about,
+        the nodes whose content it gives away, whether it states the final answer). `respond` acts on this;
+        the transitions are fitted on the same observation of real teacher turns (evals.calibrate)."""
+        message = tutor_message or ""
+        move = classify_move(message, backend=self.classify_backend, seed=self.seed)
+        # a generic statement ("Thanks!") targets no node: skip the (embedding) mapping
+        match = self.mapper.map(message) if move != "generic" or "?" in message else None
+        revealed, answer_told = self._revealed(message, move)
+        return move, match, revealed, answer_told
+
+    def _revealed(self, message: str, move: str) -> tuple[list[str], bool]:
+        """Nodes whose content the tutor's message gives away (the final answer, a step value, an accepted fix),
+        and whether it states the final answer."""
         state = self.hidden_state
         if self.problem.domain == "code":
             norm = _norm_code(message)
             buggy = _norm_code(self.problem.buggy_code)
             out: list[str] = []
+            told = False
             for j, bug in enumerate(self.problem.bugs):
                 lines = [ln for fix in bug.fixes for ln in fix.lines if len(_norm_code(ln)) >= 6]
                 if any(_norm_code(ln) in norm and _norm_code(ln) not in buggy for ln in lines):
                     out += [n.node_id for n in state.nodes if n.bug == j and n.status != "knows"]
-                    if not self.solved:
-                        self._told = True
-            return out
+                    told = True
+            return out, told
         said = parse_numbers(message)
         statement = parse_numbers(self.problem.statement)
         fresh = [x for x in said if not st.contains_value(statement, x) and not st.contains_value(self._said, x)]
         answer = self.problem.answer
         if answer is not None and st.contains_value(fresh, answer):
-            if not self.solved:
-                self._told = True
-            return [n.node_id for n in state.nodes if n.status != "knows"]
+            return [n.node_id for n in state.nodes if n.status != "knows"], True
         out = []
         for i, step in enumerate(self.problem.steps):
             if not st.contains_value(fresh, step.value):
@@ -237,7 +264,7 @@ class StudentSession:
             stated = move == "telling" or re.search(rf"(=|\bis|\bare|\bwas|\bget)\s*\$?{re.escape(fmt(step.value))}\b", message)
             if stated:
                 out += [n.node_id for n in state.nodes if n.step == i and n.status != "knows"]
-        return out
+        return out, False
 
     def _record_content(self, content: Content, turn: int) -> None:
         self._said += [*content.values, *parse_numbers(content.template)]

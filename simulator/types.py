@@ -98,6 +98,7 @@ class HiddenState(_Model):
     problem_id: str
     malgorithm_id: str | None = None
     nodes: list[NodeState] = Field(default_factory=list)
+    never_resolves: bool = False  # fitted transitions: only a telling can move this student (drawn at the start)
 
     def node(self, node_id: str) -> NodeState:
         for n in self.nodes:

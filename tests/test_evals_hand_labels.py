@@ -104,3 +104,30 @@ def test_agree_command(tmp_path, capsys):
     pb.write_text("oops\n")
     assert main(["agree", str(pa), str(pb)]) == 2
     assert "b.jsonl:1: invalid JSON" in capsys.readouterr().err
+
+
+RELABEL_FILE = DEFAULT_PATH.parent / "replay_hand_relabel.jsonl"
+
+
+@pytest.mark.skipif(not (DATA / "mathdial" / "dev.jsonl").exists(), reason="../shared/data is not present")
+def test_the_stored_relabel_covers_exactly_the_relabel_keys_and_carries_no_text(capsys):
+    for line in RELABEL_FILE.read_text(encoding="utf-8").splitlines():
+        assert set(json.loads(line)) == {"dialogue_id", "turn", "label", "reason"}
+    assert main(["check", str(RELABEL_FILE), "--relabel", "--data", str(DATA)]) == 0
+    out = capsys.readouterr().out
+    assert "mathdial" in out and "sdb" in out
+    # without --relabel the subset is measured against the full reference sample, and refused
+    assert main(["check", str(RELABEL_FILE), "--data", str(DATA)]) == 2
+    assert "do not cover the reference sample" in capsys.readouterr().err
+
+
+@pytest.mark.skipif(not (DATA / "mathdial" / "dev.jsonl").exists(), reason="../shared/data is not present")
+def test_a_relabel_missing_a_key_or_with_an_extra_one_is_refused(tmp_path, capsys):
+    labels = load(RELABEL_FILE)
+    short = tmp_path / "short.jsonl"
+    short.write_text("".join(x.model_dump_json() + "\n" for x in labels[1:]))
+    assert main(["check", str(short), "--relabel", "--data", str(DATA)]) == 2
+    assert "do not cover the re-label keys: 1 missing" in capsys.readouterr().err
+    extra = [x for x in load() if x.key not in set(read_relabel_keys())][:1]
+    with pytest.raises(ValidationError, match="0 missing .* 1 outside it"):
+        check_against_data(labels + extra, DATA, read_relabel_keys())

@@ -66,6 +66,8 @@ class TutorSession:
         self.history: list[tuple[str, str]] = []
         self.done = False
         self._open: Iterator[str] | None = None  # a streamed reply not yet finished
+        # turn -> the sandbox run recorded for it: a session rebuilt from the store replays these, never re-runs code
+        self.recorded_runs: dict[int, TestRun] = {}
         first = self.tree.nodes[0]
         intro = f'Hi! Let\'s work on "{problem.title}" together.'
         self.opening = f"{intro} {phrase.question(first, 'focus', self.state)}"
@@ -220,6 +222,7 @@ class TutorSession:
             llm_rejected=rejected, used_llm=used, move_kind=voice.move_kind(plan),
             voice=t.job, voice_note=t.note,
             llm_tokens=t.tokens, latency_ms=t.lat, tests=tests.summary() if tests is not None else None,
+            test_run=tests.model_dump(mode="json") if tests is not None else None,
             done=plan.done, solved=self.solved,
         )
         self.trace.append(trace)
@@ -248,7 +251,7 @@ class TutorSession:
                 st.observe(turn, cur, True)
             return ev, None
         if problem.domain == "code" and u.code:
-            tests = check_code(u.code, problem, self.settings.sandbox)
+            tests = self.recorded_runs.pop(turn, None) or check_code(u.code, problem, self.settings.sandbox)
             if tests.unavailable:  # not run, so no evidence either way
                 ev.detail = "code not run: the sandbox is unavailable"
                 return ev, tests

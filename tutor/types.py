@@ -86,5 +86,6 @@ class TurnTrace(BaseModel):
     llm_tokens: int = 0  # model tokens generated this turn (until generation stopped)
     latency_ms: dict[str, float] = Field(default_factory=dict)
     tests: dict[str, Any] | None = None  # sandbox summary when code ran
+    test_run: dict[str, Any] | None = None  # the whole sandbox run (tutor.sandbox.TestRun): a resume replays it
     done: bool = False
     solved: bool = False

@@ -182,6 +182,7 @@ def live(ctx: AppContext, sess: TutoringSession):
     problem = attach_tree(Problem.model_validate(sess.problem))
     ts = _start_tutor(ctx, problem, sess, backend=inference.get_backend("none"))
     turns = ctx.store.turns(sess.id)
+    ts.recorded_runs = recorded_runs(turns)  # code results replayed from the record, not run again
     for i, turn in enumerate(turns):
         if turn.role != "student":
             continue
@@ -193,6 +194,31 @@ def live(ctx: AppContext, sess: TutoringSession):
         ts.backend = ctx.backend_for(sess.model)
     ctx.live[sess.id] = ts
     return ts
+
+
+def recorded_runs(turns: list[Any]) -> dict[int, Any]:
+    """Student turn number -> the sandbox run recorded in the tutor's reply to it (the whole run; from the summary
+    for replies recorded before whole runs were kept, which gives the same verdict and the same words)."""
+    from tutor.sandbox import LoadError, TestResult, TestRun
+
+    runs: dict[int, Any] = {}
+    k = 0
+    for prev, turn in zip(turns, turns[1:], strict=False):
+        if prev.role != "student":
+            continue
+        k += 1
+        trace = turn.trace or {}
+        if turn.role != "tutor" or not (trace.get("test_run") or trace.get("tests")):
+            continue
+        if trace.get("test_run"):
+            runs[k] = TestRun.model_validate(trace["test_run"])
+            continue
+        summary = trace["tests"]
+        first = summary.get("first_failure")
+        runs[k] = TestRun(passed=bool(summary.get("passed")), results=[TestResult.model_validate(first)] if first else [],
+                          load_error=LoadError.model_validate(summary["load_error"]) if summary.get("load_error") else None,
+                          limit_hit=summary.get("limit_hit"), unavailable=summary.get("unavailable"))
+    return runs
 
 
 def _record_reply(ctx: AppContext, session_id: int, ts) -> None:

@@ -1,0 +1,241 @@
+"""Teacher forcing: the real teacher turns of a dialogue, in order, to a simulated student seeded from that record.
+
+    python -m evals fidelity mathdial:../shared/data/mathdial/dev.jsonl [--part validate] [--json OUT] [--limit N]
+    python -m evals fidelity sdb:../shared/data/socratic-debugging [--json OUT]
+    python -m evals fidelity mathdial:../shared/data/mathdial/dev.jsonl --fit   # refit simulator/transitions.json
+
+For every real dialogue the simulated student (`simulator.student.StudentSession`) gets the record's wrong
+solution as its malgorithm and the record's profile as its persona, and replies to each real teacher turn that the
+real student replied to (a trailing teacher turn with no reply is not fed: the real student had no chance there).
+The simulator classifies each teacher message itself (`simulator.moves.classify_move`); MathDial's gold move labels
+are not shown to it.
+
+Correctness of a reply, the same rule on both sides (MathDial's): a reply is `right` when it states the correct
+final answer, `wrong` when it claims some other number (not a given of the problem), else `none`; its value is the
+last claimed number. The first-correct turn is the teacher turn (1-based) whose reply is the first `right` one;
+success@k = first-correct <= k. Reported real vs simulated: success@k (k = 1, 2, 4, 8, 12), mean first-correct turn,
+the mean absolute gap where both are solved, solved-or-not agreement (solved within the fed turns), and turn-level
+agreement over paired replies (same class; both right; both wrong; the same wrong value). SDB: a reply is `right`
+when its code passes the problem's tests (the real student's code runs in the sandbox; the simulator's accepted
+flag is the same verdict, from the importer's verified fixes).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from errors import ValidationError
+from evals.replay_reference import _givens, _is_in, numbers
+from knowledge.dialogues import RealDialogue
+from knowledge.types import Malgorithm, Problem
+
+KS = (1, 2, 4, 8, 12)
+Cls = Literal["right", "wrong", "none"]
+PartChoice = Literal["fit", "validate", "all"]
+
+
+@dataclass
+class Exchange:
+    """One teacher turn that the real student replied to, and that reply (student turns until the next teacher turn)."""
+
+    teacher_turn: int  # 1-based among teacher turns
+    teacher: str
+    move: str | None  # MathDial's gold label (fit-time only; never shown to the simulator)
+    reply: str
+    code: str = ""
+
+
+def exchanges(dialogue: RealDialogue) -> list[Exchange]:
+    out: list[Exchange] = []
+    current: Exchange | None = None
+    for t in dialogue.turns:
+        if t.role == "teacher":
+            current = Exchange(teacher_turn=t.teacher_turn or 0, teacher=t.text, move=t.move, reply="")
+            out.append(current)
+        elif current is not None:
+            current.reply = f"{current.reply} {t.text}".strip()
+            current.code = (current.code + "\n" + t.code).strip("\n") if t.code else current.code
+    return [e for e in out if e.reply or e.code]
+
+
+def classify(text: str, answer: float, givens: set[float]) -> tuple[Cls, float | None]:
+    """MathDial's rule: `right` when the reply states the final answer; else `wrong` with its last claimed value."""
+    found = numbers(text)
+    if _is_in(answer, found):
+        return "right", answer
+    claims = [v for v in found if not _is_in(v, givens)]
+    return ("wrong", claims[-1]) if claims else ("none", None)
+
+
+def first_right(classes: list[Cls]) -> int | None:
+    return next((i + 1 for i, c in enumerate(classes) if c == "right"), None)
+
+
+def dialogue_seed(dialogue_id: str, seed: int) -> int:
+    return int.from_bytes(hashlib.sha256(f"{seed}:{dialogue_id}".encode()).digest()[:4], "big")
+
+
+def malgorithm_for(dialogue: RealDialogue, problem: Problem) -> Malgorithm | None:
+    """The record's own malgorithm: the one with its wrong solution (ids shift when the importer drops one)."""
+    wanted = dialogue.incorrect_solution.strip()
+    for m in problem.malgorithms:
+        if wanted and m.wrong_solution.strip() == wanted:
+            return m
+    return None
+
+
+def force_mathdial(dialogue: RealDialogue, problem: Problem, *, seed: int = 0, max_turns: int = 12,
+                   use_embeddings: bool = True) -> dict[str, Any]:
+    """One dialogue: real and simulated reply classes per fed teacher turn."""
+    from simulator.personas import from_profile
+    from simulator.student import StudentSession
+
+    m = malgorithm_for(dialogue, problem)
+    if m is None:
+        raise ValidationError(f"{dialogue.id}: no imported malgorithm carries this record's wrong solution")
+    answer = float(problem.answer if problem.answer is not None else 0.0)
+    givens = _givens(dialogue.question)
+    session = StudentSession.start(problem, from_profile(dialogue.profile), seed=dialogue_seed(dialogue.id, seed),
+                                   malgorithm_id=m.id, use_embeddings=use_embeddings, fitted=True)
+    fed = exchanges(dialogue)[:max_turns]
+    real, sim = [], []
+    for ex in fed:
+        real.append(classify(ex.reply, answer, givens))
+        sim.append(classify(session.respond(ex.teacher), answer, givens))
+    return _row(dialogue, real, sim, persona=session.persona.mode,
+                moves=[t.move for t in session.turns[1:]], gold=[ex.move for ex in fed])
+
+
+def force_sdb(dialogue: RealDialogue, problem: Problem, *, seed: int = 0, max_turns: int = 12) -> dict[str, Any]:
+    """One SDB dialogue: does the real student's code pass at each turn, does the simulated student's."""
+    from evals.replay_reference import runnable
+    from simulator.personas import builtin
+    from simulator.student import StudentSession
+    from tutor.sandbox import run_tests
+
+    session = StudentSession.start(problem, builtin("typical"), seed=dialogue_seed(dialogue.id, seed),
+                                   use_embeddings=False)
+    fed = exchanges(dialogue)[:max_turns]
+    real: list[tuple[Cls, float | None]] = []
+    sim: list[tuple[Cls, float | None]] = []
+    for ex in fed:
+        if ex.code and runnable(ex.code, problem):
+            real.append(("right" if run_tests(ex.code, problem).passed else "wrong", None))
+        else:
+            real.append(("none", None))
+        session.respond(ex.teacher)
+        turn = session.turns[-1]
+        sim.append(("right" if turn.content.accepted else "wrong", None) if turn.content.code else ("none", None))
+    return _row(dialogue, real, sim, persona=session.persona.mode, moves=[t.move for t in session.turns[1:]],
+                gold=[None] * len(fed), malgorithms=len(problem.malgorithms))
+
+
+def _row(dialogue: RealDialogue, real: list, sim: list, **extra: Any) -> dict[str, Any]:
+    rc, sc = [c for c, _ in real], [c for c, _ in sim]
+    return {"dialogue": dialogue.id, "problem": dialogue.problem_id, "part": dialogue.part, "turns": len(real),
+            "real": rc, "sim": sc, "real_values": [v for _, v in real], "sim_values": [v for _, v in sim],
+            "real_first": first_right(rc), "sim_first": first_right(sc), **extra}
+
+
+def _rate(hits: int, n: int) -> dict[str, Any]:
+    return {"value": round(hits / n, 3) if n else None, "n": n}
+
+
+def metrics(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    n = len(rows)
+    out: dict[str, Any] = {"dialogues": n}
+    for side in ("real", "sim"):
+        firsts = [r[f"{side}_first"] for r in rows]
+        out[side] = {f"success@{k}": _rate(sum(1 for f in firsts if f is not None and f <= k), n) for k in KS}
+        solved = [f for f in firsts if f is not None]
+        out[side]["solved"] = _rate(len(solved), n)
+        out[side]["mean_first_correct"] = round(sum(solved) / len(solved), 3) if solved else None
+    both = [r for r in rows if r["real_first"] is not None and r["sim_first"] is not None]
+    gap = sum(abs(r["real_first"] - r["sim_first"]) for r in both)
+    out["first_correct_gap"] = {"value": round(gap / len(both), 3) if both else None, "n": len(both)}
+    out["solved_agreement"] = _rate(sum((r["real_first"] is None) == (r["sim_first"] is None) for r in rows), n)
+    out["success_gap"] = {f"success@{k}": (round(out["sim"][f"success@{k}"]["value"] - out["real"][f"success@{k}"]["value"], 3)
+                                           if n else None) for k in KS}
+    pairs = [(a, b, va, vb) for r in rows
+             for a, b, va, vb in zip(r["real"], r["sim"], r["real_values"], r["sim_values"], strict=True)]
+    p = len(pairs)
+    out["turns"] = {
+        "paired": p,
+        "same_class": _rate(sum(a == b for a, b, _, _ in pairs), p),
+        "both_right": _rate(sum(a == b == "right" for a, b, _, _ in pairs), p),
+        "both_wrong": _rate(sum(a == b == "wrong" for a, b, _, _ in pairs), p),
+        "same_wrong_value": _rate(sum(a == b == "wrong" and va is not None and vb is not None and _is_in(va, [vb])
+                                      for a, b, va, vb in pairs), p),
+        "real_right_sim_not": _rate(sum(a == "right" and b != "right" for a, b, _, _ in pairs), p),
+        "sim_right_real_not": _rate(sum(b == "right" and a != "right" for a, b, _, _ in pairs), p),
+    }
+    return out
+
+
+def load(source: str, part: PartChoice = "all", limit: int | None = None
+         ) -> tuple[list[tuple[RealDialogue, Problem]], list[tuple[str, str]]]:
+    """(dialogue, its imported problem) pairs of a SOURCE, and (dialogue id, reason) for those that cannot be forced."""
+    from evals.replay import load_problems
+    from knowledge.dialogues import read_source
+
+    dialogues = read_source(source)
+    if part != "all":
+        dialogues = [d for d in dialogues if d.part == part]
+    if limit is not None:
+        dialogues = dialogues[:limit]
+    problems = load_problems(source)
+    pairs, skipped = [], []
+    for d in dialogues:
+        problem = problems.get(d.problem_id)
+        if problem is None:
+            skipped.append((d.id, "the importer skipped its problem"))
+        elif d.source == "mathdial" and malgorithm_for(d, problem) is None:
+            skipped.append((d.id, "the importer skipped its wrong solution"))
+        elif not exchanges(d):
+            skipped.append((d.id, "no teacher turn with a student reply"))
+        else:
+            pairs.append((d, problem))
+    return pairs, skipped
+
+
+def run(source: str, *, part: PartChoice = "all", limit: int | None = None, seed: int = 0, max_turns: int = 12,
+        use_embeddings: bool = True, progress: bool = False) -> dict[str, Any]:
+    pairs, skipped = load(source, part, limit)
+    rows = []
+    for i, (d, problem) in enumerate(pairs, start=1):
+        if d.source == "mathdial":
+            rows.append(force_mathdial(d, problem, seed=seed, max_turns=max_turns, use_embeddings=use_embeddings))
+        else:
+            rows.append(force_sdb(d, problem, seed=seed, max_turns=max_turns))
+        if progress and i % 50 == 0:
+            print(f"  {i}/{len(pairs)} dialogues", flush=True)
+    from simulator.transitions import load_transitions
+
+    out = {"source": source, "part": part, "seed": seed, "max_turns": max_turns, "skipped": skipped,
+           "transitions": load_transitions().provenance, "metrics": metrics(rows), "rows": rows}
+    if pairs and pairs[0][0].source == "sdb":
+        out["sdb_malgorithms"] = sum(1 for r in rows if r.get("malgorithms"))
+    return out
+
+
+def summary(result: dict[str, Any]) -> str:
+    m = result["metrics"]
+    lines = [f"teacher forcing on {result['source']} (part {result['part']}): {m['dialogues']} dialogues, "
+             f"{len(result['skipped'])} skipped; transitions {result['transitions'].get('fitted', 'unfitted')}"]
+    head = "".join(f"{'@' + str(k):>7}" for k in KS)
+    lines.append(f"  {'':<10}{head}   solved  mean first-correct")
+    for side, name in (("real", "real"), ("sim", "simulated")):
+        s = m[side]
+        cells = "".join(f"{s[f'success@{k}']['value'] if s[f'success@{k}']['value'] is not None else '-':>7}" for k in KS)
+        lines.append(f"  {name:<10}{cells}   {s['solved']['value']}   {s['mean_first_correct']}")
+    lines.append(f"  solved-or-not agreement {m['solved_agreement']['value']} (n={m['solved_agreement']['n']}); "
+                 f"mean |first-correct gap| {m['first_correct_gap']['value']} (n={m['first_correct_gap']['n']})")
+    t = m["turns"]
+    lines.append(f"  turns: {t['paired']} paired; same class {t['same_class']['value']}, both right "
+                 f"{t['both_right']['value']}, both wrong {t['both_wrong']['value']}, same wrong value "
+                 f"{t['same_wrong_value']['value']}")
+    if "sdb_malgorithms" in result:
+        lines.append(f"  SDB: {result['sdb_malgorithms']} of {m['dialogues']} dialogues' problems have a malgorithm")
+    return "\n".join(lines)
