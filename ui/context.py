@@ -23,6 +23,7 @@ from inference.base import Backend
 from knowledge.types import Problem
 from settings import Settings
 from store import Store, User, connect
+from ui.throttle import Throttle
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +73,7 @@ class AppContext:
         if backend is not None:
             self._backends[(settings.backend, settings.model)] = backend
         self._lock = threading.RLock()
+        self.throttle = Throttle()  # failed logins, sign-ups and join codes of this app process
         self.live: LiveSessions = LiveSessions()  # session id -> tutor.TutorSession
         self.session_locks: dict[int, threading.Lock] = {}
 
