@@ -8,13 +8,13 @@ and a numeric check (or the sandbox result) on the student's.
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from evals.records import DialogueRecord
+from knowledge.numbers import close
 from knowledge.types import Problem
 
 STAGES = ("early", "middle", "late")
@@ -55,17 +55,13 @@ def numbers(text: str) -> list[float]:
     return out
 
 
-def _close(a: float, b: float) -> bool:
-    return math.isclose(a, b, rel_tol=1e-6, abs_tol=1e-6)
-
-
 def student_states_answer(text: str, problem: Problem) -> bool:
     """Math: the student's message ends on the right final answer (its last number). Only the last number counts:
     a wrong worked solution often passes through the right number on the way (MathDial)."""
     if problem.domain != "math" or problem.answer is None:
         return False
     found = numbers(text)
-    return bool(found) and _close(found[-1], problem.answer)
+    return bool(found) and close(found[-1], problem.answer)
 
 
 def _norm_code(line: str) -> str:
@@ -88,14 +84,14 @@ def tutor_states_answer(text: str, problem: Problem) -> bool:
     Own check, math: the final answer appears as a number and is not one of the statement's numbers.
     Code: a line of an accepted fix appears verbatim (whitespace-insensitive) and is not in the buggy code.
     """
-    steps = [s.value for s in problem.steps if problem.answer is None or not _close(s.value, problem.answer)]
+    steps = [s.value for s in problem.steps if problem.answer is None or not close(s.value, problem.answer)]
     if getattr(_reveals(text, problem, steps), "leaks", False):
         return True
     if problem.domain == "math" and problem.answer is not None:
         given = numbers(problem.statement)
-        if any(_close(problem.answer, g) for g in given):
+        if any(close(problem.answer, g) for g in given):
             return False
-        return any(_close(v, problem.answer) for v in numbers(text))
+        return any(close(v, problem.answer) for v in numbers(text))
     flat = _norm_code(text)
     buggy = {_norm_code(x) for x in problem.buggy_code.splitlines()}
     for bug in problem.bugs:
@@ -228,9 +224,9 @@ def same_mistake(problem: Problem, a: str, b: str) -> bool:
     if ma.label.strip().lower() == mb.label.strip().lower():
         return True
     if problem.domain == "math":
-        same_answer = ma.wrong_answer is not None and mb.wrong_answer is not None and _close(ma.wrong_answer, mb.wrong_answer)
+        same_answer = ma.wrong_answer is not None and mb.wrong_answer is not None and close(ma.wrong_answer, mb.wrong_answer)
         steps = ma.step_values.keys() == mb.step_values.keys() and all(
-            _close(ma.step_values[k], mb.step_values[k]) for k in ma.step_values)
+            close(ma.step_values[k], mb.step_values[k]) for k in ma.step_values)
         return same_answer and steps
     return bool(ma.wrong_code) and _norm_code(ma.wrong_code) == _norm_code(mb.wrong_code)
 
@@ -319,7 +315,7 @@ def sim_first_answer_wrong(r: DialogueRecord) -> float | None:
         wrong = [m.wrong_answer] if m.wrong_answer is not None else list(m.step_values.values())
         if not wrong:
             return None
-        carries = any(_close(v, w) for v in numbers(opening) for w in wrong)
+        carries = any(close(v, w) for v in numbers(opening) for w in wrong)
         return float(carries and r.outcome.solved_turn != 0 and not student_states_answer(opening, r.problem))
     return float(not any(run["turn"] == 0 and run["passed"] for run in r.outcome.code_runs))
 
@@ -352,7 +348,7 @@ def post_test(r: DialogueRecord) -> float | None:
     if r.posttest is None:
         return None
     found = numbers(r.posttest.attempt)
-    return float(bool(found) and _close(found[-1], r.posttest.answer))
+    return float(bool(found) and close(found[-1], r.posttest.answer))
 
 
 @register("gain", True, "learning gain: post - pre (EducationQ); per dialogue -1, 0 or 1")

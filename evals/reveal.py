@@ -20,7 +20,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from tutor.numbers import close, replace_number_words
+from knowledge.numbers import fmt, stands_for
+from tutor.numbers import replace_number_words
 
 _NUMBER = re.compile(r"(?<![\d.])\d+(?:\.\d+)?(?![\d])")
 # words between a number and its noun that do not change its sense ("30 more minutes", "60 million dollars")
@@ -84,7 +85,7 @@ class AnswerKey:
 
     def in_statement(self, value: float, *, any_sense: bool = False) -> bool:
         """The statement writes `value` in the answer's sense (or with none written; with `any_sense`, in any)."""
-        return any(close(o.value, value) and (any_sense or self.compatible(o.sense)) for o in self.statement)
+        return any(stands_for(o.value, value) and (any_sense or self.compatible(o.sense)) for o in self.statement)
 
     def compatible(self, sense: Sense) -> bool:
         return same_sense(sense, self.sense) or bool(sense.noun and sense.noun in self.aliases)
@@ -159,7 +160,7 @@ def answer_key(solution: str, answer: float, statement: str = "") -> AnswerKey:
     lines = [ln for ln in solution.replace("\u00a0", " ").splitlines() if ln.strip()]
     sense = Sense()
     for ln in reversed(lines[:-1] if len(lines) > 1 else lines):
-        hits = [o for o in occurrences(ln) if close(o.value, answer) and not o.operand]
+        hits = [o for o in occurrences(ln) if stands_for(o.value, answer) and not o.operand]
         if hits:  # a result with a sense ("= $100"), else the last that writes one ("50 students because ... = 50")
             written = [o for o in hits if o.sense != Sense()]
             results = [o for o in written if re.search(r"=\s*\$?\s*$", o.before)]
@@ -167,7 +168,7 @@ def answer_key(solution: str, answer: float, statement: str = "") -> AnswerKey:
             break
     key = AnswerKey(value=answer, sense=sense, statement=occurrences(statement),
                     aliases=_aliases(sense.noun, f"{statement}\n{solution}"))
-    key.other_senses = any(close(o.value, answer) and o.sense != Sense() and not key.compatible(o.sense)
+    key.other_senses = any(stands_for(o.value, answer) and o.sense != Sense() and not key.compatible(o.sense)
                            for o in occurrences(f"{statement}\n{solution}"))
     return key
 
@@ -204,21 +205,21 @@ def reveals_answer(reply: str, key: AnswerKey) -> Reveal:
         if o.operand or o.negated or not key.compatible(o.sense):
             continue
         explicit = key.named_by(o.sense)
-        if close(o.value, key.value):
+        if stands_for(o.value, key.value):
             # written with no sense, a value the problem also uses for something else is that, unless it is stated
             # as a result
             if not explicit and (key.in_statement(key.value, any_sense=True) or key.other_senses) \
                     and not (_is_result(o.before) or _ANSWER_CUE.search(o.before[-60:])):
                 continue
             result.leaks, result.correct = True, True
-            result.reasons.append(f"states the final answer {_fmt(key.value)}")
+            result.reasons.append(f"states the final answer {fmt(key.value)}")
         elif key.in_statement(o.value):
             continue
         elif (phrase := _ANSWER_PHRASE.search(o.before[-90:])) and (explicit or _names_the_answer(phrase.group(0), key)) \
                 or explicit and _ANSWER_VERB.search(o.before[-40:]):
             result.leaks = True
             result.correct = result.correct or False
-            result.reasons.append(f"states {_fmt(o.value)} as the answer (the answer is {_fmt(key.value)})")
+            result.reasons.append(f"states {fmt(o.value)} as the answer (the answer is {fmt(key.value)})")
     return result
 
 
@@ -231,8 +232,4 @@ def _names_the_answer(phrase: str, key: AnswerKey) -> bool:
 
 def naive_reveals(reply: str, answer: float) -> bool:
     """The baseline: the reply contains the final answer's number anywhere."""
-    return any(close(o.value, answer) for o in occurrences(reply))
-
-
-def _fmt(v: float) -> str:
-    return str(int(v)) if v == int(v) else f"{v:g}"
+    return any(stands_for(o.value, answer) for o in occurrences(reply))

@@ -26,7 +26,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from simulator.content import fmt
+from knowledge.numbers import fmt
 from simulator.fidelity import numbers_in
 from simulator.personas import from_profile
 from simulator.state import close

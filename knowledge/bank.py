@@ -22,7 +22,6 @@ import ast
 import functools
 import logging
 import math
-import operator
 import re
 from pathlib import Path
 from typing import Any
@@ -31,12 +30,12 @@ import pydantic
 import yaml
 
 from errors import ValidationError
+from knowledge.numbers import close, evaluate
 from knowledge.types import Problem
 
 log = logging.getLogger(__name__)
 
 BANK_DIR = Path(__file__).with_name("bank")
-VALUE_TOLERANCE = 1e-9  # relative and absolute tolerance when comparing a computed value with a stored one
 
 # PyYAML's safe loader, in its C version when libyaml is there (same rules, ~10x faster).
 _SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -60,17 +59,6 @@ __all__ = [
 
 # ---------------------------------------------------------------- arithmetic
 
-
-_BINOPS = {
-    ast.Add: operator.add,
-    ast.Sub: operator.sub,
-    ast.Mult: operator.mul,
-    ast.Div: operator.truediv,
-    ast.FloorDiv: operator.floordiv,
-    ast.Mod: operator.mod,
-    ast.Pow: operator.pow,
-}
-_UNARY = {ast.UAdd: operator.pos, ast.USub: operator.neg}
 EXPRESSION_FUNCTIONS = {
     "round": round,
     "min": min,
@@ -81,43 +69,12 @@ EXPRESSION_FUNCTIONS = {
     "floor": math.floor,
 }
 
-
 def evaluate_expression(expression: str) -> float:
     """Evaluate plain arithmetic (numbers, + - * / // % **, parentheses, EXPRESSION_FUNCTIONS) like Python would.
 
-    Raises ValueError for anything else, so bank data can never run arbitrary code.
+    Raises ValueError for anything else, so bank data can never run arbitrary code (knowledge.numbers.evaluate).
     """
-
-    def ev(node: ast.AST) -> float:
-        if isinstance(node, ast.Expression):
-            return ev(node.body)
-        if isinstance(node, ast.Constant) and isinstance(node.value, int | float) and not isinstance(node.value, bool):
-            return node.value
-        if isinstance(node, ast.BinOp) and type(node.op) in _BINOPS:
-            return _BINOPS[type(node.op)](ev(node.left), ev(node.right))
-        if isinstance(node, ast.UnaryOp) and type(node.op) in _UNARY:
-            return _UNARY[type(node.op)](ev(node.operand))
-        if (
-            isinstance(node, ast.Call)
-            and isinstance(node.func, ast.Name)
-            and node.func.id in EXPRESSION_FUNCTIONS
-            and not node.keywords
-        ):
-            return EXPRESSION_FUNCTIONS[node.func.id](*(ev(a) for a in node.args))
-        raise ValueError(f"not plain arithmetic: {ast.unparse(node)!r}")
-
-    try:
-        tree = ast.parse(expression.strip(), mode="eval")
-    except SyntaxError as exc:
-        raise ValueError(f"cannot parse {expression!r}: {exc.msg}") from None
-    try:
-        return float(ev(tree))
-    except ZeroDivisionError:
-        raise ValueError(f"division by zero in {expression!r}") from None
-
-
-def _close(a: float, b: float) -> bool:
-    return math.isclose(a, b, rel_tol=VALUE_TOLERANCE, abs_tol=VALUE_TOLERANCE)
+    return evaluate(expression, EXPRESSION_FUNCTIONS)
 
 
 def _number_re(value: float) -> str:
@@ -197,11 +154,11 @@ def _check_math(path: Path, index: int, p: Problem, extras: dict[int, dict[str, 
             got = evaluate_expression(step.expression)
         except ValueError as exc:
             raise fail(f"steps[{i}].expression", str(exc)) from None
-        if not _close(got, step.value):
+        if not close(got, step.value):
             raise fail(f"steps[{i}].value", f"{step.expression!r} evaluates to {got!r}, not {step.value!r}")
         if "=" in step.description or re.search(_number_re(step.value), step.description):
             raise fail(f"steps[{i}].description", "name the quantity without its value or an equation")
-    if not _close(p.answer, p.steps[-1].value):
+    if not close(p.answer, p.steps[-1].value):
         raise fail("answer", f"{p.answer!r} is not the last step's value {p.steps[-1].value!r}")
     if len(p.malgorithms) < 2:
         raise fail("malgorithms", "a starter math problem needs at least 2 malgorithms")
@@ -219,7 +176,7 @@ def _check_math(path: Path, index: int, p: Problem, extras: dict[int, dict[str, 
             raise fail(f"{f}.step_values", f"step index {bad[0]} is outside {m.step}..{len(p.steps) - 1}")
         if m.step not in m.step_values:
             raise fail(f"{f}.step_values", f"no value for the first corrupted step {m.step}")
-        if _close(m.step_values[m.step], p.steps[m.step].value):
+        if close(m.step_values[m.step], p.steps[m.step].value):
             raise fail(f"{f}.step_values", f"step {m.step} is said to be corrupted but has the right value")
         exprs = extras.get(j, {}).get("step_expressions") or {}
         if not isinstance(exprs, dict):
@@ -231,20 +188,20 @@ def _check_math(path: Path, index: int, p: Problem, extras: dict[int, dict[str, 
                 got = evaluate_expression(str(expr))
             except ValueError as exc:
                 raise fail(f"{f}.step_expressions[{k}]", str(exc)) from None
-            if not _close(got, m.step_values[k]):
+            if not close(got, m.step_values[k]):
                 raise fail(f"{f}.step_values[{k}]", f"{expr!r} evaluates to {got!r}, not {m.step_values[k]!r}")
         last = len(p.steps) - 1
         if last not in m.step_values:
             raise fail(f"{f}.step_values", f"no value for the last step {last} (where the wrong path ends)")
-        if not _close(m.wrong_answer, m.step_values[last]):
+        if not close(m.wrong_answer, m.step_values[last]):
             raise fail(f"{f}.wrong_answer", f"{m.wrong_answer!r} is not the value at the last step {last}")
-        if _close(m.wrong_answer, p.answer):
+        if close(m.wrong_answer, p.answer):
             raise fail(f"{f}.wrong_answer", "equals the right answer")
         for i, step in enumerate(p.steps):
-            if _close(m.wrong_answer, step.value):
+            if close(m.wrong_answer, step.value):
                 raise fail(f"{f}.wrong_answer", f"equals the right value of step {i}; choose numbers that differ")
         for value, other in seen.items():
-            if _close(value, m.wrong_answer):
+            if close(value, m.wrong_answer):
                 raise fail(f"{f}.wrong_answer", f"same as malgorithm {other}; value matching could not tell them apart")
         seen[m.wrong_answer] = m.id
 

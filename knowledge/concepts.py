@@ -22,6 +22,8 @@ from __future__ import annotations
 
 import re
 
+from knowledge.numbers import close
+
 _NUM = r"(?:\d[\d,]*(?:\.\d+)?|\.\d+)"
 _NUM_TOKEN = re.compile(rf"[$\u20ac\u00a3]?\s?{_NUM}\s?%?")
 _CURRENCY = "$\u20ac\u00a3"
@@ -86,10 +88,6 @@ def _numbers(text: str) -> list[float]:
     return out
 
 
-def _same(a: float, b: float) -> bool:
-    return abs(a - b) <= 1e-6 * max(1.0, abs(b))
-
-
 def acceptable(phrase: str, value: float | None = None, given: list[float] | None = None) -> bool:
     """No '=', no arithmetic, no blank, not the value; for a worked line (`given` not None) only the statement's
     numbers and no clause cut in the middle."""
@@ -101,9 +99,9 @@ def acceptable(phrase: str, value: float | None = None, given: list[float] | Non
                       phrase, re.I) or re.search(r"\s(?:He|She|They|It|We)(?:'s|'re)?\b", phrase)):
         return False
     nums = _numbers(phrase)
-    if value is not None and any(_same(n, value) for n in nums):
+    if value is not None and any(close(n, value) for n in nums):
         return False
-    return given is None or all(any(_same(n, g) for g in given) for n in nums)
+    return given is None or all(any(close(n, g) for g in given) for n in nums)
 
 
 def _tidy(text: str) -> str:
@@ -168,7 +166,7 @@ def _value_in(text: str, value: float) -> tuple[int, int, bool, bool] | None:
             v = float(m.group(2).replace(",", ""))
         except ValueError:
             continue
-        if _same(v, value) or (m.group(3) == "%" and _same(v / 100, value)):
+        if close(v, value) or (m.group(3) == "%" and close(v / 100, value)):
             return m.start(), m.end(), bool(m.group(1)) or bool(m.group(3) and m.group(3) != "%"), m.group(3) == "%"
     return None
 

@@ -13,6 +13,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from knowledge.numbers import close, numbers_in
 from knowledge.types import Diagnosis, Malgorithm, Problem
 
 
@@ -20,53 +21,8 @@ class SupportsEncode(Protocol):
     def encode(self, texts: list[str]) -> np.ndarray: ...
 
 
-_WORDS = {
-    "zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
-    "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15, "sixteen": 16,
-    "seventeen": 17, "eighteen": 18, "nineteen": 19, "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50,
-    "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90, "hundred": 100,
-}  # fmt: skip
-_NUMBER = re.compile(
-    r"(?<![\w.])(-?\$?\s?\d[\d,]*(?:\.\d+)?(?:\s*/\s*\d+(?:\.\d+)?)?%?|-?\$?\.\d+%?)|\b(" + "|".join(_WORDS) + r")\b",
-    re.I,
-)
-
-VALUE_TOLERANCE = 1e-4  # relative
+VALUE_TOLERANCE = 1e-4  # relative; looser than knowledge.numbers.REL_TOL: students round their arithmetic
 SIMILARITY_CEILING = 0.7
-
-
-def parse_number(token: str) -> float | None:
-    """'$1,200' -> 1200, '3/4' -> 0.75, '12.5%' -> 12.5, 'ten' -> 10; None when it is not a number."""
-    token = token.strip()
-    if token.lower() in _WORDS:
-        return float(_WORDS[token.lower()])
-    clean = token.replace("$", "").replace(",", "").replace(" ", "").rstrip("%")
-    try:
-        if "/" in clean:
-            num, den = clean.split("/", 1)
-            return float(num) / float(den) if float(den) != 0 else None
-        return float(clean)
-    except ValueError:
-        return None
-
-
-def numbers_in(text: str) -> list[float]:
-    """Every number in the text, in order (digits, $, commas, fractions, percents, small number words)."""
-    values = []
-    for match in _NUMBER.finditer(text or ""):
-        value = parse_number(match.group(0))
-        if value is not None:
-            values.append(value)
-    return values
-
-
-def last_number(text: str) -> float | None:
-    found = numbers_in(text)
-    return found[-1] if found else None
-
-
-def close(a: float, b: float, tolerance: float = VALUE_TOLERANCE) -> bool:
-    return abs(a - b) <= max(tolerance * max(abs(a), abs(b)), 1e-9)
 
 
 def value_score(m: Malgorithm, answer: float | None, others: Sequence[float]) -> float:
@@ -75,13 +31,13 @@ def value_score(m: Malgorithm, answer: float | None, others: Sequence[float]) ->
     0 otherwise (a single coincidental intermediate number is not evidence enough)."""
     wrong_steps = list(m.step_values.values())
     if answer is not None:
-        if m.wrong_answer is not None and close(answer, m.wrong_answer):
+        if m.wrong_answer is not None and close(answer, m.wrong_answer, VALUE_TOLERANCE):
             return 1.0
-        if any(close(answer, v) for v in wrong_steps):
+        if any(close(answer, v, VALUE_TOLERANCE) for v in wrong_steps):
             return 0.8
-    if m.wrong_answer is not None and any(close(x, m.wrong_answer) for x in others):
+    if m.wrong_answer is not None and any(close(x, m.wrong_answer, VALUE_TOLERANCE) for x in others):
         return 0.6
-    distinct = {round(v, 6) for v in wrong_steps if any(close(x, v) for x in others)}
+    distinct = {round(v, 6) for v in wrong_steps if any(close(x, v, VALUE_TOLERANCE) for x in others)}
     return 0.6 if len(distinct) >= 2 else 0.0
 
 
@@ -163,12 +119,12 @@ def rank(
     evidence of a wrong value, so such numbers only count when they are a malgorithm's wrong final answer."""
     found = numbers_in(student_text)
     answer = student_value if student_value is not None else (found[-1] if found else None)
-    others = [x for x in found if not any(close(x, g) for g in givens)]
-    answer_is_given = student_value is None and answer is not None and any(close(answer, g) for g in givens)
+    others = [x for x in found if not any(close(x, g, VALUE_TOLERANCE) for g in givens)]
+    answer_is_given = student_value is None and answer is not None and any(close(answer, g, VALUE_TOLERANCE) for g in givens)
     scored = []
     for order, (m, sim) in enumerate(zip(malgorithms, sims, strict=True)):
         vs = value_score(m, None if answer_is_given else answer, others)
-        if answer_is_given and m.wrong_answer is not None and close(answer, m.wrong_answer):
+        if answer_is_given and m.wrong_answer is not None and close(answer, m.wrong_answer, VALUE_TOLERANCE):
             vs = max(vs, 0.6)
         if vs > 0:
             conf, reason = 0.5 + 0.4 * vs + 0.1 * sim, "value"

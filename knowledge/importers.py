@@ -18,7 +18,8 @@ from pydantic import BaseModel, Field
 
 from errors import ValidationError
 from knowledge.concepts import concept_phrase
-from knowledge.diagnosis import PROFILE_PREFIX, close, parse_number
+from knowledge.diagnosis import PROFILE_PREFIX
+from knowledge.numbers import close, parse_number
 from knowledge.trees import derive_tree
 from knowledge.types import Malgorithm, Problem, Step
 

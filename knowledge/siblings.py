@@ -18,6 +18,7 @@ import re
 from pydantic import BaseModel, Field
 
 from knowledge.bank import evaluate_expression
+from knowledge.numbers import close, fmt_exact
 from knowledge.types import Malgorithm, Problem, Step
 
 FACTORS = (2, 3, 4, 5)
@@ -37,14 +38,6 @@ def _num(text: str) -> float:
     return float(text.replace(",", ""))
 
 
-def _close(a: float, b: float) -> bool:
-    return math.isclose(a, b, rel_tol=1e-6, abs_tol=1e-6)
-
-
-def _fmt(value: float) -> str:
-    return f"{value:.10g}" if value != int(value) else str(int(value))
-
-
 def givens(statement: str) -> list[float]:
     return [_num(m.group(0)) for m in _NUM.finditer(statement)]
 
@@ -55,8 +48,8 @@ def _substitute(expression: str, mapping: list[tuple[float, float]]) -> str:
     def repl(m: re.Match[str]) -> str:
         old = _num(m.group(0))
         for key, new in mapping:
-            if _close(old, key):
-                return _fmt(new)
+            if close(old, key):
+                return fmt_exact(new)
         return m.group(0)
 
     return _NUM.sub(repl, expression)
@@ -72,7 +65,7 @@ def _recompute(steps: list[Step], given: list[float], factor: int) -> list[float
     for i, step in enumerate(steps):
         earlier = [(s.value, v) for s, v in zip(steps[:i], values, strict=True)]
         try:
-            if not _close(evaluate_expression(_clean(step.expression)), step.value):
+            if not close(evaluate_expression(_clean(step.expression)), step.value):
                 return None
             value = evaluate_expression(_clean(_substitute(step.expression, earlier + new_given)))
         except ValueError:
@@ -97,13 +90,13 @@ def _wrong_answer(m: Malgorithm, given: list[float], factor: int) -> float | Non
         if not re.search(r"[+\-*/]", expr):
             continue
         try:
-            if not _close(evaluate_expression(expr), _num(rhs)):
+            if not close(evaluate_expression(expr), _num(rhs)):
                 continue
             last = evaluate_expression(_substitute(expr, mapping))
         except ValueError:
             continue
         mapping.insert(0, (_num(rhs), last))
-    if last is None or not _close(mapping[0][0], m.wrong_answer):
+    if last is None or not close(mapping[0][0], m.wrong_answer):
         return None
     return last
 

@@ -15,7 +15,8 @@ from typing import Any
 
 import numpy as np
 
-from knowledge.diagnosis import malgorithm_texts, numbers_in, rank
+from knowledge.diagnosis import malgorithm_texts, rank
+from knowledge.numbers import numbers_in
 from knowledge.trees import tree_for
 from knowledge.types import Diagnosis, Malgorithm, Problem
 

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 
 from knowledge import prompts
 from knowledge.concepts import concept_phrase
+from knowledge.numbers import fmt
 from knowledge.types import Bug, Check, Malgorithm, Node, Problem, Questions, QuestionTree, Step
 
 _NUM = r"\$?\d[\d,]*(?:\.\d+)?%?|\$?\.\d+%?"
@@ -20,13 +21,6 @@ _OPS = {"+": "add", "-": "subtract", "*": "multiply", "/": "divide"}
 _GERUND = {"+": "adding", "-": "subtracting", "*": "multiplying", "/": "dividing"}
 _NOUN = {"+": "addition", "-": "subtraction", "*": "multiplication", "/": "division"}
 _OP_RE = {"+": r"\+", "-": r"[-\u2212\u2013]", "*": r"[*x\u00d7\u00b7]", "/": r"[/\u00f7]"}
-
-
-def fmt_value(value: float) -> str:
-    """12.0 -> '12', 0.5 -> '0.5', 1/3 -> '0.3333'."""
-    if abs(value - round(value)) < 1e-9:
-        return str(int(round(value)))
-    return f"{value:.4f}".rstrip("0").rstrip(".")
 
 
 def _number_re(text: str) -> str:
@@ -41,7 +35,7 @@ def _number_re(text: str) -> str:
 
 def value_pattern(value: float) -> str:
     """A regex matching `value` as a standalone number (12, 12.0, 12.00, $12, 1,200)."""
-    text = fmt_value(value)
+    text = fmt(value)
     if "." in text:
         whole, frac = text.split(".")
         body = (re.escape(whole) if whole != "0" else "0?") + r"\." + re.escape(frac) + "0*"
@@ -94,7 +88,7 @@ def _math_probes(problem: Problem, index: int, topic: str) -> dict[str, str]:
             wrong = m.wrong_answer
         if wrong is not None:
             text = prompts.MATH_PROBE.format(
-                wrong_value=fmt_value(wrong), topic=topic, label_lower=_label_lower(m.label)
+                wrong_value=fmt(wrong), topic=topic, label_lower=_label_lower(m.label)
             )
         else:
             text = prompts.MATH_PROBE_NO_VALUE.format(topic=topic, label_lower=_label_lower(m.label))
@@ -121,7 +115,7 @@ def _math_nodes(problem: Problem) -> list[Node]:
             "op_noun": _NOUN[ops[0]] if simple else "more than one operation",
             "op_nouns": " and ".join(kinds),
             "expression": expression,
-            "value": fmt_value(step.value),
+            "value": fmt(step.value),
             "unit": unit,
         }
         # the step of the final answer: its hint and bottom-out never name the operands (that would be the answer's

@@ -11,19 +11,12 @@ from __future__ import annotations
 import random
 import re
 
+from knowledge.numbers import fmt, parse_numbers
 from knowledge.types import Fix, Malgorithm, Node, Problem, QuestionTree
 from simulator import templates as T
 from simulator.moves import WALKTHROUGH
-from simulator.numbers import parse_numbers
 from simulator.state import changed_lines, close, wrong_step_value
 from simulator.types import Content, ExtractionTactic, HiddenState, Move, Persona
-
-
-def fmt(value: float) -> str:
-    """12.0 -> '12', 0.875 -> '0.875', 1/3 -> '0.3333'."""
-    if abs(value - round(value)) < 1e-9:
-        return str(int(round(value)))
-    return f"{value:.4f}".rstrip("0").rstrip(".")
 
 
 def _unit(unit: str) -> str:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 
-from simulator.numbers import NUMBER, parse_numbers
+from knowledge.numbers import NUMBER, parse_numbers
 from simulator.state import close
 from simulator.types import Content, Verdict
 

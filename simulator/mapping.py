@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from errors import RecoverableError
+from knowledge.numbers import close, parse_numbers
 from simulator.moves import WALKTHROUGH
-from simulator.numbers import parse_numbers
 from simulator.types import NodeMatch
 
 if TYPE_CHECKING:
@@ -74,10 +74,6 @@ _NODE_CACHE: dict[tuple[int, tuple[str, ...]], np.ndarray] = {}  # node-text emb
 _NODE_CACHE_SIZE = 512
 EMBEDDING_THRESHOLD = 0.3
 LEXICAL_THRESHOLD = 0.12
-
-
-def _close(a: float, b: float) -> bool:
-    return abs(a - b) <= 1e-6 * max(1.0, abs(a), abs(b))
 
 
 def _normalise(text: str) -> str:
@@ -172,10 +168,10 @@ class NodeMapper:
         numbers = parse_numbers(message, percent_fractions=True)
         bonus = np.zeros(n, dtype=np.float32)
         for i, cues in enumerate(self._numbers):
-            hits = sum(1 for x in numbers if any(_close(x, c) for c in cues))
+            hits = sum(1 for x in numbers if any(close(x, c) for c in cues))
             specific = sum(
-                1 for x in numbers if any(_close(x, c) for c in cues) and not any(
-                    _close(x, s) for s in self._statement_numbers)
+                1 for x in numbers if any(close(x, c) for c in cues) and not any(
+                    close(x, s) for s in self._statement_numbers)
             )
             bonus[i] = 0.08 * min(hits, 3) + 0.07 * min(specific, 2)
         return sim + bonus

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from errors import RecoverableError
-from simulator.numbers import NUMBER
+from knowledge.numbers import NUMBER
 from simulator.types import MOVES, Move, NodeMatch
 
 if TYPE_CHECKING:

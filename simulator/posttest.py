@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel
 
+from knowledge.numbers import fmt_exact
 from knowledge.siblings import make_sibling
 from knowledge.types import Problem
 from simulator.types import HiddenState, NodeStatus
@@ -50,10 +51,6 @@ def carried_over(initial: HiddenState, final: HiddenState) -> dict[str, NodeStat
     return out
 
 
-def _fmt(value: float) -> str:
-    return f"{value:.10g}"
-
-
 def post_test(problem: Problem, initial: HiddenState, final: HiddenState) -> PostTest | None:
     """The student's attempt at the problem's sibling, or None (code problems, or no sibling can be built)."""
     sibling = make_sibling(problem)
@@ -71,12 +68,12 @@ def post_test(problem: Problem, initial: HiddenState, final: HiddenState) -> Pos
     for i, step in enumerate(steps):
         held = by_step.get(i, ["knows"])
         if all(s == "knows" for s in held):
-            lines.append(f"{step.expression} = {_fmt(step.value)}")
+            lines.append(f"{step.expression} = {fmt_exact(step.value)}")
             continue
         wrong = sibling.wrong_answers.get(initial.malgorithm_id or "") if "misconceived" in held else None
-        lines.append(f"So the answer is {_fmt(wrong)}." if wrong is not None else "I'm not sure how to go on from here.")
+        lines.append(f"So the answer is {fmt_exact(wrong)}." if wrong is not None else "I'm not sure how to go on from here.")
         break
     else:
-        lines.append(f"So the answer is {_fmt(steps[-1].value)}.")
+        lines.append(f"So the answer is {fmt_exact(steps[-1].value)}.")
     return PostTest(sibling_id=sibling.problem.id, attempt="\n".join(lines), answer=steps[-1].value,
                     kept_misconception=kept, reverted=reverted)

@@ -36,8 +36,8 @@ from __future__ import annotations
 import random
 import re
 
+from knowledge.numbers import parse_numbers
 from knowledge.types import Malgorithm, Node, Problem, QuestionTree
-from simulator.numbers import parse_numbers
 from simulator.transitions import Transitions, odds_shift
 from simulator.types import Event, HiddenState, Move, NodeState, Persona
 

@@ -20,13 +20,13 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from errors import RecoverableError
+from knowledge.numbers import fmt, parse_numbers
 from knowledge.types import Fix, Malgorithm, Problem, QuestionTree
 from simulator import fidelity
 from simulator import state as st
-from simulator.content import Composer, fmt, render
+from simulator.content import Composer, render
 from simulator.mapping import NodeMapper
 from simulator.moves import classify_move
-from simulator.numbers import parse_numbers
 from simulator.personas import builtin, from_profile
 from simulator.prompts import render_student_voice
 from simulator.transitions import load_transitions

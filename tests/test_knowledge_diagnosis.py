@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from knowledge import diagnose
-from knowledge.diagnosis import last_number, numbers_in, parse_number
 from knowledge.embeddings import HashEmbedder
+from knowledge.numbers import last_number, numbers_in, parse_number
 from knowledge.types import Malgorithm, Problem, Step
 
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 
-from knowledge.trees import derive_tree, fmt_value, topic_of, tree_for, value_pattern
+from knowledge.numbers import fmt
+from knowledge.trees import derive_tree, topic_of, tree_for, value_pattern
 from knowledge.types import DEPTHS, Step
 from tests.test_knowledge_types import code_problem, math_problem
 
@@ -94,7 +95,7 @@ def test_topic_and_value_helpers():
     topic = topic_of(step, 0)
     assert "15" not in topic and "12+3" not in topic and "spoons" in topic
     assert topic_of(Step(description="Subtract it to get the sale price.", value=60), 1) == "the sale price"
-    assert fmt_value(12.0) == "12" and fmt_value(0.125) == "0.125"
+    assert fmt(12.0) == "12" and fmt(0.125) == "0.125"
     pat = re.compile(value_pattern(1200))
     assert pat.search("$1,200") and pat.search("1200.0") and not pat.search("12000") and not pat.search("1200.5")
 

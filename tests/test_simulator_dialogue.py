@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from knowledge.bank import load_starter
+from knowledge.numbers import parse_numbers
 from knowledge.types import Problem
 from simulator import StudentSession, builtin
-from simulator.numbers import parse_numbers
 from simulator.testing import jacket_problem, sum_problem
 
 tutor = pytest.importorskip("tutor", reason="the tutor package is not available yet")

@@ -9,8 +9,8 @@ import pytest
 
 from evals import moves as move_eval
 from evals import simfidelity
+from knowledge.numbers import parse_numbers
 from simulator import StudentSession, builtin
-from simulator.numbers import parse_numbers
 from simulator.testing import jacket_problem
 
 DATA = Path(__file__).parents[1].parent / "shared" / "data"

@@ -7,8 +7,8 @@ import re
 import pytest
 
 from inference.fake import FakeBackend, NoneBackend
+from knowledge.numbers import parse_numbers
 from simulator import StudentSession, builtin
-from simulator.numbers import parse_numbers
 from simulator.templates import EXTRACTION
 from simulator.testing import jacket_problem, sum_problem
 from simulator.types import MODES, Persona

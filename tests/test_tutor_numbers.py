@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import pytest
 
+from knowledge.numbers import canonical_unit, convert
 from knowledge.trees import tree_for
 from knowledge.types import Problem, Step
-from tutor.numbers import canonical_unit, convert, extract
+from tutor.numbers import extract
 from tutor.understand import classify
 from tutor.verify import check_math
 

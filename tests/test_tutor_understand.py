@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from inference import FakeBackend
-from tutor.numbers import close, extract
+from knowledge.numbers import stands_for
+from tutor.numbers import extract
 from tutor.understand import classify, extract_code, understand
 
 
@@ -52,10 +53,10 @@ def test_expression_operands_are_mentioned_but_not_claimed() -> None:
 
 
 def test_close_accepts_rounding_but_not_near_integers() -> None:
-    assert close(0.67, 2 / 3, text="0.67")
-    assert close(2.92, 70 / 24, text="2.92")
-    assert not close(3, 2.96)
-    assert not close(101, 100)
+    assert stands_for(0.67, 2 / 3, text="0.67")
+    assert stands_for(2.92, 70 / 24, text="2.92")
+    assert not stands_for(3, 2.96)
+    assert not stands_for(101, 100)
 
 
 def test_code_extraction() -> None:

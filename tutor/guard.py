@@ -15,8 +15,9 @@ import re
 
 from pydantic import BaseModel, Field
 
+from knowledge.numbers import fmt, stands_for
 from knowledge.types import Problem
-from tutor.numbers import Number, close, extract
+from tutor.numbers import Number, extract
 from tutor.state import KnowledgeState
 
 
@@ -40,11 +41,11 @@ def _statement_numbers(problem: Problem) -> list[float]:
 
 
 def _in(values: list[float], target: float) -> bool:
-    return any(close(v, target) or close(target, v) for v in values)
+    return any(stands_for(v, target) or stands_for(target, v) for v in values)
 
 
 def _says(n: Number, target: float) -> bool:
-    return any(close(r, target, 1e-6, n.text if r == n.value else None) for r in n.readings())
+    return any(stands_for(r, target, 1e-6, n.text if r == n.value else None) for r in n.readings())
 
 
 def _norm(line: str) -> str:
@@ -86,15 +87,15 @@ def _check_math(message: str, problem: Problem, state: KnowledgeState | None, pr
         # answer the session is solved, and the success message is not guarded
         if (answer is not None and not allow_final and _says(n, answer)
                 and (not _in(in_statement, answer) or _answer_context(message, n))):
-            verdict.reasons.append(f"states the final answer {_fmt(answer)}")
+            verdict.reasons.append(f"states the final answer {fmt(answer)}")
             verdict.spans.append(_span(message, n.text))
             continue
         for i, step in enumerate(problem.steps if check_steps else []):
-            if answer is not None and close(step.value, answer):
+            if answer is not None and stands_for(step.value, answer):
                 continue  # the final step is the final answer, handled above
             if _says(n, step.value) and not _in(produced, step.value) and not _in(disclosed, step.value) \
                     and not _in(in_statement, step.value):
-                verdict.reasons.append(f"states step {i + 1} value {_fmt(step.value)} before the student found it")
+                verdict.reasons.append(f"states step {i + 1} value {fmt(step.value)} before the student found it")
                 verdict.spans.append(_span(message, n.text))
                 break
 
@@ -123,10 +124,6 @@ def _check_code(message: str, problem: Problem, state: KnowledgeState | None, ve
             verdict.spans.append(original)
     if problem.answer is not None:  # rare: code problems with a numeric answer
         _check_math(message, problem, state, [], False, verdict)
-
-
-def _fmt(v: float) -> str:
-    return str(int(v)) if v == int(v) else f"{v:g}"
 
 
 def _span(message: str, text: str, width: int = 30) -> str:

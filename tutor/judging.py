@@ -20,8 +20,9 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+from knowledge.numbers import canonical_unit, convert, stands_for
 from knowledge.types import Diagnosis, Problem, QuestionTree
-from tutor.numbers import Number, canonical_unit, close, convert, extract
+from tutor.numbers import Number, extract
 from tutor.planner import Evidence
 from tutor.state import AttemptWrong, KnowledgeState, NodeResolved, Solved, Stuck, ValuesProduced
 from tutor.understand import Understanding, vocabulary
@@ -77,7 +78,7 @@ def statement_numbers(problem: Problem) -> list[float]:
 
 
 def is_given(n: Number, problem: Problem) -> bool:
-    return any(close(r, g) and close(g, r) for r in n.readings() for g in statement_numbers(problem))
+    return any(stands_for(r, g) and stands_for(g, r) for r in n.readings() for g in statement_numbers(problem))
 
 
 def restates_given(u: Understanding, problem: Problem, check: MathCheck) -> bool:
@@ -97,7 +98,7 @@ def derived_operands(u: Understanding, problem: Problem) -> list[Number]:
     out = []
     for n in u.numbers:
         if n.operand and n.kind != "computed" and not is_given(n, problem) \
-                and any(close(r, step.value) for r in n.readings() for step in problem.steps):
+                and any(stands_for(r, step.value) for r in n.readings() for step in problem.steps):
             out.append(n)
     return out
 
@@ -147,7 +148,7 @@ def true_conversions(u: Understanding, problem: Problem) -> set[float]:
         if not n.unit or n.kind == "computed":
             continue
         per = _PER_UNIT.match(re.sub(r"^\s*[a-z]+", "", after, count=1))
-        if per and canonical_unit(per.group(1)) and close(convert(1, per.group(1), n.unit) or -1, n.value) or any(g.unit != n.unit and close(convert(g.value, g.unit, n.unit) or -1, n.value) for g in givens):
+        if per and canonical_unit(per.group(1)) and stands_for(convert(1, per.group(1), n.unit) or -1, n.value) or any(g.unit != n.unit and stands_for(convert(g.value, g.unit, n.unit) or -1, n.value) for g in givens):
             out.add(round(n.value, 9))
     return out
 
@@ -158,7 +159,7 @@ def percent_of_step(value: float, u: Understanding, problem: Problem) -> bool:
         return False
     if value in (1, 100) and re.search(r"(?:[x×*]|times)\s*100\s*%", u.text, re.IGNORECASE):
         return True  # "x 100%" converts to a percent; it is no value of its own
-    return 0 < abs(value) <= 1 and any(close(value * 100, s.value) for s in problem.steps)
+    return 0 < abs(value) <= 1 and any(stands_for(value * 100, s.value) for s in problem.steps)
 
 
 def partly_note(right: list[str], wrong: list[str]) -> str:
@@ -219,7 +220,7 @@ def update_math(u: Understanding, problem: Problem, tree: QuestionTree, state: K
         path = [v for m in problem.malgorithms if m.id in {d.malgorithm_id for d in check.diagnosis}
                 for v in (m.wrong_answer, *m.step_values.values()) if v is not None]
         check.right = [m for m in check.right if m.by != "value" or not state.has_produced(m.value)
-                       or not any(close(m.value, v) for v in path)]
+                       or not any(stands_for(m.value, v) for v in path)]
     values = {round(v, 9) for v in check.wrong}
     wrong_numbers = [n for n in claimed(u) if round(n.value, 9) in values]
     resolved = [n for n in check.resolved_nodes if not state.is_resolved(n)]
@@ -243,13 +244,13 @@ def update_math(u: Understanding, problem: Problem, tree: QuestionTree, state: K
         right_texts = [m.text for m in check.right if m.by == "value"] + [n.text for n in operands]
         # the note never repeats the final answer, even the student's own (the guard would rightly refuse it)
         shown = [m.text for m in check.right if m.by == "value" and not m.final] + \
-            [n.text for n in operands if problem.answer is None or not close(n.value, problem.answer)]
+            [n.text for n in operands if problem.answer is None or not stands_for(n.value, problem.answer)]
         # a right value, not a right-looking formula (GUIDE rule 11), and not a number the statement already gives
         # unless the student computes it ("4 x $25 = $100"): "he started with $10 ... so 5 games" is no sub-result
         results = {n.text for n in u.numbers if n.kind == "result"}
         givens = statement_numbers(problem)
         derived = [m for m in check.right if m.by == "value"
-                   and (m.text in results or not any(close(m.value, g) and close(g, m.value) for g in givens))]
+                   and (m.text in results or not any(stands_for(m.value, g) and stands_for(g, m.value) for g in givens))]
         partly = bool(derived or operands)
         detail = f"said {value:g}, which matches no step"
         if now is not None:

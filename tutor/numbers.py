@@ -8,18 +8,17 @@ leaves unevaluated is not mistaken for a claimed value. Number words count as cl
 an answer ("I got ten", "it's one and a half", a bare "ten"); quantifiers in prose ("one batch", "one more time")
 are kept as mentions. References ("line 3", "step 2") are not numbers at all. A unit written after a number
 ("100 cents", "3 hours", "$5") is recorded so the verifier can convert the obvious ones.
-Used by the understander and by the leak guard.
+Used by the understander and by the leak guard. Comparing, evaluating and units: knowledge.numbers.
 """
 
 from __future__ import annotations
 
-import ast
-import math
-import operator
 import re
 from typing import Literal
 
 from pydantic import BaseModel, Field
+
+from knowledge.numbers import canonical_unit, fmt_exact, safe_eval
 
 NumberKind = Literal["number", "word", "fraction", "percent", "result", "computed"]
 
@@ -33,7 +32,7 @@ class Number(BaseModel):
     alternatives: list[float] = Field(default_factory=list)
     operand: bool = False  # appears inside an expression whose result is also reported
     mention: bool = False  # a number word used as a quantifier in prose ("one batch"): mentioned, not claimed
-    unit: str = ""  # canonical unit written next to it ("cents", "hours", "dollars"), see UNITS
+    unit: str = ""  # canonical unit written next to it ("cents", "hours", "dollars"), see knowledge.numbers.UNITS
     # kinds: "result" = stated after "=", "computed" = the value of an expression the text did not evaluate
 
     def readings(self) -> list[float]:
@@ -65,10 +64,6 @@ _NUMBER_WORDS = set(_UNITS) | set(_TENS) | set(_SCALES)
 _PRONOUN_ONE = {"which", "that", "this", "the", "each", "any", "no", "every", "some", "another", "other", "last"}
 
 _WORD_RE = re.compile(r"[a-z]+(?:-[a-z]+)*|\S", re.IGNORECASE)
-_OPS = {
-    ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv,
-    ast.Pow: operator.pow, ast.FloorDiv: operator.floordiv, ast.Mod: operator.mod,
-}
 
 
 def _words_to_number(words: list[str]) -> float | None:
@@ -180,12 +175,12 @@ def replace_number_words(text: str, *, mentions: list[Number] | None = None) -> 
                     prev_word = t.lower().split()[-1] if re.match(r"[A-Za-z]", t) else ""
                     break
             value = 1.0 if lone_a else _words_to_number(run_words)
-            shown = _fmt(value) if value is not None else ""
+            shown = fmt_exact(value) if value is not None else ""
             frac = re.match(rf"\s+(?:and\s+a\s+(half|quarter)|({_FRACTION_RE}))\b", text[end:], re.I)
             if value is not None and frac:
                 if frac.group(1):  # "one and a half"
                     value += 1 / _FRACTION_WORDS[frac.group(1).lower()]
-                    shown = _fmt(value)
+                    shown = fmt_exact(value)
                     end += frac.end()
                 elif value == int(value) and 0 < value < 20 and (value > 1 or not frac.group(2).endswith("s")):
                     den = _FRACTION_WORDS[frac.group(2).lower()]
@@ -210,39 +205,6 @@ def replace_number_words(text: str, *, mentions: list[Number] | None = None) -> 
     return "".join(out), found
 
 
-def _fmt(value: float) -> str:
-    return str(int(value)) if value == int(value) and abs(value) < 1e15 else repr(value)
-
-
-def safe_eval(expr: str) -> float | None:
-    """Evaluate + - * / ** // % and parentheses over numbers; None when it is not such an expression."""
-    try:
-        tree = ast.parse(expr.strip(), mode="eval")
-    except (SyntaxError, ValueError):
-        return None
-
-    def ev(node: ast.AST) -> float:
-        if isinstance(node, ast.Expression):
-            return ev(node.body)
-        if isinstance(node, ast.Constant) and isinstance(node.value, int | float) and not isinstance(node.value, bool):
-            return float(node.value)
-        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub | ast.UAdd):
-            v = ev(node.operand)
-            return -v if isinstance(node.op, ast.USub) else v
-        if isinstance(node, ast.BinOp) and type(node.op) in _OPS:
-            left, right = ev(node.left), ev(node.right)
-            if isinstance(node.op, ast.Pow) and (abs(right) > 64 or abs(left) > 1e6):
-                raise ValueError("power too large")
-            return float(_OPS[type(node.op)](left, right))
-        raise ValueError("not arithmetic")
-
-    try:
-        value = ev(tree)
-    except (ValueError, ZeroDivisionError, OverflowError, TypeError):
-        return None
-    return value if math.isfinite(value) else None
-
-
 _NUM = r"\d+(?:\.\d+)?|\.\d+"
 _RUN_RE = re.compile(r"[-+*/^=().\d\s]*\d[-+*/^=().\d\s]*")
 # references, not values: "line 3", "lines 3-5", "step 2", "question #4", "test 2"
@@ -251,43 +213,7 @@ _REFERENCE = re.compile(
     r"cases?|rounds?|sections?|chapters?|lessons?|rows?|columns?|level|version)\s*#?\s*\d+"
     r"(?:\s*(?:-|–|to|and|or|,|&)\s*\d+)*\b|#\d+\b", re.IGNORECASE)
 
-# unit -> (dimension, factor to the dimension's base); only exact, unambiguous conversions
-UNITS: dict[str, tuple[str, float]] = {
-    "cents": ("money", 0.01), "dollars": ("money", 1.0),
-    "seconds": ("time", 1.0), "minutes": ("time", 60.0), "hours": ("time", 3600.0), "days": ("time", 86400.0),
-    "weeks": ("time", 604800.0),
-    "millimeters": ("length", 0.001), "centimeters": ("length", 0.01), "meters": ("length", 1.0),
-    "kilometers": ("length", 1000.0), "inches": ("length", 0.0254), "feet": ("length", 0.3048),
-    "yards": ("length", 0.9144), "milliliters": ("volume", 0.001), "liters": ("volume", 1.0),
-}
-_UNIT_ALIASES = {
-    "cent": "cents", "c": "cents", "dollar": "dollars", "bucks": "dollars", "buck": "dollars", "second": "seconds",
-    "sec": "seconds", "secs": "seconds", "s": "seconds", "minute": "minutes", "min": "minutes", "mins": "minutes",
-    "hour": "hours", "hr": "hours", "hrs": "hours", "h": "hours", "day": "days", "week": "weeks",
-    "millimeter": "millimeters", "mm": "millimeters", "centimeter": "centimeters", "cm": "centimeters",
-    "meter": "meters", "metre": "meters", "metres": "meters", "m": "meters", "kilometer": "kilometers",
-    "km": "kilometers", "inch": "inches", "in": "inches", "foot": "feet", "ft": "feet", "yard": "yards",
-    "yd": "yards", "milliliter": "milliliters", "ml": "milliliters", "liter": "liters", "litre": "liters",
-    "litres": "liters", "l": "liters",
-}
 _UNIT_AFTER = re.compile(r"^\s*([a-z]+)\b", re.IGNORECASE)
-
-
-def canonical_unit(word: str) -> str:
-    """'cent' -> 'cents', 'hrs' -> 'hours'; '' when not a unit this module converts. Multi-word units ('dollars
-    per ounce') are not converted."""
-    w = word.strip().lower()
-    w = _UNIT_ALIASES.get(w, w)
-    return w if w in UNITS else ""
-
-
-def convert(value: float, unit: str, to: str) -> float | None:
-    """value in `unit` expressed in `to` (100 cents -> 1 dollar); None when either is unknown or they differ in
-    dimension."""
-    a, b = UNITS.get(canonical_unit(unit)), UNITS.get(canonical_unit(to))
-    if a is None or b is None or a[0] != b[0]:
-        return None
-    return value * a[1] / b[1]
 
 
 def _unit_after(rest: str) -> str:
@@ -415,15 +341,3 @@ def _parse_run(run: str, expressions: list[str], word_values: set[float]) -> lis
     expressions.append(run)
     operands = [] if fraction else _plain_numbers(run, word_values, operand=True)
     return [Number(value=value, text=run, kind="fraction" if fraction else "computed"), *operands]
-
-
-def close(a: float, b: float, rel: float = 1e-6, text: str | None = None) -> bool:
-    """a (said) matches b (true) within a relative tolerance, or as b rounded to a's decimals (0.67 ~ 2/3)."""
-    if abs(a - b) <= max(rel * abs(b), 1e-9):
-        return True
-    if b != int(b) and a != int(a):
-        s = text if text and re.fullmatch(r"-?\d*\.\d+", text.strip()) else repr(float(a))
-        decimals = len(s.split(".")[1]) if "." in s else 0
-        if 1 <= decimals <= 6 and abs(round(b, decimals) - a) <= 10 ** (-decimals) / 2 + 1e-12:
-            return True
-    return False

@@ -15,6 +15,7 @@ from collections.abc import Iterable, Sequence
 
 from pydantic import BaseModel, Field
 
+from knowledge.numbers import close
 from knowledge.types import Node, Problem, QuestionTree
 from tutor.planner import Evidence, Plan
 from tutor.probes import strip_label_notes
@@ -163,10 +164,6 @@ def _values(texts: Iterable[str]) -> str:
     return " and ".join(out)
 
 
-def _same(a: float, b: float) -> bool:
-    return abs(a - b) <= 1e-6 * max(1.0, abs(b))
-
-
 def heard(u: Understanding, ev: Evidence, problem: Problem, tree: QuestionTree, state: KnowledgeState) -> Heard:
     """What of the student's message the reply may quote; never an extraction or override attempt.
     Right: a value of a node that is resolved now (never the final answer before it is solved: saying it back
@@ -184,13 +181,13 @@ def heard(u: Understanding, ev: Evidence, problem: Problem, tree: QuestionTree, 
     right, topic, topic_value = [], "", ""
     if ev.judgement != "wrong":
         for n in claimed:
-            if problem.answer is not None and any(_same(r, problem.answer) for r in n.readings()):
+            if problem.answer is not None and any(close(r, problem.answer) for r in n.readings()):
                 if solved:
                     right.append(n.text)
                 continue
             for node in tree.nodes:
                 value = node_value(node, problem)
-                if value is None or not state.is_resolved(node.id) or not any(_same(r, value) for r in n.readings()):
+                if value is None or not state.is_resolved(node.id) or not any(close(r, value) for r in n.readings()):
                     continue
                 right.append(n.text)
                 if node.step is not None and 0 <= node.step < len(problem.steps):
@@ -199,9 +196,9 @@ def heard(u: Understanding, ev: Evidence, problem: Problem, tree: QuestionTree, 
                 break
     given = [r for g in extract(problem.statement).numbers for r in g.readings()]
     other = [n.text for n in claimed if n.text not in right and n.text not in wrong
-             and any(_same(r, g) for r in n.readings() for g in given)]
+             and any(close(r, g) for r in n.readings() for g in given)]
     final = [n.text for n in claimed if problem.answer is not None and not solved
-             and any(_same(r, problem.answer) for r in n.readings())]  # never quoted before it is solved
+             and any(close(r, problem.answer) for r in n.readings())]  # never quoted before it is solved
     other = [x for x in other if x not in final]
     rest = [n.text for n in claimed if n.text not in right + wrong + other + final]
     return Heard(right=list(dict.fromkeys(right)), topic=topic, topic_value=topic_value, wrong=wrong,
@@ -233,11 +230,11 @@ def wrong_step(expressions: Iterable[str], problem: Problem, allowed: list[float
         a, op, b = m.group(1), m.group(2), m.group(3)
         x, y = float(a.replace(",", "")), float(b.replace(",", ""))
         result = {"+": x + y, "-": x - y, "*": x * y, "/": x / y if y else float("nan")}[op]
-        if any(_same(result, v) for v in values) or any(sorted([x, y]) == ops for ops in steps):
+        if any(close(result, v) for v in values) or any(sorted([x, y]) == ops for ops in steps):
             continue
-        if allowed is not None and not all(any(_same(z, g) for g in allowed) for z in (x, y)):
+        if allowed is not None and not all(any(close(z, g) for g in allowed) for z in (x, y)):
             continue
-        if problem.answer is not None and any(_same(z, problem.answer) for z in (x, y)):
+        if problem.answer is not None and any(close(z, problem.answer) for z in (x, y)):
             continue  # the final answer is never said back
         out = _HOW[op].format(a=a, b=b)
     return out

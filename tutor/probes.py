@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import re
 
+from knowledge.numbers import close, stands_for
 from knowledge.types import Diagnosis, Malgorithm, Node, Problem
-from tutor.numbers import Number, close, extract
+from tutor.numbers import Number, extract
 
 # a teacher-facing note in parentheses: "(Something to check: ...)", "(Misconception: ...)"
 _LABEL_NOTE = re.compile(
@@ -55,7 +56,7 @@ def _wrong_values(m: Malgorithm | None) -> list[float]:
 
 def is_given(n: Number, problem: Problem) -> bool:
     given = [r for g in extract(problem.statement).numbers for r in g.readings()]
-    return any(same(r, g) for r in n.readings() for g in given)
+    return any(close(r, g) for r in n.readings() for g in given)
 
 
 def value_mentions(text: str, problem: Problem, malgorithm_id: str) -> list[Number]:
@@ -66,9 +67,9 @@ def value_mentions(text: str, problem: Problem, malgorithm_id: str) -> list[Numb
     for n in extract(text).numbers:
         if n.kind == "word":
             continue
-        if any(same(r, g) for r in n.readings() for g in given) and not attributed(text, n.text):
+        if any(close(r, g) for r in n.readings() for g in given) and not attributed(text, n.text):
             continue  # a given of the statement, unless the probe says the student got it ("You got 150")
-        if any(close(r, w) for r in n.readings() for w in wrong):
+        if any(stands_for(r, w) for r in n.readings() for w in wrong):
             out.append(n)
     return out
 
@@ -81,13 +82,8 @@ def attributed(text: str, number: str) -> bool:
     return re.search(rf"\b{_ATTRIBUTION}{re.escape(number)}(?![\w]|\.\d)", text, re.IGNORECASE) is not None
 
 
-def same(a: float, b: float) -> bool:
-    """Equal up to float noise (no rounding allowance: 0.4 is not 3/8 here)."""
-    return abs(a - b) <= 1e-6 * max(1.0, abs(b))
-
-
 def _said(n: Number, student: list[float]) -> bool:
-    return any(same(r, v) for r in n.readings() for v in student)
+    return any(close(r, v) for r in n.readings() for v in student)
 
 
 def choose_probe(node: Node, diag: Diagnosis, problem: Problem, student_values: list[float],

@@ -15,8 +15,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from knowledge.numbers import stands_for
 from knowledge.types import Depth, QuestionTree
-from tutor.numbers import close
 
 
 class _Step(BaseModel):
@@ -186,7 +186,7 @@ class KnowledgeState(BaseModel):
         return [v for s in self.log if isinstance(s, BottomOut) for v in s.values]
 
     def has_produced(self, value: float) -> bool:
-        return any(close(v, value) for v in self.produced_values())
+        return any(stands_for(v, value) for v in self.produced_values())
 
     @property
     def solved(self) -> bool:

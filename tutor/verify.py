@@ -17,8 +17,9 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from knowledge.numbers import canonical_unit, convert, stands_for
 from knowledge.types import Diagnosis, Node, Problem, QuestionTree
-from tutor.numbers import Number, canonical_unit, close, convert, extract
+from tutor.numbers import Number, extract
 from tutor.sandbox import SandboxLimits, TestRun, run_tests
 from tutor.understand import Understanding
 
@@ -62,11 +63,11 @@ def node_unit(node: Node, problem: Problem) -> str:
 def _matches(n: Number, target: float, rel: float = 1e-6, unit: str = "") -> bool:
     """n (with its readings) matches target; a number written with a unit ("100 cents") also matches a target in
     another unit of the same kind ("dollars") after an exact conversion (tutor.numbers.UNITS)."""
-    if any(close(r, target, rel, n.text if r == n.value else None) for r in n.readings()):
+    if any(stands_for(r, target, rel, n.text if r == n.value else None) for r in n.readings()):
         return True
     if n.unit and unit and canonical_unit(unit) and canonical_unit(unit) != n.unit:
         converted = convert(n.value, n.unit, unit)
-        return converted is not None and close(converted, target, rel)
+        return converted is not None and stands_for(converted, target, rel)
     return False
 
 
@@ -90,7 +91,7 @@ def check_math(u: Understanding, problem: Problem, tree: QuestionTree) -> MathCh
         if match.step is not None or match.final or match.node_ids:
             out.right.append(match)
             concluded_wrong = concluded_wrong and not match.final
-        elif (len(stated) > 1 or u.text.rstrip().endswith("?")) and any(close(n.value, g) for g in given) \
+        elif (len(stated) > 1 or u.text.rstrip().endswith("?")) and any(stands_for(n.value, g) for g in given) \
                 and not diagnose_values([n.value], problem):
             continue  # a given quoted while reasoning ("4 batches is ...", "one batch is 7/8, right?")
         else:
@@ -117,7 +118,7 @@ def diagnose_values(values: list[float], problem: Problem) -> list[Diagnosis]:
     hits: list[Diagnosis] = []
     for m in problem.malgorithms:
         wrong = [v for v in (m.wrong_answer, *m.step_values.values()) if v is not None]
-        if any(close(v, w) for v in values for w in wrong):
+        if any(stands_for(v, w) for v in values for w in wrong):
             hits.append(Diagnosis(malgorithm_id=m.id, label=m.label, confidence=0.9, reason="value"))
     return hits
 

@@ -123,12 +123,12 @@ def similarity(a: str, b: str) -> float:
 
 def new_numbers(text: str, allowed: list[float]) -> list[str]:
     """Numbers written with digits (not words: "one batch") in `text` that match none of the allowed values."""
+    from knowledge.numbers import close
     from tutor.numbers import extract
-    from tutor.probes import same
 
     out = []
     for n in extract(text).numbers:
-        if n.kind != "word" and not any(same(r, a) for r in n.readings() for a in allowed):
+        if n.kind != "word" and not any(close(r, a) for r in n.readings() for a in allowed):
             out.append(n.text)
     return out
 
@@ -263,14 +263,14 @@ def revoice_reason(sentence: str, student: str, previous: list[str] | tuple[str,
 def template_revoices(template: str, student: str, statement: str) -> bool:
     """Does the decided text already say back a value of the student's (one not given in the statement)? Then a
     revoicing sentence would only repeat it, and the model is not asked."""
+    from knowledge.numbers import close
     from tutor.numbers import extract
-    from tutor.probes import same
 
     given = allowed_numbers(statement)
     theirs = [r for n in extract(student).numbers if n.kind != "word" for r in n.readings()
-              if not any(same(r, g) for g in given)]
+              if not any(close(r, g) for g in given)]
     said = allowed_numbers(template)
-    return any(same(r, x) for r in theirs for x in said)
+    return any(close(r, x) for r in theirs for x in said)
 
 
 def split_head(text: str, feedback_options: tuple[str, ...] | list[str]) -> tuple[str, str]:
