@@ -14,13 +14,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from evals.records import DialogueRecord
-from knowledge.numbers import close
+from knowledge.numbers import close, parse_numbers
 from knowledge.types import Problem
 
 STAGES = ("early", "middle", "late")
 MOVES = ("focus", "probing", "telling", "generic")
 GUIDING_MOVES = {"focus", "probing", "telling"}
-_NUMBER = re.compile(r"(?<![\w.])-?\$?\d[\d,]*(?:\.\d+)?")
 
 
 @dataclass(frozen=True)
@@ -45,22 +44,12 @@ def register(name: str, higher_is_better: bool | None, description: str) -> Call
 # ---------------------------------------------------------------- independent checks
 
 
-def numbers(text: str) -> list[float]:
-    out = []
-    for m in _NUMBER.findall(text):
-        try:
-            out.append(float(m.replace(",", "").replace("$", "")))
-        except ValueError:
-            continue
-    return out
-
-
 def student_states_answer(text: str, problem: Problem) -> bool:
     """Math: the student's message ends on the right final answer (its last number). Only the last number counts:
     a wrong worked solution often passes through the right number on the way (MathDial)."""
     if problem.domain != "math" or problem.answer is None:
         return False
-    found = numbers(text)
+    found = parse_numbers(text)
     return bool(found) and close(found[-1], problem.answer)
 
 
@@ -88,10 +77,10 @@ def tutor_states_answer(text: str, problem: Problem) -> bool:
     if getattr(_reveals(text, problem, steps), "leaks", False):
         return True
     if problem.domain == "math" and problem.answer is not None:
-        given = numbers(problem.statement)
+        given = parse_numbers(problem.statement)
         if any(close(problem.answer, g) for g in given):
             return False
-        return any(close(v, problem.answer) for v in numbers(text))
+        return any(close(v, problem.answer) for v in parse_numbers(text))
     flat = _norm_code(text)
     buggy = {_norm_code(x) for x in problem.buggy_code.splitlines()}
     for bug in problem.bugs:
@@ -315,7 +304,7 @@ def sim_first_answer_wrong(r: DialogueRecord) -> float | None:
         wrong = [m.wrong_answer] if m.wrong_answer is not None else list(m.step_values.values())
         if not wrong:
             return None
-        carries = any(close(v, w) for v in numbers(opening) for w in wrong)
+        carries = any(close(v, w) for v in parse_numbers(opening) for w in wrong)
         return float(carries and r.outcome.solved_turn != 0 and not student_states_answer(opening, r.problem))
     return float(not any(run["turn"] == 0 and run["passed"] for run in r.outcome.code_runs))
 
@@ -347,7 +336,7 @@ def pre_test(r: DialogueRecord) -> float | None:
 def post_test(r: DialogueRecord) -> float | None:
     if r.posttest is None:
         return None
-    found = numbers(r.posttest.attempt)
+    found = parse_numbers(r.posttest.attempt)
     return float(bool(found) and close(found[-1], r.posttest.answer))
 
 

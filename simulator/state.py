@@ -36,16 +36,19 @@ from __future__ import annotations
 import random
 import re
 
+from knowledge.numbers import close as _close
 from knowledge.numbers import parse_numbers
 from knowledge.types import Malgorithm, Node, Problem, QuestionTree
 from simulator.transitions import Transitions, odds_shift
 from simulator.types import Event, HiddenState, Move, NodeState, Persona
 
-TOL = 1e-3  # relative tolerance when comparing values
+# The simulator writes values with knowledge.numbers.fmt (at most 4 decimals) and reads them back from its own and
+# the model's text, so it compares with a looser tolerance than knowledge.numbers.REL_TOL (1/3 ~ "0.3333").
+TOL = 1e-3
 
 
 def close(a: float, b: float, rel: float = TOL) -> bool:
-    return abs(a - b) <= rel * max(1.0, abs(a), abs(b))
+    return _close(a, b, rel)
 
 
 def contains_value(numbers: list[float] | set[float], value: float) -> bool:
