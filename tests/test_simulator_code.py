@@ -1,11 +1,11 @@
-"""The code path: the student's wrong fix fails the unit tests, its accepted fix (after teaching) passes."""
+"""The code path: wrong fixes fail the unit tests, accepted fixes pass, and a student sends the code it announces."""
 
 from __future__ import annotations
 
 import re
-from pathlib import Path
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
