@@ -224,7 +224,8 @@ class StudentSession:
         if content is None:
             content = self.composer.decide(self.hidden_state, match.node_id if match else None, move, message,
                                            just_resolved=just_resolved, just_told=just_told,
-                                           already_solved=self.solved, rng=self._rng_text)
+                                           already_solved=self.solved, rng=self._rng_text,
+                                           last_code=self.last_code)
         text, used_llm, llm_text, verdict = self._voice(content, message)
         self._record_content(content, turn)
         self.turns.append(StudentTurn(turn=turn, tutor_message=message, move=move, node=match, content=content,
