@@ -193,6 +193,7 @@ def fit_and_write(source: str, *, limit: int | None = None, use_embeddings: bool
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             json.dump(data, f, indent=1, sort_keys=False)
             f.write("\n")
+        os.chmod(tmp, 0o644)  # a data file of the repository, not a private temp file
         os.replace(tmp, out)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
