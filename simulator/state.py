@@ -278,6 +278,10 @@ _GENERIC_WORDS = frozenset([
 ])
 
 
+_PRAISE = re.compile(r"\b(good|great|well done|correct|right|nice|excellent|brilliant|perfect|yes|exactly)\b", re.I)
+_ERROR = re.compile(r"\b(mistakes?|errors?|wrong|incorrect|not quite|careful|isn't|not|doesn't)\b", re.I)
+
+
 def _words(text: str) -> set[str]:
     return {w.rstrip("s") for w in _WORD.findall(text.lower()) if w not in _GENERIC_WORDS}
 
@@ -297,6 +301,7 @@ def cue_of(problem: Problem, state: HiddenState, message: str, move: Move, node_
     return Cue(turn=turn, move=move, target=target_of(state, node_id), answer_told=answer_told,
                fresh_values=len(fresh), fresh_previous=last >= 1 and (last - 1) in fresh,
                last_step=node is not None and node.step == last, content=content, taught_before=state.taught,
+               praise=bool(_PRAISE.search(message)), error_pointed=bool(_ERROR.search(message)),
                single_misconception=len(misconceived_steps) == 1,
                unknown_steps=len({n.step for n in state.nodes if n.status == "unknown"}))
 

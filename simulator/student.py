@@ -78,6 +78,10 @@ class StudentSession:
         self.transitions: Transitions | None = None
         if problem.domain == "math":
             self.transitions = fitted if isinstance(fitted, Transitions) else (load_transitions() if fitted else None)
+        if self.transitions is not None:
+            # the hazard draws follow the problem too: a run seeds every problem's student alike, and one stream
+            # for all would make the students of a run move (or not) in lockstep
+            self._rng_state = random.Random(f"{seed}:{problem.id}:state")
         self.events: list[Event] = []
         self.turns: list[StudentTurn] = []
         self.turn = 0

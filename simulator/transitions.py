@@ -8,7 +8,7 @@ the problem from their misconception and reaches the right answer) is
 over the message's cues as the student sees them (`Cue`, built by `simulator.state.cue_of`): whether it states the
 final answer, how many step values it states, whether it states the value of the step before the last, whether it
 is about the last step, its move kind and its target node's status, whether it names anything of this problem,
-and the student's own starting point (one misconceived step or several; steps it does not know). The turn offsets
+whether it praises or points at an error, and the student's own starting point (one misconceived step or several; steps it does not know). The turn offsets
 (turn 1, 2, 3-4, 5-8, 9+) carry how far into the dialogue the message comes. The odds scale with a persona's
 resistance against the mode's reference (`odds_shift`).
 
@@ -33,7 +33,7 @@ from errors import ValidationError
 
 PATH = Path(__file__).with_name("transitions.json")
 FEATURES = ("answer_told", "fresh_values", "fresh_previous", "last_step", "focus", "probing", "telling",
-            "misconceived", "unknown", "content", "single_misconception", "unknown_steps")
+            "misconceived", "unknown", "content", "praise", "error_pointed", "single_misconception", "unknown_steps")
 BUCKETS = ("1", "2", "3-4", "5-8", "9+")
 BUCKET_K = (1, 2, 4, 8, 12)  # the success@k each bucket's offset is matched to (its last turn)
 
@@ -62,6 +62,8 @@ class Cue:
     last_step: bool  # it is about the last step
     content: bool  # it names something of this problem (one of its numbers or a word of its statement)
     taught_before: int  # earlier messages with content
+    praise: bool  # it says the student got something right ("Good", "Correct", "Well done")
+    error_pointed: bool  # it says something is wrong ("not", "mistake", "careful", "doesn't")
     single_misconception: bool  # the student's wrong path corrupts one step only
     unknown_steps: int  # steps the student does not know how to do
 
@@ -76,6 +78,7 @@ class Cue:
                 "focus": float(self.move == "focus"), "probing": float(self.move == "probing"),
                 "telling": float(self.move == "telling"), "misconceived": float(self.target == "misconceived"),
                 "unknown": float(self.target == "unknown"), "content": float(self.content),
+                "praise": float(self.praise), "error_pointed": float(self.error_pointed),
                 "single_misconception": float(self.single_misconception),
                 "unknown_steps": float(min(self.unknown_steps, 3))}
 

@@ -87,7 +87,8 @@ def test_metrics_from_rows() -> None:
 
 def _cue(**kw) -> Cue:
     base = dict(turn=3, move="focus", target="misconceived", answer_told=False, fresh_values=0, fresh_previous=False,
-                last_step=False, content=True, taught_before=1, single_misconception=False, unknown_steps=0)
+                last_step=False, content=True, taught_before=1, praise=False, error_pointed=False,
+                single_misconception=False, unknown_steps=0)
     return Cue(**{**base, **kw})
 
 
