@@ -11,6 +11,7 @@ from typing import Any
 import gradio as gr
 
 from errors import RecoverableError
+from store import visible_controls
 from ui import accounts, render, student
 from ui.context import AppContext
 
@@ -66,7 +67,7 @@ def problem_choices(ctx: AppContext, token: str, domain: str = "all", skill: str
                     query: str = "") -> list[tuple[str, str]]:
     probs, _how = student.search(ctx, token, query or "", None if domain == "all" else domain, None if skill == "all" else skill,
                                  None if difficulty == "all" else difficulty)
-    return [(f"{p.title} ({p.domain}, {p.difficulty})", p.id) for p in probs]
+    return [(visible_controls(f"{p.title} ({p.domain}, {p.difficulty})"), p.id) for p in probs]
 
 
 def session_choices(sessions: list[Any]) -> list[tuple[str, int]]:
