@@ -1,5 +1,5 @@
 """Code turns in the app: resuming a session replays the recorded sandbox runs (no student code runs inside a
-page load)."""
+page load), and sleeping submissions in flight do not hold up another student's turn."""
 
 from __future__ import annotations
 
