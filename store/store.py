@@ -7,6 +7,7 @@ Authorization lives in the callers (ui.service); this layer offers the scoped qu
 
 from __future__ import annotations
 
+import hashlib
 import json
 import secrets
 from datetime import UTC, datetime, timedelta
@@ -27,6 +28,33 @@ from store.types import (
 )
 
 TOKEN_TTL = timedelta(hours=12)
+# The most common passwords of leaked lists (lower-cased); a password equal to one of them or to the username
+# (ignoring case) is refused.
+_COMMON = """
+password password1 password12 password123 password1234 passw0rd p@ssword p@ssw0rd 12345678 123456789 1234567890
+87654321 11111111 00000000 12341234 11223344 qwertyui qwertyuiop qwerty123 1q2w3e4r 1qaz2wsx asdfghjk asdfghjkl
+zxcvbnm1 iloveyou iloveyou1 sunshine princess football baseball welcome welcome1 letmein1 trustno1 dragon12
+monkey12 superman batman12 starwars computer whatever abcdefgh abcd1234 abc12345 admin123 administrator changeme
+secret12 teacher1 student1 students teacher123 student123 school123 letmeinplease
+"""
+COMMON_PASSWORDS = frozenset(_COMMON.split())
+
+
+def password_problem(username: str, password: str) -> str:
+    """Why a password is refused, or "" when it is acceptable."""
+    if len(password) < 8:
+        return "A password needs at least 8 characters."
+    low, name = password.lower(), username.strip().lower()
+    if low == name:
+        return "A password must not be the username."
+    if low in COMMON_PASSWORDS or len(set(low)) < 3:
+        return "That password is one of the most common ones; choose a less guessable password."
+    return ""
+
+
+def token_hash(token: str) -> str:
+    """Tokens are stored as their SHA-256: a leaked database holds no usable token (tokens are 256-bit random)."""
+    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
 _JOIN_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I
 
 
@@ -57,8 +85,8 @@ class Store:
         username = username.strip()
         if not username or len(username) > 64:
             raise InputError("A username needs 1 to 64 characters.")
-        if len(password) < 8:
-            raise InputError("A password needs at least 8 characters.")
+        if problem := password_problem(username, password):
+            raise InputError(problem)
         if role not in ("student", "teacher"):
             raise InputError("The role must be student or teacher.")
         if self.db.one("SELECT id FROM users WHERE username = ?", (username,)):
@@ -110,19 +138,19 @@ class Store:
     def issue_token(self, user_id: int) -> str:
         token = secrets.token_urlsafe(32)
         expires = (datetime.now(UTC) + TOKEN_TTL).isoformat(timespec="seconds")
-        self.db.execute("INSERT INTO auth_tokens (token, user_id, created_at, expires_at) VALUES (?, ?, ?, ?)", (token, user_id, now(), expires))
+        self.db.execute("INSERT INTO auth_tokens (token, user_id, created_at, expires_at) VALUES (?, ?, ?, ?)", (token_hash(token), user_id, now(), expires))
         return token
 
     def user_for_token(self, token: str | None) -> User | None:
         if not token or not isinstance(token, str):
             return None
-        row = self.db.one("SELECT user_id, expires_at FROM auth_tokens WHERE token = ?", (token,))
+        row = self.db.one("SELECT user_id, expires_at FROM auth_tokens WHERE token = ?", (token_hash(token),))
         if row is None or row["expires_at"] < now():
             return None
         return self.get_user(int(row["user_id"]))
 
     def revoke_token(self, token: str) -> None:
-        self.db.execute("DELETE FROM auth_tokens WHERE token = ?", (token,))
+        self.db.execute("DELETE FROM auth_tokens WHERE token = ?", (token_hash(token),))
 
     # -- classes --------------------------------------------------------------------------------------------
     def create_class(self, teacher_id: int, name: str, *, model: str = "", policy: str = "tree", allow_final_bottom_out: bool = False) -> ClassRoom:

@@ -62,7 +62,7 @@ def test_passwords_are_hashed_and_verified(store):
 
 
 def test_tokens(store):
-    user = store.create_user("erin", "password1", "teacher")
+    user = store.create_user("erin", "erin-pass-1", "teacher")
     token = store.issue_token(user.id)
     assert store.user_for_token(token).id == user.id
     assert store.user_for_token("forged") is None and store.user_for_token(None) is None

@@ -7,7 +7,15 @@ from typing import Any
 
 from errors import InputError
 from store import ClassRoom, User
+from store.store import password_problem
 from ui.context import AppContext, AuthError
+
+
+def _throttled(ctx: AppContext, *keys: str) -> None:
+    wait = ctx.throttle.longest_wait_s(*keys)
+    if wait > 0:
+        raise AuthError(f"Too many failed attempts; wait {int(wait) + 1} seconds and try again.",
+                        f"throttled {', '.join(k for k in keys if k)}", status=429)
 
 
 def setup_needed(ctx: AppContext) -> bool:
@@ -32,10 +40,16 @@ def create_first_teacher(ctx: AppContext, username: str, password: str, display_
     return ctx.store.issue_token(user.id), user
 
 
-def login(ctx: AppContext, username: str, password: str) -> tuple[str, User]:
+def login(ctx: AppContext, username: str, password: str, client: str = "") -> tuple[str, User]:
+    """Check the password; failures are throttled per account and per client address (`client`, when known)."""
+    account, addr = f"user:{(username or '').strip().lower()}", f"client:{client}" if client else ""
+    _throttled(ctx, account, addr)
     user = ctx.store.authenticate(username or "", password or "")
     if user is None:
-        raise AuthError("Wrong username or password.", f"failed login for {username!r}", status=401)
+        ctx.throttle.fail(account)
+        if addr:
+            ctx.throttle.fail(addr)
+        raise AuthError("Wrong username or password.", f"failed login for {username!r} from {client or '?'}", status=401)
     return ctx.store.issue_token(user.id), user
 
 
@@ -44,11 +58,23 @@ def logout(ctx: AppContext, token: str | None) -> None:
         ctx.store.revoke_token(token)
 
 
-def register_student(ctx: AppContext, username: str, password: str, join_code: str, display_name: str = "") -> tuple[str, User]:
-    """A student signs up with their class's join code (checked before the account is created)."""
+SIGNUP_FAILED = "Could not sign up with that username and join code: check the code with your teacher, or choose another username."
+
+
+def register_student(ctx: AppContext, username: str, password: str, join_code: str, display_name: str = "",
+                     client: str = "") -> tuple[str, User]:
+    """A student signs up with their class's join code. A wrong code and a taken username get the same answer, and
+    failures are throttled per client, so sign-up neither confirms usernames nor lets join codes be guessed."""
+    addr = f"signup:{client}" if client else ""
+    _throttled(ctx, addr)
     code = (join_code or "").strip().upper()
-    if not code or not any(c.join_code == code for c in _all_classes(ctx)):
-        raise InputError("That join code does not match any class; ask your teacher for it.")
+    problem = password_problem(username or "", password or "")
+    if problem:  # says nothing about other accounts; checked before the code so it is not counted as a guess
+        raise InputError(problem)
+    if not code or not any(c.join_code == code for c in _all_classes(ctx)) or ctx.store.user_by_name(username or "") is not None:
+        if addr:
+            ctx.throttle.fail(addr)
+        raise InputError(SIGNUP_FAILED, f"sign-up refused for {username!r} from {client or '?'}")
     user = ctx.store.create_user(username, password, "student", display_name)
     ctx.store.join_class(user.id, code)
     return ctx.store.issue_token(user.id), user
@@ -56,7 +82,13 @@ def register_student(ctx: AppContext, username: str, password: str, join_code: s
 
 def join_class(ctx: AppContext, token: str, join_code: str) -> ClassRoom:
     user = ctx.require(token, "student")
-    return ctx.store.join_class(user.id, join_code or "")
+    key = f"join:{user.id}"
+    _throttled(ctx, key)
+    try:
+        return ctx.store.join_class(user.id, join_code or "")
+    except InputError:
+        ctx.throttle.fail(key)
+        raise
 
 
 def _all_classes(ctx: AppContext) -> list[ClassRoom]:

@@ -55,8 +55,8 @@ def install(app: FastAPI, ctx: AppContext) -> None:
     r = APIRouter(prefix="/api/v1")
 
     @r.post("/login")
-    def login(body: LoginBody) -> dict[str, Any]:
-        tok, user = accounts.login(ctx, body.username, body.password)
+    def login(body: LoginBody, request: Request) -> dict[str, Any]:
+        tok, user = accounts.login(ctx, body.username, body.password, client=request.client.host if request.client else "")
         return {"token": tok, "user": user.model_dump()}
 
     @r.post("/logout")

@@ -23,6 +23,7 @@ from inference.base import Backend
 from knowledge.types import Problem
 from settings import Settings
 from store import Store, User, connect
+from ui.throttle import Throttle
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +73,7 @@ class AppContext:
         if backend is not None:
             self._backends[(settings.backend, settings.model)] = backend
         self._lock = threading.RLock()
+        self.throttle = Throttle()  # failed logins, sign-ups and join codes of this app process
         self.live: LiveSessions = LiveSessions()  # session id -> tutor.TutorSession
         self.session_locks: dict[int, threading.Lock] = {}
 
@@ -159,10 +161,19 @@ class AppContext:
         return self.knowledge.start(stored)
 
     def problem(self, problem_id: str) -> Problem:
-        for p in self.problems():
-            if p.id == problem_id:
-                return attach_tree(p)
-        raise InputError(f"There is no problem {problem_id!r}.")
+        """One problem by id: the stored one (a teacher's) or else the starter one; one row read, not the catalogue."""
+        from knowledge.bank import starter_problem
+
+        rec = self.store.get_problem(problem_id) if isinstance(problem_id, str) else None
+        if rec is not None:
+            try:
+                return attach_tree(Problem.model_validate(rec.problem))
+            except ValueError as exc:
+                log.warning("stored problem %s no longer validates: %s", rec.id, exc)
+        try:
+            return attach_tree(starter_problem(str(problem_id)))
+        except KeyError:
+            raise InputError(f"There is no problem {problem_id!r}.") from None
 
 
 def attach_tree(problem: Problem) -> Problem:

@@ -15,6 +15,7 @@ import pydantic
 import yaml
 
 from errors import InputError, ValidationError
+from knowledge.io import load_yaml
 from knowledge.types import Bug, Fix, Problem, QuestionTree, Step
 from store import SessionFilter, TutoringSession, export_sessions
 from ui import render
@@ -149,6 +150,8 @@ def import_problems(ctx: AppContext, token: str, upload: Any) -> tuple[list[str]
         problems = load_problems(path)  # ValidationError names file, record and field; nothing is written
     if not problems:
         raise ValidationError(f"{path.name}: no problems found." + (f" Skipped: {'; '.join(skipped[:5])}" if skipped else ""))
+    for p in problems:
+        _check_owner(ctx, teacher.id, p.id)
     checked = [attach_tree(p) for p in problems]
     with ctx.store.db.transaction():
         for p in checked:
@@ -210,16 +213,52 @@ def _skills(text: str) -> list[str]:
     return [s.strip().replace(" ", "_") for s in (text or "").split(",") if s.strip()]
 
 
-def _save_new(ctx: AppContext, teacher_id: int, fields: dict[str, Any]) -> Problem:
+def _check_owner(ctx: AppContext, teacher_id: int, problem_id: str) -> None:
+    """A teacher changes only problems they wrote or imported; starter problems are read-only (copy to edit)."""
+    rec = ctx.store.get_problem(problem_id)
+    if rec is None and problem_id in _starter_ids():
+        raise AuthError(f"{problem_id} is a starter problem, which is read-only; copy it to edit your own version.")
+    if rec is not None and rec.author_id != teacher_id:
+        what = "a starter problem, which is read-only" if rec.author_id is None else "another teacher's problem"
+        raise AuthError(f"{problem_id} is {what}; copy it to edit your own version.",
+                        f"teacher {teacher_id} tried to change problem {problem_id} of author {rec.author_id}")
+
+
+def _free_id(ctx: AppContext, title: str) -> str:
     import re
 
+    slug = re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")[:40] or "problem"
+    pid, n = f"t-{slug}", 2
+    while ctx.store.get_problem(pid) is not None or pid in _starter_ids():
+        pid, n = f"t-{slug}-{n}", n + 1
+    return pid
+
+
+def _starter_ids() -> list[str]:
+    from knowledge.bank import starter_ids
+
+    return starter_ids()
+
+
+def copy_problem(ctx: AppContext, token: str, problem_id: str) -> Problem:
+    """A copy of any problem (starter or another teacher's), owned by this teacher and editable by them."""
+    teacher = ctx.require(token, "teacher")
+    original = ctx.problem(problem_id)
+    pid = _free_id(ctx, f"{original.title} copy")
+    data = original.model_dump(mode="json")
+    tree = {**data["tree"], "problem_id": pid} if data.get("tree") else None
+    malgorithms = [{**m, "problem_id": pid} for m in data.get("malgorithms", [])]
+    problem = Problem.model_validate({**data, "id": pid, "source": "teacher", "tree": tree, "malgorithms": malgorithms})
+    ctx.store.save_problem(problem.model_dump(mode="json"), author_id=teacher.id)
+    ctx.knowledge.upsert([problem])
+    return problem
+
+
+def _save_new(ctx: AppContext, teacher_id: int, fields: dict[str, Any]) -> Problem:
     title = (fields.get("title") or "").strip()
     if not title or not (fields.get("statement") or "").strip():
         raise InputError("A problem needs a title and a statement.")
-    slug = re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")[:40] or "problem"
-    pid, n = f"t-{slug}", 2
-    while ctx.store.get_problem(pid) is not None:
-        pid, n = f"t-{slug}-{n}", n + 1
+    pid = _free_id(ctx, title)
     try:
         problem = Problem(id=pid, source="teacher", **fields)
     except pydantic.ValidationError as exc:
@@ -243,11 +282,12 @@ def save_tree(ctx: AppContext, token: str, problem_id: str, text: str) -> Questi
     """Validate an edited tree (JSON or YAML) and store it with its problem; nothing is written when invalid."""
     teacher = ctx.require(token, "teacher")
     problem = ctx.problem(problem_id)
+    _check_owner(ctx, teacher.id, problem.id)
     text, notice = check_text(text, 200_000, "tree")
     if notice:
         raise InputError("The tree is too large.")
     try:
-        data = json.loads(text) if text.lstrip().startswith("{") else yaml.safe_load(text)
+        data = json.loads(text) if text.lstrip().startswith("{") else load_yaml(text)
     except (json.JSONDecodeError, yaml.YAMLError) as exc:
         raise InputError(f"The tree is not valid JSON or YAML: {str(exc).splitlines()[0]}") from None
     if not isinstance(data, dict):

@@ -81,6 +81,7 @@ def teacher_tab(ctx: AppContext, token: gr.State) -> dict[str, Any]:
             with gr.Row():
                 tree_problem = gr.Dropdown([], label="Problem", scale=3)
                 tree_load = gr.Button("Load tree", scale=1)
+                tree_copy = gr.Button("Copy to edit", scale=1)
             tree_editor = gr.Code(language="json", lines=16, label="Tree")
             tree_save = gr.Button("Validate and save tree")
             p_msg = gr.Markdown("", elem_id="problems-msg")
@@ -192,6 +193,13 @@ def teacher_tab(ctx: AppContext, token: gr.State) -> dict[str, Any]:
     import_btn.click(do_import, [token, upload], [tree_problem, p_msg], api_name="teacher_import")
     mp_btn.click(add_math, [token, mp_title, mp_statement, mp_steps, mp_answer, mp_skills, mp_diff], [tree_problem, tree_editor, p_msg], api_name="teacher_add_math")
     cp_btn.click(add_code, [token, cp_title, cp_statement, cp_code, cp_entry, cp_lines, cp_tests, cp_bug, cp_fix], [tree_problem, tree_editor, p_msg], api_name="teacher_add_code")
+    @safe
+    def copy(tok: str, pid: str) -> list[Any]:
+        if not pid:
+            raise RecoverableError("Choose a problem.")
+        return after_add(tok, teacher.copy_problem(ctx, tok, pid))
+
+    tree_copy.click(copy, [token, tree_problem], [tree_problem, tree_editor, p_msg], api_name="teacher_copy_problem")
     tree_load.click(load_tree, [token, tree_problem], tree_editor, api_name="teacher_tree")
     tree_save.click(save_tree, [token, tree_problem, tree_editor], p_msg, api_name="teacher_save_tree")
 
