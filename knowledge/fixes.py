@@ -20,19 +20,6 @@ def numbers_after(text: str, word: str) -> list[int]:
     return found
 
 
-def edited_lines(before: str, after: str) -> list[int]:
-    """1-based line numbers of `before` that `after` changes (an aligned diff; an insertion counts the line it
-    follows)."""
-    import difflib
-
-    a, b = before.splitlines(), after.splitlines()
-    out: set[int] = set()
-    for tag, i1, i2, _j1, _j2 in difflib.SequenceMatcher(a=a, b=b, autojunk=False).get_opcodes():
-        if tag != "equal":
-            out.update(range(i1 + 1, max(i2, i1 + 1) + 1))
-    return sorted({min(n, max(len(a), 1)) for n in out if n >= 1})
-
-
 REPLACE_PAIR = re.compile(r"`([^`]+)`\s+(?:with|to)\s+`([^`]+)`", re.S)
 
 

@@ -16,7 +16,7 @@ from typing import Any
 import pydantic
 
 from knowledge.fixes import REPLACE_PAIR, apply_fix, numbers_after, run_programs
-from knowledge.sdb_attempts import FixCounts, code_blocks, dialogue_attempts, norm, partial_fixes, resolve
+from knowledge.sdb_attempts import FixCounts, code_blocks, dialogue_attempts, partial_fixes, program_key, resolve
 from knowledge.trees import derive_tree
 from knowledge.types import Bug, Fix, Malgorithm, Problem, QuestionTree
 
@@ -261,6 +261,28 @@ def _dedupe_key(text: str) -> str:
     return " ".join(re.findall(r"[a-z0-9]+", text.lower()))
 
 
+def _run(programs: list[str], tests: list[str]) -> list[dict[str, Any]]:
+    results = run_programs(programs, tests)
+    if results is None:
+        raise SDBFormatError("running the unit tests timed out or crashed")
+    return results
+
+
+def _inconsistent_tests(fix_results: list[dict[str, Any]], programs: list[str], attempts: list[Any],
+                        tests: list[str]) -> list[str]:
+    """Tests the benchmark's own solution fails: every applied fix fails the same tests (not all of them, and
+    loading fine), and a student's program in the dialogues is one of those fixes. Empty when there is no such
+    evidence."""
+    failed = {tuple(r["failed"]) for r in fix_results}
+    if not fix_results or len(failed) != 1:
+        return []
+    only = list(failed.pop())
+    if not only or "<load>" in only or len(only) >= len(tests):
+        return []
+    keys = {program_key(p) for p in programs}
+    return only if any(a.kind == "dialogue" and program_key(a.code) in keys for a in attempts) else []
+
+
 def build_problem(group: list[dict[str, Any]], verify: bool) -> tuple[Problem, FixCounts, list[str]]:
     """One Problem from a group of parsed files; returns (problem, what became of its fixes, notes).
 
@@ -284,18 +306,23 @@ def build_problem(group: list[dict[str, Any]], verify: bool) -> tuple[Problem, F
         ordered = sorted(group, key=lambda g: (g["kind"] != "socratic_dialogue", g["stem"]))
         blocks = [(g["stem"], b) for g in ordered for b in g["blocks"]]
         attempts = dialogue_attempts(blocks, code, entry_point) + partial_fixes(code, canonical["fixes"])
-        seen = {norm(a[0]) for _, a in fixes if a}
-        attempts = [a for a in attempts if a.kind == "dialogue" or norm(a.code) not in seen]
+        seen = {program_key(a[0]) for _, a in fixes if a}
+        attempts = [a for a in attempts if a.kind == "dialogue" or program_key(a.code) not in seen]
         programs = [a[0] for _, a in fixes if a]
-        results = run_programs([code, *programs, *(a.code for a in attempts)], tests)
-        if results is None:
-            raise SDBFormatError("running the unit tests timed out or crashed")
+        results = _run([code, *programs, *(a.code for a in attempts)], tests)
+        broken = _inconsistent_tests(results[1:1 + len(programs)], programs, attempts, tests)
+        if broken:
+            tests = [t for t in tests if t not in broken]
+            notes.append(f"{pid}: unit test(s) {'; '.join(broken)} dropped: every benchmark fix fails them and a "
+                         "student's final program in the dialogues is that fix")
+            results = _run([code, *programs, *(a.code for a in attempts)], tests)
         if results[0]["passed"]:
             raise SDBFormatError("the buggy code passes all of its unit tests")
         failing_tests = [t for t in results[0]["failed"] if t != "<load>"]
-        fix_models, malgorithms, counts, notes = resolve(
+        fix_models, malgorithms, counts, resolved = resolve(
             pid, code, tests, fixes, attempts, results[1:1 + len(programs)], results[1 + len(programs):],
             buggy_loads=results[0]["failed"] != ["<load>"])
+        notes += resolved
     else:
         fix_models = [Fix(description=desc, code=applied[0],
                           lines=[applied[0].rstrip("\n").split("\n")[n - 1].strip() for n in applied[1]])

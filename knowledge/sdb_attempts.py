@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel
 
-from knowledge.fixes import REPLACE_PAIR, apply_fix, edited_lines, numbers_after
+from knowledge.fixes import REPLACE_PAIR, apply_fix, numbers_after
 from knowledge.types import Fix, Malgorithm
 
 _CODE_BLOCK = re.compile(r"<code>\n?(.*?)</code>", re.S)
@@ -25,8 +25,45 @@ _SPACE = re.compile(r"\s+")
 
 
 def norm(code: str) -> str:
-    """Whitespace-free form for comparing programs."""
+    """Whitespace-free form for comparing lines (and snippets within lines)."""
     return _SPACE.sub("", code)
+
+
+def line_keys(code: str) -> list[str]:
+    """Per line: its block depth and its whitespace-free text ("" for a blank line). Programs with the same keys
+    are the same program; indentation counts by structure, so the benchmark's one-column jitter does not."""
+    stack, keys = [0], []
+    for line in code.splitlines():
+        if not line.strip():
+            keys.append("")
+            continue
+        width = len(line) - len(line.lstrip())
+        if width > stack[-1]:
+            stack.append(width)
+        else:
+            while len(stack) > 1 and stack[-1] > width:
+                stack.pop()
+            if width > stack[-1]:
+                stack.append(width)
+        keys.append(f"{len(stack) - 1}:{norm(line)}")
+    return keys
+
+
+def program_key(code: str) -> str:
+    return "\n".join(k for k in line_keys(code) if k)
+
+
+def edited_lines(before: str, after: str) -> list[int]:
+    """1-based line numbers of `before` that `after` changes (aligned on `line_keys`; an insertion counts the line it
+    follows, or the last line)."""
+    import difflib
+
+    a = line_keys(before)
+    out: set[int] = set()
+    for tag, i1, i2, _j1, _j2 in difflib.SequenceMatcher(a=a, b=line_keys(after), autojunk=False).get_opcodes():
+        if tag != "equal":
+            out.update(range(i1 + 1, max(i2, i1 + 1) + 1))
+    return sorted({min(n, max(len(a), 1)) for n in out if n >= 1})
 
 
 @dataclass
@@ -40,15 +77,40 @@ class Attempt:
 
 
 def code_blocks(dialogue: str) -> list[str]:
-    """The student's programs in a dialogue, in order (line numbers removed)."""
-    from knowledge.sdb import strip_line_numbers
-
+    """The student's programs in a dialogue, in order, still numbered (`N. code`): `dialogue_attempts` removes the
+    numbers, reading the indentation the way that best matches the buggy program."""
     out = []
     for block in _CODE_BLOCK.findall(dialogue or ""):
         numbered = [ln for ln in block.strip("\n").split("\n") if ln.strip()]
         if numbered:
-            out.append(strip_line_numbers("\n".join(numbered)))
+            out.append("\n".join(numbered))
     return out
+
+
+def _compiles(code: str) -> bool:
+    try:
+        compile(code, "<attempt>", "exec")
+    except SyntaxError:
+        return False
+    return True
+
+
+def unnumber(block: str, buggy: str) -> str:
+    """A numbered block as a program. The benchmark writes the code either right after `N. ` or at a fixed column
+    whatever the width of N (so `9.     a` and `10.    b` are one level); of the readings that compile, the one
+    whose block structure is closest to the buggy program's."""
+    import difflib
+    import textwrap
+
+    from knowledge.sdb import _snap_indentation, strip_line_numbers
+
+    first = strip_line_numbers(block)
+    column = textwrap.dedent("\n".join(re.sub(r"^\s*\d+\.", lambda m: " " * len(m.group(0)), ln)
+                                       for ln in block.split("\n"))).rstrip() + "\n"
+    snapped = _snap_indentation(column.rstrip("\n").split("\n"))
+    readings = [c for c in dict.fromkeys([first, column, snapped]) if _compiles(c)] or [first]
+    target = line_keys(buggy)
+    return max(readings, key=lambda c: difflib.SequenceMatcher(a=target, b=line_keys(c), autojunk=False).ratio())
 
 
 def without_added_prints(code: str, buggy: str) -> str:
@@ -66,13 +128,13 @@ def without_added_prints(code: str, buggy: str) -> str:
 def dialogue_attempts(blocks: list[tuple[str, str]], buggy: str, entry_point: str) -> list[Attempt]:
     """Distinct fix attempts among (file stem, block) pairs: defining the entry point, differing from the buggy code
     once debugging prints are dropped."""
-    seen = {norm(buggy)}
+    seen = {program_key(buggy)}
     out = []
     for origin, block in blocks:
-        code = without_added_prints(block, buggy)
-        if not re.search(rf"^\s*def\s+{re.escape(entry_point)}\s*\(", code, re.M) or norm(code) in seen:
+        code = without_added_prints(unnumber(block, buggy), buggy)
+        if not re.search(rf"^\s*def\s+{re.escape(entry_point)}\s*\(", code, re.M) or program_key(code) in seen:
             continue
-        seen.add(norm(code))
+        seen.add(program_key(code))
         out.append(Attempt(code=code, kind="dialogue", origin=origin))
     return out
 
@@ -92,7 +154,7 @@ def partial_fixes(buggy: str, fix_descriptions: list[str]) -> list[Attempt]:
             edits = [f"Replace `{pairs[0][0]}` with `{pairs[0][1]}` on line {n}." for n in lines]
         for edit in edits:
             applied = apply_fix(buggy, edit)
-            if applied and norm(applied[0]) != norm(buggy):
+            if applied and program_key(applied[0]) != program_key(buggy):
                 out.append(Attempt(code=applied[0], kind="partial", origin=desc, edit=edit))
     return out
 
@@ -111,7 +173,7 @@ def new_snippets(description: str) -> list[str]:
 
 def _is_code(snippet: str) -> bool:
     text = snippet.strip().rstrip(":")
-    for candidate in (text, text + ": pass"):
+    for candidate in (text, text + ": pass", text + ": None", "def _f():\n    " + text, "def _f():\n    " + text + ": pass"):
         try:
             compile(candidate, "<snippet>", "exec")
             return True
@@ -135,13 +197,13 @@ def changed_code_lines(code: str, buggy: str, *, keep_known: bool = False) -> li
     (a moved line) or `keep_known`."""
     import difflib
 
-    a, b = [norm(ln) for ln in buggy.splitlines()], code.splitlines()
-    matcher = difflib.SequenceMatcher(a=a, b=[norm(ln) for ln in b], autojunk=False)
+    b = code.splitlines()
+    matcher = difflib.SequenceMatcher(a=line_keys(buggy), b=line_keys(code), autojunk=False)
     new = [b[j].strip() for tag, _i1, _i2, j1, j2 in matcher.get_opcodes() if tag != "equal" for j in range(j1, j2)]
     new = [ln for ln in new if ln and not _PRINT.match(ln)]
     if keep_known:
         return new
-    known = set(a)
+    known = {norm(ln) for ln in buggy.splitlines()}
     return [ln for ln in new if norm(ln) not in known] or new
 
 
@@ -223,8 +285,9 @@ def resolve(pid: str, buggy: str, tests: list[str], fixes: list[tuple[str, tuple
         models.append(_fix(f"The corrected program a student wrote in {best.origin}.", best.code, buggy))
         notes.append(f"{pid}: no benchmark fix verified; added the corrected program from {best.origin}")
     malgorithms: list[Malgorithm] = []
+    fix_keys = {program_key(applied[0]) for _, applied in fixes if applied}
     for attempt, result in zip(attempts, attempt_results, strict=True):
-        if result["passed"]:
+        if result["passed"] or program_key(attempt.code) in fix_keys:  # the benchmark's own fix is no wrong fix
             continue
         if result["failed"] == ["<load>"] and result["error"] in ("SyntaxError", "IndentationError", "TabError") \
                 and buggy_loads:

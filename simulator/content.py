@@ -286,7 +286,8 @@ class Composer:
 
 
 def _norm(code: str) -> str:
-    return re.sub(r"\s+", "", code)
+    """Whitespace-insensitive within lines, but indentation counts (an indentation fix is a change)."""
+    return "\n".join(ln.rstrip() for ln in code.strip("\n").splitlines() if ln.strip())
 
 
 def render(prose: str, content: Content) -> str:

@@ -120,7 +120,7 @@ def test_teacher_forced_sdb_students_send_the_code_they_announce(sdb_problems, m
                 assert code, (d.id, turn.turn, turn.text)
             if claims_change(prose):
                 changed += 1
-                assert code and code.split() != previous.split(), (d.id, turn.turn, turn.text)
+                assert code and code != previous, (d.id, turn.turn, turn.text)
             if code:
                 assert code == turn.content.code
                 sent.setdefault(problem.id, {})[code] = turn.content.accepted
@@ -158,8 +158,9 @@ def test_an_sdb_student_who_changes_its_code_is_run_in_the_sandbox(sdb_problems)
 
 @needs_sdb
 def test_a_student_without_a_verified_fix_says_so_and_sends_no_code(sdb_problems) -> None:
-    problem = sdb_problems["sdb-14_43"]  # the benchmark's fix fails a test: no verified program
-    assert not any(f.code for f in problem.bugs[0].fixes)
+    real = sdb_problems["sdb-74_78"]  # as imported with verify=False, or a fix described only in prose
+    bug = real.bugs[0].model_copy(update={"fixes": [f.model_copy(update={"code": ""}) for f in real.bugs[0].fixes]})
+    problem = real.model_copy(update={"bugs": [bug]})
     s = StudentSession.start(problem, Persona(resistance=0.0), seed=0, use_embeddings=False)
     for node in s.tree.nodes:
         s.respond(node.questions.focus[0])
