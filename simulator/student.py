@@ -25,6 +25,7 @@ from simulator import fidelity
 from simulator import state as st
 from simulator.content import Composer, fmt, render
 from simulator.mapping import NodeMapper
+from simulator.move_model import MoveContext, classify_in_context
 from simulator.moves import classify_move
 from simulator.numbers import parse_numbers
 from simulator.personas import builtin, from_profile
@@ -82,6 +83,11 @@ class StudentSession:
             # the hazard draws follow the problem too: a run seeds every problem's student alike, and one stream
             # for all would make the students of a run move (or not) in lockstep
             self._rng_state = random.Random(f"{seed}:{problem.id}:state")
+        # the move classifier the transitions were calibrated with (transitions.json before its provenance names
+        # one: the rules); otherwise the fitted classifier of simulator/moves_model.json
+        calibrated_on = self.transitions.provenance.get("moves", "rules") if self.transitions is not None and \
+            self.transitions.fitted else "fitted"
+        self.move_classifier = "rules" if calibrated_on == "rules" else "fitted"
         self.events: list[Event] = []
         self.turns: list[StudentTurn] = []
         self.turn = 0
@@ -238,7 +244,14 @@ class StudentSession:
         the nodes whose content it gives away, whether it states the final answer). `respond` acts on this;
         the transitions are fitted on the same observation of real teacher turns (evals.calibrate)."""
         message = tutor_message or ""
-        move = classify_move(message, backend=self.classify_backend, seed=self.seed)
+        if self.move_classifier == "rules":
+            move = classify_move(message, backend=self.classify_backend, seed=self.seed)
+        else:
+            last = self.turns[-1] if self.turns else None
+            context = MoveContext(turn=max(len(self.turns), 1), previous_student=last.text if last else self.opening,
+                                  previous_tutor=last.tutor_message if last else "", statement=self.problem.statement)
+            move = classify_in_context(message, context, embedding=self.mapper.message_vector(message),
+                                       backend=self.classify_backend, seed=self.seed)
         # a generic statement ("Thanks!") targets no node: skip the (embedding) mapping
         match = self.mapper.map(message) if move != "generic" or "?" in message else None
         revealed, answer_told = self._revealed(message, move)

@@ -1,4 +1,6 @@
-"""Export sessions with their turns and annotations as CSV (one row per turn) or JSONL (one line per session)."""
+"""Export sessions with their turns and annotations as CSV (one row per turn) or JSONL (one line per session).
+
+Exports are read by teachers: control characters in them are marked (`store.visible_controls`)."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ from typing import Literal
 
 from store.store import Store
 from store.types import TutoringSession
+from store.visible import visible_controls
 
 CSV_COLUMNS = [
     "session_id", "student", "class_id", "problem_id", "policy", "model", "outcome", "started_at", "ended_at",
@@ -36,7 +39,7 @@ def _csv(store: Store, sessions: list[TutoringSession]) -> str:
         for t in store.turns(s.id):
             trace = t.trace or {}
             diag = trace.get("diagnosis") or []
-            writer.writerow({
+            writer.writerow(visible_controls({
                 "session_id": s.id, "student": s.student_name, "class_id": s.class_id or "", "problem_id": s.problem_id,
                 "policy": s.policy, "model": s.model, "outcome": s.outcome, "started_at": s.started_at,
                 "ended_at": s.ended_at or "", "turn_id": t.id, "idx": t.idx, "role": t.role, "text": t.text,
@@ -46,7 +49,7 @@ def _csv(store: Store, sessions: list[TutoringSession]) -> str:
                 "latency_ms": "" if t.latency_ms is None else round(t.latency_ms, 1),
                 "flagged": int(any(a.flag for a in notes.get(t.id, []))),
                 "comments": " | ".join(a.comment for a in notes.get(t.id, []) if a.comment),
-            })
+            }))
     return out.getvalue()
 
 
@@ -56,5 +59,5 @@ def _jsonl(store: Store, sessions: list[TutoringSession]) -> str:
         record = s.model_dump(mode="json")
         record["turns"] = [t.model_dump(mode="json") for t in store.turns(s.id)]
         record["annotations"] = [a.model_dump(mode="json") for a in store.annotations(s.id)]
-        lines.append(json.dumps(record, ensure_ascii=False))
+        lines.append(json.dumps(visible_controls(record), ensure_ascii=False))
     return "\n".join(lines) + ("\n" if lines else "")

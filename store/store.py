@@ -215,8 +215,9 @@ class Store:
 
     # -- problems -------------------------------------------------------------------------------------------
     def save_problem(self, problem: dict[str, Any], author_id: int | None = None) -> ProblemRecord:
-        """Insert or replace an authored/imported problem (already validated by the caller)."""
-        stamp = now()
+        """Insert or replace an authored/imported problem (already validated by the caller). Its updated_at has
+        microseconds: with the JSON's length it is the version `problem_versions` reports."""
+        stamp = datetime.now(UTC).isoformat(timespec="microseconds")
         existing = self.db.one("SELECT created_at FROM problems WHERE id = ?", (problem["id"],))
         with self.db.transaction():
             if existing:
@@ -239,6 +240,11 @@ class Store:
 
     def list_problems(self) -> list[ProblemRecord]:
         return [_problem_record(r) for r in self.db.execute("SELECT * FROM problems ORDER BY id")]
+
+    def problem_versions(self) -> dict[str, str]:
+        """Stored problem id -> a version string that changes with every save (cheap: no JSON is read)."""
+        rows = self.db.execute("SELECT id, updated_at, LENGTH(problem_json) AS n FROM problems ORDER BY id")
+        return {r["id"]: f"{r['updated_at']}/{r['n']}" for r in rows}
 
     # -- sessions & turns -----------------------------------------------------------------------------------
     def start_session(self, student_id: int, problem: dict[str, Any], *, policy: str, model: str = "", class_id: int | None = None) -> TutoringSession:

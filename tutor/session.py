@@ -91,6 +91,11 @@ class TutorSession:
         return self.state.solved
 
     @property
+    def streaming(self) -> bool:
+        """Whether the reply under way is still being generated (otherwise it was complete when reply() returned)."""
+        return self._open is not None
+
+    @property
     def llm(self) -> bool:
         return self.backend is not None and self.backend.available
 

@@ -247,9 +247,14 @@ def send(ctx: AppContext, token: str, session_id: Any, text: Any) -> Iterator[Se
         base = view(ctx, sess.id, notice=notice)
         shown = ""
         reply = ts.reply(text)  # guarded sentences, each shown as soon as the tutor releases it
+        # a reply that was complete when reply() returned (templates) is shown once, whole: each partial update
+        # costs the server a render and a diff of the whole chat, and 20 students' word-by-word updates queue up
+        streamed = getattr(ts, "streaming", True)
         try:
             for delta in reply:
                 shown += delta
+                if not streamed:
+                    continue
                 partial = base.model_copy(deep=True)
                 partial.messages.append({"role": "assistant", "content": shown})
                 yield partial

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pydantic
 import yaml
@@ -17,10 +17,11 @@ import yaml
 from errors import InputError, ValidationError
 from knowledge.io import load_yaml
 from knowledge.types import Bug, Fix, Problem, QuestionTree, Step
-from store import SessionFilter, TutoringSession, export_sessions
+from store import Annotation, SessionFilter, Turn, TutoringSession, export_sessions, visible_controls
 from ui import render
 from ui.context import MAX_UPLOAD_BYTES, AppContext, AuthError, attach_tree, check_text
 
+_Row = TypeVar("_Row", TutoringSession, Turn, Annotation)
 OUTCOMES = ["active", "solved", "max_turns", "restarted", "abandoned"]
 
 
@@ -56,7 +57,12 @@ def _is_date(text: str) -> bool:
 
 def transcripts(ctx: AppContext, token: str, flt: SessionFilter | None = None) -> list[TutoringSession]:
     teacher = ctx.require(token, "teacher")
-    return ctx.store.list_sessions(flt, teacher_id=teacher.id)
+    return [_shown(s) for s in ctx.store.list_sessions(flt, teacher_id=teacher.id)]
+
+
+def _shown(item: _Row) -> _Row:
+    """What a teacher reads of a stored row: its control characters marked (`store.visible_controls`)."""
+    return type(item).model_validate(visible_controls(item.model_dump()))
 
 
 def _visible(ctx: AppContext, token: str, session_id: Any) -> TutoringSession:
@@ -73,9 +79,9 @@ def _visible(ctx: AppContext, token: str, session_id: Any) -> TutoringSession:
 
 def transcript(ctx: AppContext, token: str, session_id: Any) -> dict[str, Any]:
     sess = _visible(ctx, token, session_id)
-    turns = ctx.store.turns(sess.id)
-    notes = ctx.store.annotations(sess.id)
-    return {"session": sess, "turns": turns, "annotations": notes, "html": render.transcript_html(turns, notes)}
+    turns = [_shown(t) for t in ctx.store.turns(sess.id)]
+    notes = [_shown(a) for a in ctx.store.annotations(sess.id)]
+    return {"session": _shown(sess), "turns": turns, "annotations": notes, "html": render.transcript_html(turns, notes)}
 
 
 def annotate(ctx: AppContext, token: str, session_id: Any, turn_idx: Any, comment: str, flag: bool):
@@ -275,7 +281,7 @@ def tree_text(ctx: AppContext, token: str, problem_id: str) -> str:
     ctx.require(token, "teacher")
     problem = ctx.problem(problem_id)
     assert problem.tree is not None
-    return json.dumps(problem.tree.model_dump(mode="json"), indent=2, ensure_ascii=False)
+    return visible_controls(json.dumps(problem.tree.model_dump(mode="json"), indent=2, ensure_ascii=False))
 
 
 def save_tree(ctx: AppContext, token: str, problem_id: str, text: str) -> QuestionTree:

@@ -7,6 +7,7 @@ from typing import Any
 import gradio as gr
 
 from errors import RecoverableError
+from store import visible_controls
 from ui import accounts, render, teacher
 from ui.blocks import problem_choices, safe
 from ui.context import AppContext
@@ -234,7 +235,8 @@ def teacher_tab(ctx: AppContext, token: gr.State) -> dict[str, Any]:
         students = ctx.store.students_of_teacher(ctx.require(tok, "teacher").id)
         probs = sorted({s.problem_id for s in teacher.transcripts(ctx, tok)})
         rows = search(tok, "all", "all", "all", "all", False, "", "")
-        return [gr.update(choices=_class_choices(classes), value="all"), gr.update(choices=[("all students", "all")] + [(u.display_name or u.username, str(u.id)) for u in students], value="all"),
+        names = [(visible_controls(u.display_name or u.username), str(u.id)) for u in students]
+        return [gr.update(choices=_class_choices(classes), value="all"), gr.update(choices=[("all students", "all"), *names], value="all"),
                 gr.update(choices=["all", *probs], value="all"), rows[0], rows[1], "", class_rows(tok),
                 gr.update(choices=[(c.name, str(c.id)) for c in classes], value=None), gr.update(choices=_class_choices(classes), value="all"),
                 gr.update(choices=problem_choices(ctx, tok), value=None)]
