@@ -28,7 +28,7 @@ _ANY_ERROR = re.compile(r"\b(?:an?|the|some)\s+(?:\w+\s+)?(?:error|exception)\b|
                         r"raising|crash(?:es|ing)?)\b", re.I)
 _VERB = re.compile(r"\b(?:returns?|returned|returning|outputs?|outputted|prints?|printed|printing|evaluates? to|"
                    r"responds? with|gives?(?: me| back)?|gave(?: me)?|(?:i|i'?m|i am|we|we'?re|we are|it'?s|it is)\s+(?:get|got|getting))\s+(?:back\s+)?(?:only\s+)?"
-                   r"(?:the\s+value\s+)?", re.I)
+                   r"(?:the\s+value\s+)?(?:an?\s+(?=[-\d`]))?", re.I)
 _LITERAL = re.compile(r"`([^`]+)`|(-?\d+(?:\.\d+)?)|\b(True|False|None|nothing)\b|(\"[^\"]*\"|'[^']*')|(\[[^\]]*\])")
 _LINE = re.compile(r"\blines?\s*(?:#|no\.?|number)?\s*(\d+)(?:\s*(?:,|and|to|-)\s*(\d+))*", re.I)
 _NEGATED = re.compile(r"\b(?:no|not|don'?t|doesn'?t|isn'?t|never|any)\b[^.?!]{0,30}$", re.I)
