@@ -152,6 +152,18 @@ class Store:
     def revoke_token(self, token: str) -> None:
         self.db.execute("DELETE FROM auth_tokens WHERE token = ?", (token_hash(token),))
 
+    # -- throttle -------------------------------------------------------------------------------------------
+    def record_failure(self, key: str, at: float) -> None:
+        self.db.execute("INSERT INTO throttle_failures (key, at) VALUES (?, ?)", (key, at))
+
+    def failures_since(self, key: str, since: float) -> list[float]:
+        """The times (Unix seconds) of `key`'s failures after `since`, oldest first."""
+        rows = self.db.execute("SELECT at FROM throttle_failures WHERE key = ? AND at > ? ORDER BY at", (key, since))
+        return [float(r["at"]) for r in rows]
+
+    def forget_failures(self, before: float) -> None:
+        self.db.execute("DELETE FROM throttle_failures WHERE at <= ?", (before,))
+
     # -- classes --------------------------------------------------------------------------------------------
     def create_class(self, teacher_id: int, name: str, *, model: str = "", policy: str = "tree", allow_final_bottom_out: bool = False) -> ClassRoom:
         if not name.strip():
