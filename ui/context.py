@@ -73,7 +73,7 @@ class AppContext:
         if backend is not None:
             self._backends[(settings.backend, settings.model)] = backend
         self._lock = threading.RLock()
-        self.throttle = Throttle()  # failed logins, sign-ups and join codes of this app process
+        self.throttle = Throttle(self.store)  # failed logins, sign-ups and join codes, shared by all workers
         self.live: LiveSessions = LiveSessions()  # session id -> tutor.TutorSession
         self.session_locks: dict[int, threading.Lock] = {}
         self._validated: dict[str, tuple[str, Problem | None]] = {}  # stored problem id -> (version, Problem)
