@@ -1,4 +1,4 @@
-"""`python -m evals.bench inference|knowledge|evals|phrasing|app [args]`: dispatch to each package's benchmark.
+"""`python -m evals.bench inference|knowledge|evals|phrasing|app|serve [args]`: dispatch to each package's benchmark.
 
 The target modules are imported only when chosen, so one missing benchmark does not break the others.
 """
@@ -14,6 +14,7 @@ TARGETS = {
     "evals": "evals.bench_evals",
     "phrasing": "evals.bench_phrasing",
     "app": "evals.bench_app",
+    "serve": "evals.bench_serve",
 }
 
 

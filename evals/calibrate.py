@@ -1,15 +1,21 @@
 """Fit the simulator's math transitions (`simulator/transitions.json`) by teacher forcing on MathDial's fit half.
 
-    python -m evals fidelity mathdial:../shared/data/mathdial/dev.jsonl --fit
+    python -m evals fidelity mathdial:../shared/data/mathdial/dev.jsonl --fit [--lexical]
 
-Each fit-half dialogue is observed as the simulated student would see it (`StudentSession.observe` on its initial
-state: the move the classifier gives each real teacher turn, the node it maps to and that node's status, whether it
-states the final answer or a step value). A turn is an exposure in its cell (persona mode x move x target); the
-real student's first reply that states the final answer (MathDial's rule, evals.fidelity) is the event; turns after
-it are not counted. A cure model: a share of students never resolve by questions (only telling and a stated answer
-can move them); the others resolve at a constant per-cell rate. Fitted by EM; each mode's cell is shrunk towards
-the pooled cell, the pooled cell towards its move (PRIOR pseudo-exposures each), so sparse cells stay sane.
-Deterministic: the same file and code give the same numbers (observations use the dialogue's fixed seed).
+Each fit-half dialogue is fed, turn by turn, to a frozen simulated student (`transitions.FROZEN`: nothing moves it)
+seeded from the record as `evals.fidelity` seeds it. Per fed teacher turn (at most 12) we keep the message's cue as
+the student sees it (`simulator.state.cue_of`), whether the frozen student's own reply already states the final
+answer (`mech`: e.g. it walks through a wrong solution that contains the answer as an intermediate value; MathDial's
+rule counts that, on both sides) and whether the real student's reply does (`real`, MathDial's rule). A live
+student is the frozen one until its first hazard hit, so its chance of a first right reply at turn t is exactly
+mech_t or (1 - mech_t) * hazard_t along the frozen path.
+
+Two stages, deterministic:
+1. The hazard's intercept and weights: an L2-penalised (RIDGE) logistic regression by Newton steps on the turns at
+   risk (gated, not mech, up to the real first-correct turn); the event is the real student's first right reply.
+2. The turn offsets (1, 2, 3-4, 5-8, 9+), in order, each by bisection within +-OFFSET_BOUND so that the simulated
+   success@k (k = 1, 2, 4, 8, 12) on the fit half equals the real one. Stage 1 alone leaves the curve too flat: real
+   dialogues end soon after the student gets it, so late turns are under-represented among the turns at risk.
 """
 
 from __future__ import annotations
@@ -17,103 +23,124 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import math
 import os
 import tempfile
 from pathlib import Path
 from typing import Any
 
-from simulator.transitions import CELL_MOVES, PATH, TARGETS, TELLING_CELLS
+import numpy as np
 
-PRIOR = 8.0
-ITERATIONS = 200
+from simulator.transitions import BUCKET_K, BUCKETS, FEATURES, FROZEN, MOVES, bucket, sigmoid
+
+RIDGE = 1.0
+NEWTON_STEPS = 40
+OFFSET_BOUND = 4.0
 NOTICE = ("Parameters fitted on MathDial (Macina et al., 2023, https://github.com/eth-nlped/mathdial), licensed "
           "CC BY-SA 4.0. This file is an adaptation of that data and is shared under CC BY-SA 4.0 "
           "(https://creativecommons.org/licenses/by-sa/4.0/); keep this notice with it.")
-Obs = tuple[str, str, str]  # (mode, cell move, target)
 
 
 def observe_dialogue(dialogue: Any, problem: Any, *, use_embeddings: bool = True) -> dict[str, Any]:
-    """One dialogue's exposures up to the real first-correct turn, and whether that turn came."""
+    """One dialogue through a frozen student: per fed turn {x, gated, bucket, mech, real}."""
     from evals.fidelity import classify, dialogue_seed, exchanges, malgorithm_for
     from evals.replay_reference import _givens
     from simulator.personas import from_profile
-    from simulator.state import target_of
+    from simulator.state import cue_of
     from simulator.student import StudentSession
 
     m = malgorithm_for(dialogue, problem)
-    persona = from_profile(dialogue.profile)
-    session = StudentSession.start(problem, persona, seed=dialogue_seed(dialogue.id, 0), malgorithm_id=m.id,
-                                   use_embeddings=use_embeddings)
+    session = StudentSession.start(problem, from_profile(dialogue.profile), seed=dialogue_seed(dialogue.id, 0),
+                                   malgorithm_id=m.id, use_embeddings=use_embeddings, fitted=FROZEN)
     answer = float(problem.answer if problem.answer is not None else 0.0)
     givens = _givens(dialogue.question)
-    cells: list[Obs] = []
-    event = False
-    for ex in exchanges(dialogue)[:12]:
-        move, match, revealed, answer_told = session.observe(ex.teacher)
-        if answer_told:
-            cell, target = "answer", "none"
-        elif revealed:
-            cell, target = "telling", target_of(session.hidden_state, revealed[0])
-        else:
-            cell, target = move, target_of(session.hidden_state, match.node_id if match else None)
-        cells.append((persona.mode, cell, target))
-        if classify(ex.reply, answer, givens)[0] == "right":
-            event = True
+    turns = []
+    for i, ex in enumerate(exchanges(dialogue)[:12], start=1):
+        move, match, _revealed, answer_told = session.observe(ex.teacher)
+        cue = cue_of(problem, session.hidden_state, ex.teacher, move, match.node_id if match else None,
+                     answer_told, i)
+        mech = classify(session.respond(ex.teacher), answer, givens)[0] == "right"
+        turns.append({"x": cue.vector(), "gated": cue.gated, "bucket": bucket(i), "mech": mech,
+                      "real": classify(ex.reply, answer, givens)[0] == "right"})
+    return {"dialogue": dialogue.id, "turns": turns}
+
+
+def _logistic(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Ridge logistic regression (the intercept, column 0, unpenalised) by Newton steps."""
+    w = np.zeros(x.shape[1])
+    ridge = np.diag([0.0] + [RIDGE] * (x.shape[1] - 1))
+    for _ in range(NEWTON_STEPS):
+        p = 1.0 / (1.0 + np.exp(-(x @ w)))
+        grad = x.T @ (y - p) - ridge @ w
+        hess = (x.T * (p * (1 - p))) @ x + ridge
+        step = np.linalg.solve(hess, grad)
+        w = w + step
+        if float(np.max(np.abs(step))) < 1e-9:
             break
-    return {"dialogue": dialogue.id, "cells": cells, "event": event}
+    return w
+
+
+def first_right_distribution(observations: list[dict[str, Any]], intercept: float, weights: list[float],
+                             offsets: dict[str, float]) -> list[list[float]]:
+    """Per dialogue, P(the simulated student's first right reply is at fed turn t), t = 1..T (exact)."""
+    out = []
+    for o in observations:
+        alive, ps = 1.0, []
+        for t in o["turns"]:
+            z = intercept + sum(w * v for w, v in zip(weights, t["x"], strict=True)) + offsets.get(t["bucket"], 0.0)
+            h = 1.0 if t["mech"] else (sigmoid(z) if t["gated"] else 0.0)
+            ps.append(alive * h)
+            alive *= 1.0 - h
+        out.append(ps)
+    return out
+
+
+def real_first(o: dict[str, Any]) -> int | None:
+    return next((i for i, t in enumerate(o["turns"], start=1) if t["real"]), None)
+
+
+def curves(observations: list[dict[str, Any]], intercept: float, weights: list[float],
+           offsets: dict[str, float]) -> dict[str, Any]:
+    """Real and expected simulated success@k, expected solved-or-not agreement and first-correct gap."""
+    dist = first_right_distribution(observations, intercept, weights, offsets)
+    firsts = [real_first(o) for o in observations]
+    n = max(len(observations), 1)
+    real = [sum(1 for f in firsts if f is not None and f <= k) / n for k in BUCKET_K]
+    sim = [sum(sum(ps[:k]) for ps in dist) / n for k in BUCKET_K]
+    agree = sum(sum(ps) if f is not None else 1 - sum(ps) for f, ps in zip(firsts, dist, strict=True)) / n
+    both = [(f, ps) for f, ps in zip(firsts, dist, strict=True) if f is not None]
+    mass = sum(sum(ps) for _, ps in both)
+    gap = sum(p * abs(t - f) for f, ps in both for t, p in enumerate(ps, start=1)) / mass if mass else None
+    return {"real": [round(v, 3) for v in real], "sim": [round(v, 3) for v in sim], "agreement": round(agree, 3),
+            "first_correct_gap": round(gap, 3) if gap is not None else None}
 
 
 def fit(observations: list[dict[str, Any]]) -> dict[str, Any]:
-    """EM for the cure model (see the module docstring): {resolve, never_resolve, counts}."""
-    modes = sorted({c[0] for o in observations for c in o["cells"]} | {"typical"})
-    q = {mode: 0.1 for mode in modes}
-    h: dict[Obs, float] = {(mo, mv, tg): 0.2 for mo in modes for mv in CELL_MOVES for tg in TARGETS}
-    for _ in range(ITERATIONS):
-        events: dict[Obs, float] = {}
-        exposure: dict[Obs, float] = {}
-        stuck: dict[str, list[float]] = {mode: [] for mode in modes}
-        for o in observations:
-            cells = o["cells"]
-            mode = cells[0][0]
-            last = len(cells) - 1
-            l_free = l_stuck = 1.0
-            for i, c in enumerate(cells):
-                p = h[c]
-                hit = o["event"] and i == last
-                l_free *= p if hit else 1 - p
-                l_stuck *= (p if hit else 1 - p) if c[1] in TELLING_CELLS else (0.0 if hit else 1.0)
-            den = (1 - q[mode]) * l_free + q[mode] * l_stuck
-            w = (1 - q[mode]) * l_free / den if den > 0 else 1.0  # P(not a never-resolver | what we saw)
-            stuck[mode].append(1 - w)
-            for i, c in enumerate(cells):
-                weight = 1.0 if c[1] in TELLING_CELLS else w
-                exposure[c] = exposure.get(c, 0.0) + weight
-                if o["event"] and i == last:
-                    events[c] = events.get(c, 0.0) + 1.0
-        q = {mode: (sum(v) + PRIOR * 0.1) / (len(v) + PRIOR) for mode, v in stuck.items()}
-        h = _shrunk(events, exposure, modes)
-    counts = {f"{mo}/{mv}/{tg}": {"exposures": round(exposure.get((mo, mv, tg), 0.0), 2),
-                                  "events": events.get((mo, mv, tg), 0.0)}
-              for mo in modes for mv in CELL_MOVES for tg in TARGETS if exposure.get((mo, mv, tg))}
-    resolve = {mo: {mv: {tg: round(h[(mo, mv, tg)], 4) for tg in TARGETS} for mv in CELL_MOVES} for mo in modes}
-    return {"resolve": resolve, "never_resolve": {mo: round(v, 4) for mo, v in q.items()}, "counts": counts}
-
-
-def _shrunk(events: dict[Obs, float], exposure: dict[Obs, float], modes: list[str]) -> dict[Obs, float]:
-    def total(d: dict[Obs, float], mv: str, tg: str | None = None) -> float:
-        return sum(v for (_, m, t), v in d.items() if m == mv and (tg is None or t == tg))
-
-    all_e, all_x = sum(events.values()), sum(exposure.values())
-    base = (all_e + 1.0) / (all_x + 5.0)
-    out: dict[Obs, float] = {}
-    for mv in CELL_MOVES:
-        move_rate = (total(events, mv) + PRIOR * base) / (total(exposure, mv) + PRIOR)
-        for tg in TARGETS:
-            pooled = (total(events, mv, tg) + PRIOR * move_rate) / (total(exposure, mv, tg) + PRIOR)
-            for mo in modes:
-                e, x = events.get((mo, mv, tg), 0.0), exposure.get((mo, mv, tg), 0.0)
-                out[(mo, mv, tg)] = min(0.999, (e + PRIOR * pooled) / (x + PRIOR))
-    return out
+    """Both stages (see the module docstring): {intercept, weights, turn_offsets, at_risk, events, fit_curves}."""
+    rows, ys = [], []
+    for o in observations:
+        for t in o["turns"]:
+            if t["gated"] and not t["mech"]:
+                rows.append([1.0, *t["x"]])
+                ys.append(1.0 if t["real"] else 0.0)
+            if t["real"]:
+                break
+    w = _logistic(np.array(rows, dtype=float).reshape(-1, len(FEATURES) + 1), np.array(ys, dtype=float))
+    intercept, weights = float(w[0]), [float(v) for v in w[1:]]
+    offsets = {b: 0.0 for b in BUCKETS}
+    n = max(len(observations), 1)
+    firsts = [real_first(o) for o in observations]
+    for b, k in zip(BUCKETS, BUCKET_K, strict=True):
+        target = sum(1 for f in firsts if f is not None and f <= k) / n
+        lo, hi = -OFFSET_BOUND, OFFSET_BOUND
+        for _ in range(40):
+            offsets[b] = (lo + hi) / 2
+            got = sum(sum(ps[:k]) for ps in first_right_distribution(observations, intercept, weights, offsets)) / n
+            lo, hi = (offsets[b], hi) if got < target else (lo, offsets[b])
+        offsets[b] = round((lo + hi) / 2, 4)
+    return {"intercept": round(intercept, 4), "weights": {f: round(v, 4) for f, v in zip(FEATURES, weights, strict=True)},
+            "turn_offsets": offsets, "at_risk": len(ys), "events": int(sum(ys)),
+            "fit_curves": curves(observations, intercept, weights, offsets)}
 
 
 def observe_source(source: str, *, limit: int | None = None, use_embeddings: bool = True) -> list[dict[str, Any]]:
@@ -128,11 +155,14 @@ def fit_and_write(source: str, *, limit: int | None = None, use_embeddings: bool
     """Refit on the fit half of a MathDial SOURCE and write the transitions file atomically."""
     from errors import InputError
     from simulator.personas import BUILTIN
+    from simulator.transitions import PATH
 
     kind, _, where = source.partition(":")
     if kind != "mathdial":
         raise InputError("--fit needs a MathDial source (mathdial:PATH): the transitions are fitted on MathDial")
     observations = observe_source(source, limit=limit, use_embeddings=use_embeddings)
+    if not observations:
+        raise InputError(f"{where}: no fit-half dialogue to fit on")
     fitted = fit(observations)
     data = {
         "notice": NOTICE,
@@ -147,18 +177,24 @@ def fit_and_write(source: str, *, limit: int | None = None, use_embeddings: bool
             "command": f"python -m evals fidelity {source} --fit" + (f" --limit {limit}" if limit else "")
                        + ("" if use_embeddings else " --lexical"),
             "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d"),
+            "model": "discrete-time logistic hazard over message cues + turn offsets (simulator.transitions)",
+            "moves": MOVES,  # the move classifier the student used while observed (simulator.student reads it)
         },
-        "reference_resistance": {mode: BUILTIN[mode].resistance for mode in fitted["resolve"] if mode in BUILTIN},
-        "resolve": fitted["resolve"],
-        "never_resolve": fitted["never_resolve"],
-        "counts": fitted["counts"],
+        "reference_resistance": {"typical": BUILTIN["typical"].resistance},
+        "hazard": {"intercept": fitted["intercept"], "weights": fitted["weights"],
+                   "turn_offsets": fitted["turn_offsets"]},
+        "fit_summary": {"turns_at_risk": fitted["at_risk"], "events": fitted["events"],
+                        "success_at_k": list(BUCKET_K), **fitted["fit_curves"]},
     }
+    if not all(math.isfinite(v) for v in [data["hazard"]["intercept"], *fitted["weights"].values()]):
+        raise InputError("the fit did not converge (a non-finite coefficient); nothing written")
     out = Path(path) if path is not None else PATH
     fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             json.dump(data, f, indent=1, sort_keys=False)
             f.write("\n")
+        os.chmod(tmp, 0o644)  # a data file of the repository, not a private temp file
         os.replace(tmp, out)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

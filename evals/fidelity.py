@@ -1,6 +1,7 @@
 """Teacher forcing: the real teacher turns of a dialogue, in order, to a simulated student seeded from that record.
 
     python -m evals fidelity mathdial:../shared/data/mathdial/dev.jsonl [--part validate] [--json OUT] [--limit N]
+                                      [--seeds N]   # mean and range of the figures over N seeds
     python -m evals fidelity sdb:../shared/data/socratic-debugging [--json OUT]
     python -m evals fidelity mathdial:../shared/data/mathdial/dev.jsonl --fit   # refit simulator/transitions.json
 
@@ -26,7 +27,7 @@ import hashlib
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from errors import ValidationError
+from errors import InputError, ValidationError
 from evals.replay_reference import _givens, _is_in, numbers
 from knowledge.dialogues import RealDialogue
 from knowledge.types import Malgorithm, Problem
@@ -87,7 +88,7 @@ def malgorithm_for(dialogue: RealDialogue, problem: Problem) -> Malgorithm | Non
 
 
 def force_mathdial(dialogue: RealDialogue, problem: Problem, *, seed: int = 0, max_turns: int = 12,
-                   use_embeddings: bool = True) -> dict[str, Any]:
+                   use_embeddings: bool = True, fitted: bool = True) -> dict[str, Any]:
     """One dialogue: real and simulated reply classes per fed teacher turn."""
     from simulator.personas import from_profile
     from simulator.student import StudentSession
@@ -98,7 +99,7 @@ def force_mathdial(dialogue: RealDialogue, problem: Problem, *, seed: int = 0, m
     answer = float(problem.answer if problem.answer is not None else 0.0)
     givens = _givens(dialogue.question)
     session = StudentSession.start(problem, from_profile(dialogue.profile), seed=dialogue_seed(dialogue.id, seed),
-                                   malgorithm_id=m.id, use_embeddings=use_embeddings, fitted=True)
+                                   malgorithm_id=m.id, use_embeddings=use_embeddings, fitted=fitted)
     fed = exchanges(dialogue)[:max_turns]
     real, sim = [], []
     for ex in fed:
@@ -200,23 +201,55 @@ def load(source: str, part: PartChoice = "all", limit: int | None = None
     return pairs, skipped
 
 
-def run(source: str, *, part: PartChoice = "all", limit: int | None = None, seed: int = 0, max_turns: int = 12,
-        use_embeddings: bool = True, progress: bool = False) -> dict[str, Any]:
+def run(source: str, *, part: PartChoice = "all", limit: int | None = None, seed: int = 0, seeds: int = 1,
+        max_turns: int = 12, use_embeddings: bool = True, fitted: bool = True, progress: bool = False
+        ) -> dict[str, Any]:
+    """Teacher forcing over SOURCE; with seeds > 1 also the mean and range of the headline figures over the seeds
+    seed .. seed + seeds - 1 (the rows and `metrics` are those of the first seed)."""
+    if seeds < 1:
+        raise InputError("--seeds must be at least 1")
     pairs, skipped = load(source, part, limit)
-    rows = []
-    for i, (d, problem) in enumerate(pairs, start=1):
-        if d.source == "mathdial":
-            rows.append(force_mathdial(d, problem, seed=seed, max_turns=max_turns, use_embeddings=use_embeddings))
-        else:
-            rows.append(force_sdb(d, problem, seed=seed, max_turns=max_turns))
-        if progress and i % 50 == 0:
-            print(f"  {i}/{len(pairs)} dialogues", flush=True)
+    per_seed = []
+    for s in range(seed, seed + seeds):
+        rows = []
+        for i, (d, problem) in enumerate(pairs, start=1):
+            if d.source == "mathdial":
+                rows.append(force_mathdial(d, problem, seed=s, max_turns=max_turns, use_embeddings=use_embeddings,
+                                            fitted=fitted))
+            else:
+                rows.append(force_sdb(d, problem, seed=s, max_turns=max_turns))
+            if progress and i % 50 == 0:
+                print(f"  seed {s}: {i}/{len(pairs)} dialogues", flush=True)
+        per_seed.append(rows)
     from simulator.transitions import load_transitions
 
-    out = {"source": source, "part": part, "seed": seed, "max_turns": max_turns, "skipped": skipped,
-           "transitions": load_transitions().provenance, "metrics": metrics(rows), "rows": rows}
+    rows = per_seed[0]
+    provenance = load_transitions().provenance if fitted else {"fitted": "hand-set rules (--hand-set)"}
+    out = {"source": source, "part": part, "seed": seed, "seeds": seeds, "max_turns": max_turns, "skipped": skipped,
+           "transitions": provenance, "metrics": metrics(rows), "rows": rows}
+    if seeds > 1:
+        out["over_seeds"] = over_seeds([metrics(r) for r in per_seed])
     if pairs and pairs[0][0].source == "sdb":
         out["sdb_malgorithms"] = sum(1 for r in rows if r.get("malgorithms"))
+    return out
+
+
+HEADLINE = (*(f"sim.success@{k}" for k in KS), "solved_agreement", "first_correct_gap", "turns.same_class")
+
+
+def _get(m: dict[str, Any], key: str) -> float | None:
+    for part in key.split("."):
+        m = m[part]
+    return m["value"]
+
+
+def over_seeds(ms: list[dict[str, Any]]) -> dict[str, dict[str, float | None]]:
+    """{figure: {mean, min, max}} over the seeds' metrics."""
+    out: dict[str, dict[str, float | None]] = {}
+    for key in HEADLINE:
+        vals = [v for v in (_get(m, key) for m in ms) if v is not None]
+        out[key] = ({"mean": round(sum(vals) / len(vals), 3), "min": min(vals), "max": max(vals), "n": len(vals)}
+                    if vals else {"mean": None, "min": None, "max": None, "n": 0})
     return out
 
 
@@ -236,6 +269,15 @@ def summary(result: dict[str, Any]) -> str:
     lines.append(f"  turns: {t['paired']} paired; same class {t['same_class']['value']}, both right "
                  f"{t['both_right']['value']}, both wrong {t['both_wrong']['value']}, same wrong value "
                  f"{t['same_wrong_value']['value']}")
+    if "over_seeds" in result:
+        o = result["over_seeds"]
+        cells = "".join(f"{o[f'sim.success@{k}']['mean']:>7}" for k in KS)
+        lines.append(f"  over {result['seeds']} seeds, mean (range): simulated {cells}")
+        ranges = ", ".join(f"@{k} {o[f'sim.success@{k}']['min']}-{o[f'sim.success@{k}']['max']}" for k in KS)
+        lines.append(f"    {ranges}")
+        for key, name in (("solved_agreement", "solved-or-not agreement"), ("first_correct_gap", "|first-correct gap|"),
+                          ("turns.same_class", "turns same class")):
+            lines.append(f"    {name} {o[key]['mean']} ({o[key]['min']}-{o[key]['max']})")
     if "sdb_malgorithms" in result:
         lines.append(f"  SDB: {result['sdb_malgorithms']} of {m['dialogues']} dialogues' problems have a malgorithm")
     return "\n".join(lines)

@@ -31,7 +31,6 @@ Part = Literal["fit", "validate"]
 Role = Literal["teacher", "student"]
 
 _MOVE = re.compile(r"^\s*\((focus|probing|telling|generic)\)\s*", re.IGNORECASE)
-_SDB_NAME = re.compile(r"^(?P<problem>\d+)_(?P<bug>\d+)_(?P<name>.+?)_(?P<kind>socratic_dialogue|\w+_th(?:r)?ead_\d+)$")
 
 
 def split_part(key: str) -> Part:
@@ -202,9 +201,11 @@ def read_sdb(directory: str | Path) -> list[RealDialogue]:
     directory = Path(directory)
     if not directory.is_dir():
         raise ValidationError(f"{directory} is not a folder of Socratic Debugging Benchmark files")
+    from knowledge.sdb import file_name_parts
+
     out: list[RealDialogue] = []
-    for path in sorted(directory.glob("*.txt")):
-        match = _SDB_NAME.match(path.stem)
+    for path in sorted(p for p in directory.iterdir() if p.suffix.lower() == ".txt" and p.is_file()):
+        match = file_name_parts(path.name)  # misspelt kinds ("thead") read as the importer reads them
         if not match:
             raise ValidationError(f"{path}: file name does not match PROBLEM_BUG_name_kind.txt")
         try:

@@ -20,6 +20,7 @@ from errors import ValidationError
 from knowledge.concepts import concept_phrase
 from knowledge.diagnosis import PROFILE_PREFIX
 from knowledge.numbers import close, parse_number
+from knowledge.sdb_attempts import FixCounts
 from knowledge.trees import derive_tree
 from knowledge.types import Malgorithm, Problem, Step
 
@@ -32,6 +33,7 @@ class ImportReport(BaseModel):
     records: int = 0  # input records (MathDial rows, SDB files)
     imported: int = 0  # records that became part of a problem cleanly
     steps_parsed: int = 0  # MathDial: ground-truth steps parsed; SDB: fixes whose corrected program passes the tests
+    fixes: FixCounts = Field(default_factory=FixCounts)  # SDB: verified / failed / not applied / added fixes
     problems: list[Problem] = Field(default_factory=list)
     skipped: list[tuple[str, str]] = Field(default_factory=list)  # (where, reason)
     notes: list[str] = Field(default_factory=list)
@@ -47,6 +49,11 @@ class ImportReport(BaseModel):
             + ("steps parsed" if self.source == "mathdial" else "fixes verified")
             + f", {len(self.skipped)} skipped"
         ]
+        if self.source == "sdb":
+            f = self.fixes
+            lines.append(f"  fixes: {f.verified} verified ({f.from_dialogue} with a dialogue's corrected program), "
+                         f"{f.failed} still failing and {f.unapplied} not applied (reported below), {f.added} "
+                         f"corrected programs added as fixes; malgorithms are wrong fixes that fail a test")
         lines += [f"  skipped {where}: {reason}" for where, reason in self.skipped]
         lines += [f"  note: {n}" for n in self.notes]
         return "\n".join(lines)

@@ -7,6 +7,7 @@ Validation runs the buggy code and each fixed program against the unit tests in 
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -15,8 +16,17 @@ from typing import Any
 import pydantic
 
 from knowledge.fixes import REPLACE_PAIR, apply_fix, numbers_after, run_programs
+from knowledge.sdb_attempts import (
+    FixCounts,
+    code_blocks,
+    dialogue_attempts,
+    near_misses,
+    partial_fixes,
+    program_key,
+    resolve,
+)
 from knowledge.trees import derive_tree
-from knowledge.types import Bug, Fix, Problem, QuestionTree
+from knowledge.types import Bug, Fix, Malgorithm, Problem, QuestionTree
 
 FILENAME = re.compile(r"^(?P<problem>\d+)_(?P<bug>\d+)_(?P<name>.+?)_(?P<kind>socratic_dialogue|\w+_thread_\d+)\.txt$")
 REQUIRED = ("problem", "bug_code", "bug_desc", "bug_fixes", "unit_tests")
@@ -77,11 +87,40 @@ def _snap_indentation(lines: list[str]) -> str:
     return "\n".join(out).rstrip() + "\n"
 
 
+def _like(word: str, target: str) -> bool:
+    return word == target or difflib.SequenceMatcher(a=word, b=target).ratio() >= 0.8
+
+
+def file_name_parts(name: str) -> dict[str, str] | None:
+    """`PROBLEM_BUG_name_kind.txt` -> {problem, bug, name, kind}, reading misspelt kinds as the benchmark means them
+    (`conversational_thead_1`, `socratic_dialog`, `socratic_thread_1`, `.TXT`); None when it is not an SDB name."""
+    match = FILENAME.match(name)
+    if match:
+        return match.groupdict()
+    stem, dot, ext = name.rpartition(".")
+    head = re.match(r"^(?P<problem>\d+)_(?P<bug>\d+)_(?P<rest>.+)$", stem) if dot and ext.lower() == "txt" else None
+    if not head:
+        return None
+    words = [w for w in re.split(r"[_\s-]+", head["rest"].lower()) if w]
+    if len(words) >= 3 and words[-1].isdigit() and _like(words[-2], "thread"):
+        kind_words = 2 + (_like(words[-3], "conversational") or _like(words[-3], "socratic"))
+        if len(words) > kind_words:
+            prefix = words[-3] if kind_words == 3 else "conversational"
+            prefix = "socratic" if _like(prefix, "socratic") else "conversational"
+            return {"problem": head["problem"], "bug": head["bug"], "name": "_".join(words[:-kind_words]),
+                    "kind": f"{prefix}_thread_{words[-1]}"}
+    if len(words) >= 3 and _like(words[-2], "socratic") and _like(words[-1], "dialogue"):
+        return {"problem": head["problem"], "bug": head["bug"], "name": "_".join(words[:-2]),
+                "kind": "socratic_dialogue"}
+    return None
+
+
 def parse_file(path: Path) -> dict[str, Any]:
     """Parse one SDB file into raw fields; raises SDBFormatError naming the file and what is wrong."""
-    match = FILENAME.match(path.name)
+    match = file_name_parts(path.name)
     if not match:
-        raise SDBFormatError(f"{path}: file name does not match PROBLEM_BUG_name_kind.txt")
+        raise SDBFormatError(f"{path}: file name does not match PROBLEM_BUG_name_kind.txt "
+                             "(kind: socratic_dialogue or conversational_thread_N)")
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
@@ -97,20 +136,37 @@ def parse_file(path: Path) -> dict[str, Any]:
             raise SDBFormatError(f"{path}:{line_no}: <bug_code> line {k} has no 'N. ' line number: {ln[:40]!r}")
     return {
         "key": f"{match['problem']}_{match['bug']}",
+        "stem": path.stem,
         "name": match["name"],
         "kind": match["kind"],
         "statement": sections["problem"].strip(),
         "code": strip_line_numbers(sections["bug_code"]),
         "bug_desc": " ".join(sections["bug_desc"].split()),
-        "fixes": [
-            ln.strip()
-            for ln in sections["bug_fixes"].strip().split("\n")
-            if ln.strip() and not ln.strip().startswith("```")
-        ],
+        "fixes": fix_entries(sections["bug_fixes"]),
         "tests": [ln.strip() for ln in sections["unit_tests"].split("\n") if ln.strip()],
         "profile": " ".join((sections["stu_desc"] or "").split()),
         "turns": assistant_turns(sections["dialogue"] or ""),
+        "blocks": code_blocks(sections["dialogue"] or ""),
     }
+
+
+def fix_entries(block: str) -> list[str]:
+    """One entry per fix: a line of prose, with the ``` code block that follows it (`After line 11, insert:` and its
+    lines) kept in the same entry."""
+    entries: list[str] = []
+    in_code = False
+    for raw in block.strip().split("\n"):
+        line = raw.rstrip()
+        if line.strip().startswith("```"):
+            in_code = not in_code
+            if entries:
+                entries[-1] += "\n```" if not in_code else "\n```py"
+            continue
+        if in_code and entries:
+            entries[-1] += "\n" + line
+        elif line.strip():
+            entries.append(line.strip())
+    return entries
 
 
 def assistant_turns(dialogue: str) -> list[list[str]]:
@@ -213,46 +269,78 @@ def _dedupe_key(text: str) -> str:
     return " ".join(re.findall(r"[a-z0-9]+", text.lower()))
 
 
-def build_problem(group: list[dict[str, Any]], verify: bool) -> tuple[Problem, int, list[str]]:
-    """One Problem from a group of parsed files; returns (problem, fixes verified, notes)."""
+def _run(programs: list[str], tests: list[str]) -> list[dict[str, Any]]:
+    results = run_programs(programs, tests)
+    if results is None:
+        raise SDBFormatError("running the unit tests timed out or crashed")
+    return results
+
+
+def _inconsistent_tests(fix_results: list[dict[str, Any]], programs: list[str], attempts: list[Any],
+                        tests: list[str]) -> list[str]:
+    """Tests the benchmark's own solution fails: every applied fix fails the same tests (not all of them, and
+    loading fine), and a student's program in the dialogues is one of those fixes. Empty when there is no such
+    evidence."""
+    failed = {tuple(r["failed"]) for r in fix_results}
+    if not fix_results or len(failed) != 1:
+        return []
+    only = list(failed.pop())
+    if not only or "<load>" in only or len(only) >= len(tests):
+        return []
+    keys = {program_key(p) for p in programs}
+    return only if any(a.kind == "dialogue" and program_key(a.code) in keys for a in attempts) else []
+
+
+def build_problem(group: list[dict[str, Any]], verify: bool) -> tuple[Problem, FixCounts, list[str]]:
+    """One Problem from a group of parsed files; returns (problem, what became of its fixes, notes).
+
+    With `verify`, the buggy code, every applied fix, and every program the students send in the group's dialogues
+    (and each single edit of a several-edit fix) run against the unit tests in one isolated subprocess: fixes
+    keep their corrected program only when it passes (else the note says why), failing student programs and partial
+    fixes become the bug's wrong-fix malgorithms (see `knowledge.sdb_attempts`)."""
     canonical = next((g for g in group if g["kind"] == "socratic_dialogue"), group[0])
     key, notes = canonical["key"], []
+    pid = f"sdb-{key}"
     code, tests = canonical["code"], canonical["tests"]
+    entry_point = _entry_point(code, tests)
     lines = _bug_lines(canonical)
     if not lines:
         raise SDBFormatError("no bug line found in <bug_desc> or <bug_fixes>")
-    fixes, programs = [], []
-    for desc in canonical["fixes"]:
-        applied = apply_fix(code, desc)
-        fixes.append((desc, applied))
-        if applied:
-            programs.append(applied[0])
-    verified = 0
+    fixes = [(desc, apply_fix(code, desc)) for desc in canonical["fixes"]]
+    counts = FixCounts()
+    malgorithms: list[Malgorithm] = []
     failing_tests: list[str] = []
     if verify:
-        results = run_programs([code, *programs], tests)
-        if results is None:
-            raise SDBFormatError("running the unit tests timed out or crashed")
+        ordered = sorted(group, key=lambda g: (g["kind"] != "socratic_dialogue", g["stem"]))
+        blocks = [(g["stem"], b) for g in ordered for b in g["blocks"]]
+        attempts = dialogue_attempts(blocks, code, entry_point) + partial_fixes(code, canonical["fixes"])
+        seen = {program_key(a[0]) for _, a in fixes if a}
+        attempts = [a for a in attempts if a.kind == "dialogue" or program_key(a.code) not in seen]
+        seen |= {program_key(a.code) for a in attempts}
+        for near in near_misses(code, lines):
+            if program_key(near.code) not in seen:
+                seen.add(program_key(near.code))
+                attempts.append(near)
+        programs = [a[0] for _, a in fixes if a]
+        results = _run([code, *programs, *(a.code for a in attempts)], tests)
+        broken = _inconsistent_tests(results[1:1 + len(programs)], programs, attempts, tests)
+        if broken:
+            tests = [t for t in tests if t not in broken]
+            notes.append(f"{pid}: unit test(s) {'; '.join(broken)} dropped: every benchmark fix fails them and a "
+                         "student's final program in the dialogues is that fix")
+            results = _run([code, *programs, *(a.code for a in attempts)], tests)
         if results[0]["passed"]:
             raise SDBFormatError("the buggy code passes all of its unit tests")
         failing_tests = [t for t in results[0]["failed"] if t != "<load>"]
-        outcomes = iter(results[1:])
-        checked = []
-        for desc, applied in fixes:
-            ok = applied is not None and next(outcomes)["passed"]
-            verified += ok
-            checked.append((desc, applied if ok else None))
-            if applied is not None and not ok:
-                notes.append(f"sdb-{key}: fix {desc[:60]!r} applied but still fails the tests; code left empty")
-        fixes = checked
-    fix_models = []
-    for desc, applied in fixes:
-        if applied:
-            new_code, changed = applied
-            new_lines = new_code.rstrip("\n").split("\n")
-            fix_models.append(Fix(description=desc, code=new_code, lines=[new_lines[n - 1].strip() for n in changed]))
-        else:
-            fix_models.append(Fix(description=desc, lines=[y.strip() for _, y in REPLACE_PAIR.findall(desc)]))
+        fix_models, malgorithms, counts, resolved = resolve(
+            pid, code, tests, fixes, attempts, results[1:1 + len(programs)], results[1 + len(programs):],
+            buggy_loads=results[0]["failed"] != ["<load>"])
+        notes += resolved
+    else:
+        fix_models = [Fix(description=desc, code=applied[0],
+                          lines=[applied[0].rstrip("\n").split("\n")[n - 1].strip() for n in applied[1]])
+                      if applied else Fix(description=desc, lines=[y.strip() for _, y in REPLACE_PAIR.findall(desc)])
+                      for desc, applied in fixes]
     title = canonical["name"].replace("_", " ").strip().capitalize()
     problem = Problem(
         id=f"sdb-{key}",
@@ -263,9 +351,10 @@ def build_problem(group: list[dict[str, Any]], verify: bool) -> tuple[Problem, i
         difficulty="medium",
         source="sdb",
         buggy_code=code,
-        entry_point=_entry_point(code, tests),
+        entry_point=entry_point,
         unit_tests=tests,
         bugs=[Bug(lines=lines, description=canonical["bug_desc"], fixes=fix_models)],
+        malgorithms=malgorithms,
         student_profile=canonical["profile"],
     )
     tree = derive_tree(problem, failing_tests=failing_tests or None)
@@ -273,13 +362,14 @@ def build_problem(group: list[dict[str, Any]], verify: bool) -> tuple[Problem, i
     for g in sorted(group, key=lambda g: g["kind"] != "socratic_dialogue"):
         _variants(g["turns"], tree, leaks)
     problem.tree = tree
-    return problem, verified, notes
+    return problem, counts, notes
 
 
 def import_sdb_dir(
     directory: Path, report: Any, progress: Callable[[int], None] | None = None, *, verify: bool = True
 ) -> Any:
-    files = sorted(directory.glob("*.txt")) if directory.is_dir() else []
+    files = sorted(p for p in directory.iterdir() if p.suffix.lower() == ".txt" and p.is_file()) \
+        if directory.is_dir() else []
     if not directory.is_dir():
         report.skipped.append((str(directory), "not a directory"))
         return report
@@ -289,20 +379,24 @@ def import_sdb_dir(
         try:
             parsed = parse_file(path)
         except SDBFormatError as exc:
-            report.skipped.append((path.name, str(exc).removeprefix(f"{path}: ")))
+            reason = str(exc).removeprefix(str(path))
+            located = re.match(r":(\d+): ", reason)
+            reason = f"line {located[1]}: {reason[located.end():]}" if located else reason.removeprefix(": ")
+            report.skipped.append((path.name, reason))
             continue
         groups.setdefault(parsed["key"], []).append((path, parsed))
     for key in sorted(groups, key=lambda k: tuple(int(x) for x in k.split("_"))):
         members = groups[key]
         try:
-            problem, verified, notes = build_problem([p for _, p in members], verify)
+            problem, counts, notes = build_problem([p for _, p in members], verify)
         except (SDBFormatError, pydantic.ValidationError) as exc:
             reason = str(exc) if isinstance(exc, SDBFormatError) else f"invalid problem: {exc.errors()[0]['msg']}"
             report.skipped += [(path.name, reason) for path, _ in members]
             continue
         report.problems.append(problem)
         report.imported += len(members)
-        report.steps_parsed += verified
+        report.steps_parsed += counts.verified
+        report.fixes.add(counts)
         report.notes += notes
         if progress:
             progress(len(members))

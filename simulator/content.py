@@ -124,11 +124,14 @@ class Composer:
         return Content(kind="extraction", tactic=tactic, template=self._pick(rng, bank[tactic]))
 
     def decide(self, state: HiddenState, node_id: str | None, move: Move, message: str, *, just_resolved: bool,
-               just_told: bool, already_solved: bool, rng: random.Random) -> Content:
+               just_told: bool, already_solved: bool, rng: random.Random, last_code: str = "") -> Content:
+        """last_code: the code the student sent last (code problems; default the buggy code): a reply that sends the
+        same code again does not say it changed it."""
         about_node = node_id is not None and (move != "generic" or "?" in message)
         if self.problem.domain == "code":
-            return self._decide_code(state, node_id if about_node else None, move, just_resolved=just_resolved,
-                                     just_told=just_told, already_solved=already_solved, rng=rng)
+            content = self._decide_code(state, node_id if about_node else None, move, just_resolved=just_resolved,
+                                        just_told=just_told, already_solved=already_solved, rng=rng)
+            return self._unchanged(content, last_code or self.problem.buggy_code, rng)
         if state.all_known:
             return self._final(move, just_resolved or just_told, already_solved, rng)
         if about_node and self.by_id[node_id].step is not None:  # type: ignore[index]
@@ -223,8 +226,10 @@ class Composer:
         if state.all_known:
             if already_solved and move == "generic":
                 return Content(kind="ack", template=self._pick(rng, T.CODE_ACK))
+            if not fix_code:
+                return self._no_fix_code(rng)
             options = T.FIX_ACCEPTED_TOLD if just_told else T.FIX_ACCEPTED
-            return Content(kind="code", code=fix_code, accepted=bool(fix_code), template=self._pick(rng, options))
+            return Content(kind="code", code=fix_code, accepted=True, template=self._pick(rng, options))
         if node_id is not None:
             node = self.by_id[node_id]
             status = state.status(node_id)
@@ -241,7 +246,9 @@ class Composer:
                 options = T.LOCATE_KNOWS if status == "knows" else T.LOCATE_WRONG
                 text = self._pick(rng, options).format(line=line, code_line=self._code_line(line))
                 return Content(kind="explain", node=node_id, values=[float(line)], template=text)
-            if node.kind == "fix" and status == "knows" and fix_code:
+            if node.kind == "fix" and status == "knows":
+                if not fix_code:
+                    return self._no_fix_code(rng, node_id)
                 options = T.FIX_ACCEPTED_TOLD if just_told else T.FIX_ACCEPTED
                 return Content(kind="code", node=node_id, code=fix_code, accepted=True, template=self._pick(rng, options))
             if node.kind == "fix" and self.m is not None and self.m.wrong_code:
@@ -254,6 +261,26 @@ class Composer:
             return Content(kind="code", code=self.fix.code, accepted=True, template=self._pick(rng, T.CODE_RESTATE))
         code = self.m.wrong_code if self.m is not None and self.m.wrong_code else self.problem.buggy_code
         return Content(kind="restate", code=code, template=self._pick(rng, T.CODE_RESTATE))
+
+
+    def _no_fix_code(self, rng: random.Random, node_id: str | None = None) -> Content:
+        """The student knows the fix but the problem has no verified corrected program: it says so and sends no code
+        (it never announces code it does not send, and never passes tests it was not run on)."""
+        line = self.problem.bugs[self.m.bug if self.m is not None and self.m.bug is not None else 0].lines[0]
+        return Content(kind="explain", node=node_id, values=[float(line)],
+                       template=self._pick(rng, T.FIX_KNOWN_NO_CODE).format(line=line))
+
+    def _unchanged(self, content: Content, last_code: str, rng: random.Random) -> Content:
+        """Code sent again unchanged is not announced as a change."""
+        if content.kind != "code" or not content.code or _norm(content.code) != _norm(last_code):
+            return content
+        options = T.FIX_ACCEPTED_SAME if content.accepted else T.FIX_WRONG_SAME
+        return content.model_copy(update={"template": self._pick(rng, options)})
+
+
+def _norm(code: str) -> str:
+    """Whitespace-insensitive within lines, but indentation counts (an indentation fix is a change)."""
+    return "\n".join(ln.rstrip() for ln in code.strip("\n").splitlines() if ln.strip())
 
 
 def render(prose: str, content: Content) -> str:

@@ -8,7 +8,9 @@ Rejected (the template is used instead) when the text
 - speaks as a tutor ("Let's", "Great job", "Can you tell me", "What do you think", a "Tutor:" label, ...) in words
   that are not in the template (a wrong solution may itself say "Let's call the number x");
 - mentions being an AI / a language model / an assistant, or refuses;
-- contains code (code is always sent verbatim by the simulator, never phrased by the model).
+- contains code (code is always sent verbatim by the simulator, never phrased by the model);
+- announces code ("Here's my new code:") when the decided reply sends none, or, sending code, claims a change
+  ("I changed it") that the decided reply does not make (the same code sent again).
 """
 
 from __future__ import annotations
@@ -41,6 +43,25 @@ AI_VOICE = re.compile(
     re.IGNORECASE,
 )
 CODE = re.compile(r"```|^\s*(def |return |for .* in .*:|import )", re.MULTILINE)
+# a reply that says it sends code: ends on a colon, or "here's my code / new version / fixed version"
+ANNOUNCES_CODE = re.compile(
+    r":\s*$|\bhere(?:'s| is) (?:my|the)\b[^.!?]*\b(?:code|version|function|program)\b|\b(?:new|fixed|updated) "
+    r"(?:code|version|function|program)\b", re.IGNORECASE)
+# a reply that says the code changed since the last version the student sent
+CLAIMS_CHANGE = re.compile(
+    r"\bi(?:'ve| have)? (?:just )?(?:changed|fixed|edited|updated|modified|rewrote|rewritten|replaced|tried)\b|"
+    r"\b(?:new|fixed|updated) (?:code|version|function|program)\b|\bwhat i changed\b|\bthis fixes\b",
+    re.IGNORECASE)
+
+
+def announces_code(prose: str) -> bool:
+    """Whether a student's prose (without its code block) says it sends code."""
+    return bool(ANNOUNCES_CODE.search(prose.strip()))
+
+
+def claims_change(prose: str) -> bool:
+    """Whether a student's prose says it changed the code."""
+    return bool(CLAIMS_CHANGE.search(prose))
 
 
 def numbers_in(text: str) -> list[float]:
@@ -92,4 +113,8 @@ def check(text: str, content: Content, *, statement: str = "", tutor_message: st
         reasons.append(f"mentions being an AI ({match.group(0).strip()!r})")
     if CODE.search(stripped):
         reasons.append("contains code")
+    if not content.code and announces_code(stripped) and not announces_code(content.template):
+        reasons.append("announces code it does not send")
+    if content.code and claims_change(stripped) and not claims_change(content.template):
+        reasons.append("claims a change the decided reply does not make")
     return Verdict(ok=not reasons, reasons=reasons)

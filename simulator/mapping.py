@@ -117,6 +117,7 @@ class NodeMapper:
         statement = problem.statement if problem is not None else ""
         self._statement_numbers = set(parse_numbers(statement, percent_fractions=True))
         self.method = "lexical"
+        self._last: tuple[str, np.ndarray] | None = None  # the last message embedded (classifier and mapping share it)
 
     @property
     def threshold(self) -> float:
@@ -149,11 +150,26 @@ class NodeMapper:
                 return None
         return self._matrix
 
+    def _query(self, message: str) -> np.ndarray:
+        if self._last is None or self._last[0] != message:
+            self._last = (message, np.asarray(self._embedder.encode([message]), dtype=np.float32)[0])
+        return self._last[1]
+
+    def message_vector(self, message: str) -> np.ndarray | None:
+        """The message's packaged-MiniLM embedding, for the fitted move classifier; None when this mapper is
+        lexical or maps with another embedder (whose vectors the classifier was not fitted on)."""
+        from knowledge.embeddings import DIMENSION, Embedder
+
+        if self._embed_nodes() is None or not isinstance(self._embedder, Embedder) or self._embedder.path is not None:
+            return None
+        vector = self._query(message)
+        return vector if vector.shape == (DIMENSION,) else None
+
     def scores(self, message: str) -> np.ndarray:
         n = len(self.tree.nodes)
         matrix = self._embed_nodes()
         if matrix is not None:
-            query = np.asarray(self._embedder.encode([message]), dtype=np.float32)[0]
+            query = self._query(message)
             per_text = matrix @ query
             best = np.full(n, -1.0, dtype=np.float32)
             np.maximum.at(best, self._owner[~self._is_whole], per_text[~self._is_whole])

@@ -10,6 +10,11 @@
 The rules were developed on MathDial's dev file (see `python -m evals.moves`). An optional LLM tie-break is used
 only when the rules are unsure and a backend is available; any failure degrades to the rule result.
 
+`simulator.move_model.classify_in_context` is what the simulator uses: the fitted linear model of `simulator.move_model` (MiniLM
+embedding + lexical features + the rules' scores + where the message sits in the dialogue; macro-F1 0.6 under
+grouped cross-validation on MathDial dev against the rules' 0.53), its lexical variant when no embedding is given,
+and the rules when the parameter file is absent.
+
 `map_to_node` finds the node of a question tree a tutor message targets (see `simulator.mapping`).
 """
 
@@ -200,10 +205,10 @@ def classify_move(text: str, backend: Backend | None = None, *, seed: int = 0) -
     scored = score_move(text)
     if backend is None or scored.confident or not getattr(backend, "available", False):
         return scored.move
-    return _llm_tie_break(text, scored, backend, seed)
+    return llm_tie_break(text, scored, backend, seed)
 
 
-def _llm_tie_break(text: str, scored: MoveScores, backend: Backend, seed: int) -> Move:
+def llm_tie_break(text: str, scored: MoveScores, backend: Backend, seed: int) -> Move:
     from inference.base import Message, Options
     from simulator.prompts import MOVE_CLASSIFIER_SYSTEM, render_move_classifier
 

@@ -12,14 +12,11 @@ locating is `knows` when the wrong fix edits a bug line, else `misconceived`; th
 other bugs are `unknown`. Without a malgorithm every node the student must find is `unknown`.
 Confused students additionally start `unknown` on some units they would otherwise know (seeded).
 
-Transitions (`apply`), math with the fitted file (`simulator.transitions`, MathDial fit half):
-- a student drawn as `never_resolves` (the fitted share per persona mode) is moved by telling only;
-- otherwise a move resolves with the fitted probability of its cell (move kind x the target node's status:
-  misconceived / unknown / none, per persona mode), the odds scaled when the persona's resistance differs from the
-  mode's reference; a hit on a node resolves it (a derived one sends the student back to the root), a hit of a
-  move that targets no unresolved node resolves the root (the student reconsiders their own work);
-- a message that states the final answer is taken on with the fitted `answer` probability (recorded as told); a
-  revealed step value is a telling on that step's node.
+Transitions (`apply`), math with the fitted file (`simulator.transitions`, MathDial fit half): one hazard draw per
+tutor message over its cue (`cue_of`: what it states, what it is about, how far into the dialogue, the student's
+starting point), odds scaled by the persona's resistance; zero until a message has named something of the problem
+(no self-correction without teaching). A hit resolves every pending node, root first (the student redoes the
+problem), recorded as told when the message stated the answer or a step value, or was a telling.
 Transitions otherwise (code, or no fitted file): hand-set rules:
 - focus/probing on a `misconceived` node resolves it with probability 1 - resistance; on an `unknown` node with
   probability 1 - resistance / 2 (an unknown step needs a question, not a change of mind);
@@ -39,7 +36,7 @@ import re
 from knowledge.numbers import close as _close
 from knowledge.numbers import parse_numbers
 from knowledge.types import Malgorithm, Node, Problem, QuestionTree
-from simulator.transitions import Transitions, odds_shift
+from simulator.transitions import Cue, Transitions
 from simulator.types import Event, HiddenState, Move, NodeState, Persona
 
 # The simulator writes values with knowledge.numbers.fmt (at most 4 decimals) and reads them back from its own and
@@ -213,11 +210,15 @@ def apply(
     revealed: list[str] | None = None,
     answer_told: bool = False,
     transitions: Transitions | None = None,
+    cue: Cue | None = None,
 ) -> list[Event]:
     """Apply one tutor move to the state; `revealed` lists node ids whose content the message gave away
-    (`answer_told`: the message stated the final answer). Math with fitted `transitions` uses them."""
+    (`answer_told`: the message stated the final answer). Math with fitted `transitions` uses them and the
+    message's `cue` (`cue_of`)."""
     if math and transitions is not None and transitions.fitted:
-        return _apply_fitted(state, node_id, move, persona, rng, turn, transitions, revealed or [], answer_told)
+        if cue is None:
+            raise ValueError("fitted transitions need the message's cue (simulator.state.cue_of)")
+        return _apply_fitted(state, node_id, move, persona, rng, turn, transitions, cue, revealed or [], answer_told)
     events: list[Event] = []
     for rid in revealed or []:
         if state.node(rid).status != "knows":
@@ -267,60 +268,77 @@ def target_of(state: HiddenState, node_id: str | None) -> str:
     return status if status != "knows" else "none"
 
 
+_WORD = re.compile(r"[a-z][a-z']{2,}")
+# words of a tutor message that name no part of a problem (content-free prompts use only these and stop words)
+_GENERIC_WORDS = frozenset([
+    "about", "again", "all", "another", "answer", "any", "are", "back", "can", "check", "could", "correct", "did",
+    "does", "done", "down", "each", "effort", "first", "for", "from", "good", "great", "have", "help", "how", "just",
+    "know", "let", "lets", "let's", "look", "missing", "more", "next", "now", "number", "once", "one", "over",
+    "part", "please", "problem", "question", "right", "same", "see", "slow", "solution", "step", "still", "story",
+    "sure", "take", "talk", "tell", "than", "thanks", "that", "the", "then", "there", "these", "think", "this",
+    "through", "time", "try", "walk", "was", "way", "well", "what", "when", "where", "which", "why", "will", "with",
+    "work", "would", "you", "your"
+])
+
+
+_PRAISE = re.compile(r"\b(good|great|well done|correct|right|nice|excellent|brilliant|perfect|yes|exactly)\b", re.I)
+_ERROR = re.compile(r"\b(mistakes?|errors?|wrong|incorrect|not quite|careful|isn't|not|doesn't)\b", re.I)
+
+
+def _words(text: str) -> set[str]:
+    return {w.rstrip("s") for w in _WORD.findall(text.lower()) if w not in _GENERIC_WORDS}
+
+
+def cue_of(problem: Problem, state: HiddenState, message: str, move: Move, node_id: str | None,
+           answer_told: bool, turn: int) -> Cue:
+    """The fitted transitions' view of one tutor message (see `simulator.transitions`), before it acts."""
+    said = parse_numbers(message)
+    statement = parse_numbers(problem.statement)
+    steps = problem.steps
+    last = len(steps) - 1
+    fresh = [i for i, s in enumerate(steps) if contains_value(said, s.value) and not contains_value(statement, s.value)]
+    known_numbers = [*statement, *(s.value for s in steps), *(x for s in steps for x in parse_numbers(s.expression))]
+    content = any(contains_value(known_numbers, x) for x in said) or bool(_words(message) & _words(problem.statement))
+    node = state.node(node_id) if node_id is not None else None
+    misconceived_steps = {n.step for n in state.nodes if n.status == "misconceived"}
+    return Cue(turn=turn, move=move, target=target_of(state, node_id), answer_told=answer_told,
+               fresh_values=len(fresh), fresh_previous=last >= 1 and (last - 1) in fresh,
+               last_step=node is not None and node.step == last, content=content, taught_before=state.taught,
+               praise=bool(_PRAISE.search(message)), error_pointed=bool(_ERROR.search(message)),
+               single_misconception=len(misconceived_steps) == 1,
+               unknown_steps=len({n.step for n in state.nodes if n.status == "unknown"}))
+
+
 def _apply_fitted(state: HiddenState, node_id: str | None, move: Move, persona: Persona, rng: random.Random,
-                  turn: int, tr: Transitions, revealed: list[str], answer_told: bool) -> list[Event]:
-    mode = persona.mode
-    reference = tr.reference_resistance.get(mode, tr.reference_resistance.get("typical", persona.resistance))
-
-    def chance(cell: str, target: str) -> float:
-        return odds_shift(tr.p(mode, cell, target), persona.resistance, reference)
-
+                  turn: int, tr: Transitions, cue: Cue, revealed: list[str], answer_told: bool) -> list[Event]:
+    """One hazard draw (see `simulator.transitions`): a hit resolves every pending node (the student redoes the
+    problem from the root); recorded as told when the message stated the answer or a value, or was a telling."""
     events: list[Event] = []
-    if answer_told:
-        pending = [n.node_id for n in state.nodes if n.status != "knows"]
+    target = cue.target
+    if answer_told or revealed:
         events.append(Event(turn=turn, kind="told", node=node_id, move=move, detail="revealed"))
-        if pending and rng.random() < chance("answer", "none"):
-            for rid in pending:
-                if state.node(rid).status != "knows":
-                    events += resolve(state, rid, "told", turn, move, math=True)
-        elif pending:
-            events.append(Event(turn=turn, kind="resisted", node=node_id, move=move, detail="told"))
-        return events
-    for rid in revealed:
-        if state.node(rid).status == "knows":
-            continue
-        events.append(Event(turn=turn, kind="told", node=rid, move=move, detail="revealed"))
-        if rng.random() < chance("telling", target_of(state, rid)):
-            events += resolve(state, rid, "told", turn, move, math=True)
-    if revealed and move == "telling":
-        return events
-    target = target_of(state, node_id)
-    if move == "generic":
+    elif move == "generic":
         events.append(Event(turn=turn, kind="generic", node=node_id, move=move))
     elif move == "telling":
         events.append(Event(turn=turn, kind="told", node=node_id, move=move))
     elif node_id is not None:
         events.append(Event(turn=turn, kind="asked", node=node_id, move=move))
+    if cue.content:
+        state.taught += 1
     if state.all_known:
         return events
     if target != "none":
         state.node(node_id).questions += 1  # type: ignore[arg-type]
         if move in ("focus", "probing"):
             events.append(Event(turn=turn, kind="taught", node=node_id, move=move, detail=target))
-    if state.never_resolves and move != "telling":
-        if target != "none":
+    p = tr.hazard(cue, mode=persona.mode, resistance=persona.resistance)
+    if p <= 0.0 or rng.random() >= p:
+        if target != "none" or answer_told:
             events.append(Event(turn=turn, kind="resisted", node=node_id, move=move, detail=target))
         return events
-    if rng.random() >= chance(move, target):
-        if target != "none":
-            events.append(Event(turn=turn, kind="resisted", node=node_id, move=move, detail=target))
-        return events
-    how = "told" if move == "telling" else "question"
-    node = state.node(node_id) if target != "none" else None  # type: ignore[arg-type]
-    if node is not None and not node.derived:
-        goal: str | None = node.node_id
-    else:
-        goal = _root(state)  # a derived node or no target: the student goes back to where the number came from
-    if goal is not None:
-        events += resolve(state, goal, how, turn, move, math=True)
+    how = "told" if answer_told or revealed or move == "telling" else "question"
+    first = _root(state)
+    while first is not None:
+        events += resolve(state, first, how, turn, move, math=True)
+        first = _root(state)
     return events

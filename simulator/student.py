@@ -26,10 +26,11 @@ from simulator import fidelity
 from simulator import state as st
 from simulator.content import Composer, render
 from simulator.mapping import NodeMapper
+from simulator.move_model import MoveContext, classify_in_context
 from simulator.moves import classify_move
 from simulator.personas import builtin, from_profile
 from simulator.prompts import render_student_voice
-from simulator.transitions import load_transitions
+from simulator.transitions import Transitions, load_transitions
 from simulator.types import (
     EXTRACTION_TACTICS,
     Content,
@@ -59,7 +60,7 @@ class StudentSession:
 
     def __init__(self, problem: Problem, persona: Persona, seed: int, backend: Backend | None,
                  malgorithm: Malgorithm | None, tree: QuestionTree, mapper: NodeMapper, fix: Fix | None,
-                 classify_backend: Backend | None = None, fitted: bool = False) -> None:
+                 classify_backend: Backend | None = None, fitted: bool | Transitions = False) -> None:
         self.problem = problem
         self.persona = persona
         self.seed = seed
@@ -75,10 +76,18 @@ class StudentSession:
         self.composer = Composer(problem, tree, malgorithm, persona, fix)
         self.hidden_state: HiddenState = st.initial_state(problem, tree, malgorithm, persona,
                                                           random.Random(f"{seed}:initial"))
-        self.transitions = load_transitions() if fitted and problem.domain == "math" else None
-        if self.transitions is not None and self.transitions.fitted and malgorithm is not None:
-            never = self.transitions.never(persona.mode)
-            self.hidden_state.never_resolves = random.Random(f"{seed}:never").random() < never
+        self.transitions: Transitions | None = None
+        if problem.domain == "math":
+            self.transitions = fitted if isinstance(fitted, Transitions) else (load_transitions() if fitted else None)
+        if self.transitions is not None:
+            # the hazard draws follow the problem too: a run seeds every problem's student alike, and one stream
+            # for all would make the students of a run move (or not) in lockstep
+            self._rng_state = random.Random(f"{seed}:{problem.id}:state")
+        # the move classifier the transitions were calibrated with (transitions.json before its provenance names
+        # one: the rules); otherwise the fitted classifier of simulator/moves_model.json
+        calibrated_on = self.transitions.provenance.get("moves", "rules") if self.transitions is not None and \
+            self.transitions.fitted else "fitted"
+        self.move_classifier = "rules" if calibrated_on == "rules" else "fitted"
         self.events: list[Event] = []
         self.turns: list[StudentTurn] = []
         self.turn = 0
@@ -104,7 +113,7 @@ class StudentSession:
         embedder: Any = None,
         use_embeddings: bool = True,
         classify_backend: Backend | None = None,
-        fitted: bool = False,
+        fitted: bool | Transitions = False,
     ) -> StudentSession:
         """Start a student on `problem` and write its opening attempt.
 
@@ -113,7 +122,8 @@ class StudentSession:
         backend: an LLM that re-voices the decided replies (None / `none`: templates only).
         embedder / use_embeddings: how tutor messages are mapped to tree nodes (see `simulator.moves.NodeMapper`).
         classify_backend: an LLM that breaks ties of the move classifier (default: rules only).
-        fitted: math transitions from simulator/transitions.json (opt-in until validated; see evals.fidelity).
+        fitted: math transitions from simulator/transitions.json (opt-in until validated; see evals.fidelity), or
+            a `Transitions` to use instead (the fit observes real dialogues through `transitions.FROZEN`).
         """
         if persona is None:
             persona = from_profile(problem.student_profile) if problem.student_profile else builtin("typical")
@@ -201,9 +211,12 @@ class StudentSession:
         if answer_told and not self.solved:
             self._told = True
         math = self.problem.domain == "math"
-        new_events = st.apply(self.hidden_state, match.node_id if match else None, move, self.persona,
+        node_id = match.node_id if match else None
+        cue = (st.cue_of(self.problem, self.hidden_state, message, move, node_id, answer_told, turn)
+               if math and self.transitions is not None and self.transitions.fitted else None)
+        new_events = st.apply(self.hidden_state, node_id, move, self.persona,
                               self._rng_state, turn, math=math, revealed=revealed, answer_told=answer_told,
-                              transitions=self.transitions)
+                              transitions=self.transitions, cue=cue)
         self.events += new_events
         just_resolved = any(e.kind == "resolved" for e in new_events)
         just_told = any(e.kind == "resolved" and e.detail == "told" for e in new_events)
@@ -217,7 +230,8 @@ class StudentSession:
         if content is None:
             content = self.composer.decide(self.hidden_state, match.node_id if match else None, move, message,
                                            just_resolved=just_resolved, just_told=just_told,
-                                           already_solved=self.solved, rng=self._rng_text)
+                                           already_solved=self.solved, rng=self._rng_text,
+                                           last_code=self.last_code)
         text, used_llm, llm_text, verdict = self._voice(content, message)
         self._record_content(content, turn)
         self.turns.append(StudentTurn(turn=turn, tutor_message=message, move=move, node=match, content=content,
@@ -230,7 +244,14 @@ class StudentSession:
         the nodes whose content it gives away, whether it states the final answer). `respond` acts on this;
         the transitions are fitted on the same observation of real teacher turns (evals.calibrate)."""
         message = tutor_message or ""
-        move = classify_move(message, backend=self.classify_backend, seed=self.seed)
+        if self.move_classifier == "rules":
+            move = classify_move(message, backend=self.classify_backend, seed=self.seed)
+        else:
+            last = self.turns[-1] if self.turns else None
+            context = MoveContext(turn=max(len(self.turns), 1), previous_student=last.text if last else self.opening,
+                                  previous_tutor=last.tutor_message if last else "", statement=self.problem.statement)
+            move = classify_in_context(message, context, embedding=self.mapper.message_vector(message),
+                                       backend=self.classify_backend, seed=self.seed)
         # a generic statement ("Thanks!") targets no node: skip the (embedding) mapping
         match = self.mapper.map(message) if move != "generic" or "?" in message else None
         revealed, answer_told = self._revealed(message, move)

@@ -57,6 +57,14 @@ LOCATE_WRONG = ("I think the problem is line {line}: `{code_line}`.", "Line {lin
 FIX_ACCEPTED = ("I think I get it now. Here's my fixed version:", "Okay, I changed it. Here's the new code:")
 FIX_ACCEPTED_TOLD = ("Okay, I changed it like you said:",)
 FIX_WRONG = ("I tried this, but I'm not sure it works:", "Here's what I changed:", "I think this fixes it:")
+# the same code again: no claim of a change
+FIX_WRONG_SAME = ("I still think this is right. This is my code:", "I haven't changed it yet, I still have this:")
+FIX_ACCEPTED_SAME = ("This is my code now, it passes the tests:", "Here it is again, it works now:")
+# the student knows what to change but there is no verified program to send: it sends no code and claims none
+FIX_KNOWN_NO_CODE = (
+    "I think I see what's wrong on line {line} now, but I'm not sure how to write the fix yet.",
+    "I get that line {line} is the problem, but I don't know how to change it.",
+)
 CODE_RESTATE = ("This is what I have right now:", "Here's my code so far:")
 CODE_ACK = ("Thanks! It passes all the tests now.", "Great, it works now.")
 

@@ -98,7 +98,7 @@ class HiddenState(_Model):
     problem_id: str
     malgorithm_id: str | None = None
     nodes: list[NodeState] = Field(default_factory=list)
-    never_resolves: bool = False  # fitted transitions: only a telling can move this student (drawn at the start)
+    taught: int = 0  # tutor messages so far that named something of the problem (the fitted transitions' gate)
 
     def node(self, node_id: str) -> NodeState:
         for n in self.nodes:

@@ -1,5 +1,5 @@
 """Code turns in the app: resuming a session replays the recorded sandbox runs (no student code runs inside a
-page load)."""
+page load), and sleeping submissions in flight do not hold up another student's turn."""
 
 from __future__ import annotations
 
@@ -93,3 +93,65 @@ def test_resume_of_a_reply_recorded_with_only_the_summary(ctx, tok, monkeypatch)
     assert runs[1].passed is False and before.trace[0].tests["passed"] is False
     assert calls.n == 1
 
+
+
+@pytest.mark.server
+@pytest.mark.slow
+def test_sleeping_submissions_do_not_hold_up_another_students_turn(tmp_path):
+    """Eight students send code that sleeps (each runs to the sandbox's wall timeout) through the Gradio queue, as
+    the browser does; meanwhile a ninth student's math turn is answered in a fraction of that timeout."""
+    import threading
+    import time
+
+    from gradio_client import Client
+
+    from store import connect
+    from tutor.sandbox import SandboxLimits
+    from ui.testing import running_server
+
+    wall = SandboxLimits().wall_s
+    store = connect(f"sqlite:///{tmp_path / 'tutor.db'}")
+    t = store.create_user("teach", "teachpass1", "teacher")
+    klass = store.create_class(t.id, "P1")
+    names = [f"stud{i}" for i in range(9)]
+    for n in names:
+        store.join_class(store.create_user(n, f"{n}pass1", "student").id, klass.join_code)
+    store.close()
+    catalogue = AppContext(Settings(backend="none", data_dir=tmp_path, database_url=f"sqlite:///{tmp_path / 'x.db'}"))
+    problems = {d: next(p for p in catalogue.problems() if p.domain == d and (d == "math" or p.entry_point))
+                for d in ("code", "math")}
+    catalogue.store.close()
+    with running_server(tmp_path) as srv:
+        clients = {}
+        for n in names:
+            c = Client(srv.url + "/", verbose=False, httpx_kwargs={"timeout": 120})
+            c.predict(n, f"{n}pass1", api_name="/login")
+            clients[n] = c
+        code, math = problems["code"], problems["math"]
+        sleeper = fenced(f"def {code.entry_point}(*args, **kwargs):\n    import time\n    time.sleep(60)\n    return None")
+        for n in names[:8]:
+            clients[n].predict(code.id, api_name="/start_problem")
+        clients["stud8"].predict(math.id, api_name="/start_problem")
+        done: dict[str, float] = {}
+        t0 = time.monotonic()
+
+        def submit(n: str) -> None:
+            clients[n].predict(sleeper, api_name="/send")
+            done[n] = time.monotonic() - t0
+
+        threads = [threading.Thread(target=submit, args=(n,)) for n in names[:8]]
+        for th in threads:
+            th.start()
+        time.sleep(1.5)  # all eight are in their sandboxes now
+        t1 = time.monotonic()
+        clients["stud8"].predict("is it 2?", api_name="/send")
+        math_s = time.monotonic() - t1
+        for th in threads:
+            th.join(timeout=wall * 4)
+        slowest = max(done[n] for n in names[:8])
+    db = connect(f"sqlite:///{tmp_path / 'tutor.db'}")
+    limits = [db.turns(s.id)[-1].trace["tests"]["limit_hit"] for s in db.list_sessions() if s.problem_id == code.id]
+    db.close()
+    assert limits == ["wall-clock time"] * 8 and slowest >= wall * 0.9  # they really ran to the wall timeout
+    print(f"math turn {math_s:.2f} s beside 8 sleeping submissions (wall {wall} s, slowest {slowest:.1f} s)")
+    assert math_s < wall * 0.25, f"a math turn took {math_s:.1f} s beside eight sleeping submissions (wall {wall} s)"

@@ -14,7 +14,7 @@ from evals.__main__ import main
 from evals.calibrate import fit, fit_and_write
 from evals.fidelity import classify, exchanges, force_mathdial, load, metrics
 from knowledge.dialogues import read_mathdial
-from simulator.transitions import PATH, load_transitions, odds_shift, parse
+from simulator.transitions import FEATURES, FROZEN, PATH, Cue, bucket, load_transitions, odds_shift, parse, sigmoid
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 MATHDIAL = DATA / "mathdial" / "dev.jsonl"
@@ -85,60 +85,83 @@ def test_metrics_from_rows() -> None:
     assert m["turns"]["both_right"]["value"] == 0.25 and m["turns"]["same_wrong_value"]["value"] == 0.25
 
 
+def _cue(**kw) -> Cue:
+    base = dict(turn=3, move="focus", target="misconceived", answer_told=False, fresh_values=0, fresh_previous=False,
+                last_step=False, content=True, taught_before=1, praise=False, error_pointed=False,
+                single_misconception=False, unknown_steps=0)
+    return Cue(**{**base, **kw})
+
+
 def test_transitions_file_loads_with_provenance_and_notice() -> None:
     tr = load_transitions()
     assert tr.fitted, f"{PATH} missing: refit with python -m evals fidelity mathdial:PATH --fit"
     prov = tr.provenance
-    for key in ("data", "data_sha256", "split", "command", "date", "dialogues"):
+    for key in ("data", "data_sha256", "split", "command", "date", "dialogues", "node_mapping"):
         assert prov.get(key), key
     assert "--fit" in prov["command"] and prov["dialogues"] >= 100
     data = json.loads(PATH.read_text())
     assert "CC BY-SA 4.0" in data["notice"] and "MathDial" in data["notice"]
     if MATHDIAL.exists():
         assert prov["data_sha256"] == hashlib.sha256(MATHDIAL.read_bytes()).hexdigest()
-    # the fit is a real one: telling the answer moves students more than a generic remark does
-    assert tr.p("typical", "answer", "none") > tr.p("typical", "generic", "none")
-    assert 0.0 < tr.never("typical") < 0.5
+    # the fit is a real one: stating the answer moves students more than a question does
+    assert tr.hazard(_cue(answer_told=True)) > tr.hazard(_cue())
+    # and the design rule holds in the data file: nothing moves a student who has been taught nothing
+    assert tr.hazard(_cue(content=False, taught_before=0, move="generic", target="none", turn=9)) == 0.0
+    assert 0.0 < tr.hazard(_cue(content=False, taught_before=2, move="generic", target="none")) < 1.0
 
 
 def test_transitions_reject_bad_values(tmp_path: Path) -> None:
     data = json.loads(PATH.read_text())
-    data["resolve"]["typical"]["focus"]["misconceived"] = 1.7
+    data["hazard"]["weights"]["focus"] = 170.0
     with pytest.raises(ValidationError, match="outside"):
         parse(data, "x.json")
-    del data["never_resolve"]
+    data["hazard"]["weights"]["focus"] = 0.1
+    del data["hazard"]["turn_offsets"]["5-8"]
     with pytest.raises(ValidationError, match="x.json: malformed"):
+        parse(data, "x.json")
+    data = json.loads(PATH.read_text())
+    data["reference_resistance"] = {"quiet": 0.5}
+    with pytest.raises(ValidationError, match="typical"):
         parse(data, "x.json")
 
 
 def test_resistance_shifts_the_odds() -> None:
     assert odds_shift(0.3, 0.5, 0.5) == 0.3
     assert odds_shift(0.3, 0.65, 0.5) < 0.3 < odds_shift(0.3, 0.3, 0.5)
+    tr = load_transitions()
+    assert tr.hazard(_cue(), resistance=0.9) < tr.hazard(_cue(), resistance=0.5) < tr.hazard(_cue(), resistance=0.1)
 
 
-def test_fit_recovers_a_known_cure_model() -> None:
-    # observations drawn from a known model: 20% never resolve; focus on the misconception 0.3, generic 0.05,
-    # a stated answer 0.9 (for everyone)
+def test_fit_recovers_a_known_hazard() -> None:
+    # dialogues drawn from a known hazard (no mech turns, all taught, no turn effect, each 10 turns long):
+    # stating the answer +2.0, each stated step value +0.5 on an intercept of -2.0; other cues 0
     rng = random.Random(7)
-    truth = {("typical", "focus", "misconceived"): 0.3, ("typical", "generic", "none"): 0.05,
-             ("typical", "answer", "none"): 0.9}
+    index = {f: i for i, f in enumerate(FEATURES)}
     obs = []
-    for _ in range(1500):
-        stuck = rng.random() < 0.2
-        cells, event = [], False
-        for t in range(10):
-            c = ("typical", "answer", "none") if t == 9 and rng.random() < 0.3 else (
-                ("typical", "focus", "misconceived") if rng.random() < 0.6 else ("typical", "generic", "none"))
-            cells.append(c)
-            if (not stuck or c[1] == "answer") and rng.random() < truth[c]:
-                event = True
-                break
-        obs.append({"cells": cells, "event": event})
+    for d in range(1500):
+        turns = []
+        for t in range(1, 11):
+            x = [0.0] * len(FEATURES)
+            x[index["answer_told"]] = float(rng.random() < 0.1)
+            x[index["fresh_values"]] = float(rng.randrange(3))
+            x[index["focus"]] = float(rng.random() < 0.5)
+            z = -2.0 + 2.0 * x[index["answer_told"]] + 0.5 * x[index["fresh_values"]]
+            turns.append({"x": x, "gated": True, "bucket": bucket(t), "mech": False, "real": rng.random() < sigmoid(z)})
+        obs.append({"dialogue": f"d{d}", "turns": turns})
     got = fit(obs)
-    assert abs(got["never_resolve"]["typical"] - 0.2) < 0.05
-    assert abs(got["resolve"]["typical"]["focus"]["misconceived"] - 0.3) < 0.04
-    assert abs(got["resolve"]["typical"]["generic"]["none"] - 0.05) < 0.03
+    assert abs(got["intercept"] + 2.0) < 0.25
+    assert abs(got["weights"]["answer_told"] - 2.0) < 0.3
+    assert abs(got["weights"]["fresh_values"] - 0.5) < 0.15
+    assert abs(got["weights"]["focus"]) < 0.2
+    # the model is right, so the turn offsets that match the curve stay near zero, and the curve matches
+    assert all(abs(v) < 0.35 for v in got["turn_offsets"].values()), got["turn_offsets"]
+    c = got["fit_curves"]
+    assert all(abs(a - b) < 0.01 for a, b in zip(c["real"], c["sim"], strict=True))
     assert got == fit(obs)  # deterministic
+
+
+def test_frozen_student_is_not_moved() -> None:
+    assert FROZEN.hazard(_cue(answer_told=True, turn=9)) == 0.0
 
 
 @needs_data
@@ -147,7 +170,7 @@ def test_refit_is_deterministic(tmp_path: Path) -> None:
     fit_and_write(f"mathdial:{MATHDIAL}", limit=12, use_embeddings=False, path=a)
     fit_and_write(f"mathdial:{MATHDIAL}", limit=12, use_embeddings=False, path=b)
     da, db = json.loads(a.read_text()), json.loads(b.read_text())
-    assert da["resolve"] == db["resolve"] and da["never_resolve"] == db["never_resolve"]
+    assert da["hazard"] == db["hazard"] and da["fit_summary"] == db["fit_summary"]
     assert da["provenance"]["command"].endswith("--fit --limit 12 --lexical")
     assert da["provenance"]["dialogues"] == 12
     assert load_transitions(a).fitted
@@ -175,3 +198,44 @@ def test_cli_names_the_malformed_record(capsys: pytest.CaptureFixture[str], tmp_
     assert f"{bad}:2" in err and "speaker" in err
     assert main(["fidelity", f"mathdial:{tmp_path / 'missing.jsonl'}"]) == 2
     assert main(["fidelity", "sdb:" + str(bad), "--fit"]) == 2
+
+
+def test_fitted_student_keeps_the_design_rule() -> None:
+    # no self-correction without teaching, with the fitted transitions switched on: content-free prompts (the null
+    # policy's and generic remarks) never move the student, over 12 turns and many seeds; questions that name the
+    # problem's numbers do, eventually, for most seeds
+    from simulator import StudentSession, builtin
+    from simulator.testing import jacket_problem
+    from tutor.phrase import CHECK_PROMPTS, GENERICS
+
+    problem = jacket_problem()
+    free = [*CHECK_PROMPTS, *GENERICS, "Hi, can you talk me through your solution?", "Thanks.", "Okay, and then?"]
+    solved_by_questions = 0
+    for seed in range(30):
+        for mode in ("typical", "quiet", "confused", "adversarial"):
+            s = StudentSession.start(problem, builtin(mode), seed=seed, use_embeddings=False, fitted=True)
+            before = [(n.status, n.resolved_by) for n in s.hidden_state.nodes]
+            for turn in range(12):
+                s.respond(free[(seed + turn) % len(free)])
+            assert [(n.status, n.resolved_by) for n in s.hidden_state.nodes] == before and not s.solved, (seed, mode)
+        s = StudentSession.start(problem, builtin("typical"), seed=seed, use_embeddings=False, fitted=True)
+        for node in (s.tree.nodes * 3)[:12]:
+            s.respond(node.questions.focus[0])
+        solved_by_questions += s.solved and not s.told
+    assert solved_by_questions >= 20, solved_by_questions
+
+
+def test_fitted_students_of_one_seed_do_not_move_in_lockstep() -> None:
+    # a run gives every problem's student the same seed; the hazard draws must still differ between problems
+    from knowledge.bank import load_starter
+    from simulator import StudentSession, builtin
+
+    firsts = set()
+    for problem in [p for p in load_starter() if p.domain == "math"][:20]:
+        s = StudentSession.start(problem, builtin("typical"), seed=0, use_embeddings=False, fitted=True)
+        for turn, node in enumerate((s.tree.nodes * 12)[:12], start=1):
+            s.respond(node.questions.focus[0])
+            if s.solved:
+                firsts.add(turn)
+                break
+    assert len(firsts) >= 3, firsts

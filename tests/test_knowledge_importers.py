@@ -124,7 +124,16 @@ def test_sdb_counts(sdb):
     assert sdb.records == 134
     assert sdb.imported == 132
     assert len(sdb.problems) == 50
-    assert sdb.steps_parsed == 32  # fixes whose corrected program passes the unit tests
+    assert sdb.steps_parsed == sdb.fixes.verified == 58  # fixes whose corrected program passes the unit tests
+    # every benchmark fix is verified or reported: 62 fixes in the 50 problems
+    assert sum(len(p.bugs[0].fixes) for p in sdb.problems) == 62 + sdb.fixes.added
+    assert (sdb.fixes.verified, sdb.fixes.failed, sdb.fixes.unapplied, sdb.fixes.added) == (58, 1, 3, 2)
+    assert sdb.fixes.from_dialogue == 24  # fixes the edit parser cannot apply, verified with a student's program
+    assert all(any(f.code for f in p.bugs[0].fixes) for p in sdb.problems)  # every problem has a verified program
+    assert sdb.malgorithms == 49 and sum(1 for p in sdb.problems if p.malgorithms) == 28
+    kinds = [m.description.split(":")[0].split(";")[0] for p in sdb.problems for m in p.malgorithms]
+    assert sum(k.startswith("A fix a student sent in") for k in kinds) == 12  # the dialogues' failing programs
+    assert kinds.count("A partial fix") == 9 and kinds.count("A near miss (generated, not from a student)") == 28
     assert sorted(w for w, _ in sdb.skipped) == ["1_11_calculating_a_grade_conversational_thread_1.txt",
                                                  "1_11_calculating_a_grade_socratic_dialogue.txt"]  # fmt: skip
     assert all("missing or empty section <bug_code>" in r for _, r in sdb.skipped)
@@ -139,6 +148,7 @@ def test_sdb_problem_content(sdb):
     assert p.bugs[0].lines == [11]
     assert len(p.bugs[0].fixes) == 3
     assert all(f.code and f.lines for f in p.bugs[0].fixes)
+    assert p.malgorithms == []  # its students send only the instrumented buggy code and correct programs
     assert p.bugs[0].fixes[0].lines == ["for i in range(1, n):"]
     assert p.unit_tests[0] == "assert fibonacci(0) == 'OOPS'"
     assert "beginner" in p.student_profile
@@ -168,3 +178,105 @@ def test_sdb_malformed_file_is_reported_and_others_survive(tmp_path):
     with pytest.raises(ValueError, match=r"3_20_counting_down_socratic_dialogue.txt"):
         parse_file(broken)
     assert import_sdb(tmp_path).problems == report.problems  # idempotent
+
+
+@needs_sdb
+def test_sdb_every_fix_passes_every_wrong_fix_fails(sdb):
+    """The import's claims, re-run: each fix with code passes all tests, each malgorithm fails at least one (and
+    loads), differs from the buggy code, and every fix left without code is reported in a note."""
+    for p in sdb.problems:
+        fixes = [f for f in p.bugs[0].fixes if f.code]
+        results = run_programs([f.code for f in fixes] + [m.wrong_code for m in p.malgorithms], p.unit_tests)
+        assert [r["passed"] for r in results[: len(fixes)]] == [True] * len(fixes), p.id
+        for m, r in zip(p.malgorithms, results[len(fixes):], strict=True):
+            assert not r["passed"] and r["failed"] != ["<load>"], (m.id, r)
+            assert m.bug == 0 and m.problem_id == p.id and m.wrong_code.split() != p.buggy_code.split()
+            assert "print(" not in m.wrong_code or "print(" in p.buggy_code  # debugging prints dropped
+        for f in p.bugs[0].fixes:
+            if not f.code:
+                assert any(n.startswith(f"{p.id}: fix {f.description[:60]!r}") for n in sdb.notes), (p.id, f)
+
+
+@needs_sdb
+def test_sdb_wrong_fixes_come_from_dialogues_and_partial_fixes(sdb):
+    by_id = {p.id: p for p in sdb.problems}
+    grade = by_id["sdb-1_9"].malgorithms[0]  # a student's `finalScore.round()`: the dialogue's code, still failing
+    assert "finalScore.round()" in grade.wrong_code and "1_9_calculating_a_grade" in grade.description
+    assert grade.label.startswith("the change on line 3")
+    twice = by_id["sdb-14_43"]  # `true`/`false` on lines 8 and 10: each alone is a partial fix
+    partial = [m for m in twice.malgorithms if m.label.startswith("only part of the fix")]
+    assert len(partial) == 2 and {("True" in m.wrong_code, "False" in m.wrong_code) for m in partial} == {
+        (True, False), (False, True)}
+    # its benchmark fix, which the student's final program is, fails one test that contradicts the statement
+    # ("Hey, I'm a string!" has two spaces): that test is dropped with a note, and the fix is verified
+    assert len(twice.unit_tests) == 5 and not any("Hey, I'm a string!" in t for t in twice.unit_tests)
+    assert any(n.startswith("sdb-14_43: unit test(s)") and "dropped" in n for n in sdb.notes)
+    assert twice.bugs[0].fixes[0].code and twice.bugs[0].fixes[0].lines == ["return True", "return False"]
+    grade8 = by_id["sdb-1_8"]  # no student sends a wrong fix: a generated near miss on the bug line stands in
+    assert [m.description.split(":")[0] for m in grade8.malgorithms] == ["A near miss (generated, not from a student)"]
+    assert "roundedScore > 91" in grade8.malgorithms[0].wrong_code and grade8.malgorithms[0].label.startswith(
+        "the change on line 4")
+    assert all(len(p.malgorithms) <= 3 or not any("near miss" in m.description for m in p.malgorithms)
+               for p in sdb.problems)  # near misses only bring a bug up to three wrong fixes
+    unread = [n for n in sdb.notes if "not verified" in n]  # reported, not silently dropped
+    assert len(unread) == sdb.fixes.unapplied and any("sdb-74_78: fix 'Move line 9" in n for n in unread)
+
+
+@needs_sdb
+def test_sdb_fixes_and_wrong_fixes_in_the_sandbox(sdb):
+    """The tutor's OS sandbox agrees: a dialogue-verified fix and an edit-applied fix pass, wrong fixes fail."""
+    from tutor.sandbox import run_tests
+
+    by_id = {p.id: p for p in sdb.problems}
+    for pid in ("sdb-3_20", "sdb-17_47"):
+        p = by_id[pid]
+        for f in [f for f in p.bugs[0].fixes if f.code][:1]:
+            run = run_tests(f.code, p)
+            assert run.unavailable is None, run.unavailable
+            assert run.passed, (pid, f.description)
+        for m in p.malgorithms[:2]:
+            run = run_tests(m.wrong_code, p)
+            assert not run.passed and any(not t.passed for t in run.results), m.id
+
+
+def _copy(names: dict[str, str], into: Path) -> None:
+    for source, target in names.items():
+        shutil.copy(SDB / source, into / target)
+
+
+@needs_sdb
+def test_sdb_misspelt_file_names_are_read(tmp_path):
+    from knowledge.dialogues import read_source
+
+    _copy({"3_20_counting_down_socratic_dialogue.txt": "3_20_counting_down_socratic_dialog.txt",
+           "3_20_counting_down_conversational_thread_1.txt": "3_20_counting_down_conversational_thead_1.txt"}, tmp_path)
+    report = import_sdb(tmp_path)
+    assert report.skipped == [] and report.imported == 2 and [p.id for p in report.problems] == ["sdb-3_20"]
+    reference = next(p for p in import_sdb(SDB).problems if p.id == "sdb-3_20")
+    got = report.problems[0]
+    assert got.bugs == reference.bugs and got.tree == reference.tree
+    assert [m.wrong_code for m in got.malgorithms] == [m.wrong_code for m in reference.malgorithms] != []
+    dialogues = read_source(f"sdb:{tmp_path}")
+    assert sorted(d.id for d in dialogues) == ["3_20_counting_down_conversational_thead_1",
+                                               "3_20_counting_down_socratic_dialog"]  # fmt: skip
+    assert {d.problem_id for d in dialogues} == {"sdb-3_20"}
+
+
+@needs_sdb
+def test_sdb_malformed_files_name_the_file(tmp_path):
+    _copy({"3_20_counting_down_socratic_dialogue.txt": "3_20_counting_down_socratic_dialogue.txt",
+           "0_0_fibonacci_socratic_dialogue.txt": "0_0_fibonacci_notes.txt"}, tmp_path)
+    unnumbered = tmp_path / "3_20_counting_down_socratic_dialogue.txt"
+    text = unnumbered.read_text()
+    first = text.split("<bug_code>\n", 1)[1].split("\n", 1)[0]
+    unnumbered.write_text(text.replace(first, first.split(". ", 1)[1], 1))
+    (tmp_path / "5_30_sorted_words_socratic_dialogue.txt").write_bytes(b"<problem>\xff\xfe</problem>")
+    report = import_sdb(tmp_path)
+    reasons = dict(report.skipped)
+    assert report.problems == [] and len(reasons) == 3
+    assert "file name does not match" in reasons["0_0_fibonacci_notes.txt"]
+    assert "<bug_code> line 1 has no 'N. ' line number" in reasons["3_20_counting_down_socratic_dialogue.txt"]
+    assert reasons["3_20_counting_down_socratic_dialogue.txt"].startswith("line 15: ")  # the file's line
+    assert "cannot read" in reasons["5_30_sorted_words_socratic_dialogue.txt"]
+    with pytest.raises(ValueError, match=r"3_20_counting_down_socratic_dialogue\.txt:\d+: <bug_code> line 1"):
+        parse_file(unnumbered)

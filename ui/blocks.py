@@ -11,6 +11,7 @@ from typing import Any
 import gradio as gr
 
 from errors import RecoverableError
+from store import visible_controls
 from ui import accounts, render, student
 from ui.context import AppContext
 
@@ -34,6 +35,12 @@ table.transcript tr.student td.who {color:#1a5fb4} table.transcript tr.tutor td.
 # for Gradio's file and upload routes (ui.web.Guard checks it there); the box is emptied in the same step.
 COOKIE_JS = """async (t) => { if (t) { await fetch('api/v1/browser-session', {method: 'POST', headers: {Authorization: 'Bearer ' + t}}); } return ''; }"""
 CLEAR_COOKIE_JS = """async () => { await fetch('api/v1/browser-session', {method: 'DELETE'}); }"""
+
+
+# Students' turns share one pool of Gradio workers, far wider than the default: a turn whose code sleeps or loops
+# waits in its sandbox (bounded by the wall timeout, at low CPU priority) while holding a worker, so a narrow pool
+# let eight such turns stall every other student. Gradio runs at most 40 jobs at once; the rest is left to teachers.
+CHAT_CONCURRENCY = 32
 
 
 def safe(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -62,11 +69,17 @@ def safe_gen(fn: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
+def client_address(request: Any) -> str:
+    """The caller's address for the login throttle ("" when Gradio gives none)."""
+    client = getattr(request, "client", None)
+    return str(getattr(client, "host", "") or "")
+
+
 def problem_choices(ctx: AppContext, token: str, domain: str = "all", skill: str = "all", difficulty: str = "all",
                     query: str = "") -> list[tuple[str, str]]:
     probs, _how = student.search(ctx, token, query or "", None if domain == "all" else domain, None if skill == "all" else skill,
                                  None if difficulty == "all" else difficulty)
-    return [(f"{p.title} ({p.domain}, {p.difficulty})", p.id) for p in probs]
+    return [(visible_controls(f"{p.title} ({p.domain}, {p.difficulty})"), p.id) for p in probs]
 
 
 def session_choices(sessions: list[Any]) -> list[tuple[str, int]]:
@@ -134,16 +147,16 @@ def build_ui(ctx: AppContext) -> gr.Blocks:
         def failed(msg: str) -> list[Any]:
             return [None, "", gr.update(), gr.update(), gr.update(), f"**Error:** {msg}"] + [gr.update()] * (len(login_outputs) - 6)
 
-        def do_login(u: str, p: str) -> list[Any]:
+        def do_login(u: str, p: str, request: gr.Request) -> list[Any]:
             try:
-                tok, user = accounts.login(ctx, u, p)
+                tok, user = accounts.login(ctx, u, p, client=client_address(request))
             except RecoverableError as exc:
                 return failed(exc.user_message)
             return enter(tok, user)
 
-        def do_signup(u: str, p: str, code: str) -> list[Any]:
+        def do_signup(u: str, p: str, code: str, request: gr.Request) -> list[Any]:
             try:
-                tok, user = accounts.register_student(ctx, u, p, code)
+                tok, user = accounts.register_student(ctx, u, p, code, client=client_address(request))
             except RecoverableError as exc:
                 return failed(exc.user_message)
             return enter(tok, user)
@@ -274,13 +287,14 @@ def _student_tab(ctx: AppContext, token: gr.State) -> dict[str, Any]:
         klass = accounts.join_class(ctx, tok, code)
         return f"You joined **{klass.name}**."
 
-    start_btn.click(do_start, [token, problem], [*view_outputs, past], api_name="start_problem")
-    own_btn.click(do_own, [token, own_code, own_test], [*view_outputs, past], api_name="start_own_code")
-    send_btn.click(do_send, [token, sid, msg], [*view_outputs, msg], api_name="send")
-    msg.submit(do_send, [token, sid, msg], [*view_outputs, msg], api_visibility="private")
-    stuck_btn.click(do_stuck, [token, sid], view_outputs, api_name="stuck")
-    over_btn.click(do_restart, [token, sid], [*view_outputs, past], api_name="start_over")
-    resume_btn.click(do_resume, [token, past], view_outputs, api_name="resume")
+    pool = {"concurrency_id": "chat", "concurrency_limit": CHAT_CONCURRENCY}
+    start_btn.click(do_start, [token, problem], [*view_outputs, past], api_name="start_problem", **pool)
+    own_btn.click(do_own, [token, own_code, own_test], [*view_outputs, past], api_name="start_own_code", **pool)
+    send_btn.click(do_send, [token, sid, msg], [*view_outputs, msg], api_name="send", **pool)
+    msg.submit(do_send, [token, sid, msg], [*view_outputs, msg], api_visibility="private", **pool)
+    stuck_btn.click(do_stuck, [token, sid], view_outputs, api_name="stuck", **pool)
+    over_btn.click(do_restart, [token, sid], [*view_outputs, past], api_name="start_over", **pool)
+    resume_btn.click(do_resume, [token, past], view_outputs, api_name="resume", **pool)
     join_btn.click(do_join, [token, join_code], notice, api_name="join_class")
 
     def on_login(tok: str) -> list[Any]:
