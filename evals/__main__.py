@@ -1,6 +1,6 @@
 """`python -m evals run CONFIG.yaml [flags]` | `score RUN_DIR` | `report RUN_DIR` | `compare RUN_A RUN_B` |
 `replay SOURCE [--limit N] [--json OUT] [--labels PATH] [--part fit|validate|all]` |
-`fidelity SOURCE [--limit N] [--json OUT] [--part fit|validate|all] [--seeds N] [--fit]` (teacher forcing, see evals.fidelity).
+`fidelity SOURCE [--limit N] [--json OUT] [--part fit|validate|all] [--seeds N] [--hand-set] [--fit]` (teacher forcing, see evals.fidelity).
 
 `run` is generate (resumable: finished dialogues in RUN_DIR/records.jsonl are skipped) then score then report;
 `--generate-only` stops after the dialogues. `score` and `report` work from the saved records alone.
@@ -46,6 +46,7 @@ def main(argv: list[str] | None = None) -> int:
     fid.add_argument("--seed", type=int, default=0)
     fid.add_argument("--seeds", type=int, default=1, help="report the mean and range over N seeds (from --seed)")
     fid.add_argument("--lexical", action="store_true", help="map tutor messages to nodes by word overlap")
+    fid.add_argument("--hand-set", action="store_true", help="simulate with the hand-set rules, not the fitted file")
     fid.add_argument("--fit", action="store_true",
                      help="refit simulator/transitions.json on the fit half (mathdial only), then report")
     args = parser.parse_args(argv)
@@ -102,7 +103,7 @@ def _fidelity(args) -> None:
 
         print(f"wrote {fit_and_write(args.source, limit=args.limit, use_embeddings=not args.lexical)}")
     result = run(args.source, part=args.part, limit=args.limit, seed=args.seed, seeds=args.seeds,
-                 use_embeddings=not args.lexical)
+                 use_embeddings=not args.lexical, fitted=not args.hand_set)
     if args.json_out:
         print(f"wrote {write_atomic(args.json_out, result)}")
     print(summary(result))

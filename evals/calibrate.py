@@ -31,7 +31,7 @@ from typing import Any
 
 import numpy as np
 
-from simulator.transitions import BUCKET_K, BUCKETS, FEATURES, FROZEN, bucket, sigmoid
+from simulator.transitions import BUCKET_K, BUCKETS, FEATURES, FROZEN, MOVES, bucket, sigmoid
 
 RIDGE = 1.0
 NEWTON_STEPS = 40
@@ -178,6 +178,7 @@ def fit_and_write(source: str, *, limit: int | None = None, use_embeddings: bool
                        + ("" if use_embeddings else " --lexical"),
             "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d"),
             "model": "discrete-time logistic hazard over message cues + turn offsets (simulator.transitions)",
+            "moves": MOVES,  # the move classifier the student used while observed (simulator.student reads it)
         },
         "reference_resistance": {"typical": BUILTIN["typical"].resistance},
         "hazard": {"intercept": fitted["intercept"], "weights": fitted["weights"],
@@ -193,6 +194,7 @@ def fit_and_write(source: str, *, limit: int | None = None, use_embeddings: bool
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             json.dump(data, f, indent=1, sort_keys=False)
             f.write("\n")
+        os.chmod(tmp, 0o644)  # a data file of the repository, not a private temp file
         os.replace(tmp, out)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

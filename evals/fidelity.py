@@ -88,7 +88,7 @@ def malgorithm_for(dialogue: RealDialogue, problem: Problem) -> Malgorithm | Non
 
 
 def force_mathdial(dialogue: RealDialogue, problem: Problem, *, seed: int = 0, max_turns: int = 12,
-                   use_embeddings: bool = True) -> dict[str, Any]:
+                   use_embeddings: bool = True, fitted: bool = True) -> dict[str, Any]:
     """One dialogue: real and simulated reply classes per fed teacher turn."""
     from simulator.personas import from_profile
     from simulator.student import StudentSession
@@ -99,7 +99,7 @@ def force_mathdial(dialogue: RealDialogue, problem: Problem, *, seed: int = 0, m
     answer = float(problem.answer if problem.answer is not None else 0.0)
     givens = _givens(dialogue.question)
     session = StudentSession.start(problem, from_profile(dialogue.profile), seed=dialogue_seed(dialogue.id, seed),
-                                   malgorithm_id=m.id, use_embeddings=use_embeddings, fitted=True)
+                                   malgorithm_id=m.id, use_embeddings=use_embeddings, fitted=fitted)
     fed = exchanges(dialogue)[:max_turns]
     real, sim = [], []
     for ex in fed:
@@ -202,7 +202,8 @@ def load(source: str, part: PartChoice = "all", limit: int | None = None
 
 
 def run(source: str, *, part: PartChoice = "all", limit: int | None = None, seed: int = 0, seeds: int = 1,
-        max_turns: int = 12, use_embeddings: bool = True, progress: bool = False) -> dict[str, Any]:
+        max_turns: int = 12, use_embeddings: bool = True, fitted: bool = True, progress: bool = False
+        ) -> dict[str, Any]:
     """Teacher forcing over SOURCE; with seeds > 1 also the mean and range of the headline figures over the seeds
     seed .. seed + seeds - 1 (the rows and `metrics` are those of the first seed)."""
     if seeds < 1:
@@ -213,7 +214,8 @@ def run(source: str, *, part: PartChoice = "all", limit: int | None = None, seed
         rows = []
         for i, (d, problem) in enumerate(pairs, start=1):
             if d.source == "mathdial":
-                rows.append(force_mathdial(d, problem, seed=s, max_turns=max_turns, use_embeddings=use_embeddings))
+                rows.append(force_mathdial(d, problem, seed=s, max_turns=max_turns, use_embeddings=use_embeddings,
+                                            fitted=fitted))
             else:
                 rows.append(force_sdb(d, problem, seed=s, max_turns=max_turns))
             if progress and i % 50 == 0:
@@ -222,8 +224,9 @@ def run(source: str, *, part: PartChoice = "all", limit: int | None = None, seed
     from simulator.transitions import load_transitions
 
     rows = per_seed[0]
+    provenance = load_transitions().provenance if fitted else {"fitted": "hand-set rules (--hand-set)"}
     out = {"source": source, "part": part, "seed": seed, "seeds": seeds, "max_turns": max_turns, "skipped": skipped,
-           "transitions": load_transitions().provenance, "metrics": metrics(rows), "rows": rows}
+           "transitions": provenance, "metrics": metrics(rows), "rows": rows}
     if seeds > 1:
         out["over_seeds"] = over_seeds([metrics(r) for r in per_seed])
     if pairs and pairs[0][0].source == "sdb":

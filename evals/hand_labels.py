@@ -31,8 +31,9 @@ from errors import RecoverableError, ValidationError
 LABELS_DIR = Path(__file__).resolve().parent / "labels"
 DEFAULT_PATH = LABELS_DIR / "replay_hand.jsonl"
 RELABEL_PATH = LABELS_DIR / "relabel_keys.json"
-QUOTAS = {"mathdial": 150, "sdb": 80}  # minimum student turns per source
+QUOTAS = {"mathdial": 150, "sdb": 145}  # minimum student turns per source
 RELABEL_N = 50
+RELABEL_FROM = 235  # the re-label was drawn from the first 235 lines (the file before the SDB quota rose to 145)
 
 Label = Literal["right", "partly", "wrong", "none", "unclear"]
 REASONS: dict[str, tuple[str, ...]] = {

@@ -16,7 +16,15 @@ from typing import Any
 import pydantic
 
 from knowledge.fixes import REPLACE_PAIR, apply_fix, numbers_after, run_programs
-from knowledge.sdb_attempts import FixCounts, code_blocks, dialogue_attempts, partial_fixes, program_key, resolve
+from knowledge.sdb_attempts import (
+    FixCounts,
+    code_blocks,
+    dialogue_attempts,
+    near_misses,
+    partial_fixes,
+    program_key,
+    resolve,
+)
 from knowledge.trees import derive_tree
 from knowledge.types import Bug, Fix, Malgorithm, Problem, QuestionTree
 
@@ -308,6 +316,11 @@ def build_problem(group: list[dict[str, Any]], verify: bool) -> tuple[Problem, F
         attempts = dialogue_attempts(blocks, code, entry_point) + partial_fixes(code, canonical["fixes"])
         seen = {program_key(a[0]) for _, a in fixes if a}
         attempts = [a for a in attempts if a.kind == "dialogue" or program_key(a.code) not in seen]
+        seen |= {program_key(a.code) for a in attempts}
+        for near in near_misses(code, lines):
+            if program_key(near.code) not in seen:
+                seen.add(program_key(near.code))
+                attempts.append(near)
         programs = [a[0] for _, a in fixes if a]
         results = _run([code, *programs, *(a.code for a in attempts)], tests)
         broken = _inconsistent_tests(results[1:1 + len(programs)], programs, attempts, tests)

@@ -19,6 +19,8 @@ from pydantic import BaseModel
 from knowledge.fixes import REPLACE_PAIR, apply_fix, numbers_after
 from knowledge.types import Fix, Malgorithm
 
+WANTED_WRONG_FIXES = 3  # near misses are generated only to bring a bug up to this many wrong fixes
+MAX_NEAR_MISSES = 2
 _CODE_BLOCK = re.compile(r"<code>\n?(.*?)</code>", re.S)
 _PRINT = re.compile(r"^\s*print\s*\(.*\)\s*(#.*)?$")
 _SPACE = re.compile(r"\s+")
@@ -71,7 +73,7 @@ class Attempt:
     """A candidate program: where it comes from and what it changes."""
 
     code: str
-    kind: str  # "dialogue" (a student's block) | "partial" (one edit of a benchmark fix)
+    kind: str  # "dialogue" (a student's block) | "partial" (one edit of a benchmark fix) | "near-miss" (generated)
     origin: str  # the file stem, or the fix description it is part of
     edit: str = ""  # partial: the one edit applied
 
@@ -217,6 +219,10 @@ def label(attempt: Attempt, buggy: str, failed: list[str], n_tests: int) -> tupl
     if attempt.kind == "partial":
         text = f"only part of the fix is made (the change on {where}); {test} still fails"
         desc = f"A partial fix: {attempt.edit} Still fails {len(failed)} of {n_tests} tests."
+    elif attempt.kind == "near-miss":
+        text = f"the change on {where} still fails {test}"
+        desc = (f"A near miss (generated, not from a student): {attempt.edit} on the bug line. Still fails "
+                f"{len(failed)} of {n_tests} tests.")
     else:
         text = f"the change on {where} still fails {test}"
         desc = f"A fix a student sent in {attempt.origin}; still fails {len(failed)} of {n_tests} tests."
@@ -286,7 +292,13 @@ def resolve(pid: str, buggy: str, tests: list[str], fixes: list[tuple[str, tuple
         notes.append(f"{pid}: no benchmark fix verified; added the corrected program from {best.origin}")
     malgorithms: list[Malgorithm] = []
     fix_keys = {program_key(applied[0]) for _, applied in fixes if applied}
-    for attempt, result in zip(attempts, attempt_results, strict=True):
+    pairs = [(a, r) for a, r in zip(attempts, attempt_results, strict=True) if a.kind != "near-miss"]
+    real = sum(1 for a, r in pairs if not r["passed"] and program_key(a.code) not in fix_keys)
+    generated = sorted(((a, r) for a, r in zip(attempts, attempt_results, strict=True)
+                        if a.kind == "near-miss" and not r["passed"] and r["failed"] != ["<load>"]),
+                       key=lambda ar: len(ar[1]["failed"]))  # the closest misses first
+    pairs += generated[: max(0, min(MAX_NEAR_MISSES, WANTED_WRONG_FIXES - real))]
+    for attempt, result in pairs:
         if result["passed"] or program_key(attempt.code) in fix_keys:  # the benchmark's own fix is no wrong fix
             continue
         if result["failed"] == ["<load>"] and result["error"] in ("SyntaxError", "IndentationError", "TabError") \
@@ -298,3 +310,37 @@ def resolve(pid: str, buggy: str, tests: list[str], fixes: list[tuple[str, tuple
         malgorithms.append(Malgorithm(id=f"{pid}-m{len(malgorithms)}", problem_id=pid, label=text, description=desc,
                                       bug=0, wrong_code=attempt.code))
     return models, malgorithms, counts, notes
+
+
+_OPS = {"<=": "<", "<": "<=", ">=": ">", ">": ">=", "==": "!=", "!=": "=="}
+_OP = re.compile(r"<=|>=|==|!=|(?<![<>=!-])[<>](?!=)")
+_INT = re.compile(r"(?<![\w.])\d+(?![\w.])")
+
+
+def near_misses(buggy: str, lines: list[int]) -> list[Attempt]:
+    """Generated wrong fixes: the bug line with one number moved by one (not a divisor or factor, never to `-0`) or
+    one comparison tightened/loosened: a student who found the line but made the wrong change. Callers keep only
+    those that still fail a test, and only to bring a bug up to `WANTED_WRONG_FIXES`."""
+    rows = buggy.rstrip("\n").split("\n")
+    out: list[Attempt] = []
+    for n in lines[:2]:
+        if not 0 < n <= len(rows):
+            continue
+        line = rows[n - 1]
+        body = line.split("#")[0]
+        variants = []
+        for m in _INT.finditer(body):
+            before = body[: m.start()].rstrip()
+            if before.endswith(("/", "%", "*")):  # a divisor or factor: not the kind of number students nudge
+                continue
+            k = int(m.group(0))
+            variants += [body[: m.start()] + str(v) + body[m.end():] for v in (k + 1, k - 1)
+                         if v > 0 or (v == 0 and not before.endswith("-"))]
+        for m in _OP.finditer(body):
+            variants.append(body[: m.start()] + _OPS[m.group(0)] + body[m.end():])
+        for new in variants:
+            code = "\n".join(rows[: n - 1] + [new.rstrip()] + rows[n:]) + "\n"
+            if _compiles(code):
+                out.append(Attempt(code=code, kind="near-miss", origin=f"line {n}",
+                                   edit=f"`{line.strip()}` -> `{new.strip()}`"))
+    return out

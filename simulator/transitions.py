@@ -117,7 +117,8 @@ class Transitions:
         return odds_shift(p, resistance, reference)
 
 
-FROZEN = Transitions(fitted=True, frozen=True, provenance={"fitted": "frozen (observation only)"})
+MOVES = "fitted"  # the move classifier the transitions are fitted with (simulator.move_model; "rules": the rules)
+FROZEN = Transitions(fitted=True, frozen=True, provenance={"fitted": "frozen (observation only)", "moves": MOVES})
 
 
 def parse(data: Any, where: str) -> Transitions:

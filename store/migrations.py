@@ -117,6 +117,18 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
             )""",
         ],
     ),
+    (
+        3,
+        "throttle failures",
+        [
+            # Failed logins, sign-ups and join codes (key: "user:<name>", "client:<addr>", ...), shared by all workers.
+            """CREATE TABLE throttle_failures (
+                key TEXT NOT NULL,
+                at DOUBLE PRECISION NOT NULL
+            )""",
+            "CREATE INDEX throttle_failures_key_at ON throttle_failures (key, at)",
+        ],
+    ),
 ]
 
 CURRENT_VERSION = MIGRATIONS[-1][0]

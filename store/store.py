@@ -152,6 +152,18 @@ class Store:
     def revoke_token(self, token: str) -> None:
         self.db.execute("DELETE FROM auth_tokens WHERE token = ?", (token_hash(token),))
 
+    # -- throttle -------------------------------------------------------------------------------------------
+    def record_failure(self, key: str, at: float) -> None:
+        self.db.execute("INSERT INTO throttle_failures (key, at) VALUES (?, ?)", (key, at))
+
+    def failures_since(self, key: str, since: float) -> list[float]:
+        """The times (Unix seconds) of `key`'s failures after `since`, oldest first."""
+        rows = self.db.execute("SELECT at FROM throttle_failures WHERE key = ? AND at > ? ORDER BY at", (key, since))
+        return [float(r["at"]) for r in rows]
+
+    def forget_failures(self, before: float) -> None:
+        self.db.execute("DELETE FROM throttle_failures WHERE at <= ?", (before,))
+
     # -- classes --------------------------------------------------------------------------------------------
     def create_class(self, teacher_id: int, name: str, *, model: str = "", policy: str = "tree", allow_final_bottom_out: bool = False) -> ClassRoom:
         if not name.strip():
@@ -215,8 +227,9 @@ class Store:
 
     # -- problems -------------------------------------------------------------------------------------------
     def save_problem(self, problem: dict[str, Any], author_id: int | None = None) -> ProblemRecord:
-        """Insert or replace an authored/imported problem (already validated by the caller)."""
-        stamp = now()
+        """Insert or replace an authored/imported problem (already validated by the caller). Its updated_at has
+        microseconds: with the JSON's length it is the version `problem_versions` reports."""
+        stamp = datetime.now(UTC).isoformat(timespec="microseconds")
         existing = self.db.one("SELECT created_at FROM problems WHERE id = ?", (problem["id"],))
         with self.db.transaction():
             if existing:
@@ -239,6 +252,11 @@ class Store:
 
     def list_problems(self) -> list[ProblemRecord]:
         return [_problem_record(r) for r in self.db.execute("SELECT * FROM problems ORDER BY id")]
+
+    def problem_versions(self) -> dict[str, str]:
+        """Stored problem id -> a version string that changes with every save (cheap: no JSON is read)."""
+        rows = self.db.execute("SELECT id, updated_at, LENGTH(problem_json) AS n FROM problems ORDER BY id")
+        return {r["id"]: f"{r['updated_at']}/{r['n']}" for r in rows}
 
     # -- sessions & turns -----------------------------------------------------------------------------------
     def start_session(self, student_id: int, problem: dict[str, Any], *, policy: str, model: str = "", class_id: int | None = None) -> TutoringSession:

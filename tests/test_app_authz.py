@@ -70,3 +70,20 @@ def test_gradio_endpoints_check_the_session_token(app):
         client.predict("all", "all", "all", "all", False, "", "", api_name="/teacher_transcripts")
     with pytest.raises(AppError, match="log in"):
         client.predict("csv", "all", "all", "all", "all", False, "", "", api_name="/teacher_export")
+
+
+def test_gradio_login_is_throttled_per_client_too(app):
+    """The UI's login passes the client's address: guesses across many accounts from one address are stopped,
+    as they are on the JSON API. (Last in this module: it leaves 127.0.0.1 throttled.)"""
+    from gradio_client import Client
+
+    from ui.throttle import MAX_FAILURES
+
+    client = Client(app.url + "/", verbose=False)
+
+    def message(username: str, password: str) -> str:
+        return str(client.predict(username, password, api_name="/login"))  # the outputs, the login message among them
+
+    answers = [message(f"nobody{n}", "guessing1") for n in range(MAX_FAILURES + 1)]  # a new account each time
+    assert "Wrong username or password" in answers[0]
+    assert "Too many failed attempts" in answers[-1]  # (the module's earlier wrong login counts too)

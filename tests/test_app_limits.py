@@ -109,3 +109,45 @@ def test_a_large_catalogue_does_not_slow_starting_a_session(ctx, teachers):
             ctx.store.save_problem({**base, "id": f"t-bulk-{n}", "title": f"Bulk {n}", "source": "teacher"}, author_id=1)
     after = min(start_once() for _ in range(3))
     assert after < max(10 * before, 0.2), (before, after)
+
+
+def _bulk(ctx, n0: int, n1: int) -> None:
+    """Stored valid problems t-bulk-<n> (a starter's content under new ids), as an import of that size leaves them."""
+    base = load_starter()[1].model_dump(mode="json")
+    with ctx.store.db.transaction():
+        for n in range(n0, n1):
+            pid = f"t-bulk-{n}"
+            ctx.store.save_problem({**base, "id": pid, "title": f"Bulk {n}", "source": "teacher",
+                                    "tree": {**base["tree"], "problem_id": pid} if base.get("tree") else None,
+                                    "malgorithms": [{**m, "problem_id": pid} for m in base.get("malgorithms", [])]}, author_id=1)
+
+
+def test_listing_the_catalogue_validates_each_stored_problem_once_not_on_every_list(ctx, teachers, monkeypatch):
+    """Validation of stored problems is counted (the algorithmic property); the timing figures live in the report."""
+    from knowledge.types import Problem
+
+    t1, _ = teachers
+    _bulk(ctx, 0, 2000)
+    calls = []
+    original = Problem.model_validate.__func__
+
+    def counting(cls, obj, *a, **kw):
+        calls.append(obj.get("id") if isinstance(obj, dict) else None)
+        return original(cls, obj, *a, **kw)
+
+    monkeypatch.setattr(Problem, "model_validate", classmethod(counting))
+    first = student.catalogue(ctx, t1)
+    assert len([p for p in first if p.id.startswith("t-bulk-")]) == 2000
+    assert len([c for c in calls if str(c).startswith("t-bulk-")]) == 2000
+    calls.clear()
+    again = student.catalogue(ctx, t1)
+    assert [p.id for p in again] == [p.id for p in first] and not [c for c in calls if str(c).startswith("t-bulk-")]
+    # an edit (from this worker or another one on the same database) and a new problem are seen on the next list
+    tree = json.loads(teacher.tree_text(ctx, t1, "t-bulk-7"))
+    tree["nodes"][0]["concept"] = "an edited concept"
+    teacher.save_tree(ctx, t1, "t-bulk-7", json.dumps(tree))
+    _bulk(ctx, 2000, 2001)
+    calls.clear()
+    listed = {p.id: p for p in student.catalogue(ctx, t1)}
+    assert sorted(c for c in calls if str(c).startswith("t-bulk-")) == ["t-bulk-2000", "t-bulk-7"]
+    assert listed["t-bulk-7"].tree.nodes[0].concept == "an edited concept" and "t-bulk-2000" in listed

@@ -223,3 +223,19 @@ def test_fitted_student_keeps_the_design_rule() -> None:
             s.respond(node.questions.focus[0])
         solved_by_questions += s.solved and not s.told
     assert solved_by_questions >= 20, solved_by_questions
+
+
+def test_fitted_students_of_one_seed_do_not_move_in_lockstep() -> None:
+    # a run gives every problem's student the same seed; the hazard draws must still differ between problems
+    from knowledge.bank import load_starter
+    from simulator import StudentSession, builtin
+
+    firsts = set()
+    for problem in [p for p in load_starter() if p.domain == "math"][:20]:
+        s = StudentSession.start(problem, builtin("typical"), seed=0, use_embeddings=False, fitted=True)
+        for turn, node in enumerate((s.tree.nodes * 12)[:12], start=1):
+            s.respond(node.questions.focus[0])
+            if s.solved:
+                firsts.add(turn)
+                break
+    assert len(firsts) >= 3, firsts

@@ -11,6 +11,7 @@ from errors import ValidationError
 from evals.hand_labels import (
     DEFAULT_PATH,
     REASONS,
+    RELABEL_FROM,
     RELABEL_PATH,
     HandLabel,
     agreement,
@@ -43,7 +44,7 @@ def test_every_reason_code_is_written_in_the_guide():
 @pytest.mark.skipif(not (DATA / "mathdial" / "dev.jsonl").exists(), reason="../shared/data is not present")
 def test_labels_name_real_student_turns_and_cover_the_deterministic_validate_sample():
     counts = check_against_data(load(), DATA)
-    assert sum(counts["mathdial"].values()) >= 150 and sum(counts["sdb"].values()) >= 80
+    assert sum(counts["mathdial"].values()) >= 150 and sum(counts["sdb"].values()) >= 145
 
 
 @pytest.mark.skipif(not (DATA / "mathdial" / "dev.jsonl").exists(), reason="../shared/data is not present")
@@ -55,7 +56,7 @@ def test_a_key_that_is_not_a_student_turn_is_refused():
 
 def test_relabel_keys_are_the_first_fifty_by_hash():
     keys = read_relabel_keys(RELABEL_PATH)
-    assert len(keys) == 50 and keys == relabel_selection(load())
+    assert len(keys) == 50 and keys == relabel_selection(load()[:RELABEL_FROM])
 
 
 @pytest.mark.parametrize("line, message", [

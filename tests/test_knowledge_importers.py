@@ -130,7 +130,10 @@ def test_sdb_counts(sdb):
     assert (sdb.fixes.verified, sdb.fixes.failed, sdb.fixes.unapplied, sdb.fixes.added) == (58, 1, 3, 2)
     assert sdb.fixes.from_dialogue == 24  # fixes the edit parser cannot apply, verified with a student's program
     assert all(any(f.code for f in p.bugs[0].fixes) for p in sdb.problems)  # every problem has a verified program
-    assert sdb.malgorithms == 21 and sum(1 for p in sdb.problems if p.malgorithms) == 13
+    assert sdb.malgorithms == 49 and sum(1 for p in sdb.problems if p.malgorithms) == 28
+    kinds = [m.description.split(":")[0].split(";")[0] for p in sdb.problems for m in p.malgorithms]
+    assert sum(k.startswith("A fix a student sent in") for k in kinds) == 12  # the dialogues' failing programs
+    assert kinds.count("A partial fix") == 9 and kinds.count("A near miss (generated, not from a student)") == 28
     assert sorted(w for w, _ in sdb.skipped) == ["1_11_calculating_a_grade_conversational_thread_1.txt",
                                                  "1_11_calculating_a_grade_socratic_dialogue.txt"]  # fmt: skip
     assert all("missing or empty section <bug_code>" in r for _, r in sdb.skipped)
@@ -209,6 +212,12 @@ def test_sdb_wrong_fixes_come_from_dialogues_and_partial_fixes(sdb):
     assert len(twice.unit_tests) == 5 and not any("Hey, I'm a string!" in t for t in twice.unit_tests)
     assert any(n.startswith("sdb-14_43: unit test(s)") and "dropped" in n for n in sdb.notes)
     assert twice.bugs[0].fixes[0].code and twice.bugs[0].fixes[0].lines == ["return True", "return False"]
+    grade8 = by_id["sdb-1_8"]  # no student sends a wrong fix: a generated near miss on the bug line stands in
+    assert [m.description.split(":")[0] for m in grade8.malgorithms] == ["A near miss (generated, not from a student)"]
+    assert "roundedScore > 91" in grade8.malgorithms[0].wrong_code and grade8.malgorithms[0].label.startswith(
+        "the change on line 4")
+    assert all(len(p.malgorithms) <= 3 or not any("near miss" in m.description for m in p.malgorithms)
+               for p in sdb.problems)  # near misses only bring a bug up to three wrong fixes
     unread = [n for n in sdb.notes if "not verified" in n]  # reported, not silently dropped
     assert len(unread) == sdb.fixes.unapplied and any("sdb-74_78: fix 'Move line 9" in n for n in unread)
 

@@ -23,7 +23,7 @@ from errors import InferenceError, InputError
 from inference.base import Backend
 from inference.common import ModelBusy
 from knowledge.types import Diagnosis, Problem, QuestionTree
-from tutor import phrase, voice
+from tutor import codecheck, phrase, voice
 from tutor.guard import Verdict, reveals
 from tutor.judging import update_math
 from tutor.planner import Evidence, Plan, PlanContext, get_policy
@@ -42,7 +42,7 @@ from tutor.stream import PendingTurn as _Turn
 from tutor.stream import stream_reply
 from tutor.types import TurnTrace, TutorSettings
 from tutor.understand import Understanding, understand
-from tutor.verify import check_code, check_math, diagnose_code, node_value
+from tutor.verify import MathCheck, ValueMatch, check_code, check_math, diagnose_code, node_value
 
 log = logging.getLogger(__name__)
 
@@ -268,6 +268,17 @@ class TutorSession:
                 return ev, tests
             wrong_detail = tests.describe()
             ev.diagnosis = diagnose_code(u.code, problem)
+            check.right = []  # a failing submission is the evidence: words around it earn no credit
+        said = self._code_claims(u, check, cur) if problem.domain == "code" and not wrong_detail else None
+        if said in ("wrong", "unsure") and cur:
+            if said == "unsure":
+                ev.judgement, ev.detail = "unsure", "a claim about the behaviour that cannot be checked: asked for a value"
+                return ev, tests
+            detail = "the claim does not match what the code does when the tests run"
+            st.append(AttemptWrong(turn=turn, node_id=cur, evidence=detail))
+            st.observe(turn, cur, False)
+            ev.outcome, ev.detail = "wrong", detail
+            return ev, tests
         if u.intent in ("override", "extraction", "off_topic"):
             # words in an attack or an aside are no evidence of understanding: only stated values count
             check.right = [m for m in check.right if m.by == "value"]
@@ -305,11 +316,42 @@ class TutorSession:
             st.append(Stuck(turn=turn, node_id=cur, evidence=u.text[:120]))
             st.observe(turn, cur, False)
             ev.outcome, ev.detail = "stuck", "says they are stuck"
+        elif u.intent == "answer" and len(u.text.split()) >= 3 and problem.domain == "code":
+            ev.judgement, ev.detail = "unsure", "an explanation that meets no check: asked for something checkable"
         elif u.intent == "answer" and len(u.text.split()) >= 3:
             st.append(AttemptWrong(turn=turn, node_id=cur, evidence="explanation did not meet the node's check"))
             st.observe(turn, cur, False)
             ev.outcome, ev.detail = "wrong", "explanation did not meet the node's check"
         return ev, tests
+
+    def _code_claims(self, u: Understanding, check: MathCheck, cur: str | None) -> str | None:
+        """Code text judged by what it claims (tutor.codecheck): keyword credit on the behaviour node is replaced
+        by the failing tests' real result; a named line is checked against the bug's lines; a stuck message, a
+        question or a hedge earns no credit. Returns right / wrong / unsure for the current node, or None."""
+        kinds = {n.id: n.kind for n in self.tree.nodes}
+        check.right = [m for m in check.right
+                       if not (m.by == "pattern" and any(kinds.get(n) == "behaviour" for n in m.node_ids))]
+        node = self.tree.node(cur) if cur else None
+        locate = codecheck.judge_locate(u.text, self.problem, node.bug if node and node.bug is not None else 0) \
+            if node is not None and node.kind == "locate" else None
+        said = None
+        if node is not None and node.kind == "behaviour" and not u.code:
+            said = codecheck.judge_behaviour(u.text, codecheck.buggy_run(self.problem, self.settings.sandbox))
+        # a stuck message, a question or a hedge earns nothing, but a checked claim stands ("KeyError, not sure why")
+        if (u.intent in ("stuck", "question") or codecheck.hedged(u.text)) and "right" not in (said, locate):
+            check.right = [m for m in check.right if m.by == "value"]
+            return None
+        if node is None or u.code:
+            return None
+        if node.kind == "behaviour":
+            if said == "right":
+                check.right.append(ValueMatch(value=0.0, text=u.text[:80], node_ids=[node.id], by="pattern"))
+            return said
+        if locate == "wrong":
+            check.right = [m for m in check.right if node.id not in m.node_ids]
+        elif locate == "right" and node.id not in check.resolved_nodes:
+            check.right.append(ValueMatch(value=0.0, text=u.text[:80], node_ids=[node.id], by="pattern"))
+        return locate
 
     def _solve(self, turn: int, evidence: str) -> None:
         for n in self.state.node_ids:

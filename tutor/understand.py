@@ -115,6 +115,10 @@ def _any(patterns: list[str], text: str) -> str | None:
 _CODE_LINE = re.compile(r"^\s*(?:for|while|if|elif|else|return|def|import|from|with|try|except)\b|[=\[(]")
 
 
+_STATEMENT = re.compile(r"^\s*(?:for|while|if|elif|else|return|def|import|from|with|try|except)\b|"
+                        r"^\s*[\w.\[\]]+\s*(?:[-+*/%]|//)?=(?!=)")
+
+
 def _looks_like_code(line: str) -> bool:
     """A single line of Python (not an English sentence that happens to parse)."""
     s = line.strip().strip("`").strip()
@@ -140,7 +144,8 @@ def extract_code(text: str, *, loose: bool = False) -> str:
     start = next((i for i, ln in enumerate(lines) if re.match(r"\s*(def|class)\s+\w+\s*[(:]", ln)), None)
     if start is None:
         if loose:
-            spans = [s for s in re.findall(r"`([^`\n]+)`", text) if _looks_like_code(s)]
+            # an inline span is a code line only as a statement: `range(len(nums))` or `f()` alone is a mention
+            spans = [s for s in re.findall(r"`([^`\n]+)`", text) if _looks_like_code(s) and _STATEMENT.search(s)]
             if spans:
                 return "\n".join(spans)
             code_lines = [ln for ln in lines if ln.strip()]

@@ -69,6 +69,12 @@ def safe_gen(fn: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
+def client_address(request: Any) -> str:
+    """The caller's address for the login throttle ("" when Gradio gives none)."""
+    client = getattr(request, "client", None)
+    return str(getattr(client, "host", "") or "")
+
+
 def problem_choices(ctx: AppContext, token: str, domain: str = "all", skill: str = "all", difficulty: str = "all",
                     query: str = "") -> list[tuple[str, str]]:
     probs, _how = student.search(ctx, token, query or "", None if domain == "all" else domain, None if skill == "all" else skill,
@@ -141,16 +147,16 @@ def build_ui(ctx: AppContext) -> gr.Blocks:
         def failed(msg: str) -> list[Any]:
             return [None, "", gr.update(), gr.update(), gr.update(), f"**Error:** {msg}"] + [gr.update()] * (len(login_outputs) - 6)
 
-        def do_login(u: str, p: str) -> list[Any]:
+        def do_login(u: str, p: str, request: gr.Request) -> list[Any]:
             try:
-                tok, user = accounts.login(ctx, u, p)
+                tok, user = accounts.login(ctx, u, p, client=client_address(request))
             except RecoverableError as exc:
                 return failed(exc.user_message)
             return enter(tok, user)
 
-        def do_signup(u: str, p: str, code: str) -> list[Any]:
+        def do_signup(u: str, p: str, code: str, request: gr.Request) -> list[Any]:
             try:
-                tok, user = accounts.register_student(ctx, u, p, code)
+                tok, user = accounts.register_student(ctx, u, p, code, client=client_address(request))
             except RecoverableError as exc:
                 return failed(exc.user_message)
             return enter(tok, user)

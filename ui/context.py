@@ -73,9 +73,10 @@ class AppContext:
         if backend is not None:
             self._backends[(settings.backend, settings.model)] = backend
         self._lock = threading.RLock()
-        self.throttle = Throttle()  # failed logins, sign-ups and join codes of this app process
+        self.throttle = Throttle(self.store)  # failed logins, sign-ups and join codes, shared by all workers
         self.live: LiveSessions = LiveSessions()  # session id -> tutor.TutorSession
         self.session_locks: dict[int, threading.Lock] = {}
+        self._validated: dict[str, tuple[str, Problem | None]] = {}  # stored problem id -> (version, Problem)
 
     # -- authorization ----------------------------------------------------------------------------------------
     def require(self, token: str | None, role: str | None = None) -> User:
@@ -139,15 +140,29 @@ class AppContext:
 
     # -- problems -------------------------------------------------------------------------------------------
     def problems(self) -> list[Problem]:
-        """The catalogue: the starter bank (with teachers' edits), then the problems teachers imported or wrote."""
+        """The catalogue: the starter bank (with teachers' edits), then the problems teachers imported or wrote.
+
+        Each stored problem is read and validated when it is first seen or its version changed (a save by any
+        worker), not on every list: 10,000 imported problems cost one validation each. The problems returned are shared: read, do not edit."""
         from knowledge.bank import load_starter
 
-        stored: dict[str, Problem] = {}
-        for rec in self.store.list_problems():
+        versions = self.store.problem_versions()
+        known = self._validated
+        changed = [pid for pid, v in versions.items() if pid not in known or known[pid][0] != v]
+        if len(changed) > 50:
+            records = [r for r in self.store.list_problems() if r.id in set(changed)]
+        else:
+            records = [r for r in (self.store.get_problem(pid) for pid in changed) if r is not None]
+        seen = {pid: known[pid] for pid in versions if pid in known and pid not in changed}
+        for rec in records:
             try:
-                stored[rec.id] = Problem.model_validate(rec.problem)
+                problem: Problem | None = Problem.model_validate(rec.problem)
             except ValueError as exc:  # a stored record from an older schema: skip, say so in the log
+                problem = None
                 log.warning("stored problem %s no longer validates: %s", rec.id, exc)
+            seen[rec.id] = (versions.get(rec.id, ""), problem)
+        self._validated = seen  # rows deleted since are dropped
+        stored = {pid: seen[pid][1] for pid in versions if pid in seen and seen[pid][1] is not None}
         starter = [stored.pop(p.id, p) for p in load_starter()]  # a teacher's edit overrides the starter copy
         return starter + list(stored.values())
 

@@ -1,0 +1,92 @@
+"""Code claims judged by what the buggy program really does (tutor.codecheck, real bwrap sandbox), not keywords."""
+
+from __future__ import annotations
+
+import pytest
+
+from knowledge.bank import load_starter
+from knowledge.types import Problem
+from tutor import TutorSession, TutorSettings
+from tutor.codecheck import buggy_run, claims, judge_behaviour, judge_locate
+from tutor.examples import example_code
+
+PRAISE = ("Exactly, well done", "Yes, that's right", "Good, that's correct")
+CODE = [p for p in load_starter() if p.domain == "code"]
+
+
+def bank(problem_id: str) -> Problem:
+    return next(p for p in load_starter() if p.id == problem_id)
+
+
+def first_turn(problem: Problem, text: str) -> tuple[TutorSession, str]:
+    s = TutorSession.start(problem, TutorSettings(max_turns=40), backend=None)
+    return s, "".join(s.reply(text))
+
+
+def behaviour_resolved(s: TutorSession) -> bool:
+    return s.state.is_resolved(s.tree.nodes[0].id)
+
+
+@pytest.mark.parametrize("problem", CODE, ids=lambda p: p.id)
+@pytest.mark.parametrize("message", ["I don't know why it fails.", "I think the bug is in the return statement.",
+                                     "It gives the wrong output and I'm not sure why."])
+def test_keywords_alone_earn_no_credit_on_any_starter_exercise(problem: Problem, message: str) -> None:
+    s, reply = first_turn(problem, message)
+    assert s.last.judgement != "right" and not behaviour_resolved(s)
+    assert not reply.startswith(PRAISE)
+
+
+def test_a_false_returned_value_is_rejected_when_the_code_raises() -> None:
+    s, reply = first_turn(bank("code-count-evens-scope"), "It returns 1 instead of 2.")
+    assert s.last.judgement == "wrong" and not behaviour_resolved(s)
+    assert not reply.startswith(PRAISE)
+
+
+@pytest.mark.parametrize("message", ["It raises UnboundLocalError.",
+                                     "It's throwing an `UnboundLocalError`. I'm not sure why."])
+def test_the_real_exception_is_credited_even_when_hedged(message: str) -> None:
+    s, _ = first_turn(bank("code-count-evens-scope"), message)
+    assert s.last.judgement == "right" and behaviour_resolved(s)
+
+
+def test_returned_values_are_compared_with_the_real_result() -> None:
+    run = buggy_run(example_code())  # total([1, 2, 3]) really returns 5
+    assert judge_behaviour("I should get a 6, but I am getting a 5.", run) == "right"
+    assert judge_behaviour("total([1, 2, 3]) gives me 6", run) == "wrong"
+    assert judge_behaviour("It raises an IndexError.", run) == "wrong"
+    assert judge_behaviour("It returns something weird.", run) == "unsure"
+    assert judge_behaviour("I don't know why it fails.", run) is None
+    assert judge_behaviour("Why does it return 5?", run) is None  # a question claims nothing
+
+
+def test_an_uncheckable_behaviour_claim_is_unsure_and_asks_again() -> None:
+    s, reply = first_turn(example_code(), "It returns something weird.")
+    assert s.last.judgement == "unsure" and not behaviour_resolved(s)
+    assert reply.rstrip().endswith("?") and not reply.startswith(PRAISE)
+
+
+def test_return_as_a_noun_is_no_claim() -> None:
+    assert claims("I think the bug is in the return statement.") == []
+    assert claims("my output looks off") == []
+
+
+def test_the_locate_node_is_judged_by_the_bug_lines() -> None:
+    p = example_code()  # the bug is on line 3
+    assert judge_locate("I think line 3 is wrong.", p, 0) == "right"
+    assert judge_locate("The bug is on line 5.", p, 0) == "wrong"
+    assert judge_locate("Line 5.", p, 0) == "wrong"
+    assert judge_locate("Line 2 sets s to 0.", p, 0) is None  # describing a line blames nothing
+    assert judge_locate("No, I don't see any problems on line 1.", p, 0) is None
+
+
+def test_words_around_a_failing_submission_earn_no_credit() -> None:
+    p = example_code()
+    s = TutorSession.start(p, TutorSettings(max_turns=40), backend=None)
+    code = p.buggy_code.replace("range(1, len(nums))", "range(2, len(nums))")
+    "".join(s.reply(f"I fixed line 3, it returns 6 instead of 5 now:\n```python\n{code}```"))
+    assert s.last.judgement == "wrong" and not any(s.state.is_resolved(n.id) for n in s.tree.nodes)
+
+
+def test_a_function_named_in_backticks_is_no_code_submission() -> None:
+    s, _ = first_turn(example_code(), "Hello! I was working on my `total()` function and I can't see the issue.")
+    assert s.last.tests is None and s.last.judgement != "wrong"

@@ -1,0 +1,157 @@
+"""Code claims checked against the real behaviour, not keywords.
+
+A statement about what the buggy program does ("it returns 5", "it raises IndexError", "I get a syntax error") is
+compared, as plain data, with what the failing tests really produce when the buggy program runs in the sandbox
+(`tutor.sandbox.run_tests`, once per problem). A named line is compared with the bug's lines. Nothing here credits
+a message for the words it uses: no claim -> no verdict; a behaviour claim whose value cannot be read -> `unsure`.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from typing import Literal
+
+from pydantic import BaseModel
+
+from knowledge.types import Problem
+from tutor.sandbox import SandboxLimits, TestRun, run_tests
+
+Verdict = Literal["right", "wrong", "unsure"]
+
+_RUNS: dict[tuple[str, int], TestRun] = {}
+
+_EXC = re.compile(r"\b([A-Z][A-Za-z]*(?:Error|Exception|Warning)|StopIteration|KeyboardInterrupt)\b")
+_SYNTAX = re.compile(r"\b(?:syntax|compiler|compile|compilation|indentation)\s*error\b|\bwon'?t\s+(?:even\s+)?"
+                     r"(?:compile|run)\b", re.I)
+_ANY_ERROR = re.compile(r"\b(?:an?|the|some)\s+(?:\w+\s+)?(?:error|exception)\b|\b(?:throws?|throwing|raises?|"
+                        r"raising|crash(?:es|ing)?)\b", re.I)
+_VERB = re.compile(r"\b(?:returns?|returned|returning|outputs?|outputted|prints?|printed|printing|evaluates? to|"
+                   r"responds? with|gives?(?: me| back)?|gave(?: me)?|(?:i|i'?m|i am|we|we'?re|we are|it'?s|it is)\s+(?:get|got|getting))\s+(?:back\s+)?(?:only\s+)?"
+                   r"(?:the\s+value\s+)?(?:an?\s+(?=[-\d`]))?", re.I)
+_LITERAL = re.compile(r"`([^`]+)`|(-?\d+(?:\.\d+)?)|\b(True|False|None|nothing)\b|(\"[^\"]*\"|'[^']*')|(\[[^\]]*\])")
+_LINE = re.compile(r"\blines?\s*(?:#|no\.?|number)?\s*(\d+)(?:\s*(?:,|and|to|-)\s*(\d+))*", re.I)
+_NEGATED = re.compile(r"\b(?:no|not|don'?t|doesn'?t|isn'?t|never|any)\b[^.?!]{0,30}$", re.I)
+_UNSURE_WORDS = re.compile(r"\b(?:not sure|don'?t know|no idea|can'?t tell|i'?m stuck|confused)\b", re.I)
+
+
+class Claim(BaseModel):
+    kind: Literal["raises", "returns"]
+    value: str | None = None  # exception name, or the literal the student says is returned (None: unreadable)
+
+
+def buggy_run(problem: Problem, limits: SandboxLimits | None = None) -> TestRun:
+    """The buggy program run against the problem's tests (memoised per problem and code)."""
+    key = (problem.id, hash(problem.buggy_code))
+    if key not in _RUNS:
+        _RUNS[key] = run_tests(problem.buggy_code, problem, limits=limits)
+    return _RUNS[key]
+
+
+def _plain(text: str) -> object:
+    text = text.strip()
+    if text.lower() == "nothing":
+        return None
+    try:
+        return ast.literal_eval(text)
+    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+        return text
+
+
+def claims(text: str) -> list[Claim]:
+    """What the message says the program does, read as data (exception names, returned literals)."""
+    out: list[Claim] = []
+    for sentence in re.split(r"(?<=[.!?])\s+", text):
+        if sentence.rstrip().endswith("?"):
+            continue  # a question claims nothing
+        for m in _EXC.finditer(sentence):
+            out.append(Claim(kind="raises", value=m.group(1)))
+        if _SYNTAX.search(sentence) and not any(c.value for c in out):
+            out.append(Claim(kind="raises", value="SyntaxError"))
+        elif _ANY_ERROR.search(sentence) and not out and not _NEGATED.search(sentence[:_ANY_ERROR.search(sentence)
+                                                                                        .start()]):
+            out.append(Claim(kind="raises"))
+        for m in _VERB.finditer(sentence):
+            if _NEGATED.search(sentence[: m.start()]) or re.search(r"\b(?:the|my|a|this|that)\s*$", sentence[: m.start()],
+                                                                   re.I):
+                continue  # "the return statement", "my output": a noun, not a claim
+            rest = sentence[m.end():]
+            lit = _LITERAL.match(rest)
+            if lit:
+                out.append(Claim(kind="returns", value=next(g for g in lit.groups() if g is not None)))
+            elif re.match(r"(?:a|an|the|some)?\s*(?:wrong|incorrect|different|unexpected|weird)", rest, re.I) \
+                    or not rest.strip():
+                continue  # "it returns the wrong value": true of any failing test, checks nothing
+            elif m.group(0).lower().startswith(("return", "output", "print", "evaluat", "respond")):
+                out.append(Claim(kind="returns"))
+    return out
+
+
+def judge_behaviour(text: str, run: TestRun) -> Verdict | None:
+    """right: a claim matches what a failing test really does; wrong: a readable claim that matches none;
+    unsure: a behaviour claim whose value cannot be read; None: no claim."""
+    said = claims(text)
+    if not said or run.unavailable:
+        return None
+    failures = run.failures
+    raised = {f.error_type for f in failures if f.error_type and f.error_type != "AssertionError"}
+    if run.load_error is not None:
+        raised.add(run.load_error.error_type)
+    if run.timed_out or run.limit_hit:
+        raised.add("timeout")
+    got = [_plain(f.got) for f in failures if f.got is not None and f.error_type in (None, "AssertionError")]
+    verdicts: list[Verdict] = []
+    for c in said:
+        if c.kind == "raises":
+            if c.value is None:
+                verdicts.append("right" if raised else "wrong")
+            else:
+                verdicts.append("right" if c.value in raised else "wrong")
+        elif c.value is None:
+            verdicts.append("unsure")
+        else:
+            value = _plain(c.value)
+            verdicts.append("right" if any(_same(value, g) for g in got) else "wrong")
+    if "wrong" in verdicts:
+        return "wrong"
+    return "right" if "right" in verdicts else "unsure"
+
+
+def _same(a: object, b: object) -> bool:
+    if isinstance(a, bool) or isinstance(b, bool):
+        return a is b
+    if isinstance(a, (int, float)) and isinstance(b, (int, float)):
+        return abs(a - b) <= 1e-9 * max(1.0, abs(b))
+    if isinstance(a, str) and isinstance(b, str):
+        return a.strip().strip("'\"") == b.strip().strip("'\"")
+    return a == b
+
+
+def named_lines(text: str) -> list[int]:
+    """Line numbers the message points at ("line 3", "lines 2 and 4"), skipping negated mentions."""
+    out: list[int] = []
+    for m in _LINE.finditer(text):
+        if _NEGATED.search(text[max(0, m.start() - 40): m.start()]):
+            continue
+        out += [int(g) for g in m.groups() if g]
+    return out
+
+
+_BLAME = re.compile(r"\b(?:bug|problem|issue|wrong|error|mistake|broken|fix|culprit|incorrect)\w*\b", re.I)
+
+
+def judge_locate(text: str, problem: Problem, bug: int) -> Verdict | None:
+    """right: names a line of the bug; wrong: blames only other lines ("the bug is on line 5", or a bare
+    "Line 5."); None: names no line, or describes another line without blaming it ("Line 2 sets index to -1")."""
+    lines = named_lines(text)
+    if not lines or not (0 <= bug < len(problem.bugs)):
+        return None
+    if set(lines) & set(problem.bugs[bug].lines):
+        return "right"
+    bare = re.fullmatch(r"\W*(?:it'?s\s+)?(?:on\s+|in\s+)?lines?\s*\d+\W*", text.strip(), re.I)
+    return "wrong" if bare or _BLAME.search(text) else None
+
+
+def hedged(text: str) -> bool:
+    """The message says the student does not know ("I don't know why it fails", "not sure")."""
+    return bool(_UNSURE_WORDS.search(text))
