@@ -90,3 +90,10 @@ def test_words_around_a_failing_submission_earn_no_credit() -> None:
 def test_a_function_named_in_backticks_is_no_code_submission() -> None:
     s, _ = first_turn(example_code(), "Hello! I was working on my `total()` function and I can't see the issue.")
     assert s.last.tests is None and s.last.judgement != "wrong"
+
+
+def test_the_bug_lines_include_the_lines_the_fix_rewrites() -> None:
+    p = next(p for p in CODE if p.id == "code-remove-negatives")  # names lines 2 and 4; the fix rewrites 3 and 5 too
+    assert judge_locate("The problem is line 5, it returns the list I was removing from.", p, 0) == "right"
+    q = next(p for p in CODE if p.id == "code-count-evens-scope")  # the def line moves unchanged: not a bug line
+    assert judge_locate("I think the bug is on line 3.", q, 0) == "wrong"

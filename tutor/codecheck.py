@@ -9,6 +9,7 @@ a message for the words it uses: no claim -> no verdict; a behaviour claim whose
 from __future__ import annotations
 
 import ast
+import difflib
 import re
 from typing import Literal
 
@@ -137,6 +138,20 @@ def named_lines(text: str) -> list[int]:
     return out
 
 
+def bug_lines(problem: Problem, bug: int) -> set[int]:
+    """The bug's lines: those it names, and the buggy lines its first fix changes (a diff of the two programs)."""
+    b = problem.bugs[bug]
+    out = set(b.lines)
+    if b.fixes and b.fixes[0].code:
+        old, new = problem.buggy_code.splitlines(), b.fixes[0].code.splitlines()
+        kept = {ln.strip() for ln in new}
+        matcher = difflib.SequenceMatcher(None, [ln.strip() for ln in old], [ln.strip() for ln in new], autojunk=False)
+        for tag, i1, i2, _j1, _j2 in matcher.get_opcodes():
+            if tag in ("replace", "delete"):  # a line moved unchanged (indentation aside) is not a bug line
+                out.update(i + 1 for i in range(i1, i2) if old[i].strip() and old[i].strip() not in kept)
+    return out
+
+
 _BLAME = re.compile(r"\b(?:bug|problem|issue|wrong|error|mistake|broken|fix|culprit|incorrect)\w*\b", re.I)
 
 
@@ -146,7 +161,7 @@ def judge_locate(text: str, problem: Problem, bug: int) -> Verdict | None:
     lines = named_lines(text)
     if not lines or not (0 <= bug < len(problem.bugs)):
         return None
-    if set(lines) & set(problem.bugs[bug].lines):
+    if set(lines) & bug_lines(problem, bug):
         return "right"
     bare = re.fullmatch(r"\W*(?:it'?s\s+)?(?:on\s+|in\s+)?lines?\s*\d+\W*", text.strip(), re.I)
     return "wrong" if bare or _BLAME.search(text) else None
