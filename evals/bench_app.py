@@ -89,15 +89,20 @@ def _student(backend: Any, problem: Any, messages: list[str], settings: Any, sta
         })
 
 
-def _raw_ms(llm: Any, student: str, tokens: int, settings: Any) -> float:
+def _raw_ms(backend: Any, student: str, tokens: int, settings: Any) -> float:
+    """Raw llama.cpp generating `tokens` for the revoice prompt. It holds the model's gate: a stream the tutor
+    cancelled stops at its next token, and two callers in one llama.cpp context at once abort the process."""
+    from inference.llama import resident_model
     from tutor import voice
 
+    resident = resident_model(backend.path, backend.context_size, backend.threads, backend.extra_buffers)
     messages = [m.model_dump() for m in voice.revoice_messages(student)]
-    start = time.monotonic()
-    for _ in llm.create_chat_completion(messages=messages, stream=True, temperature=settings.temperature,
-                                        seed=settings.seed, max_tokens=max(tokens, 1)):
-        pass
-    return (time.monotonic() - start) * 1000
+    with resident.gate.hold(None):
+        start = time.monotonic()
+        for _ in resident.llm.create_chat_completion(messages=messages, stream=True, temperature=settings.temperature,
+                                                     seed=settings.seed, max_tokens=max(tokens, 1)):
+            pass
+        return (time.monotonic() - start) * 1000
 
 
 def _pct(values: list[float], q: float) -> float | None:
@@ -202,7 +207,7 @@ def main(argv: list[str] | None = None) -> int:
     for r in results[:1]:  # raw llama.cpp for the same shown tokens, single-student replies only
         for row in r["rows"]:
             if row["used"]:
-                raw_ms = _raw_ms(backend.llm, row["student_message"], row["tokens"], settings)
+                raw_ms = _raw_ms(backend, row["student_message"], row["tokens"], settings)
                 row["raw_ms"] = round(raw_ms, 1)
                 raw.append(row["whole_ms"] / raw_ms)
     print(f"model {args.model}, threads {args.threads}, llm_moves {args.llm_moves}, wait budget {args.wait_s}s")

@@ -5,7 +5,7 @@ migrations and returns a `Store`.
 """
 
 from store.db import Database
-from store.export import export_sessions
+from store.export import export_sessions, write_sessions
 from store.migrations import CURRENT_VERSION, MIGRATIONS, migrate, schema_version
 from store.store import Store
 from store.types import (
@@ -29,5 +29,5 @@ def connect(url: str) -> Store:
 __all__ = [
     "CURRENT_VERSION", "MIGRATIONS", "Annotation", "ClassRoom", "Database", "EvalRun", "ProblemRecord",
     "SessionFilter", "Store", "Turn", "TutoringSession", "User", "connect", "export_sessions", "migrate",
-    "schema_version", "visible_controls",
+    "schema_version", "visible_controls", "write_sessions",
 ]

@@ -7,7 +7,8 @@ from __future__ import annotations
 import csv
 import io
 import json
-from typing import Literal
+from collections.abc import Iterable
+from typing import Literal, TextIO
 
 from store.store import Store
 from store.types import TutoringSession
@@ -20,19 +21,28 @@ CSV_COLUMNS = [
 ]
 
 
-def export_sessions(store: Store, sessions: list[TutoringSession], fmt: Literal["csv", "jsonl"]) -> str:
+def export_sessions(store: Store, sessions: Iterable[TutoringSession], fmt: Literal["csv", "jsonl"]) -> str:
+    out = io.StringIO()
+    write_sessions(store, sessions, fmt, out)
+    return out.getvalue()
+
+
+def write_sessions(store: Store, sessions: Iterable[TutoringSession], fmt: Literal["csv", "jsonl"], out: TextIO) -> int:
+    """Write the sessions to `out` one at a time (an export of any size holds one session in memory). Returns how
+    many were written."""
     if fmt == "csv":
-        return _csv(store, sessions)
+        return _csv(store, sessions, out)
     if fmt == "jsonl":
-        return _jsonl(store, sessions)
+        return _jsonl(store, sessions, out)
     raise ValueError(f"unknown export format {fmt!r}; use csv or jsonl")
 
 
-def _csv(store: Store, sessions: list[TutoringSession]) -> str:
-    out = io.StringIO()
+def _csv(store: Store, sessions: Iterable[TutoringSession], out: TextIO) -> int:
+    n = 0
     writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, lineterminator="\n")
     writer.writeheader()
     for s in sessions:
+        n += 1
         notes: dict[int, list] = {}
         for a in store.annotations(s.id):
             notes.setdefault(a.turn_id, []).append(a)
@@ -50,14 +60,15 @@ def _csv(store: Store, sessions: list[TutoringSession]) -> str:
                 "flagged": int(any(a.flag for a in notes.get(t.id, []))),
                 "comments": " | ".join(a.comment for a in notes.get(t.id, []) if a.comment),
             }))
-    return out.getvalue()
+    return n
 
 
-def _jsonl(store: Store, sessions: list[TutoringSession]) -> str:
-    lines = []
+def _jsonl(store: Store, sessions: Iterable[TutoringSession], out: TextIO) -> int:
+    n = 0
     for s in sessions:
+        n += 1
         record = s.model_dump(mode="json")
         record["turns"] = [t.model_dump(mode="json") for t in store.turns(s.id)]
         record["annotations"] = [a.model_dump(mode="json") for a in store.annotations(s.id)]
-        lines.append(json.dumps(visible_controls(record), ensure_ascii=False))
-    return "\n".join(lines) + ("\n" if lines else "")
+        out.write(json.dumps(visible_controls(record), ensure_ascii=False) + "\n")
+    return n

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -284,8 +285,11 @@ class Store:
         row = self.db.one(self._SESSION_SELECT + " WHERE s.id = ?", (session_id,))
         return _session(row) if row else None
 
-    def list_sessions(self, flt: SessionFilter | None = None, *, teacher_id: int | None = None, limit: int = 500) -> list[TutoringSession]:
-        """Sessions matching the filter, newest first. `teacher_id` limits to students in that teacher's classes."""
+    def list_sessions(self, flt: SessionFilter | None = None, *, teacher_id: int | None = None, limit: int = 500,
+                      after: str | None = None) -> list[TutoringSession]:
+        """One page of the sessions matching the filter, newest first. `teacher_id` limits to students in that
+        teacher's classes. `after` is a page's cursor (`session_cursor` of its last session): the next page starts
+        after it, so pages neither skip nor repeat sessions while new ones arrive."""
         flt = flt or SessionFilter()
         where, params = [], []
         if teacher_id is not None:
@@ -307,11 +311,28 @@ class Store:
         if flt.until:
             where.append("s.started_at <= ?")
             params.append(flt.until + ("T23:59:59" if len(flt.until) == 10 else ""))
-        sql = self._SESSION_SELECT + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY s.started_at DESC, s.id DESC"
-        sessions = [_session(r) for r in self.db.execute(sql + f" LIMIT {int(limit)}", params)]
         if flt.flagged is not None:
-            sessions = [s for s in sessions if s.flagged == flt.flagged]
-        return sessions
+            where.append(f"{'' if flt.flagged else 'NOT '}EXISTS (SELECT 1 FROM annotations a JOIN turns t ON t.id = a.turn_id "
+                         "WHERE t.session_id = s.id AND a.flag = 1)")
+        if after:
+            started, _, sid = after.rpartition("|")
+            if not started or not sid.isdigit():
+                raise InputError("That page cursor is not valid.")
+            where.append("(s.started_at < ? OR (s.started_at = ? AND s.id < ?))")
+            params += [started, started, int(sid)]
+        sql = self._SESSION_SELECT + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY s.started_at DESC, s.id DESC"
+        return [_session(r) for r in self.db.execute(sql + f" LIMIT {int(limit)}", params)]
+
+    def iter_sessions(self, flt: SessionFilter | None = None, *, teacher_id: int | None = None,
+                      page: int = 500) -> Iterator[TutoringSession]:
+        """Every session matching the filter, newest first, read a page at a time."""
+        after = None
+        while True:
+            rows = self.list_sessions(flt, teacher_id=teacher_id, limit=page, after=after)
+            yield from rows
+            if len(rows) < page:
+                return
+            after = session_cursor(rows[-1])
 
     def add_turn(self, session_id: int, role: str, text: str, *, trace: dict[str, Any] | None = None,
                  guard: dict[str, Any] | None = None, latency_ms: float | None = None, move: str | None = None) -> Turn:
@@ -355,7 +376,7 @@ class Store:
             return False
         if user.role == "student":
             return sess.student_id == user.id
-        return any(s.id == session_id for s in self.list_sessions(SessionFilter(student_id=sess.student_id), teacher_id=user.id))
+        return any(s.id == session_id for s in self.iter_sessions(SessionFilter(student_id=sess.student_id), teacher_id=user.id))
 
     # -- annotations ----------------------------------------------------------------------------------------
     def annotate(self, turn_id: int, teacher_id: int, *, comment: str = "", flag: bool = False) -> Annotation:
@@ -394,6 +415,11 @@ class Store:
 
     def list_eval_runs(self) -> list[EvalRun]:
         return [_eval_run(r) for r in self.db.execute("SELECT * FROM eval_runs ORDER BY id DESC")]
+
+
+def session_cursor(session: TutoringSession) -> str:
+    """The cursor of a page that ends with `session` (see `Store.list_sessions`)."""
+    return f"{session.started_at}|{session.id}"
 
 
 def _problem_record(row: dict[str, Any]) -> ProblemRecord:

@@ -52,7 +52,8 @@ def test_the_real_exception_is_credited_even_when_hedged(message: str) -> None:
 def test_returned_values_are_compared_with_the_real_result() -> None:
     run = buggy_run(example_code())  # total([1, 2, 3]) really returns 5
     assert judge_behaviour("I should get a 6, but I am getting a 5.", run) == "right"
-    assert judge_behaviour("total([1, 2, 3]) gives me 6", run) == "wrong"
+    assert judge_behaviour("total([1, 2, 3]) gives me 6", run) == "unsure"  # not what it gives: checkable, ask
+    assert judge_behaviour("I should get a 3, but I am getting a 4.", run) == "unsure"  # maybe their own input
     assert judge_behaviour("It raises an IndexError.", run) == "wrong"
     assert judge_behaviour("It returns something weird.", run) == "unsure"
     assert judge_behaviour("I don't know why it fails.", run) is None

@@ -89,8 +89,9 @@ def claims(text: str) -> list[Claim]:
 
 
 def judge_behaviour(text: str, run: TestRun) -> Verdict | None:
-    """right: a claim matches what a failing test really does; wrong: a readable claim that matches none;
-    unsure: a behaviour claim whose value cannot be read; None: no claim."""
+    """right: a claim matches what a failing test really does; wrong: an exception it does not raise, or a returned
+    value when every failing test raises; unsure: a value no failing test returns (it may be the student's own
+    input's) or one that cannot be read; None: no claim."""
     said = claims(text)
     if not said or run.unavailable:
         return None
@@ -111,8 +112,9 @@ def judge_behaviour(text: str, run: TestRun) -> Verdict | None:
         elif c.value is None:
             verdicts.append("unsure")
         else:
+            # another value than the tests give may be their own input's: wrong only when no failing test returns
             value = _plain(c.value)
-            verdicts.append("right" if any(_same(value, g) for g in got) else "wrong")
+            verdicts.append("right" if any(_same(value, g) for g in got) else "unsure" if got else "wrong")
     if "wrong" in verdicts:
         return "wrong"
     return "right" if "right" in verdicts else "unsure"

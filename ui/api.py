@@ -13,7 +13,7 @@ from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from pydantic import BaseModel
 
 from errors import InputError, RecoverableError
-from store.store import TOKEN_TTL
+from store.store import TOKEN_TTL, session_cursor
 from ui import accounts, student, teacher, web
 from ui.context import AppContext, AuthError
 
@@ -123,10 +123,15 @@ def install(app: FastAPI, ctx: AppContext) -> None:
         return views[-1].model_dump()
 
     @r.get("/teacher/transcripts")
-    def transcripts(class_id: int | None = None, outcome: str | None = None, flagged: bool | None = None,
+    def transcripts(response: Response, class_id: int | None = None, outcome: str | None = None, flagged: bool | None = None,
+                    limit: int = teacher.PAGE_SIZE, after: str | None = None,
                     authorization: str | None = Header(None)) -> list[dict[str, Any]]:
+        """One page, newest first. A full page carries `X-Next-Cursor`: pass it as `after` for the next one."""
         flt = teacher.make_filter(class_id=class_id, outcome=outcome, flagged=flagged)
-        return [s.model_dump(exclude={"problem"}) for s in teacher.transcripts(ctx, _token(authorization), flt)]
+        page = teacher.transcripts(ctx, _token(authorization), flt, limit=limit, after=after)
+        if page and len(page) == max(1, min(limit, teacher.PAGE_SIZE)):
+            response.headers["X-Next-Cursor"] = session_cursor(page[-1])
+        return [s.model_dump(exclude={"problem"}) for s in page]
 
     @r.post("/teacher/annotations")
     def annotate(body: NoteBody, authorization: str | None = Header(None)) -> dict[str, Any]:

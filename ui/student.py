@@ -244,16 +244,17 @@ def send(ctx: AppContext, token: str, session_id: Any, text: Any) -> Iterator[Se
             raise InputError("This session is finished; start over or choose another problem.")
         ts = live(ctx, sess)
         ctx.store.add_turn(sess.id, "student", text)
-        base = view(ctx, sess.id, notice=notice)
         shown = ""
         reply = ts.reply(text)  # guarded sentences, each shown as soon as the tutor releases it
         # a reply that was complete when reply() returned (templates) is shown once, whole: each partial update
-        # costs the server a render and a diff of the whole chat, and 20 students' word-by-word updates queue up
+        # costs the server a render and a diff of the whole chat, and 20 students' word-by-word updates queue up;
+        # the view the partial updates extend is built only for a streamed reply
         streamed = getattr(ts, "streaming", True)
+        base = view(ctx, sess.id, notice=notice) if streamed else None
         try:
             for delta in reply:
                 shown += delta
-                if not streamed:
+                if base is None:
                     continue
                 partial = base.model_copy(deep=True)
                 partial.messages.append({"role": "assistant", "content": shown})

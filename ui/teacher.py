@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -17,11 +18,12 @@ import yaml
 from errors import InputError, ValidationError
 from knowledge.io import load_yaml
 from knowledge.types import Bug, Fix, Problem, QuestionTree, Step
-from store import Annotation, SessionFilter, Turn, TutoringSession, export_sessions, visible_controls
+from store import Annotation, SessionFilter, Turn, TutoringSession, visible_controls, write_sessions
 from ui import render
 from ui.context import MAX_UPLOAD_BYTES, AppContext, AuthError, attach_tree, check_text
 
 _Row = TypeVar("_Row", TutoringSession, Turn, Annotation)
+PAGE_SIZE = 500  # transcripts per page (the teacher's list and the API); exports have every one
 OUTCOMES = ["active", "solved", "max_turns", "restarted", "abandoned"]
 
 
@@ -55,9 +57,17 @@ def _is_date(text: str) -> bool:
         return False
 
 
-def transcripts(ctx: AppContext, token: str, flt: SessionFilter | None = None) -> list[TutoringSession]:
+def transcripts(ctx: AppContext, token: str, flt: SessionFilter | None = None, *, limit: int = PAGE_SIZE,
+                after: str | None = None) -> list[TutoringSession]:
+    """One page of the teacher's transcripts, newest first; `after`: the cursor of the previous page's last one."""
     teacher = ctx.require(token, "teacher")
-    return [_shown(s) for s in ctx.store.list_sessions(flt, teacher_id=teacher.id)]
+    return [_shown(s) for s in ctx.store.list_sessions(flt, teacher_id=teacher.id, limit=max(1, min(int(limit), PAGE_SIZE)), after=after)]
+
+
+def all_transcripts(ctx: AppContext, token: str, flt: SessionFilter | None = None) -> Iterator[TutoringSession]:
+    """Every one of the teacher's transcripts matching the filter, read a page at a time."""
+    teacher = ctx.require(token, "teacher")
+    return (_shown(s) for s in ctx.store.iter_sessions(flt, teacher_id=teacher.id))
 
 
 def _shown(item: _Row) -> _Row:
@@ -102,20 +112,18 @@ def export(ctx: AppContext, token: str, fmt: str, flt: SessionFilter | None = No
     from ui.web import export_name, sweep_files
 
     me = ctx.require(token, "teacher")
-    sessions = transcripts(ctx, token, flt)
-    text = export_sessions(ctx.store, sessions, fmt)  # type: ignore[arg-type]
     out_dir = Path(ctx.settings.data_dir) / "exports"
     out_dir.mkdir(parents=True, exist_ok=True)
     sweep_files([out_dir])  # exports live minutes, not forever (the app's sweeper runs too)
     fd, name = tempfile.mkstemp(prefix=export_name(me.id), suffix=f".{fmt}", dir=out_dir)
     with open(fd, "w", encoding="utf-8", newline="") as f:
-        f.write(text)
+        write_sessions(ctx.store, all_transcripts(ctx, token, flt), fmt, f)  # type: ignore[arg-type]
     return Path(name)
 
 
 def mastery(ctx: AppContext, token: str, class_id: Any = None) -> tuple[list[str], list[list[Any]]]:
     """Per-student per-skill BKT mastery: the latest estimate in each student's most recent traces."""
-    sessions = transcripts(ctx, token, SessionFilter(class_id=_opt_int(class_id)))
+    sessions = list(all_transcripts(ctx, token, SessionFilter(class_id=_opt_int(class_id))))
     latest: dict[tuple[str, str], float] = {}
     for sess in sorted(sessions, key=lambda s: (s.started_at, s.id)):
         for turn in ctx.store.turns(sess.id):

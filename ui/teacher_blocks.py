@@ -8,6 +8,7 @@ import gradio as gr
 
 from errors import RecoverableError
 from store import visible_controls
+from store.store import session_cursor
 from ui import accounts, render, teacher
 from ui.blocks import problem_choices, safe
 from ui.context import AppContext
@@ -32,6 +33,8 @@ def teacher_tab(ctx: AppContext, token: gr.State) -> dict[str, Any]:
                 f_since = gr.Textbox(label="From (YYYY-MM-DD)", placeholder="2026-11-01")
                 f_until = gr.Textbox(label="To (YYYY-MM-DD)")
                 search_btn = gr.Button("Show transcripts", variant="primary", elem_id="search-btn")
+                older_btn = gr.Button("Next page (older)", elem_id="older-btn")
+            cursor = gr.State("")  # the cursor of the page shown ("" on the first page or when it was the last)
             table = gr.Dataframe(headers=render.SESSION_HEADERS, value=[], interactive=False, elem_id="sessions", wrap=True)
             with gr.Row():
                 pick = gr.Dropdown([], label="Open transcript", elem_id="open-transcript", scale=3)
@@ -103,11 +106,23 @@ def teacher_tab(ctx: AppContext, token: gr.State) -> dict[str, Any]:
     def flt(c: Any, s: Any, p: Any, o: Any, fl: bool, a: str, b: str):
         return teacher.make_filter(c, s, p, o, fl, a, b)
 
+    def page(tok: str, after: str | None, f: tuple[Any, ...]) -> list[Any]:
+        sessions = teacher.transcripts(ctx, tok, flt(*f), after=after or None)
+        choices = [(f"#{s.id} {s.student_name} · {s.problem_id} · {s.outcome}", str(s.id)) for s in sessions]
+        more = len(sessions) == teacher.PAGE_SIZE
+        note = f"{len(sessions)} transcripts" + ("; more on the next page." if more else ".")
+        return [render.session_rows(sessions), gr.update(choices=choices, value=choices[0][1] if choices else None), note,
+                session_cursor(sessions[-1]) if more else ""]
+
     @safe
     def search(tok: str, *f: Any) -> list[Any]:
-        sessions = teacher.transcripts(ctx, tok, flt(*f))
-        choices = [(f"#{s.id} {s.student_name} · {s.problem_id} · {s.outcome}", str(s.id)) for s in sessions]
-        return [render.session_rows(sessions), gr.update(choices=choices, value=choices[0][1] if choices else None), f"{len(sessions)} transcripts."]
+        return page(tok, None, f)
+
+    @safe
+    def older(tok: str, after: str, *f: Any) -> list[Any]:
+        if not after:
+            return [gr.update(), gr.update(), "This is the last page; press Show transcripts to start again.", ""]
+        return page(tok, after, f)
 
     @safe
     def open_transcript(tok: str, session_id: Any) -> list[Any]:
@@ -127,7 +142,8 @@ def teacher_tab(ctx: AppContext, token: gr.State) -> dict[str, Any]:
         path = teacher.export(ctx, tok, f, flt(*fs))
         return [str(path), f"Exported to {path.name}."]
 
-    search_btn.click(search, [token, *filters], [table, pick, t_msg], api_name="teacher_transcripts")
+    search_btn.click(search, [token, *filters], [table, pick, t_msg, cursor], api_name="teacher_transcripts")
+    older_btn.click(older, [token, cursor, *filters], [table, pick, t_msg, cursor], api_name="teacher_transcripts_older")
     open_btn.click(open_transcript, [token, pick], [transcript, turn_pick, t_msg], api_name="teacher_transcript")
     pick.input(open_transcript, [token, pick], [transcript, turn_pick, t_msg], api_visibility="private")
     note_btn.click(save_note, [token, pick, turn_pick, comment, flag], [transcript, comment, flag, t_msg], api_name="teacher_annotate")
@@ -239,12 +255,12 @@ def teacher_tab(ctx: AppContext, token: gr.State) -> dict[str, Any]:
         return [gr.update(choices=_class_choices(classes), value="all"), gr.update(choices=[("all students", "all"), *names], value="all"),
                 gr.update(choices=["all", *probs], value="all"), rows[0], rows[1], "", class_rows(tok),
                 gr.update(choices=[(c.name, str(c.id)) for c in classes], value=None), gr.update(choices=_class_choices(classes), value="all"),
-                gr.update(choices=problem_choices(ctx, tok), value=None)]
+                gr.update(choices=problem_choices(ctx, tok), value=None), rows[3]]
 
     def blank() -> list[Any]:
         return [gr.update(choices=[("all classes", "all")], value="all"), gr.update(choices=[("all students", "all")], value="all"),
                 gr.update(choices=["all"], value="all"), [], gr.update(choices=[], value=None), "", [], gr.update(choices=[], value=None),
-                gr.update(choices=[("all classes", "all")], value="all"), gr.update(choices=[], value=None)]
+                gr.update(choices=[("all classes", "all")], value="all"), gr.update(choices=[], value=None), ""]
 
     return {"on_login": on_login, "blank": blank,
-            "login_outputs": [f_class, f_student, f_problem, table, pick, transcript, classes_table, c_pick, m_class, tree_problem]}
+            "login_outputs": [f_class, f_student, f_problem, table, pick, transcript, classes_table, c_pick, m_class, tree_problem, cursor]}
