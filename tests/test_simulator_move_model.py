@@ -11,6 +11,7 @@ import pytest
 
 from errors import ValidationError
 from evals import move_fit
+from evals import moves as move_eval
 from evals.moves import metrics
 from simulator import StudentSession, builtin
 from simulator import move_model as mm
@@ -130,10 +131,43 @@ def test_session_uses_the_fitted_classifier_with_context() -> None:
     assert s.mapper.message_vector(second) is None  # a lexical session: the lexical model
 
 
-def test_session_with_calibrated_transitions_keeps_their_classifier() -> None:
-    s = StudentSession.start(jacket_problem(), builtin("typical"), seed=3, use_embeddings=False, fitted=True)
+def test_session_with_calibrated_transitions_uses_their_classifier() -> None:
+    problem = jacket_problem()
+    s = StudentSession.start(problem, builtin("typical"), seed=3, use_embeddings=False, fitted=True)
     assert s.transitions is not None and s.transitions.fitted
-    # transitions.json was calibrated on the rules' moves (its provenance names no other classifier)
-    assert s.transitions.provenance.get("moves", "rules") != "rules" or s.move_classifier == "rules"
-    s.respond("Why did you subtract the discount twice?")
-    assert s.turns[1].move == classify_move("Why did you subtract the discount twice?")
+    recorded = s.transitions.provenance.get("moves", "rules")  # the classifier the transitions were fitted with
+    assert s.move_classifier == recorded
+    message = "Why did you subtract the discount twice?"
+    s.respond(message)
+    ctx = mm.MoveContext(turn=1, previous_student=s.opening, statement=problem.statement)
+    expected = classify_move(message) if recorded == "rules" else mm.classify_in_context(message, ctx)
+    assert s.turns[1].move == expected
+
+
+@needs_mathdial
+def test_fit_and_cv_commands_on_a_slice(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    lines = [ln for ln in MATHDIAL.read_text(encoding="utf-8").splitlines() if ln.strip()][:24]
+    data = tmp_path / "slice.jsonl"
+    data.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    out = tmp_path / "model.json"
+    assert move_eval.main([str(data), "--fit", "--out", str(out)]) == 0
+    model = mm.load(out)
+    assert model is not None and "CC BY-SA 4.0" in model.notice
+    assert model.provenance["data_sha256"] == hashlib.sha256(data.read_bytes()).hexdigest()
+    assert model.provenance["turns"] == len(move_fit.samples(data))
+    report = tmp_path / "cv.json"
+    assert move_eval.main([str(data), "--cv", "--lexical", "--json", str(report)]) == 0
+    text = capsys.readouterr().out
+    assert "Fitted classifier (lexical)" in text and "focus+probing merged" in text
+    figures = json.loads(report.read_text())
+    assert set(figures) == {"rules", "lexical"} and len(figures["lexical"]["C_per_fold"]) == 5
+    assert figures["rules"]["n"] == figures["lexical"]["n"] == model.provenance["turns"]
+
+
+def test_fit_command_refuses_bad_input(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert move_eval.main([str(tmp_path / "absent.jsonl"), "--fit"]) == 2
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"qid": 1, "conversation": "nobody speaks"}\n', encoding="utf-8")
+    out = tmp_path / "model.json"
+    assert move_eval.main([str(bad), "--fit", "--out", str(out)]) == 2
+    assert not out.exists() and "error:" in capsys.readouterr().err
