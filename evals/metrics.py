@@ -58,10 +58,8 @@ def _norm_code(line: str) -> str:
 
 
 def _reveals(text: str, problem: Problem, produced: list[float]) -> Any:
-    try:
-        from tutor import reveals
-    except ImportError:  # tutor's public names not exported yet
-        from tutor.guard import reveals
+    from tutor import reveals
+
     return reveals(text, problem, produced=produced)
 
 

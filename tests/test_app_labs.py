@@ -28,7 +28,6 @@ def tokens(ctx):
 
 def test_rehearse_summarises_a_cohort(ctx, tokens):
     t_tok, s_tok = tokens
-    pytest.importorskip("simulator.student", reason="the simulator is not installed")
     out = labs.rehearse(ctx, t_tok, "math-trail-mix", n_students=3, max_turns=6)
     assert len(out["students"]) == 3 and [r[0] for r in out["students"]] == ["student1/typical", "student2/confused", "student3/quiet"]
     problem = ctx.problem("math-trail-mix")
@@ -41,7 +40,6 @@ def test_rehearse_summarises_a_cohort(ctx, tokens):
 
 def test_evaluate_runs_and_reports(ctx, tokens):
     t_tok, s_tok = tokens
-    pytest.importorskip("evals.api", reason="evals is not installed")
     run_id = labs.start_eval(ctx, t_tok, name="tiny", policies=["tree"], domain="math", limit=1, max_turns=4, wait=True)
     rows = labs.eval_runs(ctx, t_tok)
     assert rows[0][0] == run_id and rows[0][2] == "done", ctx.store.list_eval_runs()[0].summary

@@ -109,11 +109,7 @@ def test_json_round_trip(problems):
         assert Problem.model_validate_json(p.model_dump_json()) == p
 
 
-def test_trees_attached_when_the_trees_module_exists(problems):
-    try:
-        import knowledge.trees  # noqa: F401
-    except ImportError:
-        pytest.skip("knowledge.trees is not written yet; the bank leaves trees as None")
+def test_trees_attached(problems):
     assert bank.trees_attached()
     for p in problems:
         assert p.tree is not None and p.tree.problem_id == p.id and p.tree.nodes

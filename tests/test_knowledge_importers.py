@@ -108,8 +108,15 @@ def test_apply_fix_styles():
     new, lines = apply_fix(code, "After line 2, insert `print(i)`")
     assert new.splitlines()[2] == "        print(i)" and lines == [3]
     assert apply_fix(code, "Change line 4 to `return n + 1`")[0].splitlines()[3] == "    return n + 1"
-    assert apply_fix(code, "Add `return` before `n` on line 4.") is None or True
     assert apply_fix(code, "Rewrite the whole thing.") is None
+
+
+@pytest.mark.xfail(strict=True, reason="known bug: the word is inserted inside the one already there: 'returreturn n n'")
+def test_apply_fix_insert_before_a_word_keeps_the_program_valid():
+    code = "def f(n):\n    for i in range(0, n):\n        pass\n    return n\n"
+    out = apply_fix(code, "Add `return` before `n` on line 4.")
+    if out is not None:  # refusing an ambiguous fix is fine; a garbled program is not
+        compile(out[0], "fixed", "exec")
 
 
 def test_runner_isolates_and_times_out():

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import pytest
 
+import tutor
 from knowledge.bank import load_starter
 from knowledge.numbers import parse_numbers
 from knowledge.types import Problem
 from simulator import StudentSession, builtin
 from simulator.testing import jacket_problem, sum_problem
-
-tutor = pytest.importorskip("tutor", reason="the tutor package is not available yet")
 
 
 def dialogue(problem: Problem, mode: str = "typical", seed: int = 0, max_turns: int = 12):
