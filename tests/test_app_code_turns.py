@@ -99,7 +99,9 @@ def test_resume_of_a_reply_recorded_with_only_the_summary(ctx, tok, monkeypatch)
 @pytest.mark.slow
 def test_sleeping_submissions_do_not_hold_up_another_students_turn(tmp_path):
     """Eight students send code that sleeps (each runs to the sandbox's wall timeout) through the Gradio queue, as
-    the browser does; meanwhile a ninth student's math turn is answered in a fraction of that timeout."""
+    the browser does; meanwhile a ninth student's math turn is answered before the first of them finishes. The
+    property is an order of events (no time limit that a loaded machine could miss): with a narrow worker pool the
+    math turn queued behind the sleepers and arrived after them."""
     import threading
     import time
 
@@ -146,6 +148,7 @@ def test_sleeping_submissions_do_not_hold_up_another_students_turn(tmp_path):
         t1 = time.monotonic()
         clients["stud8"].predict("is it 2?", api_name="/send")
         math_s = time.monotonic() - t1
+        math_done = time.monotonic() - t0
         for th in threads:
             th.join(timeout=wall * 4)
         slowest = max(done[n] for n in names[:8])
@@ -154,4 +157,6 @@ def test_sleeping_submissions_do_not_hold_up_another_students_turn(tmp_path):
     db.close()
     assert limits == ["wall-clock time"] * 8 and slowest >= wall * 0.9  # they really ran to the wall timeout
     print(f"math turn {math_s:.2f} s beside 8 sleeping submissions (wall {wall} s, slowest {slowest:.1f} s)")
-    assert math_s < wall * 0.25, f"a math turn took {math_s:.1f} s beside eight sleeping submissions (wall {wall} s)"
+    first = min(done[n] for n in names[:8])
+    assert math_done < first, (f"a math turn took {math_s:.1f} s beside eight sleeping submissions and arrived after "
+                               f"the first of them ({first:.1f} s; wall {wall} s)")
