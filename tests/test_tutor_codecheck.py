@@ -66,6 +66,17 @@ def test_an_uncheckable_behaviour_claim_is_unsure_and_asks_again() -> None:
     assert reply.rstrip().endswith("?") and not reply.startswith(PRAISE)
 
 
+def test_a_second_uncheckable_claim_in_a_row_counts_as_stuck_and_the_ladder_goes_on() -> None:
+    """A student who keeps saying "it returns the wrong value" is not asked the same thing forever: the second
+    unsure turn on one node is recorded as stuck, so the next question is easier and the hint ladder advances."""
+    s, _ = first_turn(example_code(), "It returns the wrong value for the test.")
+    first = s.last
+    second = "".join(s.reply("It returns the wrong value for the test."))
+    assert first.judgement == "unsure" and first.outcome != "stuck"
+    assert s.last.judgement == "unsure" and s.last.outcome == "stuck" and not behaviour_resolved(s)
+    assert second.rstrip().endswith("?") and not second.startswith(PRAISE)
+
+
 def test_return_as_a_noun_is_no_claim() -> None:
     assert claims("I think the bug is in the return statement.") == []
     assert claims("my output looks off") == []

@@ -272,7 +272,7 @@ class TutorSession:
         said = self._code_claims(u, check, cur) if problem.domain == "code" and not wrong_detail else None
         if said in ("wrong", "unsure") and cur:
             if said == "unsure":
-                ev.judgement, ev.detail = "unsure", "a claim about the behaviour that cannot be checked: asked for a value"
+                self._unsure(ev, turn, cur, "a claim about the behaviour that cannot be checked: asked for a value")
                 return ev, tests
             detail = "the claim does not match what the code does when the tests run"
             st.append(AttemptWrong(turn=turn, node_id=cur, evidence=detail))
@@ -317,12 +317,22 @@ class TutorSession:
             st.observe(turn, cur, False)
             ev.outcome, ev.detail = "stuck", "says they are stuck"
         elif u.intent == "answer" and len(u.text.split()) >= 3 and problem.domain == "code":
-            ev.judgement, ev.detail = "unsure", "an explanation that meets no check: asked for something checkable"
+            self._unsure(ev, turn, cur, "an explanation that meets no check: asked for something checkable")
         elif u.intent == "answer" and len(u.text.split()) >= 3:
             st.append(AttemptWrong(turn=turn, node_id=cur, evidence="explanation did not meet the node's check"))
             st.observe(turn, cur, False)
             ev.outcome, ev.detail = "wrong", "explanation did not meet the node's check"
         return ev, tests
+
+    def _unsure(self, ev: Evidence, turn: int, node_id: str, detail: str) -> None:
+        """A claim that cannot be checked asks again; the second in a row on one node counts as stuck, so the
+        usual ladder (easier question, hint, bottom-out) goes on instead of asking the same thing forever."""
+        ev.judgement, ev.detail = "unsure", detail
+        last = self.trace[-1] if self.trace else None
+        if last is not None and last.judgement == "unsure" and last.node_id == node_id:
+            self.state.append(Stuck(turn=turn, node_id=node_id, evidence="no checkable claim twice in a row"))
+            self.state.observe(turn, node_id, False)
+            ev.outcome, ev.detail = "stuck", f"{detail} (the second time in a row: treated as stuck)"
 
     def _code_claims(self, u: Understanding, check: MathCheck, cur: str | None) -> str | None:
         """Code text judged by what it claims (tutor.codecheck): keyword credit on the behaviour node is replaced
