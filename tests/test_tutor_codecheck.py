@@ -104,6 +104,15 @@ def test_a_function_named_in_backticks_is_no_code_submission() -> None:
     assert s.last.tests is None and s.last.judgement != "wrong"
 
 
+def test_a_line_quoted_after_its_number_is_no_code_submission() -> None:
+    """"It's line 1, `def add_item(item, basket=[]):`" points at the bug's line; run as a patch it was answered with
+    an IndentationError, the locate node never resolved and the tree tutor fell back to telling the bug."""
+    p = bank("code-basket-default-list")
+    line = p.buggy_code.splitlines()[p.bugs[0].lines[0] - 1].strip()
+    s, reply = first_turn(p, f"It's line {p.bugs[0].lines[0]}, `{line}`.")
+    assert s.last.tests is None and "IndentationError" not in reply
+
+
 def test_the_bug_lines_include_the_lines_the_fix_rewrites() -> None:
     p = next(p for p in CODE if p.id == "code-remove-negatives")  # names lines 2 and 4; the fix rewrites 3 and 5 too
     assert judge_locate("The problem is line 5, it returns the list I was removing from.", p, 0) == "right"

@@ -146,7 +146,7 @@ def extract_code(text: str, *, loose: bool = False) -> str:
         if loose:
             # an inline span is a code line only as a statement: `range(len(nums))` or `f()` alone is a mention
             spans = [s for s in re.findall(r"`([^`\n]+)`", text) if _looks_like_code(s) and _STATEMENT.search(s)]
-            if spans:
+            if spans and not re.search(r"\blines?\s*\d+", text, re.I):  # "It's line 1, `def f(x=[]):`" quotes a line
                 return "\n".join(spans)
             code_lines = [ln for ln in lines if ln.strip()]
             if 0 < len(code_lines) <= 3 and all(_looks_like_code(ln) for ln in code_lines):
