@@ -12,10 +12,23 @@ import tempfile
 import time
 from pathlib import Path
 
+from knowledge.bank import load_starter
+
+
+def bulk_problems(store, n0: int, n1: int) -> None:
+    """Stored valid problems t-bulk-<n> (a starter's content under new ids), as an import of that size leaves them."""
+    base = load_starter()[1].model_dump(mode="json")
+    with store.db.transaction():
+        for n in range(n0, n1):
+            pid = f"t-bulk-{n}"
+            store.save_problem({**base, "id": pid, "title": f"Bulk {n}", "source": "teacher",
+                                "tree": {**base["tree"], "problem_id": pid} if base.get("tree") else None,
+                                "malgorithms": [{**m, "problem_id": pid} for m in base.get("malgorithms", [])]},
+                               author_id=1)
+
 
 def main(argv: list[str] | None = None) -> None:
     import inference
-    from knowledge.bank import load_starter
     from knowledge.embeddings import HashEmbedder
     from settings import Settings
     from ui import accounts, student
@@ -27,15 +40,6 @@ def main(argv: list[str] | None = None) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         ctx = AppContext(Settings(backend="none", data_dir=Path(tmp)), backend=inference.get_backend("none"), embedder=HashEmbedder())
         tok, _ = accounts.create_first_teacher(ctx, "teach", "teachpass1")
-        base = load_starter()[1].model_dump(mode="json")
-
-        def fill(a: int, b: int) -> None:
-            with ctx.store.db.transaction():
-                for n in range(a, b):
-                    pid = f"t-bulk-{n}"
-                    ctx.store.save_problem({**base, "id": pid, "title": f"Bulk {n}", "source": "teacher",
-                                            "tree": {**base["tree"], "problem_id": pid} if base.get("tree") else None,
-                                            "malgorithms": [{**m, "problem_id": pid} for m in base.get("malgorithms", [])]}, author_id=1)
 
         def best() -> float:
             student.catalogue(ctx, tok)
@@ -46,9 +50,9 @@ def main(argv: list[str] | None = None) -> None:
                 times.append(time.perf_counter() - t0)
             return min(times)
 
-        fill(0, 100)
+        bulk_problems(ctx.store, 0, 100)
         small = best()
-        fill(100, n_max)
+        bulk_problems(ctx.store, 100, n_max)
         large = best()
         ctx.store.close()
     print(f"catalogue list: {small * 1000:.0f} ms with 100 stored problems, {large * 1000:.0f} ms with {n_max:,} "

@@ -10,6 +10,7 @@ import pytest
 
 import inference
 from errors import InputError, ValidationError
+from evals.bench_catalogue import bulk_problems
 from knowledge.bank import load_starter
 from knowledge.embeddings import HashEmbedder
 from settings import Settings
@@ -112,14 +113,7 @@ def test_a_large_catalogue_does_not_slow_starting_a_session(ctx, teachers):
 
 
 def _bulk(ctx, n0: int, n1: int) -> None:
-    """Stored valid problems t-bulk-<n> (a starter's content under new ids), as an import of that size leaves them."""
-    base = load_starter()[1].model_dump(mode="json")
-    with ctx.store.db.transaction():
-        for n in range(n0, n1):
-            pid = f"t-bulk-{n}"
-            ctx.store.save_problem({**base, "id": pid, "title": f"Bulk {n}", "source": "teacher",
-                                    "tree": {**base["tree"], "problem_id": pid} if base.get("tree") else None,
-                                    "malgorithms": [{**m, "problem_id": pid} for m in base.get("malgorithms", [])]}, author_id=1)
+    bulk_problems(ctx.store, n0, n1)
 
 
 def test_listing_the_catalogue_validates_each_stored_problem_once_not_on_every_list(ctx, teachers, monkeypatch):
