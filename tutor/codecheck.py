@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import ast
 import difflib
+import hashlib
 import re
+from collections import OrderedDict
 from typing import Literal
 
 from pydantic import BaseModel
@@ -20,7 +22,8 @@ from tutor.sandbox import SandboxLimits, TestRun, run_tests
 
 Verdict = Literal["right", "wrong", "unsure"]
 
-_RUNS: dict[tuple[str, int], TestRun] = {}
+RUNS_KEPT = 256  # sandbox runs remembered (least recently used dropped first)
+_RUNS: OrderedDict[tuple[str, str, str, tuple[str, ...]], TestRun] = OrderedDict()
 
 _EXC = re.compile(r"\b([A-Z][A-Za-z]*(?:Error|Exception|Warning)|StopIteration|KeyboardInterrupt)\b")
 _SYNTAX = re.compile(r"\b(?:syntax|compiler|compile|compilation|indentation)\s*error\b|\bwon'?t\s+(?:even\s+)?"
@@ -28,9 +31,14 @@ _SYNTAX = re.compile(r"\b(?:syntax|compiler|compile|compilation|indentation)\s*e
 _ANY_ERROR = re.compile(r"\b(?:an?|the|some)\s+(?:\w+\s+)?(?:error|exception)\b|\b(?:throws?|throwing|raises?|"
                         r"raising|crash(?:es|ing)?)\b", re.I)
 _VERB = re.compile(r"\b(?:returns?|returned|returning|outputs?|outputted|prints?|printed|printing|evaluates? to|"
-                   r"responds? with|gives?(?: me| back)?|gave(?: me)?|(?:i|i'?m|i am|we|we'?re|we are|it'?s|it is)\s+(?:get|got|getting))\s+(?:back\s+)?(?:only\s+)?"
+                   r"responds? with|gives?(?: me| back)?|gave(?: me)?|(?:i|i'?m|i am|we|we'?re|we are|it'?s|it is)\s+(?:get|got|getting)|"
+                   r"(?:(?:the|my)\s+)?(?:output|result|return value|answer)(?:,?\s+which)?\s+(?:is|was))\s+(?:back\s+)?(?:only\s+)?"
                    r"(?:the\s+value\s+)?(?:an?\s+(?=[-\d`]))?", re.I)
-_LITERAL = re.compile(r"`([^`]+)`|(-?\d+(?:\.\d+)?)|\b(True|False|None|nothing)\b|(\"[^\"]*\"|'[^']*')|(\[[^\]]*\])")
+# "it should give me 5", "I want it to return 5": what the student expects, not what the program does
+_EXPECTED = re.compile(r"\b(?:should|supposed to|expected to|expect it to|wants? it to|wanted it to|need it to|meant to|"
+                       r"must|has to|have to|would like it to)\s+(?:\w+\s+)?$", re.I)
+_LITERAL = re.compile(r"`([^`]+)`|(-?\d+(?:\.\d+)?)|\b(True|False|None|nothing)\b|(\"[^\"]*\"|'[^']*')|(\[[^\]]*\])|"
+                      r"(\([^()]*\))")
 _LINE = re.compile(r"\blines?\s*(?:#|no\.?|number)?\s*(\d+)(?:\s*(?:,|and|to|-)\s*(\d+))*", re.I)
 _NEGATED = re.compile(r"\b(?:no|not|don'?t|doesn'?t|isn'?t|never|any)\b[^.?!]{0,30}$", re.I)
 _UNSURE_WORDS = re.compile(r"\b(?:not sure|don'?t know|no idea|can'?t tell|i'?m stuck|confused)\b", re.I)
@@ -39,14 +47,31 @@ _UNSURE_WORDS = re.compile(r"\b(?:not sure|don'?t know|no idea|can'?t tell|i'?m 
 class Claim(BaseModel):
     kind: Literal["raises", "returns"]
     value: str | None = None  # exception name, or the literal the student says is returned (None: unreadable)
+    verb: str = ""  # the words that made it a claim ("returns", "prints", "I get")
+
+
+def run_cached(code: str, problem: Problem, tests: list[str] | None = None, *, entry_point: str | None = None,
+               limits: SandboxLimits | None = None) -> TestRun:
+    """`code` run in the sandbox against `tests` (default: the problem's), remembered by problem id, code and
+    tests; at most RUNS_KEPT runs are kept, the least recently used dropped first. A run the sandbox could not
+    start is not remembered."""
+    tests = list(problem.unit_tests if tests is None else tests)
+    entry = problem.entry_point if entry_point is None else entry_point
+    key = (problem.id, hashlib.sha256(code.encode()).hexdigest(), entry, tuple(tests))
+    if key in _RUNS:
+        _RUNS.move_to_end(key)
+        return _RUNS[key]
+    run = run_tests(code, tests=tests, entry_point=entry, limits=limits)
+    if run.unavailable is None:
+        _RUNS[key] = run
+        while len(_RUNS) > RUNS_KEPT:
+            _RUNS.popitem(last=False)
+    return run
 
 
 def buggy_run(problem: Problem, limits: SandboxLimits | None = None) -> TestRun:
-    """The buggy program run against the problem's tests (memoised per problem and code)."""
-    key = (problem.id, hash(problem.buggy_code))
-    if key not in _RUNS:
-        _RUNS[key] = run_tests(problem.buggy_code, problem, limits=limits)
-    return _RUNS[key]
+    """The buggy program run against the problem's tests (memoised, see run_cached)."""
+    return run_cached(problem.buggy_code, problem, limits=limits)
 
 
 def _plain(text: str) -> object:
@@ -54,15 +79,26 @@ def _plain(text: str) -> object:
     if text.lower() == "nothing":
         return None
     try:
-        return ast.literal_eval(text)
+        return ast.literal_eval(re.sub(r"`([^`']*)`", r"'\1'", text))  # "(`C`, 70)" is ('C', 70)
     except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
         return text
+
+
+def sentences(text: str) -> list[str]:
+    """The message cut after . ! ? (also when a closing quote follows: 'gives me "Freezing!" Why?')."""
+    out: list[str] = []
+    for piece in re.split(r"(?<=[.!?])\s+|(?<=[.!?][\"'\u201d])\s+", text):
+        if out and out[-1].count("`") % 2:  # inside a `code span`: not a sentence end
+            out[-1] += " " + piece
+        else:
+            out.append(piece)
+    return [s for s in out if s.strip()]
 
 
 def claims(text: str) -> list[Claim]:
     """What the message says the program does, read as data (exception names, returned literals)."""
     out: list[Claim] = []
-    for sentence in re.split(r"(?<=[.!?])\s+", text):
+    for sentence in sentences(text):
         if sentence.rstrip().endswith("?"):
             continue  # a question claims nothing
         for m in _EXC.finditer(sentence):
@@ -73,18 +109,20 @@ def claims(text: str) -> list[Claim]:
                                                                                         .start()]):
             out.append(Claim(kind="raises"))
         for m in _VERB.finditer(sentence):
-            if _NEGATED.search(sentence[: m.start()]) or re.search(r"\b(?:the|my|a|this|that)\s*$", sentence[: m.start()],
-                                                                   re.I):
-                continue  # "the return statement", "my output": a noun, not a claim
+            before = sentence[: m.start()]
+            if _NEGATED.search(before) or _EXPECTED.search(before) or re.search(r"\b(?:the|my|a|this|that)\s*$",
+                                                                                before, re.I):
+                continue  # "the return statement", "my output": a noun, not a claim; "should give": expected
             rest = sentence[m.end():]
             lit = _LITERAL.match(rest)
             if lit:
-                out.append(Claim(kind="returns", value=next(g for g in lit.groups() if g is not None)))
+                out.append(Claim(kind="returns", value=next(g for g in lit.groups() if g is not None),
+                                 verb=m.group(0).strip()))
             elif re.match(r"(?:a|an|the|some)?\s*(?:wrong|incorrect|different|unexpected|weird)", rest, re.I) \
                     or not rest.strip():
                 continue  # "it returns the wrong value": true of any failing test, checks nothing
             elif m.group(0).lower().startswith(("return", "output", "print", "evaluat", "respond")):
-                out.append(Claim(kind="returns"))
+                out.append(Claim(kind="returns", verb=m.group(0).strip()))
     return out
 
 

@@ -23,7 +23,7 @@ from errors import InferenceError, InputError
 from inference.base import Backend
 from inference.common import ModelBusy
 from knowledge.types import Diagnosis, Problem, QuestionTree
-from tutor import codecheck, phrase, voice
+from tutor import codecheck, codewords, phrase, voice
 from tutor.guard import Verdict, reveals
 from tutor.judging import update_math
 from tutor.planner import Evidence, Plan, PlanContext, get_policy
@@ -342,18 +342,20 @@ class TutorSession:
         check.right = [m for m in check.right
                        if not (m.by == "pattern" and any(kinds.get(n) == "behaviour" for n in m.node_ids))]
         node = self.tree.node(cur) if cur else None
-        locate = codecheck.judge_locate(u.text, self.problem, node.bug if node and node.bug is not None else 0) \
-            if node is not None and node.kind == "locate" else None
+        bug = node.bug if node and node.bug is not None else 0
+        locate = codecheck.judge_locate(u.text, self.problem, bug) if node is not None and node.kind == "locate" else None
         said = None
         if node is not None and node.kind == "behaviour" and not u.code:
             said = codecheck.judge_behaviour(u.text, codecheck.buggy_run(self.problem, self.settings.sandbox))
+        if node is not None and not u.code and locate is None:  # own calls, fixes and facts in words, run
+            said = codewords.judge_words(u.text, self.problem, bug, self.settings.sandbox) or said
         # a stuck message, a question or a hedge earns nothing, but a checked claim stands ("KeyError, not sure why")
         if (u.intent in ("stuck", "question") or codecheck.hedged(u.text)) and "right" not in (said, locate):
             check.right = [m for m in check.right if m.by == "value"]
             return None
         if node is None or u.code:
             return None
-        if node.kind == "behaviour":
+        if node.kind == "behaviour" or said is not None:
             if said == "right":
                 check.right.append(ValueMatch(value=0.0, text=u.text[:80], node_ids=[node.id], by="pattern"))
             return said
