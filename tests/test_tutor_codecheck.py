@@ -8,6 +8,7 @@ from knowledge.bank import load_starter
 from knowledge.types import Problem
 from tutor import TutorSession, TutorSettings
 from tutor.codecheck import buggy_run, claims, judge_behaviour, judge_locate
+from tutor.codewords import judge_calls, judge_expressions, judge_fix
 from tutor.examples import example_code
 
 PRAISE = ("Exactly, well done", "Yes, that's right", "Good, that's correct")
@@ -118,3 +119,65 @@ def test_the_bug_lines_include_the_lines_the_fix_rewrites() -> None:
     assert judge_locate("The problem is line 5, it returns the list I was removing from.", p, 0) == "right"
     q = next(p for p in CODE if p.id == "code-count-evens-scope")  # the def line moves unchanged: not a bug line
     assert judge_locate("I think the bug is on line 3.", q, 0) == "wrong"
+
+
+# --- claims in words, run (tutor.codewords) --------------------------------------------------------------------
+def test_the_students_own_call_is_run_and_its_claimed_value_compared() -> None:
+    p = example_code()  # total([1, 2, 3]) returns 5, total([4, 5]) returns 5, the fixed program 9
+    assert judge_calls("When I call `total([4, 5])` it gives me 5 instead of 9.", p, 0) == "right"
+    assert judge_calls("When I call `total([4, 5])` it gives me 4.", p, 0) == "wrong"  # it returns 5
+    assert judge_calls("`total([4, 5])` returns 5 but it should be 10.", p, 0) == "wrong"  # the fix gives 9
+    assert judge_calls("With `nums` as [7] the output is 0.", p, 0) == "right"  # a parameter bound in words
+    assert judge_calls("Why does `total([4, 5])` return 5?", p, 0) is None  # a question claims nothing
+    assert judge_calls("I called `total([4, 5])` to see.", p, 0) is None
+
+
+def test_a_true_claim_about_an_own_call_resolves_the_behaviour_node() -> None:
+    """8 is no failing test's value, so "with `nums` as [7, 8] the output is 8" was `unsure` and asked again."""
+    s, reply = first_turn(example_code(), "When I run it with `nums` as [7, 8] the output is 8 instead of 15.")
+    assert s.last.judgement == "right" and behaviour_resolved(s) and not reply.startswith("Not quite")
+
+
+def test_a_tuple_value_is_read_and_compared() -> None:
+    assert [c.value for c in claims("I am returning ('D', 70) for test 4.")] == ["('D', 70)"]
+    assert claims("It should give me 6, but it gives me 5.")[0].value == "5"  # "should give": expected, not got
+
+
+def test_a_fix_put_in_words_is_patched_into_the_bug_line_and_run() -> None:
+    p = example_code()  # line 3: for i in range(1, len(nums)):
+    assert judge_fix("Oh, so I would have to use `range(0, len(nums))`, right?", p, 0) == "right"
+    assert judge_fix("I think it should be `range(1, len(nums) + 1)` instead.", p, 0) == "wrong"  # IndexError
+    assert judge_fix("Should I use `range(1, len(nums) + 1)`?", p, 0) is None  # asked, not stated
+    assert judge_fix("The loop uses `range(1, len(nums))`.", p, 0) is None  # the code as it is
+    assert judge_fix("I should change the 1 to 0 on line 3.", p, 0) == "right"
+    assert judge_fix("It should be `[1, 2, 3]` instead.", p, 0) is None  # a value, not a fix
+    assert judge_fix("It should be `range(x, y + 1)`.", p, 0) is None  # names the program does not have
+
+
+def test_a_fix_in_words_is_judged_in_the_dialogue() -> None:
+    """Both were `unsure` (asked for a value) before: nothing checked a fix put in words."""
+    s, reply = first_turn(example_code(), "Oh, so I would have to use `range(0, len(nums))`, right?")
+    assert s.last.judgement == "right" and not reply.startswith("Not quite")
+    s, reply = first_turn(example_code(), "I think I need to use `range(1, len(nums) + 1)` instead.")
+    assert s.last.judgement == "wrong" and not reply.startswith(PRAISE)
+
+
+def test_a_stated_expression_value_is_evaluated_with_the_sentences_bindings() -> None:
+    p = example_code()
+    assert judge_expressions("When `i` is 1, `i < 0` returns False. When `i` is -1, `i < 0` returns True.", p) \
+        == "right"
+    assert judge_expressions("When `i` is 3, `i % 2` is 0.", p) == "wrong"
+    assert judge_expressions("`nums` is 0 at first.", p) is None  # a bare name: nothing to evaluate
+
+
+def test_the_run_cache_is_bounded() -> None:
+    from tutor import codecheck
+    p = example_code()
+    kept = codecheck.RUNS_KEPT
+    try:
+        codecheck.RUNS_KEPT = 2
+        for k in range(3):
+            codecheck.run_cached(p.buggy_code + f"\n# {k}\n", p)
+        assert len(codecheck._RUNS) == 2
+    finally:
+        codecheck.RUNS_KEPT = kept

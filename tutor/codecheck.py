@@ -74,7 +74,7 @@ def buggy_run(problem: Problem, limits: SandboxLimits | None = None) -> TestRun:
     return run_cached(problem.buggy_code, problem, limits=limits)
 
 
-def _plain(text: str) -> object:
+def plain_value(text: str) -> object:
     text = text.strip()
     if text.lower() == "nothing":
         return None
@@ -139,7 +139,7 @@ def judge_behaviour(text: str, run: TestRun) -> Verdict | None:
         raised.add(run.load_error.error_type)
     if run.timed_out or run.limit_hit:
         raised.add("timeout")
-    got = [_plain(f.got) for f in failures if f.got is not None and f.error_type in (None, "AssertionError")]
+    got = [plain_value(f.got) for f in failures if f.got is not None and f.error_type in (None, "AssertionError")]
     verdicts: list[Verdict] = []
     for c in said:
         if c.kind == "raises":
@@ -151,14 +151,14 @@ def judge_behaviour(text: str, run: TestRun) -> Verdict | None:
             verdicts.append("unsure")
         else:
             # another value than the tests give may be their own input's: wrong only when no failing test returns
-            value = _plain(c.value)
-            verdicts.append("right" if any(_same(value, g) for g in got) else "unsure" if got else "wrong")
+            value = plain_value(c.value)
+            verdicts.append("right" if any(same_value(value, g) for g in got) else "unsure" if got else "wrong")
     if "wrong" in verdicts:
         return "wrong"
     return "right" if "right" in verdicts else "unsure"
 
 
-def _same(a: object, b: object) -> bool:
+def same_value(a: object, b: object) -> bool:
     if isinstance(a, bool) or isinstance(b, bool):
         return a is b
     if isinstance(a, (int, float)) and isinstance(b, (int, float)):

@@ -19,7 +19,7 @@ import difflib
 import re
 
 from knowledge.types import Problem
-from tutor.codecheck import Verdict, _plain, _same, bug_lines, claims, run_cached, sentences
+from tutor.codecheck import Verdict, plain_value, same_value, bug_lines, claims, run_cached, sentences
 from tutor.sandbox import SandboxLimits, TestRun
 
 MAX_PATCH_RUNS = 3  # sandbox runs one message may cost for its fixes in words
@@ -27,9 +27,12 @@ _SPAN = re.compile(r"`([^`\n]+)`")
 _LIT = r"(-?\d+(?:\.\d+)?|True|False|None|\"[^\"]*\"|'[^']*'|\[[^\]]*\])"
 _EXPECTED_VALUE = re.compile(r"\b(?:instead of|rather than|should (?:be|give|return|output)(?: me)?|supposed to "
                              r"(?:be|give|return)(?: me)?|expected(?: output)?(?: is| was)?|expecting)\s+`?" + _LIT, re.I)
-_FRAME = re.compile(r"\b(?:change|changing|replace|replacing|swap|switch|use|using|should (?:be|use|say|start|"
-                    r"go|loop|iterate)|needs? to be|have to (?:use|be|change)|need to (?:use|change|write|add|make)|"
-                    r"instead|fix(?:ed)? it by|make it|would be|it'?s supposed to be)\b", re.I)
+# words just before a backticked fragment that state it as a fix (strong: may be judged wrong) or offer it (weak)
+_STRONG = re.compile(r"(?:\bshould (?:be|say|use|read|start (?:at|from)|go (?:to|up to))|\b(?:need|have|has) to "
+                     r"(?:use|be|write|say|read|add)|\bit'?s supposed to be|\bfix(?:ed)? it (?:by|with)|\bmust be)"
+                     r"(?:\s+(?:a|an|the|it|just|like))?\s+$", re.I)
+_WEAK = re.compile(r"\b(?:would be|could be|can be|use|using|try|tried|write|make it|turn it into)(?:\s+(?:a|an|the|it|"
+                   r"just|like))?\s+$", re.I)
 _CHANGE = re.compile(r"\b(?:change|replace|swap|switch)\s+(?:the\s+)?(?P<old>`[^`]+`|\S+)\s+(?:on line \d+\s+)?"
                      r"(?:to|with|into|for)\s+(?:an?\s+|the\s+)?(?P<new>`[^`]+`|[^\s.,;!?]+)", re.I)
 _TAG = re.compile(r"(?:,\s*(?:right|correct|yes)|isn'?t it|doesn'?t it)\s*\?\s*$", re.I)
@@ -93,7 +96,7 @@ def calls(text: str, problem: Problem) -> list[tuple[int, str]]:
     pos = None
     for name in names:
         m = re.search(rf"\b(?:with|when|for|if|where)\s+`?{re.escape(name)}`?\s+(?:as|is|=|equals?|equal to|being|"
-                      rf"set to)\s+`?{_LIT}", text)
+                      rf"set to)\s+`?{_LIT}", text, re.I)
         if m:
             bound[name], pos = m.group(1), m.start() if pos is None else min(pos, m.start())
     if len(names) == 1 and not bound:
@@ -121,7 +124,7 @@ def _results(code: str, problem: Problem, srcs: list[str], limits: SandboxLimits
         elif r.passed:
             out.append(("returns", None))
         elif r.error_type == "AssertionError" and r.got is not None:
-            out.append(("returns", _plain(r.got)))
+            out.append(("returns", plain_value(r.got)))
         elif r.error_type and r.error_type != "AssertionError":
             out.append(("raises", r.error_type))
         else:
@@ -160,11 +163,11 @@ def judge_calls(text: str, problem: Problem, bug: int, limits: SandboxLimits | N
     for src, c in said:
         kind, value = now[src]
         if kind != "unknown":
-            verdicts.append(kind == c.kind and (_same(_plain(c.value), value) if kind == "returns" else c.value == value))
+            verdicts.append(kind == c.kind and (same_value(plain_value(c.value), value) if kind == "returns" else c.value == value))
     for src, v in wanted:
         kind, value = then.get(src, ("unknown", None))
         if kind == "returns":
-            verdicts.append(_same(_plain(v), value))
+            verdicts.append(same_value(plain_value(v), value))
     if not verdicts:
         return None
     return "right" if all(verdicts) else "wrong"
@@ -189,6 +192,8 @@ def _patch(line: str, new: str, old: str | None) -> str | None:
     toks, want = _tokens(line), [t for t, _, _ in _tokens(new)]
     best, where = 0.0, None
     for i in range(len(toks)):
+        if toks[i][0] != want[0]:
+            continue  # the replaced part starts like the fragment: `range(...)` for `range(...)`
         for j in range(i + 1, min(len(toks), i + len(want) + 3) + 1):
             score = difflib.SequenceMatcher(None, [t for t, _, _ in toks[i:j]], want, autojunk=False).ratio()
             if score > best:
@@ -199,16 +204,40 @@ def _patch(line: str, new: str, old: str | None) -> str | None:
 
 
 def _fragments(text: str) -> list[tuple[str | None, str, bool]]:
-    """(old, new, asked) for each fix the message may state: "change X to Y", or a backticked span."""
+    """(old, new, strong) for each fix the message may state: "change X to Y", or a backticked span right after
+    "should be" / "I have to use" (strong) or "it would be" / "use" (weak), or followed by "instead". A fix inside a
+    question ("Should I use `x`?", not "…, right?") is never strong."""
     out: list[tuple[str | None, str, bool]] = []
     for s in sentences(text):
         asked = s.rstrip().endswith("?") and not _TAG.search(s)
         m = _CHANGE.search(s)
         if m:
-            out.append((m.group("old").strip("`"), m.group("new").strip("`"), asked))
-        elif _FRAME.search(s):
-            out += [(None, span.strip(), asked) for span in _SPAN.findall(s)]
+            out.append((m.group("old").strip("`"), m.group("new").strip("`"), not asked))
+            continue
+        for span in _SPAN.finditer(s):
+            before, after = s[max(0, span.start() - 40): span.start()], s[span.end(): span.end() + 12]
+            strong = bool(_STRONG.search(before)) or bool(re.match(r"\s*instead\b", after, re.I))
+            if strong or _WEAK.search(before):
+                out.append((None, span.group(1).strip(), strong and not asked))
     return out
+
+
+def _fix_shaped(fragment: str, problem: Problem) -> bool:
+    """Python that could be a changed part of the program: it parses, it is no bare literal or name, and every name
+    in it is one the program uses (or a builtin)."""
+    body = fragment[:-1] if fragment.endswith(":") else fragment
+    try:
+        tree = ast.parse(body.strip())
+    except (SyntaxError, ValueError, MemoryError, RecursionError):
+        return False
+    try:
+        ast.literal_eval(body.strip())
+        return False  # `[3, 2, 1]`: a value, not a fix
+    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+        pass
+    known = set(re.findall(r"[A-Za-z_]\w*", problem.buggy_code)) | _NAME_OK
+    names = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
+    return bool(re.search(r"[^\w\s]", body)) and names <= known
 
 
 def judge_fix(text: str, problem: Problem, bug: int, limits: SandboxLimits | None = None) -> Verdict | None:
@@ -223,9 +252,9 @@ def judge_fix(text: str, problem: Problem, bug: int, limits: SandboxLimits | Non
     code = _norm(problem.buggy_code)
     verdict: Verdict | None = None
     runs = 0
-    for old, new, asked in _fragments(text):
-        if not new or (old is None and (_norm(new) in code or not re.search(r"[^\w\s]", new))):
-            continue  # the code as it is, or a bare name: a description, not a fix
+    for old, new, strong in _fragments(text):
+        if not new or (old is None and (_norm(new) in code or not _fix_shaped(new, problem))):
+            continue  # the code as it is, a value or a name of the student's own: a description, not a fix
         for n in targets:
             patched = _patch(lines[n - 1], new, old)
             if patched is None or patched == lines[n - 1]:
@@ -239,7 +268,7 @@ def judge_fix(text: str, problem: Problem, bug: int, limits: SandboxLimits | Non
             run: TestRun = run_cached(program, problem, limits=limits)
             if run.passed:
                 return "right"
-            if not asked and not run.unavailable and len(problem.bugs) == 1:
+            if strong and not run.unavailable and len(problem.bugs) == 1:
                 verdict = "wrong"
     return verdict
 
