@@ -19,7 +19,7 @@ import difflib
 import re
 
 from knowledge.types import Problem
-from tutor.codecheck import Verdict, plain_value, same_value, bug_lines, claims, run_cached, sentences
+from tutor.codecheck import Verdict, bug_lines, claims, plain_value, run_cached, same_value, sentences
 from tutor.sandbox import SandboxLimits, TestRun
 
 MAX_PATCH_RUNS = 3  # sandbox runs one message may cost for its fixes in words
