@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 from evals.records import DialogueRecord, Outcome, Utterance
-from knowledge.types import Bug, Fix, Malgorithm, Problem, Step
+from knowledge.types import Bug, Diagnosis, Fix, Malgorithm, Problem, Step
+from simulator.types import HiddenState, NodeState, Persona
+from tutor.guard import Verdict
+from tutor.state import StateSnapshot
+from tutor.types import TurnTrace
 
 
 def math_problem() -> Problem:
@@ -39,6 +43,19 @@ def code_problem() -> Problem:
     )
 
 
+def trace(turn: int, *, move: str = "focus", diagnoses: list[str] = (), mastery: float | None = None,
+          guard_leaks: bool = False, policy: str = "tree") -> TurnTrace:
+    """A tutor trace as the session writes it, with the fields the metrics read set from the arguments."""
+    state = StateSnapshot(turn=turn, current_node=None, nodes={}, produced_values=[], disclosed_values=[], solved=False,
+                          mastery={"multiplication": mastery} if mastery is not None else {})
+    return TurnTrace(
+        turn=turn, policy=policy, student_message="", intent="answer", node_id=None, move=move, plan_kind="ask",
+        reason="", state_before=state, state_after=state, text="", template_text="",
+        diagnosis=[Diagnosis(malgorithm_id=d, label=d, confidence=0.9, reason="value") for d in diagnoses],
+        guard=Verdict(leaks=guard_leaks), guard_final=Verdict(),
+    )
+
+
 def record(
     tutor: list[str],
     student: list[str],
@@ -54,7 +71,8 @@ def record(
     guard_flags: list[bool] | None = None,
     key: str = "k",
 ) -> DialogueRecord:
-    """tutor[0] and student[0] are the openings; tutor[t], student[t] are turn t."""
+    """tutor[0] and student[0] are the openings; tutor[t], student[t] are turn t. `hidden_resolved` gives the
+    student one final hidden state whose only node is known (True) or still misconceived (False)."""
     problem = problem or math_problem()
     transcript = []
     for t in range(max(len(tutor), len(student))):
@@ -64,19 +82,17 @@ def record(
             transcript.append(Utterance(role="student", turn=t, text=student[t]))
     n = len(tutor) - 1
     moves = moves or ["focus"] * n
-    traces = []
-    for i in range(n):
-        diag = (diagnoses[i] if diagnoses and i < len(diagnoses) else [])
-        traces.append({
-            "turn": i + 1,
-            "move": moves[i],
-            "diagnosis": [{"malgorithm_id": d, "label": d, "confidence": 0.9, "reason": "value"} for d in diag],
-            "guard": {"leaks": bool(guard_flags[i]) if guard_flags else False, "reasons": [], "spans": []},
-            "state_after": {"mastery": {"multiplication": mastery}} if mastery is not None else {},
-        })
-    hidden = [{"resolved": hidden_resolved}] if hidden_resolved is not None else []
+    traces = [
+        trace(i + 1, move=moves[i], diagnoses=diagnoses[i] if diagnoses and i < len(diagnoses) else [],
+              mastery=mastery, guard_leaks=bool(guard_flags[i]) if guard_flags else False, policy=policy)
+        for i in range(n)
+    ]
+    hidden = []
+    if hidden_resolved is not None:
+        node = NodeState(node_id="s0", status="knows" if hidden_resolved else "misconceived")
+        hidden = [HiddenState(problem_id=problem.id, malgorithm_id=malgorithm_id, nodes=[node])]
     return DialogueRecord(
-        key=key, problem=problem, policy=policy, persona={"name": "student", "mode": "typical"},
+        key=key, problem=problem, policy=policy, persona=Persona(name="student", mode="typical"),
         persona_label="student/typical", seed=0, max_turns=12, malgorithm_id=malgorithm_id, transcript=transcript,
         tutor_traces=traces, student_hidden_states=hidden,
         outcome=Outcome(ended="solved" if solved_turn is not None else "max_turns", solved=solved_turn is not None,
