@@ -26,7 +26,8 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic import ValidationError as PydanticError
 
-from errors import RecoverableError, ValidationError
+from errors import RecoverableError, ValidationError, exit_code
+from knowledge.dialogues import read_source
 
 LABELS_DIR = Path(__file__).resolve().parent / "labels"
 DEFAULT_PATH = LABELS_DIR / "replay_hand.jsonl"
@@ -166,8 +167,6 @@ def check_against_data(labels: list[HandLabel], data_dir: str | Path,
                        keys: Iterable[tuple[str, int]] | None = None) -> dict[str, Counter]:
     """Every key names a real student turn; the labels cover exactly the deterministic reference sample, or the
     given `keys` (a re-label subset, `read_relabel_keys`). Returns label counts per source."""
-    from knowledge.dialogues import read_source
-
     data_dir = Path(data_dir)
     sources = {"mathdial": read_source(f"mathdial:{data_dir / 'mathdial' / 'dev.jsonl'}"),
                "sdb": read_source(f"sdb:{data_dir / 'socratic-debugging'}")}
@@ -218,8 +217,7 @@ def main(argv: list[str] | None = None) -> int:
             for x in cats:
                 print(f"{x:<9}" + "".join(f"{res.confusion.get(x, {}).get(y, 0):>9}" for y in cats))
     except RecoverableError as exc:
-        print(f"error: {exc.user_message}", file=sys.stderr)
-        return 2
+        return exit_code(exc)
     return 0
 
 

@@ -22,6 +22,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from knowledge.types import Problem
+from tutor.numbers import extract
 
 _SENTENCE = re.compile(r"(?<=[.!?])\s+")
 _BLANK = re.compile(r"\u2026|\.\.\.|_{2,}")
@@ -98,8 +99,6 @@ def has_blank(text: str) -> bool:
 
 
 def mentions_value(text: str, values: Iterable[float]) -> bool:
-    from tutor.numbers import extract
-
     wanted = list(values)
     return any(abs(r - v) <= 1e-6 * max(1.0, abs(v)) for n in extract(text).numbers for r in n.readings()
                for v in wanted)

@@ -1,46 +1,24 @@
-"""Hand-made problems and dialogue records for the evals tests (no tutor or simulator session involved)."""
+"""Hand-made problems (tests/data/problems.yaml) and dialogue records for the evals tests (no session involved)."""
 
 from __future__ import annotations
 
 from evals.records import DialogueRecord, Outcome, Utterance
-from knowledge.types import Bug, Diagnosis, Fix, Malgorithm, Problem, Step
+from knowledge.types import Diagnosis, Problem
 from simulator.types import HiddenState, NodeState, Persona
+from tests.problems import problem
 from tutor.guard import Verdict
 from tutor.state import StateSnapshot
 from tutor.types import TurnTrace
 
 
 def math_problem() -> Problem:
-    return Problem(
-        id="t-apples",
-        domain="math",
-        title="Apples",
-        statement="Ann has 3 boxes with 4 apples in each box. How many apples does Ann have?",
-        steps=[Step(description="multiply boxes by apples per box", expression="3*4", value=12)],
-        answer=12,
-        malgorithms=[
-            Malgorithm(id="t-apples-m0", problem_id="t-apples", label="adds instead of multiplying", step=0,
-                       step_values={0: 7}, wrong_answer=7),
-            Malgorithm(id="t-apples-m1", problem_id="t-apples", label="counts boxes only", step=0,
-                       step_values={0: 3}, wrong_answer=3),
-        ],
-    )
+    """3 boxes of 4 apples: 12; the wrong paths add (7) or count the boxes (3)."""
+    return problem("t-apples")
 
 
 def code_problem() -> Problem:
-    return Problem(
-        id="t-double",
-        domain="code",
-        title="Double",
-        statement="Write double(x) that returns twice x.",
-        buggy_code="def double(x):\n    return x + 2\n",
-        entry_point="double",
-        unit_tests=["assert double(3) == 6", "assert double(0) == 0"],
-        bugs=[Bug(lines=[2], description="adds 2 instead of multiplying by 2",
-                  fixes=[Fix(description="multiply by two", lines=["    return x * 2"])])],
-        malgorithms=[Malgorithm(id="t-double-m0", problem_id="t-double", label="adds two", bug=0,
-                                wrong_code="def double(x):\n    return x + 2\n")],
-    )
+    """double(x) written as x + 2; the fix is `return x * 2`."""
+    return problem("t-double")
 
 
 def trace(turn: int, *, move: str = "focus", diagnoses: list[str] = (), mastery: float | None = None,
