@@ -260,6 +260,34 @@ def revoice_reason(sentence: str, student: str, previous: list[str] | tuple[str,
     return None
 
 
+def revoice_early_reason(partial: str, student: str) -> str | None:
+    """Why an unfinished revoicing sentence will be rejected whatever follows, or None (wait for its end). Only
+    checks that no continuation can undo, on the words completed so far (the text up to its last space), so the
+    model can be stopped at once instead of finishing a sentence nobody will see. A None here does not pass the
+    sentence: `revoice_reason` checks it when it ends."""
+    cut = partial.rfind(" ")
+    done = partial[:cut].strip() if cut > 0 else ""
+    if not done:
+        return None
+    words = done.split()
+    if len(words) > REVOICE_MAX_WORDS:
+        return f"too long ({len(words)}+ words)"
+    if "?" in done:
+        return "asks a question"
+    if _TAG.search(done):
+        return "echoes prompt tags"
+    if _META.search(done):
+        return "talks about its instructions"
+    if re.match(r"(?:i|i'm|i've|i'll|me|my)\b", done, re.IGNORECASE):
+        return "speaks as the student"
+    if (m := _VERDICT.search(done)) is not None:
+        return f"gives a verdict ({m.group(0).lower()!r})"
+    for op, claim in _CLAIMS.items():
+        if claim.search(done) and not _SIGNALS[op].search(student):
+            return f"names an operation the student did not write ({op})"
+    return None
+
+
 def template_revoices(template: str, student: str, statement: str) -> bool:
     """Does the decided text already say back a value of the student's (one not given in the statement)? Then a
     revoicing sentence would only repeat it, and the model is not asked."""
