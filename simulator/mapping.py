@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from errors import RecoverableError
+from knowledge.embeddings import DIMENSION, Embedder, default_embedder
 from knowledge.numbers import close, parse_numbers
 from simulator.moves import WALKTHROUGH
 from simulator.types import NodeMatch
@@ -38,8 +39,6 @@ def _stem(word: str) -> str:
 
 def content_words(text: str) -> set[str]:
     return {_stem(w) for w in _WORD.findall(text.lower()) if w not in _STOP}
-
-
 
 
 def node_segments(node: Node, problem: Problem | None = None) -> list[str]:
@@ -132,8 +131,6 @@ class NodeMapper:
         if self._matrix is None:
             try:
                 if self._embedder is None:
-                    from knowledge.embeddings import default_embedder
-
                     self._embedder = default_embedder()
                 key = (id(self._embedder), tuple(self._texts))
                 cached = _NODE_CACHE.get(key)
@@ -158,8 +155,6 @@ class NodeMapper:
     def message_vector(self, message: str) -> np.ndarray | None:
         """The message's packaged-MiniLM embedding, for the fitted move classifier; None when this mapper is
         lexical or maps with another embedder (whose vectors the classifier was not fitted on)."""
-        from knowledge.embeddings import DIMENSION, Embedder
-
         if self._embed_nodes() is None or not isinstance(self._embedder, Embedder) or self._embedder.path is not None:
             return None
         vector = self._query(message)
@@ -215,3 +210,9 @@ class NodeMapper:
             method="embedding" if self.method == "embedding" else "lexical",
             runner_up=runner,
         )
+
+
+def map_to_node(message: str, tree: QuestionTree, problem: Problem | None = None, *, embedder: Any = None,
+                use_embeddings: bool = True) -> NodeMatch | None:
+    """One-off mapping of a tutor message to a tree node (see `NodeMapper`)."""
+    return NodeMapper(tree, problem, embedder=embedder, use_embeddings=use_embeddings).map(message)

@@ -7,8 +7,8 @@ import pytest
 
 from inference.fake import FakeBackend
 from knowledge.trees import tree_for
-from simulator.mapping import NodeMapper
-from simulator.moves import classify_move, map_to_node, score_move
+from simulator.mapping import NodeMapper, map_to_node
+from simulator.moves import classify_move, score_move
 from simulator.testing import jacket_problem, sum_problem
 
 
