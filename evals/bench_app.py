@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
 import statistics
 import sys
 import threading
@@ -27,7 +26,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from evals.bench_phrasing import DEFAULT_SOURCE
+from evals.bench_phrasing import DEFAULT_SOURCE, CallLog
 from evals.replay import load_problems, message_of
 from inference.llama import LlamaCppBackend
 from knowledge.dialogues import read_source
@@ -87,6 +86,7 @@ def _student(backend: Any, problem: Any, messages: list[str], settings: Any, sta
             shown = min(t.llm_tokens, len(backend.llm.tokenize(sentence.encode("utf-8"), add_bos=False)))
         rows.append({
             "student_message": msg, "kind": t.move_kind, "text": t.text, "job": t.voice, "used": t.used_llm,
+            "rejected": t.llm_rejected,
             "note": t.voice_note, "template_ms": round(lat.get("total", 0.0) - model, 1), "model_ms": model,
             "ttft_ms": lat.get("llm_ttft"), "first_visible_ms": round((first or whole) * 1000, 1),
             # model work is a call that generated tokens (a call refused as busy only waited)
@@ -112,19 +112,6 @@ def _raw_ms(backend: LlamaCppBackend, student: str, tokens: int, settings: Any) 
         return (time.monotonic() - start) * 1000
 
 
-class _Calls(logging.Handler):
-    """Collects the tutor's model calls from the one call log (`inference.calls`)."""
-
-    def __init__(self) -> None:
-        super().__init__(logging.INFO)
-        self.calls: list[dict[str, Any]] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        call = getattr(record, "model_call", None)
-        if call and call.get("actor") == "tutor":
-            self.calls.append(call)
-
-
 def _pct(values: list[float], q: float) -> float | None:
     if not values:
         return None
@@ -134,23 +121,18 @@ def _pct(values: list[float], q: float) -> float | None:
 
 def run_level(backend: Any, n: int, args: argparse.Namespace, settings: Any) -> dict[str, Any]:
     scripts = _scripts(args.source, n, args.turns)
-    calls = _Calls()
-    call_log = logging.getLogger("inference.calls")
-    call_log.addHandler(calls)
-    call_log.setLevel(logging.INFO)
     rows: list[dict[str, Any]] = []
     errors: list[str] = []
     barrier = threading.Barrier(n)
     threads = [threading.Thread(target=_student, args=(backend, p, msgs, settings, barrier, rows, errors))
                for p, msgs in scripts]
     wall = time.monotonic()
-    for th in threads:
-        th.start()
-    for th in threads:
-        th.join()
+    with CallLog() as calls:
+        for th in threads:
+            th.start()
+        for th in threads:
+            th.join()
     wall = time.monotonic() - wall
-    call_log.removeHandler(calls)
-    read = [c for c in calls.calls if c.get("prompt_tokens")]
     expected = sum(len(m) for _, m in scripts)
     wrote = [r for r in rows if r["used"]]
     model_total = sum(r["model_work_ms"] for r in rows)
@@ -158,11 +140,8 @@ def run_level(backend: Any, n: int, args: argparse.Namespace, settings: Any) -> 
     return {
         "students": n, "turns": len(rows), "expected_turns_at_most": expected, "errors": len(errors),
         "error_samples": errors[:3], "lost_turns": sum(r["lost"] for r in rows), "wall_s": round(wall, 1),
-        "model_calls": len(calls.calls), "model_calls_per_turn": round(len(calls.calls) / len(rows), 2) if rows else None,
-        "calls_generating": sum(1 for c in calls.calls if c.get("completion_tokens")), "model_words_shown": len(wrote),
-        "prompt_tokens_mean": round(statistics.mean(c["prompt_tokens"] for c in read), 1) if read else None,
-        "prompt_tokens_read_mean": round(statistics.mean(c["prompt_tokens"] - c["cached_tokens"] for c in read), 1)
-        if read else None,
+        **calls.prompt_figures(), "model_calls_per_turn": round(len(calls.calls) / len(rows), 2) if rows else None,
+        "model_words_shown": len(wrote),
         "tokens_generated": generated, "tokens_shown": sum(r["tokens_shown"] for r in rows),
         "wasted_token_share": round(1 - sum(r["tokens_shown"] for r in rows) / generated, 3) if generated else None,
         "busy_fallbacks": sum(1 for r in rows if "busy" in r["note"]),
