@@ -8,8 +8,11 @@ tutor session with the app's settings (tree policy, the measured-acceptance gate
 one resident llama.cpp model. Per turn: the template path (the tutor's own work), the model's time to first
 token, time to first visible text (at the reader), the whole reply, and the model time whose words did not reach
 the student (wasted: the whole call when its sentence was rejected, nothing when it was shown — generation stops
-at the sentence end). For replies that showed model words, the whole reply is compared with raw llama.cpp
-generating the same number of tokens for the same prompt in the same process afterwards (no concurrency).
+at the sentence end, or at the first word no continuation can pass); the same by tokens (generated vs shown);
+model calls per turn and prompt tokens per call (all, and read: not reused from llama.cpp's cache), from the call
+log. The shared prompt prefix is read once before the levels (`voice.warm`; `--cold` skips it). For replies that
+showed model words, the whole reply is compared with raw llama.cpp generating the same number of tokens for the
+same prompt in the same process afterwards, from the same cache state (prefix read, the student's message not).
 Goals (issue 12): wasted <= 20%; first visible <= 0.3 x whole reply when the model writes; whole <= 1.2 x raw;
 p95 reply with 20 students <= 3 x the single student's median; 0 errors, 0 lost turns. This is the tutor's path,
 not Gradio's (HTTP and Gradio queueing are measured by the app's load test).
@@ -47,7 +50,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--wait-s", type=float, default=3.0, help="the model wait budget (TutorSettings.model_wait_s)")
     p.add_argument("--check-threads", action="store_true",
                    help="only: raw llama.cpp tok/s bare, beside a loaded embedder, and during embedding work")
-    p.add_argument("--cold", action="store_true", help="skip reading the revoice prompt's shared prefix first")
+    p.add_argument("--cold", action="store_true",
+                   help="do not read the revoice prompt's shared prefix first (voice.warm): the first call pays it")
     p.add_argument("--json", dest="json_path", default=None)
     p.add_argument("--data-dir", default=None)
     return p
@@ -206,7 +210,7 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(result))
         return 0
     if not args.cold:
-        voice.warm(backend)  # as the app does when it loads the model: the shared prefix is read once
+        voice.warm(backend)  # the shared prefix read once, as after `voice.warm` at load (steady state)
     levels = [int(x) for x in args.students.split(",") if x.strip()]
     results = [run_level(backend, n, args, settings) for n in levels]
     raw: list[float] = []
