@@ -13,6 +13,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from knowledge.embeddings import default_embedder
 from knowledge.numbers import close, numbers_in
 from knowledge.types import Diagnosis, Malgorithm, Problem
 
@@ -91,8 +92,6 @@ def similarities(student_text: str, malgorithms: Sequence[Malgorithm], embedder:
     if embedder is False:
         return [max(lexical_similarity(student_text, t) for t in g) for g in groups]
     if embedder is None:
-        from knowledge.embeddings import default_embedder
-
         embedder = default_embedder()
     flat = [t for g in groups for t in g]
     query = embed_cached(embedder, [student_text])[0]
