@@ -19,7 +19,7 @@ import numpy as np
 from errors import ConfigError
 from knowledge.bank import load_starter
 from knowledge.diagnosis import malgorithm_texts, rank
-from knowledge.embeddings import chroma_embedding_function, default_embedder
+from knowledge.embeddings import chroma_embedding_function, default_embedder, encode_cached
 from knowledge.numbers import numbers_in
 from knowledge.trees import tree_for
 from knowledge.types import Diagnosis, Malgorithm, Problem
@@ -220,7 +220,7 @@ class KnowledgeStore:
         ]
 
     def _query_vector(self, text: str) -> list[float]:
-        return _cached_query(self.embedder, text)
+        return [float(x) for x in encode_cached(self.embedder, [text])[0]]
 
     def diagnose(
         self,
@@ -279,31 +279,6 @@ class KnowledgeStore:
         if self._caching:
             self._vectors[pid] = (ids, matrix)
         return ids, matrix
-
-
-@functools.lru_cache(maxsize=2048)
-def _cached_query_inner(embedder_id: int, text: str, embedder: Any) -> tuple[float, ...]:
-    return tuple(float(x) for x in embedder.encode([text])[0])
-
-
-def _cached_query(embedder: Any, text: str) -> list[float]:
-    return list(_cached_query_inner(id(embedder), text, _Hashable(embedder)))
-
-
-class _Hashable:
-    """Wraps the embedder so lru_cache keys on its id only."""
-
-    def __init__(self, obj: Any) -> None:
-        self.obj = obj
-
-    def __hash__(self) -> int:
-        return id(self.obj)
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, _Hashable) and other.obj is self.obj
-
-    def encode(self, texts: list[str]) -> Any:
-        return self.obj.encode(texts)
 
 
 def _where(**filters: str | None) -> dict[str, Any] | None:
