@@ -8,8 +8,11 @@ tutor session with the app's settings (tree policy, the measured-acceptance gate
 one resident llama.cpp model. Per turn: the template path (the tutor's own work), the model's time to first
 token, time to first visible text (at the reader), the whole reply, and the model time whose words did not reach
 the student (wasted: the whole call when its sentence was rejected, nothing when it was shown — generation stops
-at the sentence end). For replies that showed model words, the whole reply is compared with raw llama.cpp
-generating the same number of tokens for the same prompt in the same process afterwards (no concurrency).
+at the sentence end, or at the first word no continuation can pass); the same by tokens (generated vs shown);
+model calls per turn and prompt tokens per call (all, and read: not reused from llama.cpp's cache), from the call
+log. The shared prompt prefix is read once before the levels (`voice.warm`; `--cold` skips it). For replies that
+showed model words, the whole reply is compared with raw llama.cpp generating the same number of tokens for the
+same prompt in the same process afterwards, from the same cache state (prefix read, the student's message not).
 Goals (issue 12): wasted <= 20%; first visible <= 0.3 x whole reply when the model writes; whole <= 1.2 x raw;
 p95 reply with 20 students <= 3 x the single student's median; 0 errors, 0 lost turns. This is the tutor's path,
 not Gradio's (HTTP and Gradio queueing are measured by the app's load test).
@@ -19,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
 import statistics
 import sys
 import threading
@@ -27,7 +29,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from evals.bench_phrasing import DEFAULT_SOURCE
+from evals.bench_phrasing import DEFAULT_SOURCE, CallLog
 from evals.replay import load_problems, message_of
 from inference.llama import LlamaCppBackend
 from knowledge.dialogues import read_source
@@ -48,7 +50,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--wait-s", type=float, default=3.0, help="the model wait budget (TutorSettings.model_wait_s)")
     p.add_argument("--check-threads", action="store_true",
                    help="only: raw llama.cpp tok/s bare, beside a loaded embedder, and during embedding work")
-    p.add_argument("--cold", action="store_true", help="skip reading the revoice prompt's shared prefix first")
+    p.add_argument("--cold", action="store_true",
+                   help="do not read the revoice prompt's shared prefix first (voice.warm): the first call pays it")
     p.add_argument("--json", dest="json_path", default=None)
     p.add_argument("--data-dir", default=None)
     return p
@@ -87,6 +90,7 @@ def _student(backend: Any, problem: Any, messages: list[str], settings: Any, sta
             shown = min(t.llm_tokens, len(backend.llm.tokenize(sentence.encode("utf-8"), add_bos=False)))
         rows.append({
             "student_message": msg, "kind": t.move_kind, "text": t.text, "job": t.voice, "used": t.used_llm,
+            "rejected": t.llm_rejected,
             "note": t.voice_note, "template_ms": round(lat.get("total", 0.0) - model, 1), "model_ms": model,
             "ttft_ms": lat.get("llm_ttft"), "first_visible_ms": round((first or whole) * 1000, 1),
             # model work is a call that generated tokens (a call refused as busy only waited)
@@ -112,19 +116,6 @@ def _raw_ms(backend: LlamaCppBackend, student: str, tokens: int, settings: Any) 
         return (time.monotonic() - start) * 1000
 
 
-class _Calls(logging.Handler):
-    """Collects the tutor's model calls from the one call log (`inference.calls`)."""
-
-    def __init__(self) -> None:
-        super().__init__(logging.INFO)
-        self.calls: list[dict[str, Any]] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        call = getattr(record, "model_call", None)
-        if call and call.get("actor") == "tutor":
-            self.calls.append(call)
-
-
 def _pct(values: list[float], q: float) -> float | None:
     if not values:
         return None
@@ -134,23 +125,18 @@ def _pct(values: list[float], q: float) -> float | None:
 
 def run_level(backend: Any, n: int, args: argparse.Namespace, settings: Any) -> dict[str, Any]:
     scripts = _scripts(args.source, n, args.turns)
-    calls = _Calls()
-    call_log = logging.getLogger("inference.calls")
-    call_log.addHandler(calls)
-    call_log.setLevel(logging.INFO)
     rows: list[dict[str, Any]] = []
     errors: list[str] = []
     barrier = threading.Barrier(n)
     threads = [threading.Thread(target=_student, args=(backend, p, msgs, settings, barrier, rows, errors))
                for p, msgs in scripts]
     wall = time.monotonic()
-    for th in threads:
-        th.start()
-    for th in threads:
-        th.join()
+    with CallLog() as calls:
+        for th in threads:
+            th.start()
+        for th in threads:
+            th.join()
     wall = time.monotonic() - wall
-    call_log.removeHandler(calls)
-    read = [c for c in calls.calls if c.get("prompt_tokens")]
     expected = sum(len(m) for _, m in scripts)
     wrote = [r for r in rows if r["used"]]
     model_total = sum(r["model_work_ms"] for r in rows)
@@ -158,11 +144,8 @@ def run_level(backend: Any, n: int, args: argparse.Namespace, settings: Any) -> 
     return {
         "students": n, "turns": len(rows), "expected_turns_at_most": expected, "errors": len(errors),
         "error_samples": errors[:3], "lost_turns": sum(r["lost"] for r in rows), "wall_s": round(wall, 1),
-        "model_calls": len(calls.calls), "model_calls_per_turn": round(len(calls.calls) / len(rows), 2) if rows else None,
-        "calls_generating": sum(1 for c in calls.calls if c.get("completion_tokens")), "model_words_shown": len(wrote),
-        "prompt_tokens_mean": round(statistics.mean(c["prompt_tokens"] for c in read), 1) if read else None,
-        "prompt_tokens_read_mean": round(statistics.mean(c["prompt_tokens"] - c["cached_tokens"] for c in read), 1)
-        if read else None,
+        **calls.prompt_figures(), "model_calls_per_turn": round(len(calls.calls) / len(rows), 2) if rows else None,
+        "model_words_shown": len(wrote),
         "tokens_generated": generated, "tokens_shown": sum(r["tokens_shown"] for r in rows),
         "wasted_token_share": round(1 - sum(r["tokens_shown"] for r in rows) / generated, 3) if generated else None,
         "busy_fallbacks": sum(1 for r in rows if "busy" in r["note"]),
@@ -227,7 +210,7 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(result))
         return 0
     if not args.cold:
-        voice.warm(backend)  # as the app does when it loads the model: the shared prefix is read once
+        voice.warm(backend)  # the shared prefix read once, as after `voice.warm` at load (steady state)
     levels = [int(x) for x in args.students.split(",") if x.strip()]
     results = [run_level(backend, n, args, settings) for n in levels]
     raw: list[float] = []

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from errors import RecoverableError
-from knowledge.embeddings import DIMENSION, Embedder, default_embedder
+from knowledge.embeddings import DIMENSION, Embedder, default_embedder, encode_cached
 from knowledge.numbers import close, parse_numbers
 from simulator.moves import WALKTHROUGH
 from simulator.types import NodeMatch
@@ -69,8 +69,6 @@ def node_numbers(node: Node, problem: Problem | None) -> set[float]:
     return nums
 
 
-_NODE_CACHE: dict[tuple[int, tuple[str, ...]], np.ndarray] = {}  # node-text embeddings, shared by sessions
-_NODE_CACHE_SIZE = 512
 EMBEDDING_THRESHOLD = 0.3
 LEXICAL_THRESHOLD = 0.12
 
@@ -132,14 +130,7 @@ class NodeMapper:
             try:
                 if self._embedder is None:
                     self._embedder = default_embedder()
-                key = (id(self._embedder), tuple(self._texts))
-                cached = _NODE_CACHE.get(key)
-                if cached is None:
-                    cached = np.asarray(self._embedder.encode(self._texts), dtype=np.float32)
-                    if len(_NODE_CACHE) >= _NODE_CACHE_SIZE:
-                        _NODE_CACHE.pop(next(iter(_NODE_CACHE)))
-                    _NODE_CACHE[key] = cached
-                self._matrix = cached
+                self._matrix = encode_cached(self._embedder, self._texts)  # node texts: the embedder's cache
                 self.method = "embedding"
             except (ImportError, OSError, RecoverableError) as exc:  # the packaged model is missing
                 log.warning("node mapping falls back to lexical overlap: %s", exc)

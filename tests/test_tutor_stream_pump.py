@@ -90,4 +90,18 @@ def test_early_reasons_never_reject_what_the_whole_sentence_would_pass() -> None
     assert "operation" in revoice_early_reason("You added the ", said)
     assert "question" in revoice_early_reason("You did what? ", said)
     assert "student" in revoice_early_reason("I think ", said)
-    assert revoice_early_reason("It seems ", said) is None
+    assert "speak to the student" in revoice_early_reason("It seems ", said)
+    assert revoice_early_reason("Yo", said) is None  # the first word is not complete yet
+
+
+def test_a_revoice_that_copies_the_student_stops_at_its_first_word() -> None:
+    from tutor import TutorSession, TutorSettings
+    from tutor.examples import example_math
+
+    copy = "Each box holds the same number of pencils as the other boxes do."
+    fake = FakeBackend([copy], delay_s=0.01)
+    s = TutorSession.start(example_math(), TutorSettings(classify_with_llm=False), fake)
+    text = "".join(s.reply("each box holds the same number of pencils"))
+    t = s.last
+    assert text == t.template_text and not t.used_llm and "speak to the student" in t.llm_rejected
+    assert fake.chunks_sent[0] <= 3 < len(copy.split())

@@ -222,6 +222,7 @@ REVOICE_MAX_WORDS = 25
 _VERDICT = re.compile(r"\b(?:right|correct(?:ly)?|incorrect|wrong|mistakes?|exactly|perfect|great|well done|good job|"
                       r"nice|not quite|error|oops|close)\b", re.IGNORECASE)
 _TAG = re.compile(r"</?\s*[a-z_]+\s*>", re.IGNORECASE)
+_TO_STUDENT = re.compile(r"you(?:'re|'ve|r)?\b", re.IGNORECASE)
 
 
 # an operation a revoicing sentence names must be one the student's message signals
@@ -250,8 +251,6 @@ def revoice_reason(sentence: str, student: str, previous: list[str] | tuple[str,
         return "empty or too short"
     if why := _never_passes(s, student):
         return why
-    if not re.search(r"\byou(?:'re|'ve|r)?\b", s, re.IGNORECASE):
-        return "does not speak to the student"
     if extra := new_numbers(s, allowed_numbers(student)):
         return f"adds a number the student did not write: {', '.join(extra[:3])}"
     theirs = content_words(student) | {n for n in re.findall(r"\d+(?:\.\d+)?", student)}
@@ -291,6 +290,8 @@ def _never_passes(s: str, student: str) -> str | None:
     for op, claim in _CLAIMS.items():
         if claim.search(s) and not _SIGNALS[op].search(student):
             return f"names an operation the student did not write ({op})"
+    if not _TO_STUDENT.match(s):  # decided at the first word: a sentence that copies the student stops there
+        return "does not speak to the student (it must start with 'You')"
     return None
 
 
