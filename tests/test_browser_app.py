@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from store import connect
-from ui.testing import api_login, running_server
+from ui.testing import api_login, running_server, seed_accounts
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -34,13 +34,7 @@ sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is in r
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     data = tmp_path_factory.mktemp("browser")
-    store = connect(f"sqlite:///{data / 'tutor.db'}")
-    t = store.create_user("teach", "teachpass1", "teacher", "Ms Rivera")
-    klass = store.create_class(t.id, "Period 1")
-    for name, display in (("alice", "Alice"), ("bob", "Bob")):
-        u = store.create_user(name, f"{name}pass1", "student", display)
-        store.join_class(u.id, klass.join_code)
-    store.close()
+    seed_accounts(data, teachers=[("teach", "teachpass1", "Ms Rivera")], students=[("alice", "alicepass1", "Alice"), ("bob", "bobpass1", "Bob")])
     with running_server(data) as srv:
         yield srv
 

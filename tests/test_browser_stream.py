@@ -12,7 +12,7 @@ import time
 import pytest
 
 from store import connect
-from ui.testing import running_server
+from ui.testing import running_server, seed_accounts
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.model]
 
@@ -54,12 +54,7 @@ def model_installed():
 
 def test_first_sentence_is_visible_before_the_last_arrives(model_installed, tmp_path):
     data = tmp_path / "stream"
-    data.mkdir()
-    store = connect(f"sqlite:///{data / 'tutor.db'}")
-    t = store.create_user("teach", "teachpass1", "teacher")
-    klass = store.create_class(t.id, "Period 1")
-    store.join_class(store.create_user("alice", "alicepass1", "student").id, klass.join_code)
-    store.close()
+    seed_accounts(data, teachers=[("teach", "teachpass1")], students=[("alice", "alicepass1")])
     env = {"TUTOR_MODEL": MODEL, "TUTOR_THREADS": "1"}
     with running_server(data, backend="llama_cpp", env=env) as srv, sync_api.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
