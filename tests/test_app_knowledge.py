@@ -13,7 +13,7 @@ from knowledge.bank import load_starter
 from ui import accounts, student, teacher
 from ui.blocks import problem_choices
 from ui.context import AppContext
-from ui.testing import app_context, running_server, seed_accounts
+from ui.testing import CHROMIUM, CHROMIUM_ARGS, app_context, browser_login, running_server, seed_accounts
 
 ZEBRA = {"id": "t-zebra", "domain": "math", "title": "Zebras at the watering hole",
          "statement": "A herd of 12 zebras splits into 3 equal groups at the watering hole. How many zebras per group?",
@@ -126,8 +126,8 @@ def test_search_survives_a_failing_store(ctx, people):
 @pytest.mark.slow
 def test_student_search_box_in_the_browser_ranks_by_meaning(tmp_path):
     """The real app (real MiniLM, seeded in the background): typing a paraphrase picks the matching problem."""
-    if not os.path.exists("/usr/bin/chromium"):
-        pytest.skip("/usr/bin/chromium is missing")
+    if not os.path.exists(CHROMIUM):
+        pytest.skip(f"{CHROMIUM} is missing")
     sync_api = pytest.importorskip("playwright.sync_api")
     data = tmp_path / "app"
     seed_accounts(data, teachers=[("teach", "teachpass1")], students=[("alice", "alicepass1")], class_name="P1")
@@ -136,15 +136,10 @@ def test_student_search_box_in_the_browser_ranks_by_meaning(tmp_path):
         while "knowledge store at" not in server.log() and time.monotonic() < deadline:
             time.sleep(1)
         assert "knowledge store at" in server.log(), server.log()[-2000:]
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", headless=True,
-                                    args=["--no-sandbox", "--disable-gpu", "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1"])
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         page.set_default_timeout(30_000)
-        page.goto(server.url + "/")
-        page.locator("#username textarea").fill("alice")
-        page.locator("#password input").fill("alicepass1")
-        page.click("#login-btn")
-        page.wait_for_selector("#main-tabs", state="visible")
+        browser_login(page, server.url, "alice", "alicepass1")
         box = page.locator("#problem-search textarea, #problem-search input").first
         box.fill("how many slices of the pie were eaten")
         box.press("Enter")

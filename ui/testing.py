@@ -93,6 +93,21 @@ def api_login(url: str, username: str, password: str) -> dict[str, str]:
     return {"Authorization": "Bearer " + r.json()["token"]}
 
 
+# -- a real browser (headless Debian chromium through Playwright) ----------------------------------------------
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--no-first-run", "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1"]  # loopback only
+
+
+def browser_login(page: Any, url: str, username: str, password: str) -> None:
+    """Open the app in a Playwright page and log in; returns when the main tabs show."""
+    page.goto(url + "/")
+    page.locator("#username textarea").fill(username)
+    page.locator("#password input").fill(password)
+    page.click("#login-btn")
+    page.wait_for_selector("#main-tabs", state="visible")
+
+
 # -- seeded data for tests and benchmarks ---------------------------------------------------------------------
 def app_context(data_dir: Path, *, database_url: str = "", embedder: Any = None) -> AppContext:
     """An in-process app on templates (backend `none`) with a real store under `data_dir`; the knowledge store,
