@@ -15,6 +15,7 @@ import pydantic
 import yaml
 
 from errors import ValidationError
+from knowledge.bank import load_bank_file
 from knowledge.types import Problem, QuestionTree
 
 M = TypeVar("M", bound=pydantic.BaseModel)
@@ -185,8 +186,6 @@ def load_any_problems(path: str | Path) -> list[Problem]:
     """Problems from a full-format file, or from a starter-bank-format file through `knowledge.bank`."""
     records, _, _ = read_records(path, "problems")
     if _bank_format(records):
-        from knowledge.bank import load_bank_file
-
         return load_bank_file(path)
     return load_problems(path)
 
@@ -200,3 +199,11 @@ def validate_file(path: str | Path) -> tuple[str, int]:
         return "trees", len(load_trees(path))
     problems = load_any_problems(path)
     return ("starter-bank problems" if _bank_format(read_records(path, "problems")[0]) else "problems"), len(problems)
+
+
+def print_json(result: Any, path: Path | None = None) -> None:
+    """Print a measurement's result as indented JSON and, with `path`, also write it there."""
+    text = json.dumps(result, indent=2)
+    print(text)
+    if path:
+        path.write_text(text + "\n")
