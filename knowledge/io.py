@@ -207,3 +207,26 @@ def print_json(result: Any, path: Path | None = None) -> None:
     print(text)
     if path:
         path.write_text(text + "\n")
+
+
+def read_jsonl(path: str | Path, kind: str = "JSONL file", item: str = "record") -> list[tuple[str, dict[str, Any]]]:
+    """(`path:line`, object) for every non-blank line of a JSON Lines file. A file that cannot be read, or a line
+    that is not one JSON object, raises ValidationError naming it (`kind`, `item`: how the message calls them)."""
+    path = Path(path)
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ValidationError(f"Cannot read the {kind} {path}: {exc}") from exc
+    out = []
+    for n, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        where = f"{path}:{n}"
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise ValidationError(f"{where}: invalid JSON ({exc.msg}, column {exc.colno})") from exc
+        if not isinstance(row, dict):
+            raise ValidationError(f"{where}: a {item} is not a JSON object")
+        out.append((where, row))
+    return out
