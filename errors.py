@@ -6,12 +6,20 @@ going, and the log gets `log_message` with the details. Anything else is a bug a
 
 from __future__ import annotations
 
+import sys
+
 
 class RecoverableError(Exception):
     def __init__(self, user_message: str, log_message: str | None = None) -> None:
         super().__init__(user_message)
         self.user_message = user_message
         self.log_message = log_message or user_message
+
+
+def exit_code(exc: RecoverableError, code: int = 2) -> int:
+    """What a command line does with a RecoverableError: its user message on stderr, then exit status `code`."""
+    print(f"error: {exc.user_message}", file=sys.stderr)
+    return code
 
 
 class ConfigError(RecoverableError):

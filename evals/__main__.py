@@ -9,11 +9,21 @@
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import sys
+from pathlib import Path
 
-from errors import InputError, RecoverableError
+from errors import InputError, RecoverableError, exit_code
+from evals import fidelity
+from evals.api import run_config
+from evals.calibrate import fit_and_write
 from evals.config import add_run_arguments, config_from_args
+from evals.replay import run as replay_run
+from evals.replay import summary, write_atomic
+from evals.report import build_report, compare
+from evals.score import score_run
+from evals.validity import panel_lines
 from settings import apply_offline_env
 
 
@@ -53,26 +63,17 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     try:
         if args.cmd == "run":
-            from evals.api import run_config
-
             config = config_from_args(args)
             run_dir = run_config(config, progress=not args.no_progress, generate_only=args.generate_only)
             print(f"run folder: {run_dir}")
             if not args.generate_only:
                 _print_summary(run_dir)
         elif args.cmd == "score":
-            from evals.score import score_run
-
             score_run(args.run_dir)
             _print_summary(args.run_dir)
         elif args.cmd == "report":
-            from evals.report import build_report
-
             print(build_report(args.run_dir))
         elif args.cmd == "replay":
-            from evals.replay import run as replay_run
-            from evals.replay import summary, write_atomic
-
             if args.limit is not None and args.limit < 1:
                 raise InputError("--limit must be at least 1")
             result = replay_run(args.source, limit=args.limit, part=args.part, labels=args.labels)
@@ -82,37 +83,26 @@ def main(argv: list[str] | None = None) -> int:
         elif args.cmd == "fidelity":
             _fidelity(args)
         else:
-            from evals.report import compare
-
             print(compare(args.run_a, args.run_b))
     except RecoverableError as exc:
-        print(f"error: {exc.user_message}", file=sys.stderr)
         logging.getLogger("evals").debug(exc.log_message)
-        return 2
+        return exit_code(exc)
     return 0
 
 
 def _fidelity(args) -> None:
-    from evals.fidelity import run, summary
-    from evals.replay import write_atomic
-
     if args.limit is not None and args.limit < 1:
         raise InputError("--limit must be at least 1")
     if args.fit:
-        from evals.calibrate import fit_and_write
-
         print(f"wrote {fit_and_write(args.source, limit=args.limit, use_embeddings=not args.lexical)}")
-    result = run(args.source, part=args.part, limit=args.limit, seed=args.seed, seeds=args.seeds,
+    result = fidelity.run(args.source, part=args.part, limit=args.limit, seed=args.seed, seeds=args.seeds,
                  use_embeddings=not args.lexical, fitted=not args.hand_set)
     if args.json_out:
         print(f"wrote {write_atomic(args.json_out, result)}")
-    print(summary(result))
+    print(fidelity.summary(result))
 
 
 def _print_summary(run_dir) -> None:
-    import json
-    from pathlib import Path
-
     data = json.loads((Path(run_dir) / "metrics.json").read_text(encoding="utf-8"))
     keep = ("success@", "telling@", "leak", "turns_to_success", "diagnosis_accuracy", "mastery_brier", "pre", "post",
             "gain")
@@ -121,8 +111,6 @@ def _print_summary(run_dir) -> None:
         if r["metric"].startswith(keep) and r["mean"] is not None:
             print(f"  {r['group']:<8} {r['metric']:<20} {r['mean']:.3f} [{r['lo']:.3f}, {r['hi']:.3f}] n={r['n']}")
     if "validity" in data:
-        from evals.validity import panel_lines
-
         print("validity panel:")
         for line in panel_lines(data["validity"]):
             print(f"  {line}")

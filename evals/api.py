@@ -6,6 +6,10 @@ from pathlib import Path
 from typing import Any
 
 from evals.config import RunConfig
+from evals.report import build_report
+from evals.report import load_report as _load
+from evals.runner import generate
+from evals.score import score_run
 from inference.base import Backend
 
 
@@ -17,10 +21,6 @@ def run_config(
     backends: dict[str, Backend] | None = None,
 ) -> Path:
     """Generate (resumable), score and report one run; return its folder."""
-    from evals.report import build_report
-    from evals.runner import generate
-    from evals.score import score_run
-
     run_dir = generate(config, progress=progress, backends=backends)
     if not generate_only:
         score_run(run_dir, config)
@@ -36,6 +36,4 @@ def start_run(config: RunConfig) -> Path:
 def load_report(run_dir: str | Path) -> dict[str, Any]:
     """{'stamp', 'config', 'metrics' (rows: group, metric, n, mean, lo, hi, higher_is_better), 'plots' (name -> PNG
     path), 'html' (path), ...} of a reported run."""
-    from evals.report import load_report as _load
-
     return _load(Path(run_dir))

@@ -8,8 +8,11 @@ tutor session with the app's settings (tree policy, the measured-acceptance gate
 one resident llama.cpp model. Per turn: the template path (the tutor's own work), the model's time to first
 token, time to first visible text (at the reader), the whole reply, and the model time whose words did not reach
 the student (wasted: the whole call when its sentence was rejected, nothing when it was shown — generation stops
-at the sentence end). For replies that showed model words, the whole reply is compared with raw llama.cpp
-generating the same number of tokens for the same prompt in the same process afterwards (no concurrency).
+at the sentence end, or at the first word no continuation can pass); the same by tokens (generated vs shown);
+model calls per turn and prompt tokens per call (all, and read: not reused from llama.cpp's cache), from the call
+log. The shared prompt prefix is read once before the levels (`voice.warm`; `--cold` skips it). For replies that
+showed model words, the whole reply is compared with raw llama.cpp generating the same number of tokens for the
+same prompt in the same process afterwards, from the same cache state (prefix read, the student's message not).
 Goals (issue 12): wasted <= 20%; first visible <= 0.3 x whole reply when the model writes; whole <= 1.2 x raw;
 p95 reply with 20 students <= 3 x the single student's median; 0 errors, 0 lost turns. This is the tutor's path,
 not Gradio's (HTTP and Gradio queueing are measured by the app's load test).
@@ -26,7 +29,13 @@ import time
 from pathlib import Path
 from typing import Any
 
-from evals.bench_phrasing import DEFAULT_SOURCE
+from evals.bench_phrasing import DEFAULT_SOURCE, CallLog
+from evals.replay import load_problems, message_of
+from inference.llama import LlamaCppBackend
+from knowledge.dialogues import read_source
+from knowledge.embeddings import Embedder
+from settings import apply_offline_env, settings_from_env
+from tutor import TutorSession, TutorSettings, voice
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -41,15 +50,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--wait-s", type=float, default=3.0, help="the model wait budget (TutorSettings.model_wait_s)")
     p.add_argument("--check-threads", action="store_true",
                    help="only: raw llama.cpp tok/s bare, beside a loaded embedder, and during embedding work")
+    p.add_argument("--cold", action="store_true",
+                   help="do not read the revoice prompt's shared prefix first (voice.warm): the first call pays it")
     p.add_argument("--json", dest="json_path", default=None)
     p.add_argument("--data-dir", default=None)
     return p
 
 
 def _scripts(source: str, n: int, turns: int) -> list[tuple[Any, list[str]]]:
-    from evals.replay import load_problems, message_of
-    from knowledge.dialogues import read_source
-
     problems = load_problems(source)
     ds = [d for d in read_source(source) if d.part == "validate" and d.problem_id in problems]
     return [(problems[d.problem_id], [message_of(t) for t in d.student_turns[:turns]])
@@ -58,8 +66,6 @@ def _scripts(source: str, n: int, turns: int) -> list[tuple[Any, list[str]]]:
 
 def _student(backend: Any, problem: Any, messages: list[str], settings: Any, start: threading.Barrier,
              rows: list[dict[str, Any]], errors: list[str]) -> None:
-    from tutor import TutorSession
-
     session = TutorSession.start(problem, settings, backend)
     start.wait()
     for msg in messages:
@@ -78,30 +84,35 @@ def _student(backend: Any, problem: Any, messages: list[str], settings: Any, sta
         t = session.last
         lat = t.latency_ms
         model = lat.get("llm", 0.0)
+        shown = 0
+        if t.used_llm and t.llm_text and t.llm_tokens:  # the model sentence the student saw (generation stops
+            sentence = voice.first_sentence(t.llm_text)  # one token past its end)
+            shown = min(t.llm_tokens, len(backend.llm.tokenize(sentence.encode("utf-8"), add_bos=False)))
         rows.append({
             "student_message": msg, "kind": t.move_kind, "text": t.text, "job": t.voice, "used": t.used_llm,
+            "rejected": t.llm_rejected,
             "note": t.voice_note, "template_ms": round(lat.get("total", 0.0) - model, 1), "model_ms": model,
             "ttft_ms": lat.get("llm_ttft"), "first_visible_ms": round((first or whole) * 1000, 1),
             # model work is a call that generated tokens (a call refused as busy only waited)
-            "whole_ms": round(whole * 1000, 1), "tokens": t.llm_tokens, "model_work_ms": model if t.llm_tokens else 0.0,
+            "whole_ms": round(whole * 1000, 1), "tokens": t.llm_tokens, "tokens_shown": shown, "model_work_ms": model if t.llm_tokens else 0.0,
             "wasted_ms": 0.0 if t.used_llm or not t.llm_tokens else model,
             "lost": not t.text.strip(),
         })
 
 
-def _raw_ms(backend: Any, student: str, tokens: int, settings: Any) -> float:
-    """Raw llama.cpp generating `tokens` for the revoice prompt. It holds the model's gate: a stream the tutor
-    cancelled stops at its next token, and two callers in one llama.cpp context at once abort the process."""
-    from inference.llama import resident_model
-    from tutor import voice
-
-    resident = resident_model(backend.path, backend.context_size, backend.threads, backend.extra_buffers)
-    messages = [m.model_dump() for m in voice.revoice_messages(student)]
-    with resident.gate.hold(None):
-        start = time.monotonic()
-        for _ in resident.llm.create_chat_completion(messages=messages, stream=True, temperature=settings.temperature,
-                                                     seed=settings.seed, max_tokens=max(tokens, 1)):
-            pass
+def _raw_ms(backend: LlamaCppBackend, student: str, tokens: int, settings: Any) -> float:
+    """Raw llama.cpp generating `tokens` for the revoice prompt, from the cache state the tutor's call met: the
+    shared prefix read, this student's message not (an untimed call for another message first). It holds the
+    model's gate: two callers in one llama.cpp context at once abort the process."""
+    llm = backend.llm
+    with backend.gate.hold(None):
+        for other in (voice.WARM_STUDENT, student):
+            messages = [m.model_dump() for m in voice.revoice_messages(other)]
+            start = time.monotonic()
+            for _ in llm.create_chat_completion(messages=messages, stream=True, temperature=settings.temperature,
+                                                seed=settings.seed, max_tokens=max(tokens, 1) if other == student
+                                                else 1):
+                pass
         return (time.monotonic() - start) * 1000
 
 
@@ -120,18 +131,23 @@ def run_level(backend: Any, n: int, args: argparse.Namespace, settings: Any) -> 
     threads = [threading.Thread(target=_student, args=(backend, p, msgs, settings, barrier, rows, errors))
                for p, msgs in scripts]
     wall = time.monotonic()
-    for th in threads:
-        th.start()
-    for th in threads:
-        th.join()
+    with CallLog() as calls:
+        for th in threads:
+            th.start()
+        for th in threads:
+            th.join()
     wall = time.monotonic() - wall
     expected = sum(len(m) for _, m in scripts)
     wrote = [r for r in rows if r["used"]]
     model_total = sum(r["model_work_ms"] for r in rows)
+    generated = sum(r["tokens"] for r in rows)
     return {
         "students": n, "turns": len(rows), "expected_turns_at_most": expected, "errors": len(errors),
         "error_samples": errors[:3], "lost_turns": sum(r["lost"] for r in rows), "wall_s": round(wall, 1),
-        "model_calls": sum(1 for r in rows if r["job"]), "model_words_shown": len(wrote),
+        **calls.prompt_figures(), "model_calls_per_turn": round(len(calls.calls) / len(rows), 2) if rows else None,
+        "model_words_shown": len(wrote),
+        "tokens_generated": generated, "tokens_shown": sum(r["tokens_shown"] for r in rows),
+        "wasted_token_share": round(1 - sum(r["tokens_shown"] for r in rows) / generated, 3) if generated else None,
         "busy_fallbacks": sum(1 for r in rows if "busy" in r["note"]),
         "template_ms_p50": _pct([r["template_ms"] for r in rows], 0.5),
         "ttft_ms_p50": _pct([r["ttft_ms"] for r in rows if r["ttft_ms"] is not None], 0.5),
@@ -148,9 +164,6 @@ def run_level(backend: Any, n: int, args: argparse.Namespace, settings: Any) -> 
 def check_threads(backend: Any, settings: Any, n_tokens: int = 48) -> dict[str, Any]:
     """Raw generation speed of the resident model: bare, after the embedder loaded and encoded, and while the
     embedder encodes on another thread (what the app's knowledge store does while students chat)."""
-    from knowledge.embeddings import Embedder
-    from tutor import voice
-
     llm = backend.llm
     messages = [m.model_dump() for m in voice.revoice_messages("I divided 28 by 2 and got 14 fish in each tank")]
 
@@ -187,13 +200,8 @@ def check_threads(backend: Any, settings: Any, n_tokens: int = 48) -> dict[str, 
 
 
 def main(argv: list[str] | None = None) -> int:
-    from settings import apply_offline_env, settings_from_env
-
     apply_offline_env()
     args = build_parser().parse_args(argv)
-    from inference.llama import LlamaCppBackend
-    from tutor import TutorSettings
-
     cache = settings_from_env(data_dir=args.data_dir).model_cache_dir
     backend = LlamaCppBackend(args.model, threads=args.threads, cache_dir=cache).load()
     settings = TutorSettings(classify_with_llm=False, llm_moves=args.llm_moves, model_wait_s=args.wait_s)
@@ -201,6 +209,8 @@ def main(argv: list[str] | None = None) -> int:
         result = check_threads(backend, settings)
         print(json.dumps(result))
         return 0
+    if not args.cold:
+        voice.warm(backend)  # the shared prefix read once, as after `voice.warm` at load (steady state)
     levels = [int(x) for x in args.students.split(",") if x.strip()]
     results = [run_level(backend, n, args, settings) for n in levels]
     raw: list[float] = []
@@ -211,7 +221,9 @@ def main(argv: list[str] | None = None) -> int:
                 row["raw_ms"] = round(raw_ms, 1)
                 raw.append(row["whole_ms"] / raw_ms)
     print(f"model {args.model}, threads {args.threads}, llm_moves {args.llm_moves}, wait budget {args.wait_s}s")
-    cols = ("students", "turns", "errors", "lost_turns", "model_calls", "model_words_shown", "busy_fallbacks",
+    cols = ("students", "turns", "errors", "lost_turns", "model_calls", "model_calls_per_turn", "calls_generating",
+            "model_words_shown", "busy_fallbacks", "prompt_tokens_mean", "prompt_tokens_read_mean",
+            "tokens_generated", "tokens_shown", "wasted_token_share",
             "template_ms_p50", "ttft_ms_p50", "first_visible_ms_p50", "whole_ms_p50", "whole_ms_p95",
             "wasted_share", "first_over_whole_when_model_writes_max")
     for r in results:

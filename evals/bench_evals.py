@@ -40,8 +40,8 @@ def _measure(config: RunConfig, problems: list, backends: dict | None = None) ->
     wall = time.perf_counter() - t0
     records = RecordFile(records_path(config.run_dir)).read()
     turns = sum(r.outcome.turns for r in records)
-    llm_turns = sum(1 for r in records for t in r.tutor_traces if t.get("used_llm"))
-    llm_calls = sum(1 for r in records for t in r.tutor_traces if "llm" in (t.get("latency_ms") or {}))
+    llm_turns = sum(1 for r in records for t in r.tutor_traces if t.used_llm)
+    llm_calls = sum(1 for r in records for t in r.tutor_traces if "llm" in t.latency_ms)
     return {
         "dialogues": len(records),
         "tutor_turns": turns,

@@ -17,12 +17,21 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import logging
 import statistics
 import sys
 import time
 from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any
+
+import inference
+from evals.replay import load_problems, message_of, write_atomic
+from evals.report import git_hash
+from knowledge.dialogues import read_source
+from settings import apply_offline_env, settings_from_env
+from tutor import TutorSession, TutorSettings
+from tutor.voice import ACCEPT_AT, MEASURED_PATH, MIN_MEASURED
 
 DEFAULT_SOURCE = "mathdial:../shared/data/mathdial/dev.jsonl"
 
@@ -46,10 +55,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 def pairs_and_traces(backend: Any, args: argparse.Namespace) -> list[dict[str, Any]]:
     """Replay the dialogues with the model voicing every move; one row per student turn (the fixed pairs)."""
-    from evals.replay import load_problems, message_of
-    from knowledge.dialogues import read_source
-    from tutor import TutorSession, TutorSettings
-
     dialogues = [d for d in read_source(args.source) if args.part == "all" or d.part == args.part]
     problems = load_problems(args.source)
     settings = TutorSettings(policy="tree", max_turns=10_000, classify_with_llm=False, voice=args.job,
@@ -81,6 +86,39 @@ def pairs_and_traces(backend: Any, args: argparse.Namespace) -> list[dict[str, A
     return rows
 
 
+class CallLog(logging.Handler):
+    """Collects the tutor's model calls from the one call log (`inference.calls`) while open (a context manager)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.INFO)
+        self.calls: list[dict[str, Any]] = []
+        self._log = logging.getLogger("inference.calls")
+
+    def emit(self, record: logging.LogRecord) -> None:
+        call = getattr(record, "model_call", None)
+        if call and call.get("actor") == "tutor":
+            self.calls.append(call)
+
+    def __enter__(self) -> CallLog:
+        self._log.addHandler(self)
+        self._log.setLevel(logging.INFO)
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._log.removeHandler(self)
+
+    def prompt_figures(self) -> dict[str, Any]:
+        """Calls, mean prompt tokens, and mean prompt tokens read (not reused from the backend's cache)."""
+        read = [c for c in self.calls if c.get("prompt_tokens")]
+        return {
+            "model_calls": len(self.calls),
+            "calls_generating": sum(1 for c in self.calls if c.get("completion_tokens")),
+            "prompt_tokens_mean": round(statistics.mean(c["prompt_tokens"] for c in read), 1) if read else None,
+            "prompt_tokens_read_mean": round(statistics.mean(c["prompt_tokens"] - c.get("cached_tokens", 0)
+                                                             for c in read), 1) if read else None,
+        }
+
+
 def _median(values: list[float]) -> float | None:
     return round(statistics.median(values), 1) if values else None
 
@@ -109,7 +147,11 @@ def figures(rows: list[dict[str, Any]]) -> dict[str, Any]:
         }
     called = [r for r in rows if r["job"]]
     accepted = [r for r in called if r["accepted"]]
+    generated = sum(r["tokens"] or 0 for r in called)
+    wasted = sum(r["tokens"] or 0 for r in called if not r["accepted"])
     return {
+        "tokens_generated": generated, "tokens_of_rejected_texts": wasted,
+        "wasted_token_share": round(wasted / generated, 3) if generated else None,
         "pairs": len(rows), "called": len(called),
         "acceptance": round(len(accepted) / len(called), 3) if called else None,
         "differs_share": round(sum(r["differs"] for r in accepted) / len(accepted), 3) if accepted else None,
@@ -147,9 +189,6 @@ def table(rows: list[dict[str, Any]], n: int) -> str:
 
 
 def write_measured(model: str, job: str, result: dict[str, Any], provenance: dict[str, Any]) -> Path:
-    from evals.replay import write_atomic
-    from tutor.voice import ACCEPT_AT, MEASURED_PATH, MIN_MEASURED
-
     data = json.loads(MEASURED_PATH.read_text(encoding="utf-8")) if MEASURED_PATH.exists() else {}
     data["about"] = ("Measured acceptance of the tutor's model phrasing job by model and move kind, written by "
                      "`python -m evals.bench phrasing --write`. The app calls the model for a move kind only when "
@@ -161,13 +200,8 @@ def write_measured(model: str, job: str, result: dict[str, Any], provenance: dic
 
 
 def main(argv: list[str] | None = None) -> int:
-    from settings import apply_offline_env, settings_from_env
-
     apply_offline_env()
     args = build_parser().parse_args(argv)
-    import inference
-    from evals.report import git_hash
-
     kwargs: dict[str, Any] = {"model": args.model}
     if args.backend == "llama_cpp":
         kwargs.update(threads=args.threads, cache_dir=settings_from_env(data_dir=args.data_dir).model_cache_dir)
@@ -175,14 +209,19 @@ def main(argv: list[str] | None = None) -> int:
     if hasattr(backend, "load"):
         backend.load()
     start = time.monotonic()
-    rows = pairs_and_traces(backend, args)
+    with CallLog() as calls:
+        rows = pairs_and_traces(backend, args)
     result = figures(rows)
+    result.update(calls.prompt_figures())
     wall = time.monotonic() - start
     print(f"model {args.model}, job {args.job}, {result['pairs']} pairs from {args.source} ({args.part}), "
           f"threads {args.threads}, {wall:.0f}s")
     print(f"acceptance {result['acceptance']} of {result['called']} model texts; accepted texts differing from the "
           f"template {result['differs_share']}; leaks stopped {result['leaks_stopped']}; "
           f"added model time median {result['added_ms_median']} ms")
+    print(f"model calls {result['model_calls']}, prompt tokens mean {result['prompt_tokens_mean']} (read, not "
+          f"cached: {result['prompt_tokens_read_mean']}); tokens generated {result['tokens_generated']}, of rejected "
+          f"texts {result['tokens_of_rejected_texts']} (wasted share {result['wasted_token_share']})")
     print(f"{'kind':<12} {'n':>3} {'accept':>7} {'differs':>8} {'added ms p50':>12} {'p90':>7}  reasons rejected")
     for kind, k in result["kinds"].items():
         print(f"{kind:<12} {k['n']:>3} {k['acceptance']:>7.2f} {str(k['differs_share']):>8} "

@@ -178,14 +178,9 @@ def metrics(rows: list[dict[str, Any]]) -> dict[str, Any]:
 def load(source: str, part: PartChoice = "all", limit: int | None = None
          ) -> tuple[list[tuple[RealDialogue, Problem]], list[tuple[str, str]]]:
     """(dialogue, its imported problem) pairs of a SOURCE, and (dialogue id, reason) for those that cannot be forced."""
-    from evals.replay import load_problems
-    from knowledge.dialogues import read_source
+    from evals.replay import load_problems, select_dialogues
 
-    dialogues = read_source(source)
-    if part != "all":
-        dialogues = [d for d in dialogues if d.part == part]
-    if limit is not None:
-        dialogues = dialogues[:limit]
+    dialogues = select_dialogues(source, part, limit)
     problems = load_problems(source)
     pairs, skipped = [], []
     for d in dialogues:

@@ -16,6 +16,10 @@ from pathlib import Path
 from typing import Any
 
 from evals.config import PersonaSpec, ProblemSet, RoleConfig, RunConfig
+from evals.report import git_hash
+from evals.runner import generate
+from evals.score import score_run
+from knowledge.bank import load_starter
 
 BASELINE = Path(__file__).parent / "baselines" / "starter.json"
 GATE_METRIC = "success@12"
@@ -27,8 +31,6 @@ GATE_SIZE = 30  # problems in the fixed run (the first by id when recording), to
 def gate_config(output_dir: Path, ids: list[str] | None = None) -> RunConfig:
     """The fixed run: the baseline's problem ids (or, when recording, the first GATE_SIZE starter problems by id)."""
     if ids is None:
-        from knowledge.bank import load_starter
-
         ids = sorted(p.id for p in load_starter())[:GATE_SIZE]
     return RunConfig(
         name="gate-starter",
@@ -49,9 +51,6 @@ def gate_config(output_dir: Path, ids: list[str] | None = None) -> RunConfig:
 def run_gate(output_dir: Path, ids: list[str] | None = None) -> dict[str, Any]:
     """Generate + score the fixed run; return {metric: mean} for the tree policy, plus the dialogue count.
     A baseline problem missing from the bank is a ConfigError (re-record the baseline)."""
-    from evals.runner import generate
-    from evals.score import score_run
-
     cfg = gate_config(output_dir, ids)
     generate(cfg, progress=False)
     result = score_run(cfg.run_dir, cfg)
@@ -81,8 +80,6 @@ def main(argv: list[str] | None = None) -> int:
         cfg = gate_config(Path(tmp) / "gate", ids)
         measured = run_gate(cfg.run_dir, ids)
     if args.record:
-        from evals.report import git_hash
-
         keep = {k: measured[k] for k in ("n_dialogues", GATE_METRIC, "leak", "telling@12", "turns_to_success",
                                          "diagnosis_accuracy") if k in measured}
         BASELINE.parent.mkdir(exist_ok=True)

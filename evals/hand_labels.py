@@ -26,7 +26,9 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic import ValidationError as PydanticError
 
-from errors import RecoverableError, ValidationError
+from errors import RecoverableError, ValidationError, exit_code
+from knowledge.dialogues import read_source
+from knowledge.io import read_jsonl
 
 LABELS_DIR = Path(__file__).resolve().parent / "labels"
 DEFAULT_PATH = LABELS_DIR / "replay_hand.jsonl"
@@ -72,23 +74,9 @@ class HandLabel(BaseModel):
 
 def load(path: str | Path = DEFAULT_PATH) -> list[HandLabel]:
     """Read a label file; a malformed or duplicated line raises ValidationError naming `path:line`."""
-    path = Path(path)
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ValidationError(f"Cannot read the hand-label file {path}: {exc}") from exc
     out: list[HandLabel] = []
-    seen: dict[tuple[str, int], int] = {}
-    for n, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        where = f"{path}:{n}"
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise ValidationError(f"{where}: invalid JSON ({exc.msg}, column {exc.colno})") from exc
-        if not isinstance(row, dict):
-            raise ValidationError(f"{where}: a label is not a JSON object")
+    seen: dict[tuple[str, int], str] = {}
+    for where, row in read_jsonl(path, kind="hand-label file", item="label"):
         try:
             item = HandLabel.model_validate(row)
         except PydanticError as exc:
@@ -98,7 +86,7 @@ def load(path: str | Path = DEFAULT_PATH) -> list[HandLabel]:
         if item.key in seen:
             raise ValidationError(f"{where}: {item.dialogue_id} turn {item.turn} is already labelled on line "
                                   f"{seen[item.key]}")
-        seen[item.key] = n
+        seen[item.key] = where.rsplit(":", 1)[1]
         out.append(item)
     return out
 
@@ -166,8 +154,6 @@ def check_against_data(labels: list[HandLabel], data_dir: str | Path,
                        keys: Iterable[tuple[str, int]] | None = None) -> dict[str, Counter]:
     """Every key names a real student turn; the labels cover exactly the deterministic reference sample, or the
     given `keys` (a re-label subset, `read_relabel_keys`). Returns label counts per source."""
-    from knowledge.dialogues import read_source
-
     data_dir = Path(data_dir)
     sources = {"mathdial": read_source(f"mathdial:{data_dir / 'mathdial' / 'dev.jsonl'}"),
                "sdb": read_source(f"sdb:{data_dir / 'socratic-debugging'}")}
@@ -218,8 +204,7 @@ def main(argv: list[str] | None = None) -> int:
             for x in cats:
                 print(f"{x:<9}" + "".join(f"{res.confusion.get(x, {}).get(y, 0):>9}" for y in cats))
     except RecoverableError as exc:
-        print(f"error: {exc.user_message}", file=sys.stderr)
-        return 2
+        return exit_code(exc)
     return 0
 
 

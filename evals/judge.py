@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict
 from errors import ConfigError, InferenceError
 from evals import prompts
 from evals.metrics import Metric
+from evals.runner import make_backend
 from inference.base import Backend, Message, Options
 
 log = logging.getLogger(__name__)
@@ -104,8 +105,6 @@ def judge_metrics() -> list[Metric]:
 
 def judge_records(records: list, cfg: Any, cache: Path) -> dict[str, dict[str, float]]:
     """Judge up to `cfg.turns_per_dialogue` tutor replies per record; verdicts are cached in `cache` (JSONL)."""
-    from evals.runner import make_backend
-
     done: dict[str, dict[str, Any]] = {}
     if cache.exists():
         for line in cache.read_text(encoding="utf-8").splitlines():

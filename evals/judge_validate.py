@@ -17,8 +17,10 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from errors import ConfigError, RecoverableError
+from errors import ConfigError, RecoverableError, exit_code
+from evals.config import RoleConfig
 from evals.judge import DIMENSIONS, MRBENCH_KEYS, MRBENCH_LABELS, judge_reply
+from evals.runner import make_backend
 from settings import apply_offline_env
 
 
@@ -91,9 +93,6 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--json", type=Path, help="also write the result as JSON here")
     args = p.parse_args(argv)
     try:
-        from evals.config import RoleConfig
-        from evals.runner import make_backend
-
         items = load_items(args.path, args.limit)
         backend = make_backend(RoleConfig(backend=args.backend, model=args.model, base_url=args.base_url, threads=args.threads))
         t0 = time.perf_counter()
@@ -103,8 +102,7 @@ def main(argv: list[str] | None = None) -> int:
             verdicts.append(v.model_dump() if v else None)
         wall = time.perf_counter() - t0
     except RecoverableError as exc:
-        print(f"error: {exc.user_message}", file=sys.stderr)
-        return 2
+        return exit_code(exc)
     result = agreement(items, verdicts)
     invalid = sum(v is None for v in verdicts)
     print(f"judge {args.backend}:{args.model} on {len(items)} MRBench items ({invalid} invalid outputs), {wall:.1f} s")

@@ -11,14 +11,14 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
 
 from evals.records import DialogueRecord
 from knowledge.numbers import close, parse_numbers
 from knowledge.types import Problem
+from simulator import MOVES, classify_move
+from tutor import reveals
 
 STAGES = ("early", "middle", "late")
-MOVES = ("focus", "probing", "telling", "generic")
 GUIDING_MOVES = {"focus", "probing", "telling"}
 
 
@@ -57,12 +57,6 @@ def _norm_code(line: str) -> str:
     return re.sub(r"\s+", "", line)
 
 
-def _reveals(text: str, problem: Problem, produced: list[float]) -> Any:
-    from tutor import reveals
-
-    return reveals(text, problem, produced=produced)
-
-
 def tutor_states_answer(text: str, problem: Problem) -> bool:
     """The tutor's message gives away the final answer or the fix: `tutor.reveals`, or-ed with our own check.
 
@@ -72,7 +66,7 @@ def tutor_states_answer(text: str, problem: Problem) -> bool:
     Code: a line of an accepted fix appears verbatim (whitespace-insensitive) and is not in the buggy code.
     """
     steps = [s.value for s in problem.steps if problem.answer is None or not close(s.value, problem.answer)]
-    if getattr(_reveals(text, problem, steps), "leaks", False):
+    if reveals(text, problem, produced=steps).leaks:
         return True
     if problem.domain == "math" and problem.answer is not None:
         given = parse_numbers(problem.statement)
@@ -109,14 +103,8 @@ def tutor_moves(record: DialogueRecord) -> list[str]:
     """One move per tutor reply: the trace's planned move (tree/telling) or the rule classifier (free text)."""
     replies = [u for u in record.messages("tutor") if u.turn > 0]
     if record.policy in ("tree", "telling") and len(record.tutor_traces) == len(replies):
-        moves = [str(t.get("move") or "generic") for t in record.tutor_traces]
-        return [m if m in MOVES else "generic" for m in moves]
-    try:
-        from simulator import classify_move
-    except ImportError:  # simulator's public names not exported yet
-        from simulator.moves import classify_move
-
-    return [str(classify_move(u.text)) for u in replies]
+        return [t.move for t in record.tutor_traces]
+    return [classify_move(u.text) for u in replies]
 
 
 def stage_of(index: int, n: int) -> str:
@@ -161,7 +149,7 @@ def leak(r: DialogueRecord) -> float:
 def guard_flag_rate(r: DialogueRecord) -> float | None:
     if not r.tutor_traces:
         return None
-    flagged = [bool((t.get("guard") or {}).get("leaks")) for t in r.tutor_traces]
+    flagged = [t.guard.leaks for t in r.tutor_traces]
     return sum(flagged) / len(flagged)
 
 
@@ -169,7 +157,7 @@ def guard_flag_rate(r: DialogueRecord) -> float | None:
 def guard_shown_leak(r: DialogueRecord) -> float | None:
     if not r.tutor_traces:
         return None
-    return float(any(bool((t.get("guard_final") or {}).get("leaks")) for t in r.tutor_traces))
+    return float(any(t.guard_final.leaks for t in r.tutor_traces))
 
 
 @register("tutor_false_solved", False, "the tutor declared the problem solved before the student had it (hidden truth)")
@@ -178,8 +166,8 @@ def tutor_false_solved(r: DialogueRecord) -> float | None:
         return None
     first = r.outcome.solved_turn
     for t in r.tutor_traces:
-        if t.get("solved") or (t.get("state_after") or {}).get("solved"):
-            return float(first is None or first > int(t.get("turn", 0)) - 1)  # turn t answers student turn t-1
+        if t.solved or t.state_after.solved:
+            return float(first is None or first > t.turn - 1)  # turn t answers student turn t-1
     return 0.0
 
 
@@ -220,9 +208,8 @@ def same_mistake(problem: Problem, a: str, b: str) -> bool:
 
 def top_diagnosis(r: DialogueRecord) -> str | None:
     for t in r.tutor_traces:
-        diags = t.get("diagnosis") or []
-        if diags:
-            return str(diags[0].get("malgorithm_id"))
+        if t.diagnosis:
+            return t.diagnosis[0].malgorithm_id
     return None
 
 
@@ -235,50 +222,19 @@ def diagnosis_pair(r: DialogueRecord) -> tuple[str, str] | None:
     return labels.get(r.malgorithm_id, r.malgorithm_id), labels.get(predicted, predicted) if predicted else "none"
 
 
-def _find(obj: Any, keys: Iterable[str]) -> Any:
-    """Depth-first search of a JSON value for the first key in `keys`."""
-    keys = tuple(keys)
-    if isinstance(obj, dict):
-        for k in keys:
-            if k in obj:
-                return obj[k]
-        for v in obj.values():
-            found = _find(v, keys)
-            if found is not None:
-                return found
-    elif isinstance(obj, list):
-        for v in obj:
-            found = _find(v, keys)
-            if found is not None:
-                return found
-    return None
-
-
 def tutor_mastery(r: DialogueRecord) -> float | None:
     """The tutor's final BKT estimate: mean of the skill mastery probabilities in the last trace's state."""
     if not r.tutor_traces:
         return None
-    value = _find(r.tutor_traces[-1].get("state_after") or {}, ("mastery", "skill_mastery", "p_mastery"))
-    if isinstance(value, dict):
-        vals = [float(v) for v in value.values() if isinstance(v, int | float)]
-        return sum(vals) / len(vals) if vals else None
-    return float(value) if isinstance(value, int | float) else None
+    mastery = r.tutor_traces[-1].state_after.mastery
+    return sum(mastery.values()) / len(mastery) if mastery else None
 
 
 def hidden_resolved(r: DialogueRecord) -> bool:
-    """Whether the simulated student has resolved everything at the end: every hidden node `knows` (simulator's
-    HiddenState), else an explicit `resolved` flag, else a `resolved` event, else whether they solved it."""
+    """Whether the simulated student has resolved everything at the end: every node of the final hidden state
+    `knows`; without a hidden state, whether they solved it."""
     state = r.final_hidden_state
-    if isinstance(state, dict) and isinstance(state.get("nodes"), list) and state["nodes"]:
-        return all(isinstance(n, dict) and n.get("status") == "knows" for n in state["nodes"])
-    value = _find(state, ("resolved", "misconception_resolved"))
-    if isinstance(value, bool):
-        return value
-    for e in r.student_events:
-        kind = e.get("kind") or e.get("type") if isinstance(e, dict) else None
-        if kind == "resolved":
-            return True
-    return r.outcome.solved
+    return state.all_known if state is not None and state.nodes else r.outcome.solved
 
 
 @register("mastery_brier", False, "Brier score of the tutor's final BKT mastery vs the hidden resolved-ness")
@@ -304,7 +260,7 @@ def sim_first_answer_wrong(r: DialogueRecord) -> float | None:
             return None
         carries = any(close(v, w) for v in parse_numbers(opening) for w in wrong)
         return float(carries and r.outcome.solved_turn != 0 and not student_states_answer(opening, r.problem))
-    return float(not any(run["turn"] == 0 and run["passed"] for run in r.outcome.code_runs))
+    return float(not any(run.turn == 0 and run.passed for run in r.outcome.code_runs))
 
 
 @register("sim_no_early_fix", True, "simulator fidelity: no self-correction before a focus/probing/telling move")

@@ -7,6 +7,8 @@ import random
 
 from errors import ConfigError
 from evals.config import ProblemSet, RunConfig
+from knowledge import importers
+from knowledge.bank import load_starter
 from knowledge.types import Problem
 
 log = logging.getLogger(__name__)
@@ -14,14 +16,10 @@ log = logging.getLogger(__name__)
 
 def _load_source(ps: ProblemSet) -> list[Problem]:
     if ps.kind == "starter":
-        from knowledge.bank import load_starter
-
         return list(load_starter())
     path = ps.path
     if path is None or not path.exists():
         raise ConfigError(f"Problem source not found: {ps.source}")
-    from knowledge import importers
-
     report = importers.import_mathdial(path) if ps.kind == "mathdial" else importers.import_sdb(path)
     if report.skipped:
         log.info("%s: %d problems imported, %d records skipped", ps.source, len(report.problems), len(report.skipped))

@@ -21,7 +21,9 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
+from knowledge.numbers import parse_number
 from knowledge.types import Problem
+from tutor.numbers import extract
 
 _SENTENCE = re.compile(r"(?<=[.!?])\s+")
 _BLANK = re.compile(r"\u2026|\.\.\.|_{2,}")
@@ -38,12 +40,11 @@ def norm(sentence: str) -> str:
 
 
 def _number(text: str) -> str:
-    core = text.replace("$", "").replace(",", "").rstrip("%")
-    try:
-        value = float(core)
-    except ValueError:
+    """A regex for one number of an expression as a reply may write it: $ and % optional, trailing zeros ignored."""
+    value = parse_number(text)
+    if value is None:
         return re.escape(text)
-    whole = f"{value:g}" if abs(value) < 1e15 else core
+    whole = f"{value:g}" if abs(value) < 1e15 else text.replace(",", "").strip("$%")
     if "." in whole:
         a, b = whole.split(".")
         body = (re.escape(a) if a != "0" else "0?") + r"\." + re.escape(b) + "0*"
@@ -98,8 +99,6 @@ def has_blank(text: str) -> bool:
 
 
 def mentions_value(text: str, values: Iterable[float]) -> bool:
-    from tutor.numbers import extract
-
     wanted = list(values)
     return any(abs(r - v) <= 1e-6 * max(1.0, abs(v)) for n in extract(text).numbers for r in n.readings()
                for v in wanted)

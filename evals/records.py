@@ -1,7 +1,9 @@
 """What one simulated dialogue leaves behind: a `DialogueRecord`, saved as one JSONL line as soon as it finishes.
 
 A record is self-contained (it carries the problem it was run on), so the score stage needs nothing but the file.
-Tutor traces are `tutor.TurnTrace` JSON; the student's hidden state and events are the simulator's JSON.
+It holds the producers' own types: the tutor's `TurnTrace` per reply, the simulator's `Persona`, `HiddenState` per
+student message and `Event`s. One pair writes and reads it: `DialogueRecord.model_dump_json` /
+`DialogueRecord.model_validate_json` (used by `RecordFile`).
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from knowledge.types import Problem
 from simulator.posttest import PostTest
+from simulator.types import Event, HiddenState, Persona
+from tutor.types import TurnTrace
 
 Ended = Literal["solved", "max_turns", "tutor_done", "error"]
 
@@ -25,6 +29,15 @@ class Utterance(BaseModel):
     role: Literal["tutor", "student"]
     turn: int  # 0: openings; turn t = the tutor's t-th reply and the student's answer to it
     text: str
+
+
+class CodeRun(BaseModel):
+    """One code submission of the student, run in the sandbox."""
+
+    model_config = ConfigDict(extra="forbid")
+    turn: int
+    passed: bool
+    summary: str  # the sandbox's TestRun as JSON, cut to 500 characters
 
 
 class Outcome(BaseModel):
@@ -37,7 +50,7 @@ class Outcome(BaseModel):
     turns: int = 0  # tutor replies given
     tutor_done: bool = False
     error: str = ""
-    code_runs: list[dict[str, Any]] = Field(default_factory=list)  # {turn, passed, summary} per submission
+    code_runs: list[CodeRun] = Field(default_factory=list)
 
 
 class DialogueRecord(BaseModel):
@@ -45,15 +58,15 @@ class DialogueRecord(BaseModel):
     key: str
     problem: Problem
     policy: str
-    persona: dict[str, Any]
+    persona: Persona
     persona_label: str
     seed: int
     max_turns: int
     malgorithm_id: str | None = None
     transcript: list[Utterance] = Field(default_factory=list)
-    tutor_traces: list[dict[str, Any]] = Field(default_factory=list)  # tutor.TurnTrace JSON, one per reply
-    student_hidden_states: list[Any] = Field(default_factory=list)  # after the opening and after each answer
-    student_events: list[Any] = Field(default_factory=list)
+    tutor_traces: list[TurnTrace] = Field(default_factory=list)  # one per tutor reply
+    student_hidden_states: list[HiddenState] = Field(default_factory=list)  # after the opening and after each answer
+    student_events: list[Event] = Field(default_factory=list)
     outcome: Outcome
     posttest: PostTest | None = None  # the sibling problem attempted after the dialogue (math; learning gain)
     timings: dict[str, float] = Field(default_factory=dict)  # total_s, tutor_s, student_s, tests_s
@@ -67,31 +80,12 @@ class DialogueRecord(BaseModel):
         return [u for u in self.transcript if u.role == role]
 
     @property
-    def final_hidden_state(self) -> Any:
+    def final_hidden_state(self) -> HiddenState | None:
         return self.student_hidden_states[-1] if self.student_hidden_states else None
 
 
 def dialogue_key(problem_id: str, policy: str, persona_label: str, seed: int) -> str:
     return f"{problem_id}|{policy}|{persona_label}|{seed}"
-
-
-def to_jsonable(value: Any) -> Any:
-    """Pydantic models, dataclasses, enums, sets and paths -> plain JSON values (for foreign state objects)."""
-    if isinstance(value, BaseModel):
-        return value.model_dump(mode="json")
-    if hasattr(value, "__dataclass_fields__"):
-        import dataclasses
-
-        return to_jsonable(dataclasses.asdict(value))
-    if isinstance(value, dict):
-        return {str(k): to_jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple | set | frozenset):
-        return [to_jsonable(v) for v in value]
-    if isinstance(value, str | int | float | bool) or value is None:
-        return value
-    if hasattr(value, "value") and type(value).__module__ == "enum":
-        return value.value
-    return str(value)
 
 
 class RecordFile:

@@ -31,9 +31,14 @@ from pydantic import BaseModel
 from errors import InputError
 from evals.hand_labels import DEFAULT_PATH as HAND_LABELS
 from evals.hand_labels import Label as HandLabel
+from evals.hand_labels import load as load_hand_labels
+from evals.questions import aggregate, expression_patterns, norm, reply_flags, sentences
 from evals.replay_reference import Reference, mathdial_label, runnable, sdb_label
 from knowledge.dialogues import RealDialogue, RealTurn, read_source
+from knowledge.importers import import_mathdial, import_sdb, require_clean
 from knowledge.types import Problem
+from tutor import TutorSession, TutorSettings
+from tutor.sandbox import run_tests
 
 CLASSES: tuple[Reference, ...] = ("right", "partly", "wrong", "none")
 PartChoice = Literal["fit", "validate", "all"]
@@ -63,18 +68,22 @@ class ReplayTurn(BaseModel):
 def load_problems(source: str) -> dict[str, Problem]:
     """The imported problems of a SOURCE (`mathdial:PATH` / `sdb:DIR`) by id; a file that cannot be imported at all
     raises ValidationError naming it."""
-    from knowledge.importers import import_mathdial, import_sdb, require_clean
-
     kind, _, where = source.partition(":")
     report = import_mathdial(where) if kind == "mathdial" else import_sdb(where)
     return {p.id: p for p in require_clean(report).problems}
 
 
+def select_dialogues(source: str, part: PartChoice = "all", limit: int | None = None) -> list[RealDialogue]:
+    """The real dialogues of a SOURCE in its `part` (fit / validate / all), at most `limit` of them."""
+    dialogues = read_source(source)
+    if part != "all":
+        dialogues = [d for d in dialogues if d.part == part]
+    return dialogues if limit is None else dialogues[:limit]
+
+
 def read_hand_labels(path: str | Path) -> dict[tuple[str, int], HandLabel]:
     """The hand labels by (dialogue id, student turn), through evals.hand_labels (which names a bad line)."""
-    from evals.hand_labels import load
-
-    return {item.key: item.label for item in load(path)}
+    return {item.key: item.label for item in load_hand_labels(path)}
 
 
 # --- one dialogue ---------------------------------------------------------------------------------------------
@@ -90,17 +99,12 @@ def _reference(dialogue: RealDialogue, problem: Problem, turn: RealTurn) -> tupl
         return mathdial_label(dialogue, turn)
     passes = None
     if turn.code and runnable(turn.code, problem):
-        from tutor.sandbox import run_tests
-
         passes = run_tests(turn.code, problem).passed
     return sdb_label(problem, turn, passes)
 
 
 def replay_dialogue(dialogue: RealDialogue, problem: Problem,
                     hand: dict[tuple[str, int], HandLabel] | None = None) -> list[ReplayTurn]:
-    from evals.questions import expression_patterns, norm, reply_flags, sentences
-    from tutor import TutorSession, TutorSettings
-
     session = TutorSession.start(problem, TutorSettings(policy="tree", max_turns=10_000), backend=None)
     earlier = {norm(s) for s in sentences(session.opening)}
     patterns = expression_patterns(problem)
@@ -164,8 +168,6 @@ def score(pairs: list[tuple[str | None, str | None]]) -> dict[str, Any]:
 def question_flags(turns: list[ReplayTurn]) -> dict[str, Any]:
     """The question flags of the replies (evals.questions): questions with a step's expression or a blank,
     repeated tutor sentences, generic replies right after a student value; per part too."""
-    from evals.questions import aggregate
-
     out = aggregate([t.flags for t in turns if t.flags is not None])
     for part in ("fit", "validate"):
         out[part] = aggregate([t.flags for t in turns if t.flags is not None and t.part == part])
@@ -195,11 +197,7 @@ def metrics(turns: list[ReplayTurn]) -> dict[str, Any]:
 # --- the run --------------------------------------------------------------------------------------------------
 def run(source: str, *, limit: int | None = None, part: PartChoice = "all", labels: str | Path | None = None,
         progress: bool = False) -> dict[str, Any]:
-    dialogues = read_source(source)
-    if part != "all":
-        dialogues = [d for d in dialogues if d.part == part]
-    if limit is not None:
-        dialogues = dialogues[:limit]
+    dialogues = select_dialogues(source, part, limit)
     problems = load_problems(source)
     label_path = Path(labels) if labels is not None else HAND_LABELS
     hand = read_hand_labels(label_path) if labels is not None or label_path.exists() else {}

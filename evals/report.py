@@ -21,6 +21,7 @@ from evals.metrics import MOVES, STAGES
 from evals.records import write_json
 from evals.score import load_records, load_run_config, load_scores
 from evals.validity import panel_lines
+from inference.models import MODELS
 
 REPO = Path(__file__).resolve().parents[1]
 PLOTS = ("success_vs_turns", "move_mix", "leak_rate", "diagnosis_confusion")
@@ -36,10 +37,6 @@ def git_hash(repo: Path = REPO) -> str:
 
 def model_hashes(config_json: dict[str, Any]) -> dict[str, str]:
     """role -> 'model: sha256' for registered models; local paths and template-only roles say so."""
-    try:
-        from inference.models import MODELS
-    except ImportError:
-        MODELS = {}
     out = {}
     for role in ("tutor", "student", "judge"):
         rc = config_json.get(role) or {}

@@ -10,6 +10,8 @@ what the simulator believes.
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 import logging
 import re
 import time
@@ -18,12 +20,17 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 from typing import Any
 
+import inference
 from errors import RecoverableError
 from evals.config import PersonaSpec, RoleConfig, RunConfig
-from evals.records import DialogueRecord, Outcome, RecordFile, Utterance, dialogue_key, to_jsonable, write_json
+from evals.problems import load_problems
+from evals.records import CodeRun, DialogueRecord, Outcome, RecordFile, Utterance, dialogue_key, write_json
 from inference.base import Backend
 from knowledge.types import Problem
+from simulator import Persona, StudentSession
+from simulator.personas import from_profile
 from simulator.posttest import post_test
+from tutor import TurnTrace, TutorSession, TutorSettings, sandbox
 
 log = logging.getLogger(__name__)
 
@@ -33,8 +40,6 @@ _FENCE = re.compile(r"```(?:python|py)?\s*\n(.*?)```", re.S)
 
 def make_backend(role: RoleConfig) -> Backend:
     """Build a role's backend by name; only the fields that are set are passed on."""
-    import inference
-
     kwargs: dict[str, Any] = {}
     if role.model:
         kwargs["model"] = role.model
@@ -46,20 +51,15 @@ def make_backend(role: RoleConfig) -> Backend:
     return inference.get_backend(role.backend, **kwargs)
 
 
-def make_persona(spec: PersonaSpec | Any, problem: Problem) -> Any:
+def make_persona(spec: PersonaSpec | Persona, problem: Problem) -> Persona:
     """A `simulator.Persona` from a spec; the problem's own student profile seeds it when asked and present."""
-    import simulator
-
-    if not isinstance(spec, PersonaSpec):
-        return spec  # already a Persona
+    if isinstance(spec, Persona):
+        return spec
     fields = {k: v for k, v in spec.model_dump().items() if k in ("name", "mode", "grade", "profile", "resistance", "verbosity")}
     fields = {k: v for k, v in fields.items() if v not in (None, "")}
     if spec.use_problem_profile and problem.student_profile:
-        from simulator.personas import from_profile
-
-        base = from_profile(problem.student_profile)
-        return base.model_copy(update=fields)
-    return simulator.Persona(**fields)
+        return from_profile(problem.student_profile).model_copy(update=fields)
+    return Persona(**fields)
 
 
 def extract_code(text: str, problem: Problem) -> str | None:
@@ -75,21 +75,10 @@ def extract_code(text: str, problem: Problem) -> str | None:
     return None
 
 
-def _persona_json(persona: Any) -> dict[str, Any]:
-    data = to_jsonable(persona)
-    return data if isinstance(data, dict) else {"persona": data}
-
-
-def _persona_label(persona: Any) -> str:
-    name = getattr(persona, "name", "student")
-    mode = getattr(persona, "mode", "typical")
-    return name if name == mode else f"{name}/{mode}"
-
-
 def run_dialogue(
     problem: Problem,
     policy: str,
-    persona: Any,
+    persona: PersonaSpec | Persona,
     seed: int,
     *,
     max_turns: int,
@@ -98,19 +87,15 @@ def run_dialogue(
     persona_label: str | None = None,
 ) -> DialogueRecord:
     """Play one tutor policy against one simulated student and record everything."""
-    import simulator
-    import tutor
-    from tutor import sandbox
-
     persona = make_persona(persona, problem)
-    label = persona_label or _persona_label(persona)
+    label = persona_label or persona.label
     t0 = time.perf_counter()
     timings = {"tutor_s": 0.0, "student_s": 0.0, "tests_s": 0.0}
     transcript: list[Utterance] = []
-    traces: list[dict[str, Any]] = []
-    hidden: list[Any] = []
+    traces: list[TurnTrace] = []
+    hidden = []
     outcome = Outcome(ended="max_turns")
-    student = None
+    student: StudentSession | None = None
     initial_state = None
 
     def timed(bucket: str, fn: Callable[[], Any]) -> Any:
@@ -127,23 +112,20 @@ def run_dialogue(
         if code is None:
             return
         result = timed("tests_s", lambda: sandbox.run_tests(code, problem))
-        passed = bool(getattr(result, "passed", False))
-        outcome.code_runs.append({"turn": turn, "passed": passed, "summary": str(to_jsonable(result))[:500]})
-        if passed and outcome.verified_turn is None:
+        outcome.code_runs.append(CodeRun(turn=turn, passed=result.passed, summary=result.model_dump_json()[:500]))
+        if result.passed and outcome.verified_turn is None:
             outcome.verified_turn = turn
 
     def after_student(turn: int, text: str) -> None:
-        hidden.append(to_jsonable(student.hidden_state))
+        hidden.append(student.hidden_state.model_copy(deep=True))
         check_code(turn, text)
         if student.solved and outcome.simulator_solved_turn is None:
             outcome.simulator_solved_turn = turn
 
     try:
-        settings = tutor.TutorSettings(policy=policy, max_turns=max_turns, seed=seed)
-        session = timed("tutor_s", lambda: tutor.TutorSession.start(problem, settings=settings, backend=tutor_backend))
-        student = timed(
-            "student_s", lambda: simulator.StudentSession.start(problem, persona, seed=seed, backend=student_backend)
-        )
+        settings = TutorSettings(policy=policy, max_turns=max_turns, seed=seed)
+        session = timed("tutor_s", lambda: TutorSession.start(problem, settings=settings, backend=tutor_backend))
+        student = timed("student_s", lambda: StudentSession.start(problem, persona, seed=seed, backend=student_backend))
         initial_state = student.hidden_state.model_copy(deep=True)
         transcript.append(Utterance(role="tutor", turn=0, text=session.opening))
         student_text = student.opening
@@ -152,7 +134,7 @@ def run_dialogue(
         for turn in range(1, max_turns + 1):
             reply = timed("tutor_s", lambda st=student_text: "".join(session.reply(st)))
             transcript.append(Utterance(role="tutor", turn=turn, text=reply))
-            traces.append(to_jsonable(session.last))
+            traces.append(session.trace[-1].model_copy(deep=True))
             outcome.turns = turn
             if _solved_turn(problem, outcome) is not None:
                 outcome.ended = "solved"  # this was the tutor's closing reply
@@ -172,21 +154,21 @@ def run_dialogue(
         log.warning("dialogue %s/%s/%s failed: %s", problem.id, policy, seed, exc.log_message)
     outcome.solved_turn = _solved_turn(problem, outcome)
     outcome.solved = outcome.solved_turn is not None
-    posttest = post_test(problem, initial_state, student.hidden_state) if initial_state is not None else None
+    posttest = post_test(problem, initial_state, student.hidden_state) if student is not None and initial_state is not None else None
     timings["total_s"] = time.perf_counter() - t0
     return DialogueRecord(
         key=dialogue_key(problem.id, policy, label, seed),
         problem=problem,
         policy=policy,
-        persona=_persona_json(persona),
+        persona=persona,
         persona_label=label,
         seed=seed,
         max_turns=max_turns,
-        malgorithm_id=getattr(student, "malgorithm_id", None) if student is not None else None,
+        malgorithm_id=student.malgorithm_id if student is not None else None,
         transcript=transcript,
         tutor_traces=traces,
         student_hidden_states=hidden,
-        student_events=to_jsonable(list(getattr(student, "events", []) or [])) if student is not None else [],
+        student_events=[e.model_copy() for e in student.events] if student is not None else [],
         outcome=outcome,
         posttest=posttest,
         timings={k: round(v, 4) for k, v in timings.items()},
@@ -239,8 +221,6 @@ def generate(
     progress: bool = True,
 ) -> Path:
     """Run every planned dialogue not yet in the run's records.jsonl; each record is appended as it finishes."""
-    from evals.problems import load_problems
-
     run_dir = config.run_dir
     run_dir.mkdir(parents=True, exist_ok=True)
     write_json(run_dir / "config.json", config.model_dump(mode="json"))
@@ -292,9 +272,6 @@ def generate(
 
 def _log_generation(run_dir: Path, planned: int, wall_s: float, workers: int) -> None:
     """Append this invocation's wall time to generate_log.jsonl (a resumed run has several lines)."""
-    import datetime as dt
-    import json
-
     done = len(RecordFile(records_path(run_dir)).keys())
     line = {"finished": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), "planned": planned,
             "records_total": done, "wall_s": round(wall_s, 2), "workers": workers}
@@ -311,6 +288,6 @@ class _NoBar:
 def _progress(total: int, enabled: bool, **kwargs: Any) -> Any:
     if not enabled:
         return _NoBar()
-    from tqdm import tqdm
+    from tqdm import tqdm  # third-party, only for the command line's progress bar
 
     return tqdm(total=total, unit="dlg", dynamic_ncols=True, **kwargs)

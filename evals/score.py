@@ -8,6 +8,7 @@ from typing import Any
 
 from errors import ConfigError
 from evals.config import RunConfig
+from evals.judge import judge_metrics, judge_records
 from evals.metrics import diagnosis_pair, metrics_for, score_record
 from evals.records import DialogueRecord, RecordFile, write_json
 from evals.runner import records_path
@@ -50,8 +51,6 @@ def score_run(run_dir: Path, config: RunConfig | None = None) -> dict[str, Any]:
     kwargs = {"n_boot": config.bootstrap, "ci": config.ci, "seed": config.bootstrap_seed}
     table = aggregate(rows, metrics, group_by="policy", **kwargs)
     if config.judge.enabled:
-        from evals.judge import judge_records
-
         judged = judge_records(records, config.judge, run_dir / "judge.jsonl")
         for row in rows:
             row.update(judged.get(row["key"], {}))
@@ -72,8 +71,6 @@ def score_run(run_dir: Path, config: RunConfig | None = None) -> dict[str, Any]:
 
 
 def _judge_metrics() -> list:
-    from evals.judge import judge_metrics
-
     return judge_metrics()
 
 

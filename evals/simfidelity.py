@@ -26,7 +26,11 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from errors import RecoverableError
+from inference import get_backend
+from knowledge.importers import import_mathdial
 from knowledge.numbers import fmt
+from settings import apply_offline_env
 from simulator.fidelity import numbers_in
 from simulator.personas import from_profile
 from simulator.state import close
@@ -125,8 +129,6 @@ def summarise(rows: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def load_problems(path: Path) -> tuple[list[Any], list[tuple[str, str]]]:
-    from knowledge.importers import import_mathdial
-
     report = import_mathdial(path)
     return report.problems, list(report.skipped)
 
@@ -135,9 +137,6 @@ def make_backend(name: str, model: str, threads: int) -> tuple[Any, str]:
     """(backend or None, a note). A model that is not installed is reported as not measured."""
     if name == "none":
         return None, "none (templates only)"
-    from errors import RecoverableError
-    from inference import get_backend
-
     try:
         if name == "llama_cpp":
             backend = get_backend("llama_cpp", model=model, threads=threads, context_size=2048)
@@ -159,8 +158,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--lexical", action="store_true", help="map tutor messages to nodes by word overlap")
     parser.add_argument("--json", type=Path, default=None, help="also write the summary and rows as JSON")
     args = parser.parse_args(argv)
-
-    from settings import apply_offline_env
 
     apply_offline_env()
     if not args.path.is_file():

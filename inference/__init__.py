@@ -16,6 +16,7 @@ from errors import ConfigError
 from inference.base import Backend, Completion, Message, Options, Stream, Usage
 from inference.common import ModelBusy
 from inference.fake import FakeBackend, NoneBackend
+from inference.langchain_adapter import as_langchain
 from inference.models import DEFAULT_MODEL, MODELS, TEST_MODEL, model_path
 from inference.schema import bound_schema
 
@@ -65,13 +66,6 @@ def backend_from_settings(settings: Settings) -> Backend:
             "backend_from_settings: langchain needs a chat_model object",
         )
     return get_backend(name)
-
-
-def as_langchain(backend: Backend, **kwargs: Any) -> Any:
-    """Expose one of our backends as a LangChain `BaseChatModel` (needs langchain-core)."""
-    from inference.langchain_adapter import as_langchain as _as_langchain
-
-    return _as_langchain(backend, **kwargs)
 
 
 __all__ = [

@@ -43,6 +43,7 @@ class Options(BaseModel):
 class Usage(BaseModel):
     prompt_tokens: int = 0
     completion_tokens: int = 0
+    cached_tokens: int = 0  # of the prompt tokens, those the backend reused from its cache (not read again)
 
 
 class Completion(BaseModel):

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from inference.base import Message, Options
+from inference.llama import LlamaCppBackend, new_llama
 from inference.prompts import BENCH_PROBLEM, BENCH_SYSTEM, BENCH_TREE, BENCH_TURNS
 
 
@@ -115,8 +116,6 @@ def main(argv: list[str] | None = None) -> int:
 
     apply_offline_env()
     args = build_parser().parse_args(argv)
-    from inference.llama import LlamaCppBackend, new_llama
-
     cache_dir = settings_from_env(data_dir=args.data_dir).model_cache_dir
     ours = LlamaCppBackend(args.model, threads=args.threads, context_size=args.context_size, cache_dir=cache_dir,
                            extra_buffers=args.extra_buffers).load()

@@ -14,6 +14,7 @@ import logging
 import sys
 
 from errors import RecoverableError
+from inference import models
 
 log = logging.getLogger("inference.cli")
 
@@ -39,8 +40,6 @@ def main(argv: list[str] | None = None) -> int:
     apply_offline_env()
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    from inference import models
-
     cache_dir = settings_from_env(data_dir=args.data_dir).model_cache_dir
     try:
         if args.command == "list":

@@ -1,7 +1,7 @@
 """What every backend shares: lazy imports with an install hint, timing, and the one call log.
 
-A backend implements `_generate(messages, options)`, a generator of text deltas that may end with a `Meta` (usage,
-finish reason). `StreamingBackend` turns that into `chat` and `stream`, measures time to first token and latency,
+A backend implements `_generate(messages, options)`, a generator of text deltas and `Meta` items (usage, finish
+reason; the last one wins, and one yielded before the first delta survives a stream closed early). `StreamingBackend` turns that into `chat` and `stream`, measures time to first token and latency,
 and logs every call in one place (`log_call`): actor, backend, model, tokens, latency.
 """
 
@@ -105,6 +105,7 @@ class Meta:
 
     prompt_tokens: int | None = None
     completion_tokens: int | None = None
+    cached_tokens: int = 0
     finish_reason: str = ""
     extra: dict = field(default_factory=dict)
 
@@ -137,6 +138,7 @@ def log_call(completion: Completion, options: Options, *, error: str = "") -> No
         "backend": completion.backend,
         "model": completion.model,
         "prompt_tokens": completion.usage.prompt_tokens,
+        "cached_tokens": completion.usage.cached_tokens,
         "completion_tokens": completion.usage.completion_tokens,
         "latency_s": round(completion.latency_s, 4),
         "ttft_s": None if completion.ttft_s is None else round(completion.ttft_s, 4),
@@ -197,7 +199,8 @@ class StreamingBackend(Backend):
                 yield item
         except GeneratorExit:  # the caller closed the stream: generation stopped early
             cancelled = Completion(text="".join(parts), usage=Usage(prompt_tokens=meta.prompt_tokens or 0,
-                                                                    completion_tokens=chunks),
+                                                                    completion_tokens=chunks,
+                                                                    cached_tokens=meta.cached_tokens),
                                    latency_s=time.perf_counter() - start, ttft_s=ttft, backend=self.name,
                                    model=self.model, finish_reason="cancelled")
             log_call(cancelled, options)
@@ -219,6 +222,7 @@ class StreamingBackend(Backend):
             usage=Usage(
                 prompt_tokens=meta.prompt_tokens or 0,
                 completion_tokens=meta.completion_tokens if meta.completion_tokens is not None else chunks,
+                cached_tokens=meta.cached_tokens,
             ),
             latency_s=time.perf_counter() - start,
             ttft_s=ttft,

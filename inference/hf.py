@@ -4,7 +4,7 @@ Loads a local Hugging Face model directory, or a GGUF file (a registered model n
 `from_pretrained(dir, gguf_file=...)`, which de-quantizes the weights: fine on a GPU, slow and memory-hungry on CPU
 (the 1.5B model takes 4-9 GB there). Nothing is downloaded (`local_files_only=True`). Streaming uses
 `TextIteratorStreamer` with generation in a worker thread. JSON schemas are stated in the prompt (no grammar here).
-One model stays resident per process, like the llama.cpp backend.
+The backend object owns its loaded model (freed by `close()`), like the llama.cpp backend.
 """
 
 from __future__ import annotations
@@ -19,16 +19,11 @@ from typing import Any
 from errors import InferenceError, RecoverableError
 from inference.base import Message, Options
 from inference.common import Meta, StreamingBackend, require
+from inference.models import DEFAULT_MODEL, model_path
+from inference.prompts import JSON_INSTRUCTION
+from inference.schema import bound_schema
 
 log = logging.getLogger("inference.transformers")
-
-_RESIDENT: dict[tuple[str, str, str], tuple[Any, Any, threading.Lock]] = {}
-_RESIDENT_LOCK = threading.Lock()
-
-
-def unload_all() -> None:
-    with _RESIDENT_LOCK:
-        _RESIDENT.clear()
 
 
 class TransformersBackend(StreamingBackend):
@@ -36,20 +31,20 @@ class TransformersBackend(StreamingBackend):
 
     name = "transformers"
 
-    def __init__(self, model: str = "qwen2.5-coder-1.5b", *, device: str | None = None, threads: int = 0,
+    def __init__(self, model: str = DEFAULT_MODEL, *, device: str | None = None, threads: int = 0,
                  cache_dir: Path | str | None = None, dtype: str | None = None, **_: Any) -> None:
         self.model = model
         local = Path(model).expanduser()
         if local.is_dir():
             self.directory, self.gguf_file = local, None
         else:
-            from inference.models import model_path
-
             path = model_path(model, cache_dir=cache_dir)
             self.directory, self.gguf_file = path.parent, path.name
         self.requested_device = device
         self.threads = int(threads)
         self.dtype = dtype
+        self._resident: tuple[Any, Any, threading.Lock] | None = None  # (model, tokenizer, one call at a time)
+        self._load_lock = threading.Lock()
 
     def _load(self) -> tuple[Any, Any, threading.Lock]:
         torch = require("torch", "torch", "transformers")
@@ -57,11 +52,9 @@ class TransformersBackend(StreamingBackend):
         if self.gguf_file:
             require("gguf", "gguf", "transformers")
         device = self.requested_device or ("cuda" if torch.cuda.is_available() else "cpu")
-        key = (str(self.directory), self.gguf_file or "", device)
-        with _RESIDENT_LOCK:
-            if key in _RESIDENT:
-                return _RESIDENT[key]
-            _RESIDENT.clear()
+        with self._load_lock:
+            if self._resident is not None:
+                return self._resident
             if self.threads:
                 torch.set_num_threads(self.threads)
             if self.dtype:
@@ -85,8 +78,8 @@ class TransformersBackend(StreamingBackend):
             log.info("loaded %s%s on %s (%s)", self.directory, f"/{self.gguf_file}" if self.gguf_file else "",
                      device, dtype)
             self.device = device
-            _RESIDENT[key] = (model, tokenizer, threading.Lock())
-            return _RESIDENT[key]
+            self._resident = (model, tokenizer, threading.Lock())
+            return self._resident
 
     def load(self) -> TransformersBackend:
         self._load()
@@ -101,9 +94,6 @@ class TransformersBackend(StreamingBackend):
         model, tokenizer, lock = self._load()
         chat = [m.model_dump() for m in messages]
         if options.json_schema is not None:
-            from inference.prompts import JSON_INSTRUCTION
-            from inference.schema import bound_schema
-
             note = JSON_INSTRUCTION.format(schema=json.dumps(bound_schema(options.json_schema)))
             chat = [{"role": "system", "content": note}, *chat]
         inputs = tokenizer.apply_chat_template(chat, add_generation_prompt=True, return_tensors="pt",
@@ -145,6 +135,14 @@ class TransformersBackend(StreamingBackend):
         completion_tokens = int(result["ids"].shape[-1]) - prompt_tokens
         finish = "length" if completion_tokens >= options.max_tokens else "stop"
         yield Meta(prompt_tokens=prompt_tokens, completion_tokens=completion_tokens, finish_reason=finish)
+
+    def close(self) -> None:
+        """Free the model (after the running call); the next call loads it again."""
+        with self._load_lock:
+            resident, self._resident = self._resident, None
+        if resident is not None:
+            with resident[2]:
+                pass
 
     def wrap_error(self, exc: Exception) -> RecoverableError | None:
         if isinstance(exc, RuntimeError | ValueError):

@@ -11,11 +11,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from functools import lru_cache
 from typing import Any
 
 from errors import ConfigError, InferenceError, RecoverableError
 from inference.base import Backend, Message, Options
 from inference.common import Meta, StreamingBackend, require
+from inference.prompts import JSON_INSTRUCTION
+from inference.schema import bound_schema
 
 
 def _lc_messages(messages: list[Message]) -> list[Any]:
@@ -63,9 +66,6 @@ class LangChainBackend(StreamingBackend):
 
     def _prepare(self, messages: list[Message], options: Options) -> list[Any]:
         if options.json_schema is not None:
-            from inference.prompts import JSON_INSTRUCTION
-            from inference.schema import bound_schema
-
             note = JSON_INSTRUCTION.format(schema=json.dumps(bound_schema(options.json_schema)))
             messages = [Message(role="system", content=note), *messages]
         return _lc_messages(messages)
@@ -92,13 +92,9 @@ def as_langchain(backend: Backend, *, options: Options | None = None) -> Any:
     return cls(backend=backend, options=options or Options())
 
 
-_ADAPTER: Any = None
-
-
+@lru_cache(maxsize=1)
 def _adapter_class() -> Any:
-    global _ADAPTER
-    if _ADAPTER is not None:
-        return _ADAPTER
+    """The adapter class, built once on first use (langchain-core is imported only then)."""
     require("langchain_core", "langchain-core", "langchain")
     from langchain_core.language_models import BaseChatModel
     from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
@@ -148,5 +144,4 @@ def _adapter_class() -> Any:
                     run_manager.on_llm_new_token(delta, chunk=chunk)
                 yield chunk
 
-    _ADAPTER = BackendChatModel
-    return _ADAPTER
+    return BackendChatModel

@@ -1,8 +1,7 @@
 """The default backend: llama-cpp-python in process, one resident model, prefix reuse across turns.
 
-One model stays resident per process (`_RESIDENT`, keyed by path, context size and threads; asking for another
-key closes the old model first). Backends look the model up on every call rather than holding it, so the cache is
-the one owner. llama.cpp keeps the KV cache of the previous prompt and re-evaluates only the tokens after the
+Each backend object owns its model (`Resident`: the loaded model and the gate its callers queue at); callers that
+share one model share the backend object. llama.cpp keeps the KV cache of the previous prompt and re-evaluates only the tokens after the
 longest common prefix, so a dialogue whose system prompt and problem stay fixed, with turns appended, pays only
 for the new turn. Structured output compiles the (bounded) JSON schema to a GBNF grammar.
 """
@@ -22,23 +21,18 @@ from typing import Any
 from errors import InferenceError, RecoverableError
 from inference.base import Message, Options
 from inference.common import Meta, ModelGate, StreamingBackend, require
+from inference.models import DEFAULT_MODEL, model_path
 from inference.schema import bound_schema
 
 log = logging.getLogger("inference.llama")
 
 @dataclass
-class _Resident:
-    key: tuple[str, int, int]
+class Resident:
+    """A loaded llama.cpp model and the gate its callers queue at (one call at a time; a call with a wait budget
+    is refused when the queue ahead is too long)."""
+
     llm: Any
-    gate: ModelGate  # one caller at a time; a call with a wait budget is refused when the queue is too long
-
-    @property
-    def lock(self) -> Any:  # for load/close: hold the model with no budget
-        return self.gate.hold(None)
-
-
-_RESIDENT: dict[tuple[str, int, int], _Resident] = {}
-_RESIDENT_LOCK = threading.Lock()
+    gate: ModelGate
 
 
 def new_llama(path: Path | str, *, extra_buffers: bool = False, **kwargs: Any) -> Any:
@@ -77,48 +71,6 @@ def without_extra_buffers() -> Iterator[None]:
 _FACTORY_LOCK = threading.Lock()
 
 
-def resident_model(path: Path, n_ctx: int, threads: int, extra_buffers: bool = False) -> _Resident:
-    """Return the resident llama.cpp model for this key, loading it (and closing any other) when needed."""
-    key = (str(path), n_ctx, threads)
-    with _RESIDENT_LOCK:
-        found = _RESIDENT.get(key)
-        if found is not None:
-            return found
-        for old in list(_RESIDENT.values()):
-            with old.lock:
-                old.llm.close()
-            log.info("closed resident model %s", old.key[0])
-        _RESIDENT.clear()
-        try:
-            llm = new_llama(
-                path,
-                extra_buffers=extra_buffers,
-                n_ctx=n_ctx,
-                n_threads=threads or None,
-                n_threads_batch=threads or None,
-                n_gpu_layers=-1,  # offload everything when built with a GPU; ignored on CPU builds
-                verbose=False,
-            )
-        except (ValueError, RuntimeError, OSError) as exc:
-            raise InferenceError(
-                f"The model file {path.name} could not be loaded; it may be corrupt or not a supported GGUF model.",
-                f"llama_cpp.Llama({path}) failed: {exc!r}",
-            ) from exc
-        log.info("loaded %s (n_ctx=%d, threads=%s)", path, n_ctx, threads or "auto")
-        resident = _Resident(key, llm, ModelGate(path.stem))
-        _RESIDENT[key] = resident
-        return resident
-
-
-def unload_all() -> None:
-    """Close the resident model (tests, shutdown)."""
-    with _RESIDENT_LOCK:
-        for old in _RESIDENT.values():
-            with old.lock:
-                old.llm.close()
-        _RESIDENT.clear()
-
-
 # llama-cpp-python's converter lets a JSON string contain raw control characters (a newline), which is invalid
 # JSON; the same rule without them:
 _LOOSE_CHAR = 'char ::= [^"\\\\] |'
@@ -141,23 +93,56 @@ def grammar_for(schema: dict[str, Any]) -> Any:
 
 
 class LlamaCppBackend(StreamingBackend):
-    """`get_backend("llama_cpp", model="smollm2-135m", threads=1, context_size=4096)`."""
+    """`get_backend("llama_cpp", model="smollm2-135m", threads=1, context_size=4096)`.
+
+    The backend owns its model: loaded on first use (or `load()`), shared by every caller of this object, freed
+    by `close()`. Callers that want one model for many sessions share the backend object (the app keeps one per
+    model; the eval runner one per role key)."""
 
     name = "llama_cpp"
 
-    def __init__(self, model: str = "qwen2.5-coder-1.5b", *, threads: int = 0, context_size: int = 4096,
+    def __init__(self, model: str = DEFAULT_MODEL, *, threads: int = 0, context_size: int = 4096,
                  cache_dir: Path | str | None = None, extra_buffers: bool = False, **_: Any) -> None:
-        from inference.models import model_path
-
         self.model = model
         self.path = model_path(model, cache_dir=cache_dir)
         self.threads = int(threads)
         self.context_size = int(context_size)
         self.extra_buffers = extra_buffers
+        self._resident: Resident | None = None
+        self._load_lock = threading.Lock()
+        self._formatter: Any = None
+
+    @property
+    def resident(self) -> Resident:
+        """The loaded model and its gate (loaded on demand)."""
+        with self._load_lock:
+            if self._resident is None:
+                self._resident = Resident(self._load(), ModelGate(self.path.stem))
+            return self._resident
+
+    def _load(self) -> Any:
+        try:
+            llm = new_llama(
+                self.path,
+                extra_buffers=self.extra_buffers,
+                n_ctx=self.context_size,
+                n_threads=self.threads or None,
+                n_threads_batch=self.threads or None,
+                n_gpu_layers=-1,  # offload everything when built with a GPU; ignored on CPU builds
+                verbose=False,
+            )
+        except (ValueError, RuntimeError, OSError) as exc:
+            raise InferenceError(
+                f"The model file {self.path.name} could not be loaded; it may be corrupt or not a supported GGUF "
+                "model.",
+                f"llama_cpp.Llama({self.path}) failed: {exc!r}",
+            ) from exc
+        log.info("loaded %s (n_ctx=%d, threads=%s)", self.path, self.context_size, self.threads or "auto")
+        return llm
 
     def load(self) -> LlamaCppBackend:
         """Load the model now (otherwise the first call does)."""
-        resident_model(self.path, self.context_size, self.threads, self.extra_buffers)
+        _ = self.resident
         return self
 
     def prepare(self) -> None:
@@ -166,10 +151,33 @@ class LlamaCppBackend(StreamingBackend):
     @property
     def llm(self) -> Any:
         """The underlying `llama_cpp.Llama` (loaded on demand)."""
-        return resident_model(self.path, self.context_size, self.threads, self.extra_buffers).llm
+        return self.resident.llm
+
+    @property
+    def gate(self) -> ModelGate:
+        return self.resident.gate
+
+    def prompt_tokens(self, messages: list[Message]) -> list[int]:
+        """The tokens llama.cpp reads for these chat messages (the model's own chat template, as
+        `create_chat_completion` formats them)."""
+        llm = self.llm
+        if self._formatter is None:
+            chat_format = require("llama_cpp.llama_chat_format", "llama-cpp-python", "llama_cpp")
+            template = llm.metadata.get("tokenizer.chat_template")
+            if template is None or llm.chat_format != "chat_template.default":
+                raise InferenceError("This model's prompt format cannot be counted.",
+                                     f"{self.model}: chat_format {llm.chat_format!r}")
+
+            def text(token: int) -> str:
+                return llm._model.token_get_text(token) if token != -1 else ""
+
+            self._formatter = chat_format.Jinja2ChatFormatter(template=template, eos_token=text(llm.token_eos()),
+                                                              bos_token=text(llm.token_bos()))
+        result = self._formatter(messages=[m.model_dump() for m in messages])
+        return llm.tokenize(result.prompt.encode("utf-8"), add_bos=not result.added_special, special=True)
 
     def _generate(self, messages: list[Message], options: Options) -> Iterator[str | Meta]:
-        resident = resident_model(self.path, self.context_size, self.threads, self.extra_buffers)
+        resident = self.resident
         kwargs: dict[str, Any] = {
             "messages": [m.model_dump() for m in messages],
             "temperature": options.temperature,
@@ -182,9 +190,14 @@ class LlamaCppBackend(StreamingBackend):
         if options.json_schema is not None:
             kwargs["grammar"] = grammar_for(options.json_schema)
         with resident.gate.hold(options.wait_s):
+            llm = resident.llm
+            prompt = self.prompt_tokens(messages) if llm.chat_format == "chat_template.default" else []
+            cached = _common_prefix(llm.input_ids[: llm.n_tokens], prompt)
+            if prompt:  # known before the first token, so a stream closed early still logs it
+                yield Meta(prompt_tokens=len(prompt), cached_tokens=cached)
             chunks = 0
             finish = ""
-            chunks_iter = resident.llm.create_chat_completion(**kwargs)
+            chunks_iter = llm.create_chat_completion(**kwargs)
             try:
                 for chunk in chunks_iter:
                     choice = chunk["choices"][0]
@@ -197,8 +210,9 @@ class LlamaCppBackend(StreamingBackend):
                 chunks_iter.close()
             # llama.cpp streams one chunk per sampled token; the context now holds prompt + generated tokens
             # (the last sampled token is not evaluated).
-            prompt_tokens = max(resident.llm.n_tokens - max(chunks - 1, 0), 0)
-        yield Meta(prompt_tokens=prompt_tokens, completion_tokens=chunks, finish_reason=finish or "stop")
+            prompt_tokens = len(prompt) or max(llm.n_tokens - max(chunks - 1, 0), 0)
+        yield Meta(prompt_tokens=prompt_tokens, completion_tokens=chunks, cached_tokens=cached,
+                   finish_reason=finish or "stop")
 
     def wrap_error(self, exc: Exception) -> RecoverableError | None:
         text = str(exc)
@@ -213,4 +227,20 @@ class LlamaCppBackend(StreamingBackend):
         return None
 
     def close(self) -> None:
-        """The resident model is shared; `inference.llama.unload_all()` frees it."""
+        """Free the model (after the running call); the next call loads it again."""
+        with self._load_lock:
+            resident, self._resident = self._resident, None
+        if resident is not None:
+            with resident.gate.hold(None):
+                resident.llm.close()
+            log.info("closed %s", self.path)
+
+
+def _common_prefix(a: Any, b: list[int]) -> int:
+    """How many leading tokens two sequences share (llama.cpp reuses that much of its KV cache)."""
+    n = 0
+    for x, y in zip(a, b, strict=False):
+        if x != y:
+            break
+        n += 1
+    return n

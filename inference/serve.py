@@ -9,6 +9,9 @@ from __future__ import annotations
 import runpy
 import sys
 
+from inference.llama import without_extra_buffers
+from inference.models import model_path
+
 
 def main(argv: list[str] | None = None) -> None:
     from settings import apply_offline_env
@@ -18,16 +21,12 @@ def main(argv: list[str] | None = None) -> None:
     extra_buffers = "--extra-buffers" in argv
     argv = [a for a in argv if a != "--extra-buffers"]
     if "--model" in argv:
-        from inference.models import model_path
-
         i = argv.index("--model") + 1
         argv[i] = str(model_path(argv[i]))
     sys.argv = ["llama_cpp.server", *argv]
     if extra_buffers:
         runpy.run_module("llama_cpp.server", run_name="__main__", alter_sys=True)
         return
-    from inference.llama import without_extra_buffers
-
     with without_extra_buffers():  # the server loads its model inside run_module
         runpy.run_module("llama_cpp.server", run_name="__main__", alter_sys=True)
 

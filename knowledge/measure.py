@@ -22,6 +22,11 @@ import re
 from pathlib import Path
 from typing import Any
 
+from knowledge.diagnosis import diagnose
+from knowledge.importers import import_mathdial
+from knowledge.io import print_json
+from settings import apply_offline_env
+
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 
 
@@ -35,9 +40,6 @@ def first_student_turn(conversation: str) -> str:
 
 
 def measure(path: Path, *, distractors: int = 5, embedder: Any = None, seed: int = 0) -> dict[str, Any]:
-    from knowledge.diagnosis import diagnose
-    from knowledge.importers import import_mathdial
-
     report = import_mathdial(path)
     rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
     by_qid: dict[str, list[dict[str, Any]]] = {}
@@ -94,14 +96,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--lexical", action="store_true", help="word-overlap similarity instead of MiniLM")
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args(argv)
-    from settings import apply_offline_env
-
     apply_offline_env()
-    result = measure(args.path, distractors=args.distractors, embedder=False if args.lexical else None)
-    text = json.dumps(result, indent=2)
-    print(text)
-    if args.json:
-        args.json.write_text(text + "\n")
+    print_json(measure(args.path, distractors=args.distractors, embedder=False if args.lexical else None), args.json)
     return 0
 
 

@@ -11,8 +11,9 @@ import logging
 import re
 from typing import Any
 
+import knowledge.prompts as prompts
 from errors import InferenceError
-from knowledge import prompts
+from inference.base import Message, Options
 from knowledge.types import DEPTHS, Problem, QuestionTree
 
 log = logging.getLogger(__name__)
@@ -37,8 +38,6 @@ def rephrase_tree(
     tree: QuestionTree, problem: Problem, backend: Any, *, depths: tuple[str, ...] = ("focus", "probing")
 ) -> QuestionTree:
     """A copy of `tree` whose first question at each of `depths` is re-phrased by `backend` where that is safe."""
-    from inference.base import Message, Options
-
     grade = f"grade {problem.grade}" if problem.grade else "middle-school"
     system = prompts.REPHRASE_SYSTEM.format(grade_phrase=grade)
     out = tree.model_copy(deep=True)

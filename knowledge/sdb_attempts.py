@@ -11,17 +11,19 @@ the block makes that fix's edit), and a bug with no verified fix a fix of its ow
 
 from __future__ import annotations
 
+import difflib
 import re
+import textwrap
 from dataclasses import dataclass
 
 from pydantic import BaseModel
 
 from knowledge.fixes import REPLACE_PAIR, apply_fix, numbers_after
+from knowledge.sdb_format import snap_indentation, strip_line_numbers
 from knowledge.types import Fix, Malgorithm
 
 WANTED_WRONG_FIXES = 3  # near misses are generated only to bring a bug up to this many wrong fixes
 MAX_NEAR_MISSES = 2
-_CODE_BLOCK = re.compile(r"<code>\n?(.*?)</code>", re.S)
 _PRINT = re.compile(r"^\s*print\s*\(.*\)\s*(#.*)?$")
 _SPACE = re.compile(r"\s+")
 
@@ -58,8 +60,6 @@ def program_key(code: str) -> str:
 def edited_lines(before: str, after: str) -> list[int]:
     """1-based line numbers of `before` that `after` changes (aligned on `line_keys`; an insertion counts the line it
     follows, or the last line)."""
-    import difflib
-
     a = line_keys(before)
     out: set[int] = set()
     for tag, i1, i2, _j1, _j2 in difflib.SequenceMatcher(a=a, b=line_keys(after), autojunk=False).get_opcodes():
@@ -78,17 +78,6 @@ class Attempt:
     edit: str = ""  # partial: the one edit applied
 
 
-def code_blocks(dialogue: str) -> list[str]:
-    """The student's programs in a dialogue, in order, still numbered (`N. code`): `dialogue_attempts` removes the
-    numbers, reading the indentation the way that best matches the buggy program."""
-    out = []
-    for block in _CODE_BLOCK.findall(dialogue or ""):
-        numbered = [ln for ln in block.strip("\n").split("\n") if ln.strip()]
-        if numbered:
-            out.append("\n".join(numbered))
-    return out
-
-
 def _compiles(code: str) -> bool:
     try:
         compile(code, "<attempt>", "exec")
@@ -101,15 +90,10 @@ def unnumber(block: str, buggy: str) -> str:
     """A numbered block as a program. The benchmark writes the code either right after `N. ` or at a fixed column
     whatever the width of N (so `9.     a` and `10.    b` are one level); of the readings that compile, the one
     whose block structure is closest to the buggy program's."""
-    import difflib
-    import textwrap
-
-    from knowledge.sdb import _snap_indentation, strip_line_numbers
-
     first = strip_line_numbers(block)
     column = textwrap.dedent("\n".join(re.sub(r"^\s*\d+\.", lambda m: " " * len(m.group(0)), ln)
                                        for ln in block.split("\n"))).rstrip() + "\n"
-    snapped = _snap_indentation(column.rstrip("\n").split("\n"))
+    snapped = snap_indentation(column.rstrip("\n").split("\n"))
     readings = [c for c in dict.fromkeys([first, column, snapped]) if _compiles(c)] or [first]
     target = line_keys(buggy)
     return max(readings, key=lambda c: difflib.SequenceMatcher(a=target, b=line_keys(c), autojunk=False).ratio())
@@ -197,8 +181,6 @@ def changed_code_lines(code: str, buggy: str, *, keep_known: bool = False) -> li
     """The lines `code` writes that differ from the buggy program's at their place (an aligned diff; stripped,
     debugging prints left out). Lines the buggy program has elsewhere are left out too, unless that leaves none
     (a moved line) or `keep_known`."""
-    import difflib
-
     b = code.splitlines()
     matcher = difflib.SequenceMatcher(a=line_keys(buggy), b=line_keys(code), autojunk=False)
     new = [b[j].strip() for tag, _i1, _i2, j1, j2 in matcher.get_opcodes() if tag != "equal" for j in range(j1, j2)]

@@ -12,13 +12,18 @@ import json
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import numpy as np
 
+from errors import ConfigError
+from knowledge.bank import load_starter
 from knowledge.diagnosis import malgorithm_texts, rank
+from knowledge.embeddings import chroma_embedding_function, default_embedder, encode_cached
 from knowledge.numbers import numbers_in
 from knowledge.trees import tree_for
 from knowledge.types import Diagnosis, Malgorithm, Problem
+from settings import apply_offline_env, settings_from_env
 
 COLLECTIONS = ("problems", "malgorithms", "nodes")
 
@@ -42,10 +47,6 @@ def chroma_client(path: str | Path | None, url: str = "") -> Any:
         assert path is not None, "an embedded store needs a path"
         Path(path).mkdir(parents=True, exist_ok=True)
         return chromadb.PersistentClient(path=str(path), settings=settings)
-    from urllib.parse import urlsplit
-
-    from errors import ConfigError
-
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ConfigError("The Chroma URL must look like http://host:port.", f"bad chroma_url {url!r}")
@@ -62,11 +63,7 @@ class KnowledgeStore:
     `KnowledgeStore(url="http://host:port")` uses a Chroma server instead (`settings.chroma_url`)."""
 
     def __init__(self, path: str | Path | None = None, *, url: str = "", embedder: Any = None) -> None:
-        from settings import apply_offline_env
-
         apply_offline_env()
-        from knowledge.embeddings import chroma_embedding_function, default_embedder
-
         self.path = Path(path) if path is not None else None
         self.url = url
         self.embedder = embedder or default_embedder()
@@ -223,7 +220,7 @@ class KnowledgeStore:
         ]
 
     def _query_vector(self, text: str) -> list[float]:
-        return _cached_query(self.embedder, text)
+        return [float(x) for x in encode_cached(self.embedder, [text])[0]]
 
     def diagnose(
         self,
@@ -284,31 +281,6 @@ class KnowledgeStore:
         return ids, matrix
 
 
-@functools.lru_cache(maxsize=2048)
-def _cached_query_inner(embedder_id: int, text: str, embedder: Any) -> tuple[float, ...]:
-    return tuple(float(x) for x in embedder.encode([text])[0])
-
-
-def _cached_query(embedder: Any, text: str) -> list[float]:
-    return list(_cached_query_inner(id(embedder), text, _Hashable(embedder)))
-
-
-class _Hashable:
-    """Wraps the embedder so lru_cache keys on its id only."""
-
-    def __init__(self, obj: Any) -> None:
-        self.obj = obj
-
-    def __hash__(self) -> int:
-        return id(self.obj)
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, _Hashable) and other.obj is self.obj
-
-    def encode(self, texts: list[str]) -> Any:
-        return self.obj.encode(texts)
-
-
 def _where(**filters: str | None) -> dict[str, Any] | None:
     clauses: list[dict[str, Any]] = []
     for key, value in filters.items():
@@ -333,8 +305,6 @@ def open_store(path: str, url: str = "") -> KnowledgeStore:
 
 def default_store(settings: Any = None) -> KnowledgeStore:
     """The app's store: the Chroma server at `settings.chroma_url`, else the one under `settings.chroma_dir`."""
-    from settings import settings_from_env
-
     settings = settings or settings_from_env()
     return open_store(str(settings.chroma_dir), settings.chroma_url)
 
@@ -343,8 +313,6 @@ def seed_starter(store: KnowledgeStore) -> int:
     """Seed the starter bank into an empty store (first run); returns how many problems were added."""
     if store.count("problems") > 0:
         return 0
-    from knowledge.bank import load_starter
-
     return store.upsert(load_starter())
 
 

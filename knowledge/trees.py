@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from knowledge import prompts
+import knowledge.prompts as prompts
 from knowledge.concepts import concept_phrase
 from knowledge.numbers import fmt
 from knowledge.types import Bug, Check, Malgorithm, Node, Problem, Questions, QuestionTree, Step

@@ -9,7 +9,8 @@ Public API (see DESIGN.md, "Simulated students"):
 This package never imports `tutor` (they meet in `evals` and the app).
 """
 
-from simulator.moves import classify_move, map_to_node
+from simulator.mapping import map_to_node
+from simulator.moves import classify_move
 from simulator.personas import builtin, from_profile
 from simulator.student import StudentSession
 from simulator.types import (

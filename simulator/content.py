@@ -11,10 +11,11 @@ from __future__ import annotations
 import random
 import re
 
+import simulator.templates as T
 from knowledge.numbers import fmt, parse_numbers
 from knowledge.types import Fix, Malgorithm, Node, Problem, QuestionTree
-from simulator import templates as T
 from simulator.moves import WALKTHROUGH
+from simulator.personas import tier
 from simulator.state import changed_lines, close, wrong_step_value
 from simulator.types import Content, ExtractionTactic, HiddenState, Move, Persona
 
@@ -22,14 +23,6 @@ from simulator.types import Content, ExtractionTactic, HiddenState, Move, Person
 def _unit(unit: str) -> str:
     unit = re.sub(r"\s*\(.*?\)", "", unit or "").strip()  # "cents (the big box is cheaper)" -> "cents"
     return f" {unit}" if unit else ""
-
-
-def tier(persona: Persona) -> str:
-    if persona.mode == "quiet" or persona.verbosity < 0.3:
-        return "quiet"
-    if persona.verbosity > 0.7:
-        return "verbose"
-    return "normal"
 
 
 def clean_solution(text: str) -> str:

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from errors import RecoverableError
+from knowledge.embeddings import DIMENSION, Embedder, default_embedder, encode_cached
 from knowledge.numbers import close, parse_numbers
 from simulator.moves import WALKTHROUGH
 from simulator.types import NodeMatch
@@ -38,8 +39,6 @@ def _stem(word: str) -> str:
 
 def content_words(text: str) -> set[str]:
     return {_stem(w) for w in _WORD.findall(text.lower()) if w not in _STOP}
-
-
 
 
 def node_segments(node: Node, problem: Problem | None = None) -> list[str]:
@@ -70,8 +69,6 @@ def node_numbers(node: Node, problem: Problem | None) -> set[float]:
     return nums
 
 
-_NODE_CACHE: dict[tuple[int, tuple[str, ...]], np.ndarray] = {}  # node-text embeddings, shared by sessions
-_NODE_CACHE_SIZE = 512
 EMBEDDING_THRESHOLD = 0.3
 LEXICAL_THRESHOLD = 0.12
 
@@ -132,17 +129,8 @@ class NodeMapper:
         if self._matrix is None:
             try:
                 if self._embedder is None:
-                    from knowledge.embeddings import default_embedder
-
                     self._embedder = default_embedder()
-                key = (id(self._embedder), tuple(self._texts))
-                cached = _NODE_CACHE.get(key)
-                if cached is None:
-                    cached = np.asarray(self._embedder.encode(self._texts), dtype=np.float32)
-                    if len(_NODE_CACHE) >= _NODE_CACHE_SIZE:
-                        _NODE_CACHE.pop(next(iter(_NODE_CACHE)))
-                    _NODE_CACHE[key] = cached
-                self._matrix = cached
+                self._matrix = encode_cached(self._embedder, self._texts)  # node texts: the embedder's cache
                 self.method = "embedding"
             except (ImportError, OSError, RecoverableError) as exc:  # the packaged model is missing
                 log.warning("node mapping falls back to lexical overlap: %s", exc)
@@ -158,8 +146,6 @@ class NodeMapper:
     def message_vector(self, message: str) -> np.ndarray | None:
         """The message's packaged-MiniLM embedding, for the fitted move classifier; None when this mapper is
         lexical or maps with another embedder (whose vectors the classifier was not fitted on)."""
-        from knowledge.embeddings import DIMENSION, Embedder
-
         if self._embed_nodes() is None or not isinstance(self._embedder, Embedder) or self._embedder.path is not None:
             return None
         vector = self._query(message)
@@ -215,3 +201,9 @@ class NodeMapper:
             method="embedding" if self.method == "embedding" else "lexical",
             runner_up=runner,
         )
+
+
+def map_to_node(message: str, tree: QuestionTree, problem: Problem | None = None, *, embedder: Any = None,
+                use_embeddings: bool = True) -> NodeMatch | None:
+    """One-off mapping of a tutor message to a tree node (see `NodeMapper`)."""
+    return NodeMapper(tree, problem, embedder=embedder, use_embeddings=use_embeddings).map(message)

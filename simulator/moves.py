@@ -16,7 +16,7 @@ nested 5-fold cross-validation grouped by qid, macro-F1 0.611 (focus+probing mer
 (0.706): `python -m evals.moves ../shared/data/mathdial/dev.jsonl --cv`), its lexical variant (0.596 / 0.742) when
 no embedding is given, and the rules when the parameter file is absent.
 
-`map_to_node` finds the node of a question tree a tutor message targets (see `simulator.mapping`).
+Which tree node a message is about is `simulator.mapping`'s question (`map_to_node`).
 """
 
 from __future__ import annotations
@@ -27,12 +27,13 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from errors import RecoverableError
+from inference.base import Message, Options
 from knowledge.numbers import NUMBER
-from simulator.types import MOVES, Move, NodeMatch
+from simulator.prompts import MOVE_CLASSIFIER_SYSTEM, render_move_classifier
+from simulator.types import MOVES, Move
 
 if TYPE_CHECKING:
     from inference.base import Backend
-    from knowledge.types import Problem, QuestionTree
 
 log = logging.getLogger(__name__)
 
@@ -210,9 +211,6 @@ def classify_move(text: str, backend: Backend | None = None, *, seed: int = 0) -
 
 
 def llm_tie_break(text: str, scored: MoveScores, backend: Backend, seed: int) -> Move:
-    from inference.base import Message, Options
-    from simulator.prompts import MOVE_CLASSIFIER_SYSTEM, render_move_classifier
-
     top = sorted(MOVES, key=lambda m: -scored.scores[m])[:2]
     messages = [
         Message(role="system", content=MOVE_CLASSIFIER_SYSTEM),
@@ -226,10 +224,3 @@ def llm_tie_break(text: str, scored: MoveScores, backend: Backend, seed: int) ->
         return scored.move
     return move if move in top else scored.move
 
-
-def map_to_node(message: str, tree: QuestionTree, problem: Problem | None = None, *, embedder: Any = None,
-                use_embeddings: bool = True) -> NodeMatch | None:
-    """One-off mapping of a tutor message to a tree node (see `simulator.mapping.NodeMapper`)."""
-    from simulator.mapping import NodeMapper
-
-    return NodeMapper(tree, problem, embedder=embedder, use_embeddings=use_embeddings).map(message)

@@ -49,6 +49,15 @@ _CONFUSED = re.compile(r"\b(confus\w*|mixes up|overwhelm\w*|lost|struggles? with
 _RESIST = re.compile(r"\b(stubborn|insists?|defends?|overconfident|rarely changes)\b", re.IGNORECASE)
 
 
+def tier(persona: Persona) -> str:
+    """How much the persona says: quiet, normal or verbose."""
+    if persona.mode == "quiet" or persona.verbosity < 0.3:
+        return "quiet"
+    if persona.verbosity > 0.7:
+        return "verbose"
+    return "normal"
+
+
 def builtin(mode: Mode = "typical") -> Persona:
     """A copy of the built-in persona for a mode."""
     if mode not in BUILTIN:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 
+from simulator.personas import tier
 from simulator.types import Persona
 
 STUDENT_VOICE_SYSTEM = (
@@ -67,12 +68,11 @@ def persona_description(persona: Persona) -> str:
     return f"{persona.name}, {grade}, {style}.{profile}"
 
 
+LENGTH = {"quiet": "one short sentence", "normal": "one or two sentences", "verbose": "two to four sentences"}
+
+
 def length_instruction(persona: Persona) -> str:
-    if persona.mode == "quiet" or persona.verbosity < 0.3:
-        return "one short sentence"
-    if persona.verbosity > 0.7:
-        return "two to four sentences"
-    return "one or two sentences"
+    return LENGTH[tier(persona)]
 
 
 def render_student_voice(persona: Persona, tutor_message: str, draft: str, numbers: list[str]) -> tuple[str, str]:

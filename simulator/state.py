@@ -30,6 +30,7 @@ misconceived node resolves the root (the student goes back to where the number c
 
 from __future__ import annotations
 
+import difflib
 import random
 import re
 
@@ -62,8 +63,6 @@ def unit_of(node: Node) -> tuple[str, int] | None:
 
 def changed_lines(before: str, after: str) -> list[int]:
     """1-based line numbers of `before` that `after` changes (a simple aligned diff)."""
-    import difflib
-
     a, b = before.splitlines(), after.splitlines()
     out: list[int] = []
     for tag, i1, i2, _j1, _j2 in difflib.SequenceMatcher(a=a, b=b, autojunk=False).get_opcodes():

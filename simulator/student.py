@@ -19,11 +19,13 @@ import re
 import time
 from typing import TYPE_CHECKING, Any
 
+import simulator.fidelity as fidelity
+import simulator.state as st
 from errors import RecoverableError
+from inference.base import Message, Options
 from knowledge.numbers import fmt, parse_numbers
+from knowledge.trees import tree_for
 from knowledge.types import Fix, Malgorithm, Problem, QuestionTree
-from simulator import fidelity
-from simulator import state as st
 from simulator.content import Composer, render
 from simulator.mapping import NodeMapper
 from simulator.move_model import MoveContext, classify_in_context
@@ -138,8 +140,6 @@ class StudentSession:
         else:
             malgorithm = None
         if tree is None:
-            from knowledge.trees import tree_for
-
             tree = tree_for(problem)
         fix = None
         if problem.domain == "code":
@@ -327,8 +327,6 @@ class StudentSession:
         backend = self.backend
         if content.kind == "extraction" or backend is None or not backend.available:
             return template_text, False, "", None
-        from inference.base import Message, Options
-
         system, user = render_student_voice(self.persona, tutor_message, content.template,
                                             [fmt(v) for v in content.values])
         budget = min(320, max(60, len(content.template) // 3 + 40))  # room for the draft's length, no rambling

@@ -4,30 +4,17 @@
 migrations and returns a `Store`.
 """
 
+from store.accounts import TOKEN_TTL, password_problem
 from store.db import Database
 from store.export import export_sessions, write_sessions
 from store.migrations import CURRENT_VERSION, MIGRATIONS, migrate, schema_version
-from store.store import Store
-from store.types import (
-    Annotation,
-    ClassRoom,
-    EvalRun,
-    ProblemRecord,
-    SessionFilter,
-    Turn,
-    TutoringSession,
-    User,
-)
+from store.sessions import session_cursor
+from store.store import Store, connect
+from store.types import Annotation, ClassRoom, EvalRun, ProblemRecord, SessionFilter, Turn, TutoringSession, User
 from store.visible import visible_controls
 
-
-def connect(url: str) -> Store:
-    """Open (and migrate) the store at `url`: `sqlite:///path`, a bare file path, or `postgresql://...`."""
-    return Store(Database(url))
-
-
 __all__ = [
-    "CURRENT_VERSION", "MIGRATIONS", "Annotation", "ClassRoom", "Database", "EvalRun", "ProblemRecord",
+    "CURRENT_VERSION", "MIGRATIONS", "TOKEN_TTL", "Annotation", "ClassRoom", "Database", "EvalRun", "ProblemRecord",
     "SessionFilter", "Store", "Turn", "TutoringSession", "User", "connect", "export_sessions", "migrate",
-    "schema_version", "visible_controls", "write_sessions",
+    "password_problem", "schema_version", "session_cursor", "visible_controls", "write_sessions",
 ]

@@ -9,7 +9,9 @@ from pathlib import Path
 
 from errors import RecoverableError
 from settings import add_settings_arguments, settings_from_args
-from store import SessionFilter, connect, export_sessions
+from store.export import export_sessions
+from store.store import connect
+from store.types import SessionFilter
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -7,6 +7,7 @@ ids) are spelled as `{id}` in migrations and filled per dialect.
 
 from __future__ import annotations
 
+import json
 import re
 import sqlite3
 import threading
@@ -25,6 +26,16 @@ ID_COLUMN = {
 }
 
 _PLACEHOLDER = re.compile(r"\?")
+
+
+def dump_json(value: Any) -> str | None:
+    """A TEXT JSON column's value (None stays NULL)."""
+    return None if value is None else json.dumps(value, ensure_ascii=False, default=str)
+
+
+def load_json(text: str | None) -> Any:
+    """A TEXT JSON column read back (NULL and "" are None)."""
+    return None if text in (None, "") else json.loads(text)
 
 
 def sqlite_path(url: str) -> str:

@@ -13,19 +13,20 @@ from evals.bench_phrasing import figures, pairs_and_traces, table
 MATHDIAL = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "mathdial" / "dev.jsonl"
 
 
-def _row(kind: str, accepted: bool, model_ms: float, why: str | None = None) -> dict:
-    return {"kind": kind, "job": "revoice", "accepted": accepted, "differs": accepted, "rejected": why,
+def _row(kind: str, accepted: bool, model_ms: float, why: str | None = None, tokens: int = 10) -> dict:
+    return {"kind": kind, "job": "revoice", "accepted": accepted, "differs": accepted, "rejected": why, "tokens": tokens,
             "leak": bool(why and why.startswith("leak")), "model_ms": model_ms, "student": "I got 12",
             "model_text": "You got 12.", "shown": "You got 12. What next?"}
 
 
 def test_figures_per_kind() -> None:
-    rows = [_row("focus", True, 100), _row("focus", False, 300, "too long (30 words)"), _row("probe", True, 200),
+    rows = [_row("focus", True, 100), _row("focus", False, 300, "too long (30 words)", 30), _row("probe", True, 200),
             {**_row("focus", False, 0), "job": ""}]  # not called: left out
     f = figures(rows)
     assert f["called"] == 3 and f["acceptance"] == pytest.approx(2 / 3, abs=1e-3)
     assert f["kinds"]["focus"]["n"] == 2 and f["kinds"]["focus"]["acceptance"] == 0.5
     assert f["kinds"]["focus"]["reasons"] == {"too long": 1} and f["kinds"]["probe"]["differs_share"] == 1.0
+    assert f["tokens_generated"] == 50 and f["tokens_of_rejected_texts"] == 30 and f["wasted_token_share"] == 0.6
     assert "| focus |" in table(rows, 4) and "template (too long" in table(rows, 4)
 
 

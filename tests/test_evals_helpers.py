@@ -1,41 +1,36 @@
-"""Hand-made problems and dialogue records for the evals tests (no tutor or simulator session involved)."""
+"""Hand-made problems (tests/data/problems.yaml) and dialogue records for the evals tests (no session involved)."""
 
 from __future__ import annotations
 
 from evals.records import DialogueRecord, Outcome, Utterance
-from knowledge.types import Bug, Fix, Malgorithm, Problem, Step
+from knowledge.types import Diagnosis, Problem
+from simulator.types import HiddenState, NodeState, Persona
+from tests.problems import problem
+from tutor.guard import Verdict
+from tutor.state import StateSnapshot
+from tutor.types import TurnTrace
 
 
 def math_problem() -> Problem:
-    return Problem(
-        id="t-apples",
-        domain="math",
-        title="Apples",
-        statement="Ann has 3 boxes with 4 apples in each box. How many apples does Ann have?",
-        steps=[Step(description="multiply boxes by apples per box", expression="3*4", value=12)],
-        answer=12,
-        malgorithms=[
-            Malgorithm(id="t-apples-m0", problem_id="t-apples", label="adds instead of multiplying", step=0,
-                       step_values={0: 7}, wrong_answer=7),
-            Malgorithm(id="t-apples-m1", problem_id="t-apples", label="counts boxes only", step=0,
-                       step_values={0: 3}, wrong_answer=3),
-        ],
-    )
+    """3 boxes of 4 apples: 12; the wrong paths add (7) or count the boxes (3)."""
+    return problem("t-apples")
 
 
 def code_problem() -> Problem:
-    return Problem(
-        id="t-double",
-        domain="code",
-        title="Double",
-        statement="Write double(x) that returns twice x.",
-        buggy_code="def double(x):\n    return x + 2\n",
-        entry_point="double",
-        unit_tests=["assert double(3) == 6", "assert double(0) == 0"],
-        bugs=[Bug(lines=[2], description="adds 2 instead of multiplying by 2",
-                  fixes=[Fix(description="multiply by two", lines=["    return x * 2"])])],
-        malgorithms=[Malgorithm(id="t-double-m0", problem_id="t-double", label="adds two", bug=0,
-                                wrong_code="def double(x):\n    return x + 2\n")],
+    """double(x) written as x + 2; the fix is `return x * 2`."""
+    return problem("t-double")
+
+
+def trace(turn: int, *, move: str = "focus", diagnoses: list[str] = (), mastery: float | None = None,
+          guard_leaks: bool = False, policy: str = "tree") -> TurnTrace:
+    """A tutor trace as the session writes it, with the fields the metrics read set from the arguments."""
+    state = StateSnapshot(turn=turn, current_node=None, nodes={}, produced_values=[], disclosed_values=[], solved=False,
+                          mastery={"multiplication": mastery} if mastery is not None else {})
+    return TurnTrace(
+        turn=turn, policy=policy, student_message="", intent="answer", node_id=None, move=move, plan_kind="ask",
+        reason="", state_before=state, state_after=state, text="", template_text="",
+        diagnosis=[Diagnosis(malgorithm_id=d, label=d, confidence=0.9, reason="value") for d in diagnoses],
+        guard=Verdict(leaks=guard_leaks), guard_final=Verdict(),
     )
 
 
@@ -54,7 +49,8 @@ def record(
     guard_flags: list[bool] | None = None,
     key: str = "k",
 ) -> DialogueRecord:
-    """tutor[0] and student[0] are the openings; tutor[t], student[t] are turn t."""
+    """tutor[0] and student[0] are the openings; tutor[t], student[t] are turn t. `hidden_resolved` gives the
+    student one final hidden state whose only node is known (True) or still misconceived (False)."""
     problem = problem or math_problem()
     transcript = []
     for t in range(max(len(tutor), len(student))):
@@ -64,19 +60,17 @@ def record(
             transcript.append(Utterance(role="student", turn=t, text=student[t]))
     n = len(tutor) - 1
     moves = moves or ["focus"] * n
-    traces = []
-    for i in range(n):
-        diag = (diagnoses[i] if diagnoses and i < len(diagnoses) else [])
-        traces.append({
-            "turn": i + 1,
-            "move": moves[i],
-            "diagnosis": [{"malgorithm_id": d, "label": d, "confidence": 0.9, "reason": "value"} for d in diag],
-            "guard": {"leaks": bool(guard_flags[i]) if guard_flags else False, "reasons": [], "spans": []},
-            "state_after": {"mastery": {"multiplication": mastery}} if mastery is not None else {},
-        })
-    hidden = [{"resolved": hidden_resolved}] if hidden_resolved is not None else []
+    traces = [
+        trace(i + 1, move=moves[i], diagnoses=diagnoses[i] if diagnoses and i < len(diagnoses) else [],
+              mastery=mastery, guard_leaks=bool(guard_flags[i]) if guard_flags else False, policy=policy)
+        for i in range(n)
+    ]
+    hidden = []
+    if hidden_resolved is not None:
+        node = NodeState(node_id="s0", status="knows" if hidden_resolved else "misconceived")
+        hidden = [HiddenState(problem_id=problem.id, malgorithm_id=malgorithm_id, nodes=[node])]
     return DialogueRecord(
-        key=key, problem=problem, policy=policy, persona={"name": "student", "mode": "typical"},
+        key=key, problem=problem, policy=policy, persona=Persona(name="student", mode="typical"),
         persona_label="student/typical", seed=0, max_turns=12, malgorithm_id=malgorithm_id, transcript=transcript,
         tutor_traces=traces, student_hidden_states=hidden,
         outcome=Outcome(ended="solved" if solved_turn is not None else "max_turns", solved=solved_turn is not None,

@@ -66,7 +66,7 @@ def test_load_mrbench_items():
 
 
 def test_judge_in_the_score_stage_is_cached(tmp_path, monkeypatch):
-    from evals import runner
+    from evals import judge, runner
     from evals.config import JudgeConfig, RunConfig
     from evals.records import RecordFile, write_json
     from evals.score import score_run
@@ -74,7 +74,7 @@ def test_judge_in_the_score_stage_is_cached(tmp_path, monkeypatch):
 
     fake = get_backend("fake")
     fake.enqueue(*[json.dumps(GOOD)] * 2)
-    monkeypatch.setattr(runner, "make_backend", lambda cfg: fake)
+    monkeypatch.setattr(judge, "make_backend", lambda cfg: fake)  # the judge's backend is the scripted fake
     cfg = RunConfig(name="j", output_dir=tmp_path, judge=JudgeConfig(enabled=True, backend="fake", turns_per_dialogue=2),
                     bootstrap=10)
     write_json(tmp_path / "config.json", cfg.model_dump(mode="json"))

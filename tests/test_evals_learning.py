@@ -88,7 +88,7 @@ def test_null_policy_gives_no_content():
     r = run_dialogue(shirt(), "null", PersonaSpec(use_problem_profile=False), 0, max_turns=5)
     replies = [u.text for u in r.messages("tutor") if u.turn > 0]
     assert replies and not any(parse_numbers(text) for text in replies[:-1])
-    assert all(t["plan_kind"] in ("check", "out_of_turns") for t in r.tutor_traces)
+    assert all(t.plan_kind in ("check", "out_of_turns") for t in r.tutor_traces)
     assert not r.outcome.solved and M.learning_gain(r) == 0.0
 
 

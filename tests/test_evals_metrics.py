@@ -7,8 +7,7 @@ import pytest
 from evals import metrics as M
 from evals import stats as S
 from tests.test_evals_helpers import code_problem, record
-
-pytest.importorskip("tutor")
+from tutor.guard import Verdict
 
 
 def test_success_at_k_counts_only_within_k():
@@ -152,7 +151,7 @@ def test_aggregate_groups_by_policy():
 def test_guard_shown_leak_reads_the_final_verdict():
     r = record(["hi", "a", "b"], ["7"])
     assert M.guard_shown_leak(r) == 0.0
-    r.tutor_traces[1]["guard_final"] = {"leaks": True, "reasons": ["states the final answer 12"]}
+    r.tutor_traces[1].guard_final = Verdict(leaks=True, reasons=["states the final answer 12"])
     assert M.guard_shown_leak(r) == 1.0
 
 
@@ -167,8 +166,8 @@ def test_right_number_on_a_wrong_path_is_not_a_right_answer():
 def test_tutor_false_solved():
     r = record(["hi", "Yes, that's right!"], ["I got 7"], solved_turn=None)
     assert M.tutor_false_solved(r) == 0.0  # the tutor never said solved
-    r.tutor_traces[0]["solved"] = True
+    r.tutor_traces[0].solved = True
     assert M.tutor_false_solved(r) == 1.0
     ok = record(["hi", "How many in each box?", "Yes!"], ["7", "12"], solved_turn=1)
-    ok.tutor_traces[1]["solved"] = True  # turn 2 confirms what the student said at turn 1
+    ok.tutor_traces[1].solved = True  # turn 2 confirms what the student said at turn 1
     assert M.tutor_false_solved(ok) == 0.0

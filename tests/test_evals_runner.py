@@ -6,11 +6,20 @@ import json
 
 import pytest
 
+from evals import metrics as M
 from evals import runner
 from evals.config import PersonaSpec, ProblemSet, RoleConfig, RunConfig
 from evals.records import DialogueRecord, RecordFile
 from evals.runner import extract_code, generate, records_path, run_dialogue
-from tests.test_evals_helpers import code_problem, math_problem, record
+from inference import get_backend
+from knowledge.bank import load_starter
+from knowledge.types import Problem
+from simulator import HiddenState, Persona
+from tests.test_evals_helpers import code_problem, record
+from tutor import TurnTrace
+from tutor.sandbox import run_tests
+
+MATH, CODE = "math-trail-mix", "code-sum-up-to"  # starter-bank problems that a telling tutor gets solved in 2-3 turns
 
 
 def _count_dialogues(monkeypatch) -> dict[str, int]:
@@ -26,37 +35,58 @@ def _count_dialogues(monkeypatch) -> dict[str, int]:
     return calls
 
 
+def starter(problem_id: str) -> Problem:
+    return next(p for p in load_starter() if p.id == problem_id)
+
+
 def test_dialogue_ends_with_a_closing_reply_after_success():
     # telling states the step, the simulated student then states the answer: the tutor closes, the student does not
-    r = run_dialogue(math_problem(), "telling", PersonaSpec(use_problem_profile=False), 0, max_turns=12)
+    problem = starter(MATH)
+    r = run_dialogue(problem, "telling", PersonaSpec(use_problem_profile=False), 0, max_turns=12)
     assert r.outcome.solved and r.outcome.ended == "solved"
     t = r.outcome.solved_turn
     assert r.outcome.turns == t + 1  # the tutor's closing reply
     assert [u.role for u in r.transcript] == ["tutor", "student"] * (t + 1) + ["tutor"]
-    assert len(r.tutor_traces) == t + 1 and r.tutor_traces[0]["policy"] == "telling"
-    assert len(r.student_hidden_states) == t + 1
-    assert r.malgorithm_id in {m.id for m in math_problem().malgorithms}
-    assert DialogueRecord.model_validate_json(r.model_dump_json()) == r
+    assert len(r.tutor_traces) == t + 1 and {x.policy for x in r.tutor_traces} == {"telling"}
+    # turn k's trace is the tutor's reading of the student's message at turn k - 1
+    students = [u.text for u in r.messages("student")]
+    assert [x.turn for x in r.tutor_traces] == list(range(1, t + 2))
+    assert [x.student_message for x in r.tutor_traces] == students
+    assert r.malgorithm_id in {m.id for m in problem.malgorithms}
+    assert r.persona == Persona(name="student", mode="typical") and r.persona_label == "student/typical"
+
+
+def test_record_keeps_the_students_state_after_each_message():
+    r = run_dialogue(starter(MATH), "telling", PersonaSpec(use_problem_profile=False), 0, max_turns=12)
+    states = r.student_hidden_states
+    assert len(states) == len(r.messages("student"))
+    assert states[0].misconceived and states[0].malgorithm_id == r.malgorithm_id  # the opening follows a wrong path
+    assert states[-1] != states[0]  # a snapshot per message, not the live state seen at the end
+    assert r.student_events[0].kind == "opening" and r.student_events[0].turn == 0
+    assert [e.turn for e in r.student_events] == sorted(e.turn for e in r.student_events)
+    assert max(e.turn for e in r.student_events) == r.outcome.solved_turn
+    loaded = DialogueRecord.model_validate_json(r.model_dump_json())
+    assert loaded == r and isinstance(loaded.tutor_traces[0], TurnTrace) and isinstance(loaded.student_hidden_states[0], HiddenState)
 
 
 def test_dialogue_stops_at_max_turns():
     # the content-free baseline never moves the simulated student: the dialogue runs out of turns unsolved
-    r = run_dialogue(math_problem(), "null", PersonaSpec(use_problem_profile=False), 0, max_turns=4)
+    r = run_dialogue(starter(MATH), "null", PersonaSpec(use_problem_profile=False), 0, max_turns=4)
     assert r.outcome.turns == 4 and not r.outcome.solved and r.outcome.ended in ("max_turns", "tutor_done")
-    assert all(t["plan_kind"] in ("check", "out_of_turns") for t in r.tutor_traces)
+    assert len(r.tutor_traces) == 4 and all(t.plan_kind in ("check", "out_of_turns") for t in r.tutor_traces)
+    assert not M.hidden_resolved(r) and M.success_at(4).fn(r) == 0.0
 
 
 def test_code_success_is_decided_by_the_sandbox():
-    from tutor.sandbox import run_tests
-
-    problem = code_problem()
+    problem = starter(CODE)
     r = run_dialogue(problem, "telling", PersonaSpec(use_problem_profile=False), 0, max_turns=6)
     submissions = [(u.turn, extract_code(u.text, problem)) for u in r.messages("student")]
     submissions = [(turn, code) for turn, code in submissions if code is not None]
-    assert [run["turn"] for run in r.outcome.code_runs] == [turn for turn, _ in submissions]
-    assert [run["passed"] for run in r.outcome.code_runs] == [run_tests(c, problem).passed for _, c in submissions]
-    passing = [run["turn"] for run in r.outcome.code_runs if run["passed"]]
-    assert r.outcome.verified_turn == (passing[0] if passing else None) == r.outcome.solved_turn
+    assert [run.turn for run in r.outcome.code_runs] == [turn for turn, _ in submissions]
+    assert [run.passed for run in r.outcome.code_runs] == [run_tests(c, problem).passed for _, c in submissions]
+    assert r.outcome.code_runs[0].passed is False  # the opening submits the buggy program
+    passing = [run.turn for run in r.outcome.code_runs if run.passed]
+    assert passing and r.outcome.verified_turn == passing[0] == r.outcome.solved_turn
 
 
 def test_extract_code():
@@ -67,24 +97,24 @@ def test_extract_code():
 
 
 def _config(tmp_path, **kw) -> RunConfig:
-    return RunConfig(name="t", policies=["tree", "telling"], problems=[ProblemSet()], max_turns=5,
+    return RunConfig(name="t", policies=["tree", "telling"], problems=[ProblemSet(source="starter", ids=[MATH])], max_turns=5,
                      personas=[PersonaSpec(use_problem_profile=False)], seeds=[0, 1], output_dir=tmp_path, **kw)
 
 
 def test_generate_is_resumable(monkeypatch, tmp_path):
     calls = _count_dialogues(monkeypatch)
     cfg = _config(tmp_path)
-    generate(cfg, problems=[math_problem()], progress=False)
+    generate(cfg, progress=False)
     assert calls["dialogues"] == 4  # 2 policies x 2 seeds
     keys = RecordFile(records_path(tmp_path)).keys()
     assert len(keys) == 4
     # Simulate an interrupted run: drop one record and leave a torn line behind.
     lines = records_path(tmp_path).read_text().splitlines()
     records_path(tmp_path).write_text("\n".join(lines[:3]) + "\n" + lines[3][:50])
-    generate(cfg, problems=[math_problem()], progress=False)
+    generate(cfg, progress=False)
     assert calls["dialogues"] == 5  # only the missing dialogue ran again
     assert RecordFile(records_path(tmp_path)).keys() == keys
-    generate(cfg, problems=[math_problem()], progress=False)
+    generate(cfg, progress=False)
     assert calls["dialogues"] == 5
     assert json.loads((tmp_path / "config.json").read_text())["name"] == "t"
     log = [json.loads(x) for x in (tmp_path / "generate_log.jsonl").read_text().splitlines()]
@@ -94,7 +124,7 @@ def test_generate_is_resumable(monkeypatch, tmp_path):
 def test_generate_concurrent(monkeypatch, tmp_path):
     calls = _count_dialogues(monkeypatch)
     cfg = _config(tmp_path, concurrency=4)
-    generate(cfg, problems=[math_problem()], progress=False)
+    generate(cfg, progress=False)
     assert calls["dialogues"] == 4 and len(RecordFile(records_path(tmp_path)).read()) == 4
 
 
@@ -110,11 +140,9 @@ def test_config_rejects_bad_fields(bad):
 
 
 def test_in_process_backend_runs_sequentially(monkeypatch, tmp_path):
-    from inference import get_backend
-
     _count_dialogues(monkeypatch)
     cfg = _config(tmp_path, concurrency=4).model_copy(update={"tutor": RoleConfig(backend="llama_cpp", model="x")})
     none = get_backend("none")
-    generate(cfg, problems=[math_problem()], progress=False, backends={"tutor": none, "student": none})
+    generate(cfg, progress=False, backends={"tutor": none, "student": none})
     log = json.loads((tmp_path / "generate_log.jsonl").read_text().splitlines()[-1])
     assert log["workers"] == 1 and log["records_total"] == 4

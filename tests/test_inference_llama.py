@@ -121,3 +121,30 @@ def test_corrupt_gguf_is_a_clear_error(tmp_path):
     with pytest.raises(InferenceError) as info:
         get_backend("llama_cpp", model=str(bad), threads=1).chat([Message(role="user", content="hi")])
     assert "corrupt.gguf" in info.value.user_message
+
+
+def test_the_backend_owns_its_model_and_reports_the_reused_prefix(backend, caplog):
+    system = Message(role="system", content="You are a tutor. " + "Ask one short question at a time. " * 20)
+    first = [system, Message(role="user", content="I think 25% of 48 is 25.")]
+    second = [system, Message(role="user", content="Is a quarter of 48 twelve?")]
+    a = backend.chat(first, Options(temperature=0, max_tokens=4))
+    assert a.usage.prompt_tokens == len(backend.prompt_tokens(first))
+    b = backend.chat(second, Options(temperature=0, max_tokens=4))
+    assert b.usage.prompt_tokens == len(backend.prompt_tokens(second))
+    shared = len(backend.prompt_tokens([system]))  # the system turn, then the user turn's header
+    assert shared - 2 <= b.usage.cached_tokens < b.usage.prompt_tokens
+    # a stream closed after its first token still logs its prompt and what was reused
+    caplog.set_level("INFO", logger="inference.calls")
+    stream = backend.stream(first, Options(temperature=0, max_tokens=30))
+    next(iter(stream))
+    stream.close()
+    cancelled = [r.model_call for r in caplog.records if getattr(r, "model_call", {}).get("finish_reason") == "cancelled"]
+    assert cancelled and cancelled[-1]["prompt_tokens"] == a.usage.prompt_tokens
+    assert cancelled[-1]["cached_tokens"] >= shared - 2
+    # another backend object has its own model; close() frees it and the next call loads it again
+    other = get_backend("llama_cpp", model="smollm2-135m", threads=1, context_size=512)
+    assert other.llm is not backend.llm
+    other.close()
+    assert other._resident is None
+    assert other.chat(ask("Hi"), Options(temperature=0, max_tokens=2)).text is not None
+    other.close()

@@ -20,9 +20,7 @@ def backend():
     except ConfigError as exc:
         pytest.skip(f"test model not installed: {exc.user_message}")
     yield b.load()
-    from inference.hf import unload_all
-
-    unload_all()
+    b.close()
 
 
 MESSAGES = [Message(role="user", content="What is 2 + 3?")]

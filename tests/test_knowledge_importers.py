@@ -10,7 +10,7 @@ import pytest
 
 from knowledge.fixes import apply_fix, run_programs
 from knowledge.importers import import_mathdial, import_sdb, parse_equation_line, parse_solution
-from knowledge.sdb import parse_file, strip_line_numbers
+from knowledge.sdb_format import parse_file, strip_line_numbers
 
 DATA = Path(__file__).parents[1].parent / "shared" / "data"
 MATHDIAL = DATA / "mathdial" / "dev.jsonl"

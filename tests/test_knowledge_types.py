@@ -23,68 +23,17 @@ from knowledge.types import (
     QuestionTree,
     Step,
 )
+from tests.problems import problem
 
 
 def math_problem() -> Problem:
-    p = Problem(
-        id="math-test-apples",
-        domain="math",
-        title="Apples",
-        statement="Ann has 3 bags of 4 apples and eats 2. How many are left?",
-        skills=["multiplication", "subtraction"],
-        grade=4,
-        steps=[
-            Step(description="Apples in the bags", expression="3 * 4", value=12),
-            Step(description="Apples left after eating 2", expression="12 - 2", value=10),
-        ],
-        answer=10,
-        malgorithms=[
-            Malgorithm(
-                id="math-test-apples-adds",
-                problem_id="math-test-apples",
-                label="adds instead of multiplying",
-                wrong_solution="3 + 4 = 7, 7 - 2 = 5",
-                step=0,
-                step_values={0: 7, 1: 5},
-                wrong_answer=5,
-            )
-        ],
-    )
+    p = problem("math-test-apples")
     p.tree = derive_tree(p)
     return p
 
 
 def code_problem() -> Problem:
-    p = Problem(
-        id="code-test-sum",
-        domain="code",
-        title="Sum to n",
-        statement="Return 1 + 2 + ... + n.",
-        buggy_code="def total(n):\n    s = 0\n    for i in range(n):\n        s += i\n    return s\n",
-        entry_point="total",
-        unit_tests=["assert total(3) == 6", "assert total(1) == 1"],
-        bugs=[
-            Bug(
-                lines=[3],
-                description="On line 3, range(n) stops at n - 1, so n is never added.",
-                fixes=[
-                    Fix(
-                        description="Replace `range(n)` with `range(1, n + 1)` on line 3.",
-                        lines=["for i in range(1, n + 1):"],
-                    )
-                ],
-            )
-        ],
-        malgorithms=[
-            Malgorithm(
-                id="code-test-sum-m0",
-                problem_id="code-test-sum",
-                label="starts at 1 but still stops early",
-                bug=0,
-                wrong_code="...",
-            )
-        ],
-    )
+    p = problem("code-test-sum")
     p.tree = derive_tree(p)
     return p
 

@@ -6,9 +6,10 @@ import numpy as np
 import pytest
 
 from inference.fake import FakeBackend
+from knowledge.embeddings import CachedEncoder
 from knowledge.trees import tree_for
-from simulator.mapping import NodeMapper
-from simulator.moves import classify_move, map_to_node, score_move
+from simulator.mapping import NodeMapper, map_to_node
+from simulator.moves import classify_move, score_move
 from simulator.testing import jacket_problem, sum_problem
 
 
@@ -93,10 +94,11 @@ def test_walkthrough_and_unrelated_messages_map_to_nothing(jacket) -> None:
     assert mapper.map("Nice weather today, isn't it?") is None
 
 
-class CountingEmbedder:
-    """A deterministic stand-in for MiniLM: bag-of-letters vectors, L2-normalised; counts calls."""
+class CountingEmbedder(CachedEncoder):
+    """A deterministic stand-in for MiniLM with its own cache: bag-of-letters vectors, L2-normalised; counts calls."""
 
     def __init__(self) -> None:
+        super().__init__()
         self.calls = 0
 
     def encode(self, texts: list[str]) -> np.ndarray:
@@ -118,7 +120,7 @@ def test_injected_embedder_is_used_and_node_texts_are_cached(jacket) -> None:
     calls = emb.calls
     m2 = NodeMapper(tree, problem, embedder=emb)
     m2.map("what is the coupon discount on the sale price")
-    assert emb.calls == calls + 1  # only the query: node texts came from the cache
+    assert emb.calls == calls + 1  # only the query: node texts came from the embedder's cache
 
 
 def test_real_minilm_mapping(jacket) -> None:

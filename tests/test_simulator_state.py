@@ -87,19 +87,16 @@ def test_full_resistance_never_resolves_by_questions_but_telling_does() -> None:
     assert state.status("s3-value") == "knows" and state.node("s3-value").resolved_by == "told"
 
 
-def test_generic_changes_nothing() -> None:
+@pytest.mark.parametrize(
+    ("node", "move", "kind"),
+    [("s3-value", "generic", "generic"), ("s0-value", "focus", "asked")],
+    ids=["generic move", "question on a known node"],
+)
+def test_move_that_changes_nothing(node: str, move: str, kind: str) -> None:
     _, _, _, state = seeded(JACKET, "stops-at-discount")
     before = state.model_copy(deep=True)
-    events = apply(state, "s3-value", "generic", 0.0)
-    assert [e.kind for e in events] == ["generic"]
-    assert state == before
-
-
-def test_question_on_known_node_changes_nothing() -> None:
-    _, _, _, state = seeded(JACKET, "stops-at-discount")
-    before = state.model_copy(deep=True)
-    events = apply(state, "s0-value", "focus", 0.0)
-    assert [e.kind for e in events] == ["asked"]
+    events = apply(state, node, move, 0.0)
+    assert [e.kind for e in events] == [kind]
     assert state == before
 
 

@@ -47,7 +47,8 @@ def test_revoice_puts_one_checked_sentence_between_the_feedback_and_the_question
     ("You got it right with the boxes.", "verdict"),
     ("You should put 5 pencils in each of the boxes.", "number"),
     ("I am stuck on the boxes.", "student"),
-    ("What do you think about the boxes?", "question"),
+    ("You see the boxes, but what do you think about them?", "question"),
+    ("The boxes hold the pencils.", "speak to the student"),
 ])
 def test_a_bad_revoice_sentence_leaves_the_template_alone(bad: str, why: str) -> None:
     s = TutorSession.start(example_math(), TutorSettings(classify_with_llm=False), FakeBackend([bad]))

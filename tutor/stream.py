@@ -28,6 +28,8 @@ log = logging.getLogger("tutor.session")
 # a sentence ends at . ! ? (with closing quotes/brackets) followed by whitespace, or at a line break; "0.4" and
 # "$3.50" do not end one (no whitespace after the point)
 _END = re.compile(r"[.!?]+[\"')\]]*(?=\s)|\n")
+# how long a cancelled pump may take to stop: one token, or a prompt still being read, or the wait for the model
+CANCEL_WAIT_S = 60.0
 
 
 class Sentences:
@@ -48,9 +50,18 @@ class Sentences:
     def rest(self) -> str:
         return self._buf.strip()
 
+    @property
+    def pending(self) -> str:
+        """The unfinished sentence as received so far (a trailing space means its last word is complete)."""
+        return self._buf.lstrip()
+
 
 class Pump:
-    """A backend stream generated on a worker thread; iterate for deltas, `cancel()` to stop generation."""
+    """A backend stream generated on a worker thread; iterate for deltas, `cancel()` to stop generation.
+
+    `cancel()` returns once the worker has stopped (the stream closed, the model handed back) or `timeout`
+    passed; a pump cancelled before its worker began generating never starts the model. `generated` counts the
+    deltas the worker produced, `deltas` those the reader took: the difference was generated for nobody."""
 
     def __init__(self, backend: Backend, messages: list[Message], options: Options) -> None:
         self._queue: queue.Queue[str | None] = queue.Queue()
@@ -61,20 +72,24 @@ class Pump:
         self.ttft_s: float | None = None
         self.end: float | None = None  # when the worker stopped generating
         self.deltas = 0
+        self.generated = 0
         self._thread = threading.Thread(target=self._run, args=(backend, messages, options), daemon=True,
                                         name="model-pump")
         self._thread.start()
 
     def _run(self, backend: Backend, messages: list[Message], options: Options) -> None:
         try:
+            if self._stop.is_set():
+                return
             stream = backend.stream(messages, options)
             try:
                 for delta in stream:
                     if self.ttft_s is None:
                         self.ttft_s = time.monotonic() - self.start
-                    self._queue.put(delta)
-                    if self._stop.is_set():
+                    self.generated += 1
+                    if self._stop.is_set():  # nobody reads this one: stop before queueing it
                         break
+                    self._queue.put(delta)
             finally:
                 stream.close()
             self.completion = stream.completion
@@ -85,7 +100,7 @@ class Pump:
             self._queue.put(None)
 
     def __iter__(self) -> Iterator[str]:
-        while True:
+        while not self._stop.is_set():
             delta = self._queue.get()
             if delta is None:
                 break
@@ -94,9 +109,24 @@ class Pump:
         if self.error is not None and not isinstance(self.error, RecoverableError):
             raise self.error
 
-    def cancel(self) -> None:
-        """Stop generating after the current token (the worker closes the stream and frees the model)."""
+    def stop(self) -> None:
+        """Ask the worker to stop after the current token; returns at once (see `cancel`)."""
         self._stop.set()
+
+    def cancel(self, timeout: float | None = CANCEL_WAIT_S) -> bool:
+        """Stop generating after the current token and wait until the worker has closed the stream (the model is
+        free again). True when it stopped within `timeout` (None: wait as long as it takes)."""
+        self._stop.set()
+        if self._thread is not threading.current_thread():
+            self._thread.join(timeout)
+        if self._thread.is_alive():
+            log.warning("model pump still generating %.1fs after cancel", timeout or 0.0)
+            return False
+        return True
+
+    @property
+    def running(self) -> bool:
+        return self._thread.is_alive()
 
     @property
     def model_s(self) -> float:
@@ -201,9 +231,17 @@ def stream_reply(session: Any, t: PendingTurn) -> Iterator[str]:
                 used.append(sentence)
                 yield emit(sentence)
                 stop = len(used) >= most
+            if not stop and t.job == "revoice" and (early := voice.revoice_early_reason(cut.pending, student)):
+                rejected, stop = early, True  # no continuation can pass: stop the model now
+                if verdict is None:
+                    verdict = Verdict(mode=plan.guard_mode)
+                verdict.action = "llm_rejected"
             if stop:
                 break
-        pump.cancel()
+        if stop:
+            pump.stop()  # the rest of the reply goes out now; `finally` waits for the worker
+        else:
+            pump.cancel()  # the stream ended: the worker is finishing, and its error (if any) is set
         if not stop and (rest := cut.rest()) and not rejected:  # the stream ended inside a sentence
             rejected = check(rest)
             if not rejected:
@@ -228,7 +266,7 @@ def stream_reply(session: Any, t: PendingTurn) -> Iterator[str]:
             if pump.ttft_s is not None:
                 t.lat["llm_ttft"] = round(pump.ttft_s * 1000, 2)
             t.lat["llm"] = round(pump.model_s * 1000, 2)
-            t.tokens = pump.deltas
+            t.tokens = pump.generated
         if not finished and tail and not any(x.strip() == tail.strip() for x in shown):
             shown.append((" " if shown else "") + tail)  # closed early: record what the tutor meant to say
         text = "".join(shown) or base

@@ -16,15 +16,23 @@ part last, so llama.cpp can reuse its cached prefix; it does not carry earlier t
 from __future__ import annotations
 
 import json
+import logging
 import math
 import re
+import time
+from difflib import SequenceMatcher
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from errors import RecoverableError
 from inference.base import Backend, Message, Options
+from knowledge.numbers import close
 from knowledge.types import Problem
 from tutor import prompts
+from tutor.numbers import extract
+
+log = logging.getLogger("tutor.voice")
 
 
 def dialogue_messages(system: str, history: list[tuple[str, str]]) -> list[Message]:
@@ -65,8 +73,6 @@ def vanilla_messages(problem: Problem, history: list[tuple[str, str]], student: 
 def generate(backend: Backend, messages: list[Message], *, temperature: float = 0.2, seed: int | None = 0,
              max_tokens: int = 120, wait_s: float | None = None) -> tuple[str, float | None]:
     """Stream the backend's text to completion (the guard needs the whole text); returns (text, ttft seconds)."""
-    import time
-
     start = time.monotonic()
     ttft = None
     parts: list[str] = []
@@ -111,8 +117,6 @@ def content_words(text: str) -> set[str]:
 
 def similarity(a: str, b: str) -> float:
     """How alike two messages are: the larger of a character-level ratio and the content-word overlap (Jaccard)."""
-    from difflib import SequenceMatcher
-
     x, y = " ".join(a.lower().split()), " ".join(b.lower().split())
     if not x or not y:
         return 0.0
@@ -123,9 +127,6 @@ def similarity(a: str, b: str) -> float:
 
 def new_numbers(text: str, allowed: list[float]) -> list[str]:
     """Numbers written with digits (not words: "one batch") in `text` that match none of the allowed values."""
-    from knowledge.numbers import close
-    from tutor.numbers import extract
-
     out = []
     for n in extract(text).numbers:
         if n.kind != "word" and not any(close(r, a) for r in n.readings() for a in allowed):
@@ -135,8 +136,6 @@ def new_numbers(text: str, allowed: list[float]) -> list[str]:
 
 def allowed_numbers(*texts: str) -> list[float]:
     """Every reading of every number in the given texts (the plan, the student's message, the statement)."""
-    from tutor.numbers import extract
-
     return [r for t in texts for n in extract(t).numbers for r in n.readings()]
 
 
@@ -200,10 +199,30 @@ def revoice_messages(student: str) -> list[Message]:
     return [*msgs, Message(role="user", content=prompts.REVOICE_TURN.format(student=student[:600]))]
 
 
+WARM_STUDENT = "ok"  # a message for reading the shared prefix (`warm`)
+
+
+def warm(backend: Backend) -> None:
+    """Read the revoice prompt's shared prefix (instructions and worked examples) once, when the model loads, so
+    the first student's call reads only their own message. One token is generated; a failure is logged only."""
+    if not backend.available:
+        return
+    try:
+        backend.chat(revoice_messages(WARM_STUDENT), Options(temperature=0.0, max_tokens=1, actor="app"))
+    except RecoverableError as exc:
+        log.warning("warming the revoice prompt failed: %s", exc.log_message)
+
+
+def first_sentence(text: str) -> str:
+    """The text up to its first sentence end (all of it when none)."""
+    return re.split(r"(?<=[.!?])\s+", text.strip(), maxsplit=1)[0]
+
+
 REVOICE_MAX_WORDS = 25
 _VERDICT = re.compile(r"\b(?:right|correct(?:ly)?|incorrect|wrong|mistakes?|exactly|perfect|great|well done|good job|"
                       r"nice|not quite|error|oops|close)\b", re.IGNORECASE)
 _TAG = re.compile(r"</?\s*[a-z_]+\s*>", re.IGNORECASE)
+_TO_STUDENT = re.compile(r"you(?:'re|'ve|r)?\b", re.IGNORECASE)
 
 
 # an operation a revoicing sentence names must be one the student's message signals
@@ -228,28 +247,12 @@ def revoice_reason(sentence: str, student: str, previous: list[str] | tuple[str,
     use only the student's numbers, give no verdict (the decided message carries it), ask nothing, and be about
     what the student said."""
     s = sentence.strip()
-    words = s.split()
     if len(s) < 8:
         return "empty or too short"
-    if len(words) > REVOICE_MAX_WORDS:
-        return f"too long ({len(words)} words)"
-    if _TAG.search(s):
-        return "echoes prompt tags"
-    if _META.search(s):
-        return "talks about its instructions"
-    if re.match(r"(?:i|i'm|i've|i'll|me|my)\b", s, re.IGNORECASE):
-        return "speaks as the student"
-    if "?" in s:
-        return "asks a question"
-    if not re.search(r"\byou(?:'re|'ve|r)?\b", s, re.IGNORECASE):
-        return "does not speak to the student"
-    if (m := _VERDICT.search(s)) is not None:
-        return f"gives a verdict ({m.group(0).lower()!r})"
+    if why := _never_passes(s, student):
+        return why
     if extra := new_numbers(s, allowed_numbers(student)):
         return f"adds a number the student did not write: {', '.join(extra[:3])}"
-    for op, claim in _CLAIMS.items():
-        if claim.search(s) and not _SIGNALS[op].search(student):
-            return f"names an operation the student did not write ({op})"
     theirs = content_words(student) | {n for n in re.findall(r"\d+(?:\.\d+)?", student)}
     mine = content_words(s) | {n for n in re.findall(r"\d+(?:\.\d+)?", s)}
     if theirs and not theirs & mine:
@@ -260,12 +263,41 @@ def revoice_reason(sentence: str, student: str, previous: list[str] | tuple[str,
     return None
 
 
+def revoice_early_reason(partial: str, student: str) -> str | None:
+    """Why an unfinished revoicing sentence will be rejected whatever follows, or None (wait for its end): the
+    checks no continuation can undo, on the words completed so far (the text up to its last space), so the model
+    is stopped at once instead of finishing a sentence nobody will see. None does not pass the sentence:
+    `revoice_reason` checks it when it ends."""
+    cut = partial.rfind(" ")
+    done = partial[:cut].strip() if cut > 0 else ""
+    return _never_passes(done, student) if done else None
+
+
+def _never_passes(s: str, student: str) -> str | None:
+    """The revoice checks that stay failed however the sentence goes on (see `revoice_early_reason`)."""
+    if len(words := s.split()) > REVOICE_MAX_WORDS:
+        return f"too long ({len(words)} words)"
+    if _TAG.search(s):
+        return "echoes prompt tags"
+    if _META.search(s):
+        return "talks about its instructions"
+    if re.match(r"(?:i|i'm|i've|i'll|me|my)\b", s, re.IGNORECASE):
+        return "speaks as the student"
+    if "?" in s:
+        return "asks a question"
+    if (m := _VERDICT.search(s)) is not None:
+        return f"gives a verdict ({m.group(0).lower()!r})"
+    for op, claim in _CLAIMS.items():
+        if claim.search(s) and not _SIGNALS[op].search(student):
+            return f"names an operation the student did not write ({op})"
+    if not _TO_STUDENT.match(s):  # decided at the first word: a sentence that copies the student stops there
+        return "does not speak to the student (it must start with 'You')"
+    return None
+
+
 def template_revoices(template: str, student: str, statement: str) -> bool:
     """Does the decided text already say back a value of the student's (one not given in the statement)? Then a
     revoicing sentence would only repeat it, and the model is not asked."""
-    from knowledge.numbers import close
-    from tutor.numbers import extract
-
     given = allowed_numbers(statement)
     theirs = [r for n in extract(student).numbers if n.kind != "word" for r in n.readings()
               if not any(close(r, g) for g in given)]

@@ -6,8 +6,7 @@ import os
 from typing import Any
 
 from errors import InputError
-from store import ClassRoom, User
-from store.store import password_problem
+from store import ClassRoom, User, password_problem
 from ui.context import AppContext, AuthError
 
 

@@ -13,7 +13,7 @@ from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from pydantic import BaseModel
 
 from errors import InputError, RecoverableError
-from store.store import TOKEN_TTL, session_cursor
+from store import TOKEN_TTL, session_cursor
 from ui import accounts, student, teacher, web
 from ui.context import AppContext, AuthError
 

@@ -55,18 +55,17 @@ def summarize(problem: Any, records: list[Any]) -> dict[str, Any]:
     total_leaks = 0
     for r in records:
         traces = r.tutor_traces
-        visited = [t.get("node_id") for t in traces if t.get("node_id")]
+        visited = [t.node_id for t in traces if t.node_id]
         reached.update(visited)
         for t in traces:  # a node the student resolved without being asked (e.g. implied by a later answer) was reached too
-            nodes_after = (t.get("state_after") or {}).get("nodes") or {}
-            reached.update(n for n, v in nodes_after.items() if isinstance(v, dict) and v.get("status") == "resolved")
-        leaks = sum(1 for t in traces if (t.get("guard") or {}).get("leaks"))
+            reached.update(n for n, v in t.state_after.nodes.items() if v.status == "resolved")
+        leaks = sum(1 for t in traces if t.guard.leaks)
         total_leaks += leaks
         per_node = Counter(visited)
         stall = per_node.most_common(1)[0][0] if per_node and not r.outcome.solved else ""
         if stall:
             stalls[stall] += 1
-        moves = Counter(t.get("move") for t in traces if t.get("move"))
+        moves = Counter(t.move for t in traces)
         rows.append([r.persona_label, "yes" if r.outcome.solved else "no", r.outcome.solved_turn if r.outcome.solved_turn is not None else "",
                      r.outcome.turns, concept.get(stall, stall), leaks, ", ".join(f"{m} {c}" for m, c in moves.most_common())])
     never = [n for n in nodes if n not in reached]

@@ -7,8 +7,7 @@ from typing import Any
 import gradio as gr
 
 from errors import RecoverableError
-from store import visible_controls
-from store.store import session_cursor
+from store import session_cursor, visible_controls
 from ui import accounts, render, teacher
 from ui.blocks import problem_choices, safe
 from ui.context import AppContext

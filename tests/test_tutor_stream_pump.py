@@ -1,0 +1,107 @@
+"""`Pump` (fake backend): cancel() returns only once the generating thread has stopped and handed the model
+back; a pump stopped while it waits for the model generates at most one chunk; nothing reaches the reader after
+cancel."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from inference import FakeBackend, Message, Options
+from tutor.stream import Pump
+
+LONG = "Think about the boxes. " * 40
+MESSAGES = [Message(role="user", content="no idea")]
+
+
+def test_cancel_waits_for_the_generating_thread() -> None:
+    fake = FakeBackend([LONG], delay_s=0.05, serial=True)
+    pump = Pump(fake, MESSAGES, Options(max_tokens=200))
+    first = next(iter(pump))
+    assert first.strip() == "Think"
+    assert pump.cancel(timeout=5.0)
+    # the worker has stopped: no thread, the stream is closed, the end is recorded, the model is free
+    assert not pump.running and pump.end is not None
+    sent = fake.chunks_sent[0]
+    time.sleep(0.2)
+    assert fake.chunks_sent[0] == sent < 10  # nothing generated after cancel() returned
+    assert fake.gate is not None and fake.gate.running_since is None
+    with fake.gate.hold(0.0):  # a call with no wait budget gets the model at once
+        pass
+
+
+def test_a_pump_cancelled_while_waiting_for_the_model_does_not_start_it() -> None:
+    fake = FakeBackend([LONG, "You are stuck."], delay_s=0.02, serial=True)
+    holder = Pump(fake, MESSAGES, Options(max_tokens=200))
+    next(iter(holder))  # the first call now holds the model
+    waiting = Pump(fake, MESSAGES, Options(max_tokens=20))
+    time.sleep(0.05)
+    assert waiting.running  # queued behind the holder
+    done = threading.Event()
+
+    def stop_holder() -> None:
+        time.sleep(0.1)
+        holder.cancel()
+        done.set()
+
+    threading.Thread(target=stop_holder).start()
+    waiting.stop()  # the reader went away before the waiting pump got the model
+    assert waiting.cancel(timeout=5.0) and done.wait(5.0)
+    # the waiting call either never started or stopped at its first chunk: at most one chunk generated for nobody
+    assert waiting.generated <= 1 and waiting.deltas == 0
+    assert list(waiting) == []
+
+
+def test_the_reader_stops_on_cancel_even_with_queued_deltas() -> None:
+    fake = FakeBackend([LONG])  # no delay: the worker runs ahead of the reader
+    pump = Pump(fake, MESSAGES, Options(max_tokens=200))
+    reader = iter(pump)
+    next(reader)
+    pump.cancel(timeout=5.0)
+    assert list(reader) == []  # nothing after cancel reaches the reader
+    assert pump.deltas == 1 and pump.generated >= 1
+
+
+def test_a_revoice_sentence_that_cannot_pass_stops_the_model_before_it_ends() -> None:
+    from tutor import TutorSession, TutorSettings
+    from tutor.examples import example_math
+
+    bad = "You got it right, and then you kept going with the boxes and the pencils in them all the way to the end."
+    fake = FakeBackend([bad], delay_s=0.01)
+    s = TutorSession.start(example_math(), TutorSettings(classify_with_llm=False), fake)
+    text = "".join(s.reply("I'm stuck on the boxes"))
+    t = s.last
+    assert text == t.template_text and not t.used_llm and "verdict" in t.llm_rejected
+    assert t.guard.action == "llm_rejected"
+    assert fake.chunks_sent[0] <= 5 < len(bad.split())  # stopped at 'right', not at the sentence end
+    assert t.llm_tokens == fake.chunks_sent[0]
+
+
+def test_early_reasons_never_reject_what_the_whole_sentence_would_pass() -> None:
+    from tutor.voice import revoice_early_reason, revoice_reason
+
+    said = "I divided 28 by 2 and got 14 fish in each tank"
+    good = "You divided 28 by 2 and got 14 fish in each tank."
+    for i in range(len(good) + 1):
+        assert revoice_early_reason(good[:i], said) is None, good[:i]
+    assert revoice_reason(good, said) is None
+    assert revoice_early_reason("You are close", said) is None  # 'close' may still become 'closer'
+    assert "verdict" in revoice_early_reason("You are close to ", said)
+    assert "operation" in revoice_early_reason("You added the ", said)
+    assert "question" in revoice_early_reason("You did what? ", said)
+    assert "student" in revoice_early_reason("I think ", said)
+    assert "speak to the student" in revoice_early_reason("It seems ", said)
+    assert revoice_early_reason("Yo", said) is None  # the first word is not complete yet
+
+
+def test_a_revoice_that_copies_the_student_stops_at_its_first_word() -> None:
+    from tutor import TutorSession, TutorSettings
+    from tutor.examples import example_math
+
+    copy = "Each box holds the same number of pencils as the other boxes do."
+    fake = FakeBackend([copy], delay_s=0.01)
+    s = TutorSession.start(example_math(), TutorSettings(classify_with_llm=False), fake)
+    text = "".join(s.reply("each box holds the same number of pencils"))
+    t = s.last
+    assert text == t.template_text and not t.used_llm and "speak to the student" in t.llm_rejected
+    assert fake.chunks_sent[0] <= 3 < len(copy.split())
