@@ -7,6 +7,7 @@ import json
 import pytest
 
 from errors import InputError, RecoverableError
+from settings import settings_from_env
 from store.testing import fresh_database_url, postgres_unavailable_reason
 from ui import accounts, student, teacher
 from ui.context import MAX_MESSAGE_CHARS, AppContext, AuthError, check_text
@@ -42,8 +43,11 @@ def test_first_run_and_signup(ctx):
 
 
 def test_admin_from_env(ctx):
-    assert accounts.bootstrap_admin(ctx, {"TUTOR_ADMIN_USERNAME": "root", "TUTOR_ADMIN_PASSWORD": "rootpass1"}).role == "teacher"
-    assert accounts.bootstrap_admin(ctx, {"TUTOR_ADMIN_USERNAME": "other", "TUTOR_ADMIN_PASSWORD": "otherpass1"}) is None
+    env = {"TUTOR_ADMIN_USERNAME": "root", "TUTOR_ADMIN_PASSWORD": "rootpass1"}
+    ctx.settings = settings_from_env(env, data_dir=ctx.settings.data_dir)
+    assert accounts.bootstrap_admin(ctx).role == "teacher"
+    ctx.settings = settings_from_env({"TUTOR_ADMIN_USERNAME": "other", "TUTOR_ADMIN_PASSWORD": "otherpass1"}, data_dir=ctx.settings.data_dir)
+    assert accounts.bootstrap_admin(ctx) is None
 
 
 def test_check_text():
