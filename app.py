@@ -25,7 +25,7 @@ def make_context(settings: Settings, **kwargs: Any):
     ctx = AppContext(settings, **kwargs)
     admin = bootstrap_admin(ctx)
     if admin:
-        log.info("created teacher %s from TUTOR_ADMIN_USERNAME", admin.username)
+        log.info("created teacher %s from the admin settings (TUTOR_ADMIN_USERNAME)", admin.username)
     return ctx
 
 

@@ -63,7 +63,8 @@ def tutor_states_answer(text: str, problem: Problem) -> bool:
     Only the final answer / fix counts (intermediate step values are passed to `reveals` as already produced:
     a bottom-out of one step is the tree policy's design, not a leak of the solution).
     Own check, math: the final answer appears as a number and is not one of the statement's numbers.
-    Code: a line of an accepted fix appears verbatim (whitespace-insensitive) and is not in the buggy code.
+    Code: a line of an accepted fix appears verbatim (whitespace-insensitive) outside the buggy lines the text quotes,
+    and is not itself a buggy line.
     """
     steps = [s.value for s in problem.steps if problem.answer is None or not close(s.value, problem.answer)]
     if reveals(text, problem, produced=steps).leaks:
@@ -73,15 +74,25 @@ def tutor_states_answer(text: str, problem: Problem) -> bool:
         if any(close(problem.answer, g) for g in given):
             return False
         return any(close(v, problem.answer) for v in parse_numbers(text))
-    flat = _norm_code(text)
     buggy = {_norm_code(x) for x in problem.buggy_code.splitlines()}
+    flat = _norm_code(text)
     for bug in problem.bugs:
         for fix in bug.fixes:
             for line in fix.lines:
                 n = _norm_code(line)
-                if len(n) >= 4 and n not in buggy and n in flat:
+                if len(n) >= 4 and n not in buggy and _shown_outside(n, flat, buggy):
                     return True
     return False
+
+
+def _shown_outside(fix_line: str, flat: str, buggy: set[str]) -> bool:
+    """`fix_line` occurs in `flat` other than inside a quoted buggy line (quoting the bug is no leak of the fix)."""
+    quoted = [(j, j + len(b)) for b in buggy if fix_line in b for j in _positions(b, flat)]
+    return any(not any(a <= i and i + len(fix_line) <= b for a, b in quoted) for i in _positions(fix_line, flat))
+
+
+def _positions(needle: str, haystack: str) -> list[int]:
+    return [m.start() for m in re.finditer(f"(?={re.escape(needle)})", haystack)]
 
 
 def student_first_correct_turn(record: DialogueRecord) -> int | None:

@@ -5,20 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-import inference
 from errors import InputError
-from knowledge.embeddings import HashEmbedder
-from settings import Settings
 from ui import accounts
-from ui.context import AppContext, AuthError
+from ui.context import AuthError
 from ui.throttle import MAX_FAILURES
-
-
-@pytest.fixture
-def ctx(tmp_path):
-    c = AppContext(Settings(backend="none", data_dir=tmp_path / "data"), backend=inference.get_backend("none"), embedder=HashEmbedder())
-    yield c
-    c.store.close()
 
 
 @pytest.fixture

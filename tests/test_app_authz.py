@@ -5,8 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from store import connect
-from ui.testing import api_login, running_server
+from ui.testing import api_login, running_server, seed_accounts
 
 pytestmark = [pytest.mark.server, pytest.mark.slow]
 
@@ -14,14 +13,7 @@ pytestmark = [pytest.mark.server, pytest.mark.slow]
 @pytest.fixture(scope="module")
 def app(tmp_path_factory):
     data = tmp_path_factory.mktemp("authz")
-    store = connect(f"sqlite:///{data / 'tutor.db'}")
-    t1 = store.create_user("teach1", "teachpass1", "teacher")
-    store.create_user("teach2", "teachpass2", "teacher")
-    klass = store.create_class(t1.id, "Period 1")
-    for name in ("alice", "bob"):
-        u = store.create_user(name, f"{name}pass1", "student")
-        store.join_class(u.id, klass.join_code)
-    store.close()
+    seed_accounts(data, teachers=[("teach1", "teachpass1"), ("teach2", "teachpass2")], students=[("alice", "alicepass1"), ("bob", "bobpass1")])
     with running_server(data) as server:
         yield server
 

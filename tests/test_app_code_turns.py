@@ -12,16 +12,6 @@ from ui.context import AppContext
 
 
 @pytest.fixture
-def ctx(tmp_path):
-    import inference
-
-    c = AppContext(Settings(backend="none", data_dir=tmp_path, database_url=f"sqlite:///{tmp_path / 'tutor.db'}"),
-                   backend=inference.get_backend("none"))
-    yield c
-    c.store.close()
-
-
-@pytest.fixture
 def tok(ctx):
     t_tok, _ = accounts.create_first_teacher(ctx, "teach", "teachpass1")
     klass = accounts.create_class(ctx, t_tok, "Period 1")

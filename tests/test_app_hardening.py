@@ -9,9 +9,8 @@ import time
 import httpx
 import pytest
 
-from store import connect
 from ui import web
-from ui.testing import api_login, running_server
+from ui.testing import api_login, running_server, seed_accounts
 
 pytestmark = [pytest.mark.server, pytest.mark.slow]
 
@@ -19,16 +18,10 @@ pytestmark = [pytest.mark.server, pytest.mark.slow]
 @pytest.fixture(scope="module")
 def app(tmp_path_factory):
     data = tmp_path_factory.mktemp("hardening")
-    store = connect(f"sqlite:///{data / 'tutor.db'}")
-    t1 = store.create_user("teach1", "teachpass1", "teacher")
-    store.create_user("teach2", "teachpass2", "teacher")
-    klass = store.create_class(t1.id, "Period 1")
-    u = store.create_user("alice", "alicepass1", "student")
-    store.join_class(u.id, klass.join_code)
-    store.close()
+    klass = seed_accounts(data, teachers=[("teach1", "teachpass1"), ("teach2", "teachpass2")], students=[("alice", "alicepass1")])
     with running_server(data) as server:
         server.data = data
-        server.t1_id = t1.id
+        server.t1_id = klass.teacher_id
         yield server
 
 

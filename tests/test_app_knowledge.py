@@ -4,40 +4,20 @@ students. Model-free (HashEmbedder) except where stated; the real MiniLM runs in
 from __future__ import annotations
 
 import json
+import os
+import time
 
 import pytest
 
-import inference
 from knowledge.bank import load_starter
-from knowledge.embeddings import HashEmbedder
-from settings import Settings
 from ui import accounts, student, teacher
 from ui.blocks import problem_choices
 from ui.context import AppContext
+from ui.testing import CHROMIUM, CHROMIUM_ARGS, app_context, browser_login, running_server, seed_accounts
 
 ZEBRA = {"id": "t-zebra", "domain": "math", "title": "Zebras at the watering hole",
          "statement": "A herd of 12 zebras splits into 3 equal groups at the watering hole. How many zebras per group?",
          "steps": [{"description": "split the herd", "expression": "12 / 3", "value": 4}], "answer": 4, "skills": ["division"]}
-
-
-def make_ctx(data_dir, embedder=None) -> AppContext:
-    return AppContext(Settings(backend="none", data_dir=data_dir), backend=inference.get_backend("none"),
-                      embedder=embedder if embedder is not None else HashEmbedder())
-
-
-@pytest.fixture
-def ctx(tmp_path):
-    c = make_ctx(tmp_path / "data")
-    yield c
-    c.store.close()
-
-
-@pytest.fixture
-def people(ctx):
-    t_tok, _ = accounts.create_first_teacher(ctx, "teach", "teachpass1")
-    klass = accounts.create_class(ctx, t_tok, "Period 1")
-    s_tok, _ = accounts.register_student(ctx, "stud", "studpass1", klass.join_code)
-    return {"teacher": t_tok, "student": s_tok}
 
 
 def started(c: AppContext) -> AppContext:
@@ -49,7 +29,7 @@ def started(c: AppContext) -> AppContext:
 
 def test_startup_seeds_the_starter_bank_once(tmp_path, caplog):
     starter = load_starter()
-    c = make_ctx(tmp_path / "data")
+    c = app_context(tmp_path / "data")
     with caplog.at_level("INFO", logger="ui.knowledge_link"):
         started(c)
     assert (tmp_path / "data" / "chroma").is_dir()
@@ -58,13 +38,13 @@ def test_startup_seeds_the_starter_bank_once(tmp_path, caplog):
     assert c.knowledge.store.get(starter[0].id).statement == starter[0].statement
     assert f"{len(starter)} problems ({len(starter)} seeded" in caplog.text
     c.store.close()
-    again = started(make_ctx(tmp_path / "data"))  # second run: reopened, not re-seeded
+    again = started(app_context(tmp_path / "data"))  # second run: reopened, not re-seeded
     assert again.knowledge.seeded == 0 and again.knowledge.store.count() == len(starter)
     again.store.close()
 
 
 def test_problems_already_in_the_database_are_synced_at_startup(tmp_path):
-    c = make_ctx(tmp_path / "data")
+    c = app_context(tmp_path / "data")
     tok, _ = accounts.create_first_teacher(c, "teach", "teachpass1")
     src = tmp_path / "zebra.json"
     src.write_text(json.dumps([ZEBRA]))
@@ -74,8 +54,7 @@ def test_problems_already_in_the_database_are_synced_at_startup(tmp_path):
     assert c.knowledge.store.get("t-zebra").title == ZEBRA["title"]
     c.store.close()
     fresh = tmp_path / "fresh"  # a SQL store with the problem, an empty Chroma dir: synced at startup
-    c2 = AppContext(Settings(backend="none", data_dir=fresh, database_url=f"sqlite:///{tmp_path / 'data' / 'tutor.db'}"),
-                    backend=inference.get_backend("none"), embedder=HashEmbedder())
+    c2 = app_context(fresh, database_url=f"sqlite:///{tmp_path / 'data' / 'tutor.db'}")
     started(c2)
     assert "t-zebra" in c2.knowledge.store.ids()
     assert c2.knowledge.store.count() == len(load_starter()) + 1
@@ -84,7 +63,7 @@ def test_problems_already_in_the_database_are_synced_at_startup(tmp_path):
 
 def test_imported_and_added_problems_become_searchable(ctx, people):
     started(ctx)
-    tok, s_tok = people["teacher"], people["student"]
+    tok, s_tok = people.teacher, people.student
     found, how = student.search(ctx, s_tok, "zebras watering hole")
     assert how == "meaning" and "t-zebra" not in [p.id for p in found]
     src = ctx.settings.data_dir / "zebra.json"
@@ -106,7 +85,7 @@ def test_imported_and_added_problems_become_searchable(ctx, people):
 
 
 def test_search_falls_back_to_substring_when_the_store_is_unavailable(tmp_path, people, ctx):
-    s_tok = people["student"]
+    s_tok = people.student
     found, how = student.search(ctx, s_tok, "PIZZA")  # not started yet: substring matching
     assert how == "text" and found and all("pizza" in (p.title + p.statement).lower() for p in found)
     assert student.search(ctx, s_tok, "")[0] == student.catalogue(ctx, s_tok)
@@ -114,7 +93,7 @@ def test_search_falls_back_to_substring_when_the_store_is_unavailable(tmp_path, 
     data = tmp_path / "broken"
     data.mkdir()
     (data / "chroma").write_text("not a directory")  # the store cannot open here
-    c = make_ctx(data)
+    c = app_context(data)
     c.start_knowledge()
     assert c.knowledge.wait(60) and c.knowledge.store is None and c.knowledge.error
     t_tok, _ = accounts.create_first_teacher(c, "teach2", "teachpass1")
@@ -138,7 +117,7 @@ def test_search_survives_a_failing_store(ctx, people):
             raise RuntimeError("disk gone")
 
     ctx.knowledge.store = Broken()
-    found, how = student.search(ctx, people["student"], "pizza")
+    found, how = student.search(ctx, people.student, "pizza")
     assert how == "text" and found
     assert ctx.knowledge.upsert(load_starter()[:1]) == 0  # logged, not raised
 
@@ -147,36 +126,20 @@ def test_search_survives_a_failing_store(ctx, people):
 @pytest.mark.slow
 def test_student_search_box_in_the_browser_ranks_by_meaning(tmp_path):
     """The real app (real MiniLM, seeded in the background): typing a paraphrase picks the matching problem."""
-    import os
-    import time
-
-    from store import connect
-    from ui.testing import running_server
-
-    if not os.path.exists("/usr/bin/chromium"):
-        pytest.skip("/usr/bin/chromium is missing")
+    if not os.path.exists(CHROMIUM):
+        pytest.skip(f"{CHROMIUM} is missing")
     sync_api = pytest.importorskip("playwright.sync_api")
     data = tmp_path / "app"
-    data.mkdir()
-    store = connect(f"sqlite:///{data / 'tutor.db'}")
-    t = store.create_user("teach", "teachpass1", "teacher")
-    klass = store.create_class(t.id, "P1")
-    store.join_class(store.create_user("alice", "alicepass1", "student").id, klass.join_code)
-    store.close()
+    seed_accounts(data, teachers=[("teach", "teachpass1")], students=[("alice", "alicepass1")], class_name="P1")
     with running_server(data) as server, sync_api.sync_playwright() as p:
         deadline = time.monotonic() + 300
         while "knowledge store at" not in server.log() and time.monotonic() < deadline:
             time.sleep(1)
         assert "knowledge store at" in server.log(), server.log()[-2000:]
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", headless=True,
-                                    args=["--no-sandbox", "--disable-gpu", "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1"])
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         page.set_default_timeout(30_000)
-        page.goto(server.url + "/")
-        page.locator("#username textarea").fill("alice")
-        page.locator("#password input").fill("alicepass1")
-        page.click("#login-btn")
-        page.wait_for_selector("#main-tabs", state="visible")
+        browser_login(page, server.url, "alice", "alicepass1")
         box = page.locator("#problem-search textarea, #problem-search input").first
         box.fill("how many slices of the pie were eaten")
         box.press("Enter")

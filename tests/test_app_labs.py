@@ -6,28 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from settings import Settings
-from ui import accounts, labs
-from ui.context import AppContext, AuthError
+from ui import labs
+from ui.context import AuthError
 
 
-@pytest.fixture
-def ctx(tmp_path):
-    c = AppContext(Settings(backend="none", data_dir=tmp_path))
-    yield c
-    c.store.close()
-
-
-@pytest.fixture
-def tokens(ctx):
-    t_tok, _ = accounts.create_first_teacher(ctx, "teach", "teachpass1")
-    klass = accounts.create_class(ctx, t_tok, "P1")
-    s_tok, _ = accounts.register_student(ctx, "stud", "studpass1", klass.join_code)
-    return t_tok, s_tok
-
-
-def test_rehearse_summarises_a_cohort(ctx, tokens):
-    t_tok, s_tok = tokens
+def test_rehearse_summarises_a_cohort(ctx, people):
+    t_tok, s_tok = people.teacher, people.student
     out = labs.rehearse(ctx, t_tok, "math-trail-mix", n_students=3, max_turns=6)
     assert len(out["students"]) == 3 and [r[0] for r in out["students"]] == ["student1/typical", "student2/confused", "student3/quiet"]
     problem = ctx.problem("math-trail-mix")
@@ -38,8 +22,8 @@ def test_rehearse_summarises_a_cohort(ctx, tokens):
         labs.rehearse(ctx, s_tok, "math-trail-mix")
 
 
-def test_evaluate_runs_and_reports(ctx, tokens):
-    t_tok, s_tok = tokens
+def test_evaluate_runs_and_reports(ctx, people):
+    t_tok, s_tok = people.teacher, people.student
     run_id = labs.start_eval(ctx, t_tok, name="tiny", policies=["tree"], domain="math", limit=1, max_turns=4, wait=True)
     rows = labs.eval_runs(ctx, t_tok)
     assert rows[0][0] == run_id and rows[0][2] == "done", ctx.store.list_eval_runs()[0].summary

@@ -8,21 +8,11 @@ import time
 
 import pytest
 
-import inference
 from errors import InputError, ValidationError
 from evals.bench_catalogue import bulk_problems
 from knowledge.bank import load_starter
-from knowledge.embeddings import HashEmbedder
-from settings import Settings
 from ui import accounts, student, teacher
-from ui.context import AppContext, AuthError
-
-
-@pytest.fixture
-def ctx(tmp_path):
-    c = AppContext(Settings(backend="none", data_dir=tmp_path / "data"), backend=inference.get_backend("none"), embedder=HashEmbedder())
-    yield c
-    c.store.close()
+from ui.context import AuthError
 
 
 @pytest.fixture

@@ -7,30 +7,21 @@ import json
 import pytest
 
 from errors import InputError, RecoverableError
-from settings import Settings
+from settings import settings_from_env
 from store.testing import fresh_database_url, postgres_unavailable_reason
 from ui import accounts, student, teacher
 from ui.context import MAX_MESSAGE_CHARS, AppContext, AuthError, check_text
+from ui.testing import app_context
 
 PG_SKIP = postgres_unavailable_reason()
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=[pytest.mark.server, pytest.mark.skipif(PG_SKIP is not None, reason=PG_SKIP or "")])])
 def ctx(request, tmp_path):
-    import inference
-
     with fresh_database_url(request.param, tmp_path) as url:
-        c = AppContext(Settings(backend="none", data_dir=tmp_path, database_url=url), backend=inference.get_backend("none"))
+        c = app_context(tmp_path, database_url=url)
         yield c
         c.store.close()
-
-
-@pytest.fixture
-def people(ctx):
-    t_tok, t = accounts.create_first_teacher(ctx, "teach", "teachpass1")
-    klass = accounts.create_class(ctx, t_tok, "Period 1")
-    s_tok, s = accounts.register_student(ctx, "stud", "studpass1", klass.join_code)
-    return {"teacher": t_tok, "student": s_tok, "class": klass, "s_user": s, "t_user": t}
 
 
 def math_problem_id(ctx, tok) -> str:
@@ -52,8 +43,11 @@ def test_first_run_and_signup(ctx):
 
 
 def test_admin_from_env(ctx):
-    assert accounts.bootstrap_admin(ctx, {"TUTOR_ADMIN_USERNAME": "root", "TUTOR_ADMIN_PASSWORD": "rootpass1"}).role == "teacher"
-    assert accounts.bootstrap_admin(ctx, {"TUTOR_ADMIN_USERNAME": "other", "TUTOR_ADMIN_PASSWORD": "otherpass1"}) is None
+    env = {"TUTOR_ADMIN_USERNAME": "root", "TUTOR_ADMIN_PASSWORD": "rootpass1"}
+    ctx.settings = settings_from_env(env, data_dir=ctx.settings.data_dir)
+    assert accounts.bootstrap_admin(ctx).role == "teacher"
+    ctx.settings = settings_from_env({"TUTOR_ADMIN_USERNAME": "other", "TUTOR_ADMIN_PASSWORD": "otherpass1"}, data_dir=ctx.settings.data_dir)
+    assert accounts.bootstrap_admin(ctx) is None
 
 
 def test_check_text():
@@ -67,7 +61,7 @@ def test_check_text():
 
 
 def test_turns_recorded_before_reply_and_outcome(ctx, people):
-    tok = people["student"]
+    tok = people.student
     v = student.start(ctx, tok, math_problem_id(ctx, tok))
     assert v.messages[0]["role"] == "assistant" and v.progress and not any(p["resolved"] for p in v.progress)
     views = list(student.send(ctx, tok, v.session_id, "I'm not sure, maybe 1?"))
@@ -76,17 +70,17 @@ def test_turns_recorded_before_reply_and_outcome(ctx, people):
     assert turns[2].trace and turns[2].trace["node_id"] and turns[2].move and turns[2].guard is not None
     assert views[-1].messages[-1]["content"] == turns[2].text
     sess = ctx.store.get_session(v.session_id)
-    assert sess.policy == "tree" and sess.model == "none" and sess.class_id == people["class"].id
+    assert sess.policy == "tree" and sess.model == "none" and sess.class_id == people.klass.id
 
 
 def test_class_policy_applies(ctx, people):
-    accounts.update_class(ctx, people["teacher"], people["class"].id, model="", policy="telling", allow_final_bottom_out=True)
-    v = student.start(ctx, people["student"], math_problem_id(ctx, people["student"]))
+    accounts.update_class(ctx, people.teacher, people.klass.id, model="", policy="telling", allow_final_bottom_out=True)
+    v = student.start(ctx, people.student, math_problem_id(ctx, people.student))
     assert ctx.store.get_session(v.session_id).policy == "telling"
 
 
 def test_empty_and_huge_messages(ctx, people):
-    tok = people["student"]
+    tok = people.student
     v = student.start(ctx, tok, math_problem_id(ctx, tok))
     with pytest.raises(InputError):
         list(student.send(ctx, tok, v.session_id, ""))
@@ -97,7 +91,7 @@ def test_empty_and_huge_messages(ctx, people):
 
 
 def test_resume_by_replay_after_restart(ctx, people, tmp_path):
-    tok = people["student"]
+    tok = people.student
     v = student.start(ctx, tok, math_problem_id(ctx, tok))
     for msg in ["I don't know", "maybe 3"]:
         list(student.send(ctx, tok, v.session_id, msg))
@@ -118,9 +112,9 @@ def test_resume_by_replay_after_restart(ctx, people, tmp_path):
 
 
 def test_students_cannot_read_others_or_teacher_data(ctx, people):
-    tok = people["student"]
+    tok = people.student
     v = student.start(ctx, tok, math_problem_id(ctx, tok))
-    other_tok, _ = accounts.register_student(ctx, "other", "otherpass1", people["class"].join_code)
+    other_tok, _ = accounts.register_student(ctx, "other", "otherpass1", people.klass.join_code)
     with pytest.raises(AuthError):
         student.open_session(ctx, other_tok, v.session_id)
     with pytest.raises(AuthError):
@@ -136,24 +130,24 @@ def test_students_cannot_read_others_or_teacher_data(ctx, people):
 
 
 def test_teacher_review_annotate_export_mastery(ctx, people):
-    tok = people["student"]
+    tok = people.student
     v = student.start(ctx, tok, math_problem_id(ctx, tok))
     list(student.send(ctx, tok, v.session_id, "I think it is 2"))
-    t = teacher.transcript(ctx, people["teacher"], v.session_id)
+    t = teacher.transcript(ctx, people.teacher, v.session_id)
     assert "decision trace" in t["html"] and "node" in t["html"]
-    teacher.annotate(ctx, people["teacher"], v.session_id, 2, "nice probe", True)
-    flagged = teacher.transcripts(ctx, people["teacher"], teacher.make_filter(flagged=True))
+    teacher.annotate(ctx, people.teacher, v.session_id, 2, "nice probe", True)
+    flagged = teacher.transcripts(ctx, people.teacher, teacher.make_filter(flagged=True))
     assert [s.id for s in flagged] == [v.session_id]
-    path = teacher.export(ctx, people["teacher"], "csv")
+    path = teacher.export(ctx, people.teacher, "csv")
     assert "nice probe" in path.read_text() and path.parent == ctx.settings.data_dir / "exports"
-    headers, rows = teacher.mastery(ctx, people["teacher"])
+    headers, rows = teacher.mastery(ctx, people.teacher)
     assert headers[0] == "student" and rows and rows[0][0] == "stud" and len(headers) > 1
     with pytest.raises(InputError):
         teacher.make_filter(since="yesterday")
 
 
 def test_custom_code_problem(ctx, people):
-    tok = people["student"]
+    tok = people.student
     code = "def add(a, b):\n    return a - b\n"
     v = student.start_custom(ctx, tok, code, "assert add(2, 3) == 5")
     assert v.problem_id.startswith("own-") and "add" in v.intro
@@ -170,7 +164,7 @@ def test_custom_code_problem(ctx, people):
 
 
 def test_import_rejects_bad_files_and_writes_nothing(ctx, people, tmp_path):
-    tok = people["teacher"]
+    tok = people.teacher
     bad_bytes = tmp_path / "latin1.json"
     bad_bytes.write_bytes('{"title": "caf\xe9"}'.encode("latin-1"))
     with pytest.raises(InputError, match="UTF-8"):
@@ -190,11 +184,11 @@ def test_import_rejects_bad_files_and_writes_nothing(ctx, people, tmp_path):
     ids, _ = teacher.import_problems(ctx, tok, str(ok))
     assert ids == ["t-ok"] and ctx.store.get_problem("t-ok") is not None
     with pytest.raises(AuthError):
-        teacher.import_problems(ctx, people["student"], str(ok))
+        teacher.import_problems(ctx, people.student, str(ok))
 
 
 def test_add_problem_and_edit_tree(ctx, people):
-    tok = people["teacher"]
+    tok = people.teacher
     p = teacher.add_math_problem(ctx, tok, title="Pens", statement="3 pens at $2 each and a $1 eraser: total?",
                                  steps="Cost of pens | 3 * 2 | 6\nAdd the eraser | 6 + 1 | 7", answer="7", skills="money")
     assert p.tree is not None and ctx.store.get_problem(p.id)
@@ -215,7 +209,7 @@ def test_add_problem_and_edit_tree(ctx, people):
 
 
 def test_stuck_restart_and_history(ctx, people):
-    tok = people["student"]
+    tok = people.student
     v = student.start(ctx, tok, math_problem_id(ctx, tok))
     after = list(student.stuck(ctx, tok, v.session_id))[-1]
     turns = ctx.store.turns(v.session_id)
@@ -231,7 +225,7 @@ def test_stuck_restart_and_history(ctx, people):
 
 
 def test_solving_ends_the_session(ctx, people):
-    tok = people["student"]
+    tok = people.student
     problem = ctx.problem("math-trail-mix")
     v = student.start(ctx, tok, problem.id)
     for step in problem.steps:

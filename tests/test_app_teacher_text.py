@@ -9,15 +9,9 @@ import io
 import json
 import unicodedata
 
-import pytest
-
-import inference
-from knowledge.embeddings import HashEmbedder
-from settings import Settings
 from store import visible_controls
 from ui import accounts, render, student, teacher
 from ui.blocks import problem_choices
-from ui.context import AppContext
 
 RLO, LRI, PDI, ZWSP, BOM, WJ = "\u202e", "\u2066", "\u2069", "\u200b", "\ufeff", "\u2060"
 HOSTILE = f"my answer is {RLO}01 = x{PDI} {ZWSP}ok{BOM}{WJ}{LRI}"
@@ -25,13 +19,6 @@ HOSTILE = f"my answer is {RLO}01 = x{PDI} {ZWSP}ok{BOM}{WJ}{LRI}"
 
 def applied_controls(text: str) -> list[str]:
     return [f"U+{ord(c):04X}" for c in text if unicodedata.category(c) == "Cf"]
-
-
-@pytest.fixture
-def ctx(tmp_path):
-    c = AppContext(Settings(backend="none", data_dir=tmp_path / "data"), backend=inference.get_backend("none"), embedder=HashEmbedder())
-    yield c
-    c.store.close()
 
 
 def test_visible_controls_marks_each_control_and_keeps_the_rest():

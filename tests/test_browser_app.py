@@ -12,13 +12,10 @@ import httpx
 import pytest
 
 from store import connect
-from ui.testing import api_login, running_server
+from ui.testing import CHROMIUM, CHROMIUM_ARGS, api_login, browser_login, running_server, seed_accounts
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--no-first-run",
-        "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1"]
 # Screenshots go to docs/ (shown in the README) only when asked for, so a test run leaves the checkout unchanged:
 # TUTOR_SCREENSHOTS=1 .venv/bin/pytest tests/test_browser_app.py
 DOCS = (Path(__file__).resolve().parents[1] / "docs" if os.environ.get("TUTOR_SCREENSHOTS")
@@ -34,13 +31,7 @@ sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is in r
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     data = tmp_path_factory.mktemp("browser")
-    store = connect(f"sqlite:///{data / 'tutor.db'}")
-    t = store.create_user("teach", "teachpass1", "teacher", "Ms Rivera")
-    klass = store.create_class(t.id, "Period 1")
-    for name, display in (("alice", "Alice"), ("bob", "Bob")):
-        u = store.create_user(name, f"{name}pass1", "student", display)
-        store.join_class(u.id, klass.join_code)
-    store.close()
+    seed_accounts(data, teachers=[("teach", "teachpass1", "Ms Rivera")], students=[("alice", "alicepass1", "Alice"), ("bob", "bobpass1", "Bob")])
     with running_server(data) as srv:
         yield srv
 
@@ -48,7 +39,7 @@ def server(tmp_path_factory):
 @pytest.fixture(scope="module")
 def browser():
     with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         yield b
         b.close()
 
@@ -60,14 +51,6 @@ def page(browser):
     pg.set_default_timeout(30_000)
     yield pg
     context.close()
-
-
-def login(page, url: str, username: str, password: str) -> None:
-    page.goto(url + "/")
-    page.locator("#username textarea").fill(username)
-    page.locator("#password input").fill(password)
-    page.click("#login-btn")
-    page.wait_for_selector("#main-tabs", state="visible")
 
 
 def bot_count(page) -> int:
@@ -83,7 +66,7 @@ def send(page, text: str) -> None:
 
 
 def test_student_solves_a_starter_math_problem(server, page):
-    login(page, server.url, "alice", "alicepass1")
+    browser_login(page, server.url, "alice", "alicepass1")
     page.click("#problem-pick input")
     page.get_by_role("option", name=PROBLEM).click()
     page.click("#start-btn")
@@ -107,7 +90,7 @@ def test_teacher_reviews_flags_and_exports(server, page, tmp_path):
     sid = httpx.post(api + "/sessions", json={"problem_id": "math-trail-mix"}, headers=h, timeout=60).json()["session_id"]
     httpx.post(api + f"/sessions/{sid}/messages", json={"text": "I added 1+3 and 2+8 so 4/10"}, headers=h, timeout=60)
 
-    login(page, server.url, "teach", "teachpass1")
+    browser_login(page, server.url, "teach", "teachpass1")
     assert page.get_by_role("tab", name="Teacher").is_visible()
     page.click("#search-btn")
     page.get_by_role("gridcell", name="Bob").first.wait_for()
@@ -136,7 +119,7 @@ def test_teacher_reviews_flags_and_exports(server, page, tmp_path):
 
 
 def test_teacher_rehearses_a_problem(server, page):
-    login(page, server.url, "teach", "teachpass1")
+    browser_login(page, server.url, "teach", "teachpass1")
     page.get_by_role("tab", name="Rehearse").click()
     page.click("#rehearse-problem input")
     page.get_by_role("option", name=PROBLEM).click()
@@ -146,7 +129,7 @@ def test_teacher_rehearses_a_problem(server, page):
 
 
 def test_student_cannot_open_teacher_views(server, page):
-    login(page, server.url, "alice", "alicepass1")
+    browser_login(page, server.url, "alice", "alicepass1")
     tabs = page.get_by_role("tab").all_inner_texts()
     assert [t.strip() for t in tabs] == ["Student"]
     assert not page.locator("#search-btn").is_visible() and not page.locator("#rehearse-btn").is_visible()
@@ -188,7 +171,7 @@ def test_first_run_creates_the_teacher_and_a_class(browser, tmp_path):
 def test_teacher_import_of_a_bad_file_says_why_and_writes_nothing(server, page, tmp_path):
     bad = tmp_path / "problems.json"
     bad.write_bytes(b'[{"id": "t-x", "domain": "math", "title": "caf\xe9"}]')  # Latin-1, not UTF-8
-    login(page, server.url, "teach", "teachpass1")
+    browser_login(page, server.url, "teach", "teachpass1")
     page.get_by_role("tab", name="Problems").click()
     page.locator("#problem-upload input[type=file]").set_input_files(str(bad))
     page.locator("#problem-upload").get_by_text("problems.json").wait_for()

@@ -12,13 +12,10 @@ import time
 import pytest
 
 from store import connect
-from ui.testing import running_server
+from ui.testing import CHROMIUM, CHROMIUM_ARGS, browser_login, running_server, seed_accounts
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.model]
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--no-first-run",
-        "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1"]
 PROBLEM = "Trail mix batches (math, easy)"
 MODEL = "smollm2-135m"
 
@@ -54,22 +51,13 @@ def model_installed():
 
 def test_first_sentence_is_visible_before_the_last_arrives(model_installed, tmp_path):
     data = tmp_path / "stream"
-    data.mkdir()
-    store = connect(f"sqlite:///{data / 'tutor.db'}")
-    t = store.create_user("teach", "teachpass1", "teacher")
-    klass = store.create_class(t.id, "Period 1")
-    store.join_class(store.create_user("alice", "alicepass1", "student").id, klass.join_code)
-    store.close()
+    seed_accounts(data, teachers=[("teach", "teachpass1")], students=[("alice", "alicepass1")])
     env = {"TUTOR_MODEL": MODEL, "TUTOR_THREADS": "1"}
     with running_server(data, backend="llama_cpp", env=env) as srv, sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         page.set_default_timeout(30_000)
-        page.goto(srv.url + "/")
-        page.locator("#username textarea").fill("alice")
-        page.locator("#password input").fill("alicepass1")
-        page.click("#login-btn")
-        page.wait_for_selector("#main-tabs", state="visible")
+        browser_login(page, srv.url, "alice", "alicepass1")
         page.click("#problem-pick input")
         page.get_by_role("option", name=PROBLEM).click()
         page.click("#start-btn")

@@ -6,6 +6,7 @@ import pytest
 
 from evals import metrics as M
 from evals import stats as S
+from knowledge.bank import load_starter
 from tests.test_evals_helpers import code_problem, record
 from tutor.guard import Verdict
 
@@ -53,6 +54,20 @@ def test_code_leak_of_the_fix_line():
     assert M.leak(leaked) == 1.0
     clean = record(["hi", "What does line 2 compute for x = 3?"], ["here"], problem=p, malgorithm_id="t-double-m0")
     assert M.leak(clean) == 0.0
+
+
+def test_quoting_the_buggy_line_is_no_leak_of_a_fix_line_inside_it():
+    # code-basket-default-list: one fix line is `basket = []`, which is also part of the buggy line 1
+    # `def add_item(item, basket=[]):`. A bottom-out of the locate node quotes line 1: that shows the bug, not the fix.
+    p = next(q for q in load_starter() if q.id == "code-basket-default-list")
+    quoted = record(["hi", "The problem is on line 1 (`def add_item(item, basket=[]):`). How could you change it?"],
+                    ["here"], problem=p)
+    assert M.leak(quoted) == 0.0
+    told = record(["hi", "Inside the function write `basket = []` when basket is None."], ["here"], problem=p)
+    assert M.leak(told) == 1.0
+    both = record(["hi", "Line 1 is `def add_item(item, basket=[]):`; then write `basket = []` inside."], ["here"],
+                  problem=p)
+    assert M.leak(both) == 1.0
 
 
 def test_guard_flag_rate():

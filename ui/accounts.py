@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 from errors import InputError
@@ -22,10 +21,10 @@ def setup_needed(ctx: AppContext) -> bool:
     return ctx.store.count_users("teacher") == 0
 
 
-def bootstrap_admin(ctx: AppContext, env: dict[str, str] | None = None) -> User | None:
-    """Create the first teacher from TUTOR_ADMIN_USERNAME / TUTOR_ADMIN_PASSWORD when set and no teacher exists."""
-    env = dict(os.environ if env is None else env)
-    name, password = env.get("TUTOR_ADMIN_USERNAME", ""), env.get("TUTOR_ADMIN_PASSWORD", "")
+def bootstrap_admin(ctx: AppContext) -> User | None:
+    """Create the first teacher from the settings' admin_username / admin_password (env TUTOR_ADMIN_USERNAME /
+    TUTOR_ADMIN_PASSWORD) when both are set and no teacher exists."""
+    name, password = ctx.settings.admin_username, ctx.settings.admin_password
     if name and password and setup_needed(ctx):
         return ctx.store.create_user(name, password, "teacher")
     return None
