@@ -108,10 +108,10 @@ class Embedder(CachedEncoder):
 
                     apply_offline_env()
                     import torch
-                    from sentence_transformers import SentenceTransformer
-                    from transformers.utils import logging as hf_logging
+                    from huggingface_hub.utils import disable_progress_bars
 
-                    hf_logging.disable_progress_bar()
+                    disable_progress_bars()  # before sentence-transformers imports transformers, which reads it
+                    from sentence_transformers import SentenceTransformer
 
                     if self.threads > 0:
                         torch.set_num_threads(self.threads)
