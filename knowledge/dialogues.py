@@ -18,7 +18,6 @@ hash, so the same split holds for every instrument. Fit on `fit`, report on `val
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 from pathlib import Path
 from typing import Literal
@@ -26,6 +25,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from errors import ValidationError
+from knowledge.io import read_jsonl
 from knowledge.sdb_format import file_name_parts, strip_line_numbers
 
 Part = Literal["fit", "validate"]
@@ -108,23 +108,9 @@ def parse_mathdial_conversation(conversation: str) -> list[RealTurn]:
 
 def read_mathdial(path: str | Path) -> list[RealDialogue]:
     """Every record of a MathDial JSONL file; a malformed record raises ValidationError naming its line."""
-    path = Path(path)
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ValidationError(f"Cannot read the MathDial file {path}: {exc}") from exc
     seen: dict[str, int] = {}
     out: list[RealDialogue] = []
-    for n, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        where = f"{path}:{n}"
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise ValidationError(f"{where}: invalid JSON ({exc.msg}, column {exc.colno})") from exc
-        if not isinstance(row, dict):
-            raise ValidationError(f"{where}: a record is not a JSON object")
+    for where, row in read_jsonl(path, kind="MathDial file"):
         qid = str(row.get("qid", "")).strip()
         if not qid or not re.fullmatch(r"[A-Za-z0-9_.:-]+", qid):
             raise ValidationError(f"{where}: missing or invalid qid {row.get('qid')!r}")

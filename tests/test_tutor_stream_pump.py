@@ -8,7 +8,10 @@ import threading
 import time
 
 from inference import FakeBackend, Message, Options
+from tutor import TurnTrace, TutorSession, TutorSettings
+from tutor.examples import example_math
 from tutor.stream import Pump
+from tutor.voice import revoice_early_reason, revoice_reason
 
 LONG = "Think about the boxes. " * 40
 MESSAGES = [Message(role="user", content="no idea")]
@@ -62,15 +65,17 @@ def test_the_reader_stops_on_cancel_even_with_queued_deltas() -> None:
     assert pump.deltas == 1 and pump.generated >= 1
 
 
-def test_a_revoice_sentence_that_cannot_pass_stops_the_model_before_it_ends() -> None:
-    from tutor import TutorSession, TutorSettings
-    from tutor.examples import example_math
-
-    bad = "You got it right, and then you kept going with the boxes and the pencils in them all the way to the end."
-    fake = FakeBackend([bad], delay_s=0.01)
+def _revoice_turn(model_text: str, student: str) -> tuple[FakeBackend, str, TurnTrace]:
+    """One streamed math turn whose model writes `model_text`: (backend, the text shown, the turn's trace)."""
+    fake = FakeBackend([model_text], delay_s=0.01)
     s = TutorSession.start(example_math(), TutorSettings(classify_with_llm=False), fake)
-    text = "".join(s.reply("I'm stuck on the boxes"))
-    t = s.last
+    text = "".join(s.reply(student))
+    return fake, text, s.last
+
+
+def test_a_revoice_sentence_that_cannot_pass_stops_the_model_before_it_ends() -> None:
+    bad = "You got it right, and then you kept going with the boxes and the pencils in them all the way to the end."
+    fake, text, t = _revoice_turn(bad, "I'm stuck on the boxes")
     assert text == t.template_text and not t.used_llm and "verdict" in t.llm_rejected
     assert t.guard.action == "llm_rejected"
     assert fake.chunks_sent[0] <= 5 < len(bad.split())  # stopped at 'right', not at the sentence end
@@ -78,8 +83,6 @@ def test_a_revoice_sentence_that_cannot_pass_stops_the_model_before_it_ends() ->
 
 
 def test_early_reasons_never_reject_what_the_whole_sentence_would_pass() -> None:
-    from tutor.voice import revoice_early_reason, revoice_reason
-
     said = "I divided 28 by 2 and got 14 fish in each tank"
     good = "You divided 28 by 2 and got 14 fish in each tank."
     for i in range(len(good) + 1):
@@ -95,13 +98,7 @@ def test_early_reasons_never_reject_what_the_whole_sentence_would_pass() -> None
 
 
 def test_a_revoice_that_copies_the_student_stops_at_its_first_word() -> None:
-    from tutor import TutorSession, TutorSettings
-    from tutor.examples import example_math
-
     copy = "Each box holds the same number of pencils as the other boxes do."
-    fake = FakeBackend([copy], delay_s=0.01)
-    s = TutorSession.start(example_math(), TutorSettings(classify_with_llm=False), fake)
-    text = "".join(s.reply("each box holds the same number of pencils"))
-    t = s.last
+    fake, text, t = _revoice_turn(copy, "each box holds the same number of pencils")
     assert text == t.template_text and not t.used_llm and "speak to the student" in t.llm_rejected
     assert fake.chunks_sent[0] <= 3 < len(copy.split())
