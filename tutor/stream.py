@@ -3,7 +3,7 @@
 `Pump` runs a backend's stream on its own thread, so the model (one resident model shared by all students) is
 never held by a slow or vanished reader: generation stops when the pump is cancelled, when the stream ends, or at
 `max_tokens`. `Sentences` cuts the text deltas into complete sentences; nothing of a sentence is released before
-it ends and the caller's deterministic checks have passed on the cumulative text (see `TutorSession._stream`).
+it ends and the caller's deterministic checks have passed on the cumulative text (`stream_reply`).
 """
 
 from __future__ import annotations
@@ -15,13 +15,19 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Protocol
 
 from errors import RecoverableError
 from inference.base import Backend, Completion, Message, Options
 from inference.common import ModelBusy
+from knowledge.types import Problem
 from tutor import phrase, voice
 from tutor.guard import Verdict, reveals
+from tutor.planner import Evidence, Plan
+from tutor.sandbox import TestRun
+from tutor.state import KnowledgeState, StateSnapshot
+from tutor.types import TurnTrace, TutorSettings
+from tutor.understand import Understanding
 
 log = logging.getLogger("tutor.session")
 
@@ -138,46 +144,75 @@ class Pump:
 class PendingTurn:
     """One turn between deciding (steps 1-3 and the template) and finishing (the trace)."""
 
-    text: str
-    cut: bool
-    t0: float
+    text: str  # the student's message (cut to `max_message_chars`)
+    cut: bool  # whether it was cut
+    started: float  # time.monotonic() when the turn began
     turn: int
-    lat: dict[str, float] = field(default_factory=dict)
-    before: Any = None
-    u: Any = None
-    evidence: Any = None
-    tests: Any = None
-    plan: Any = None
-    template: str = ""
-    mark: float = 0.0  # when the last latency lap ended
-    job: str = ""
-    note: str = ""
-    tokens: int = 0
+    before: StateSnapshot  # the state when the message arrived
+    understanding: Understanding
+    evidence: Evidence
+    tests: TestRun | None
+    plan: Plan
+    template: str  # the decided text (no model)
+    mark: float  # when the last latency lap ended
+    job: str = ""  # the model's job this turn ('' for none)
+    note: str = ""  # why the model was or was not called
+    latency_ms: dict[str, float] = field(default_factory=dict)
+    tokens: int = 0  # model tokens generated
+
+    def lap(self, name: str, since: float | None = None) -> float:
+        """Record the milliseconds from `since` (default: the last lap's end) under `name`; returns now."""
+        now = time.monotonic()
+        self.latency_ms[name] = round((now - (self.mark if since is None else since)) * 1000, 2)
+        self.mark = now
+        return now
 
 
-def stream_reply(session: Any, t: PendingTurn) -> Iterator[str]:
+class Replying(Protocol):
+    """What a streamed reply needs of its session (tutor.session.TutorSession)."""
+
+    problem: Problem
+    settings: TutorSettings
+    state: KnowledgeState
+    backend: Backend | None
+
+    @property
+    def tutor_messages(self) -> list[str]: ...
+
+    @property
+    def history(self) -> list[tuple[str, str]]: ...
+
+    def guard(self, plan: Plan, llm_text: str | None, template: str,
+              rejected: str | None = None) -> tuple[str, Verdict, Verdict]: ...
+
+    def record(self, pending: PendingTurn, shown: str, verdict: Verdict, final: Verdict, llm_text: str | None,
+               rejected: str | None, *, used: bool) -> TurnTrace: ...
+
+
+def stream_reply(session: Replying, pending: PendingTurn) -> Iterator[str]:
     """Stream the model's sentences behind the guard. The template's text is guarded first (that is the reply
     when the model's words do not pass). Each model sentence is held until it ends, then checked (the job's
     quality rules and the leak guard on the cumulative text that would be shown); it is released only when
     both pass. The first failure stops generation; the decided text goes on from the template. Revoice: the
     decided feedback at once, then one model sentence, then the rest of the decided message. Vanilla: up to
-    three model sentences, then the decided question when they asked none."""
-    plan, student = t.plan, t.text
-    base, base_verdict, base_final = session._guard(plan, None, t.template)
-    t.lat["guard"] = round((time.monotonic() - t.mark) * 1000, 2)
-    earlier = [x for role, x in session.history if role == "tutor"]
-    allow = session.settings.allow_final_bottom_out and plan.kind == "bottom_out"
-    if t.job == "revoice":
+    three model sentences, then the decided question when they asked none. The trace is recorded (`record`)
+    when the stream is exhausted or closed."""
+    plan, student, settings, latency = pending.plan, pending.text, session.settings, pending.latency_ms
+    base, base_verdict, base_final = session.guard(plan, None, pending.template)
+    latency["guard"] = round((time.monotonic() - pending.mark) * 1000, 2)
+    earlier = session.tutor_messages
+    allow = settings.allow_final_bottom_out and plan.kind == "bottom_out"
+    if pending.job == "revoice":
         head, tail = voice.split_head(base, phrase.FEEDBACK.get(plan.feedback, ()))
         if not head and plan.kind in ("success", "out_of_turns"):  # no question to keep last: the decided words first
             head, tail = base, ""
-        messages, most, max_tokens = voice.revoice_messages(student), 1, min(session.settings.max_tokens, 48)
+        messages, most, max_tokens = voice.revoice_messages(student), 1, min(settings.max_tokens, 48)
     else:
         head, tail = "", ""
         messages, most = voice.vanilla_messages(session.problem, session.history, student), 3
-        max_tokens = session.settings.max_tokens
-    options = Options(temperature=session.settings.temperature, seed=session.settings.seed, max_tokens=max_tokens,
-                      actor="tutor", wait_s=session.settings.model_wait_s)
+        max_tokens = settings.max_tokens
+    options = Options(temperature=settings.temperature, seed=settings.seed, max_tokens=max_tokens,
+                      actor="tutor", wait_s=settings.model_wait_s)
     shown: list[str] = []
     used: list[str] = []
     raw: list[str] = []
@@ -189,30 +224,30 @@ def stream_reply(session: Any, t: PendingTurn) -> Iterator[str]:
     def emit(piece: str) -> str:
         piece = (" " if shown else "") + piece.strip()
         if not shown:
-            t.lat["first_visible"] = round((time.monotonic() - t.t0) * 1000, 2)
+            latency["first_visible"] = round((time.monotonic() - pending.started) * 1000, 2)
         shown.append(piece)
         return piece
 
     def check(sentence: str) -> str | None:
         nonlocal verdict
-        if t.job == "revoice":
+        if pending.job == "revoice":
             why = voice.revoice_reason(sentence, student, earlier)
-            candidate = " ".join(x for x in (head, sentence, tail) if x)
+            candidate = " ".join(part for part in (head, sentence, tail) if part)
         else:
             candidate = " ".join([*used, sentence])
             why = voice.reject_reason(candidate, student, False)
-        # the student has produced the answer on a success: echoing it is no leak (as in TutorSession._guard)
-        v = Verdict() if plan.kind == "success" else reveals(candidate, session.problem, session.state,
-                                                              allow_final=allow)
-        v.mode = plan.guard_mode
-        verdict = v
-        if v.leaks and plan.guard_mode == "enforce":
-            v.action = "replaced_with_template"
-            log.info("guard hit (stream, problem %s): %s; spans %s", session.problem.id, "; ".join(v.reasons),
-                     v.spans)
-            return "leak: " + "; ".join(v.reasons)
+        # the student has produced the answer on a success: echoing it is no leak (as in wording.guard_reply)
+        checked = Verdict() if plan.kind == "success" else reveals(candidate, session.problem, session.state,
+                                                                    allow_final=allow)
+        checked.mode = plan.guard_mode
+        verdict = checked
+        if checked.leaks and plan.guard_mode == "enforce":
+            checked.action = "replaced_with_template"
+            log.info("guard hit (stream, problem %s): %s; spans %s", session.problem.id, "; ".join(checked.reasons),
+                     checked.spans)
+            return "leak: " + "; ".join(checked.reasons)
         if why:
-            v.action = "llm_rejected"
+            checked.action = "llm_rejected"
         return why
 
     try:
@@ -231,7 +266,7 @@ def stream_reply(session: Any, t: PendingTurn) -> Iterator[str]:
                 used.append(sentence)
                 yield emit(sentence)
                 stop = len(used) >= most
-            if not stop and t.job == "revoice" and (early := voice.revoice_early_reason(cut.pending, student)):
+            if not stop and pending.job == "revoice" and (early := voice.revoice_early_reason(cut.pending, student)):
                 rejected, stop = early, True  # no continuation can pass: stop the model now
                 if verdict is None:
                     verdict = Verdict(mode=plan.guard_mode)
@@ -248,14 +283,14 @@ def stream_reply(session: Any, t: PendingTurn) -> Iterator[str]:
                 used.append(rest)
                 yield emit(rest)
         if isinstance(pump.error, ModelBusy):
-            t.note = pump.error.log_message
+            pending.note = pump.error.log_message
         elif pump.error is not None:
-            t.note = f"model failed: {getattr(pump.error, 'log_message', pump.error)}"
+            pending.note = f"model failed: {getattr(pump.error, 'log_message', pump.error)}"
         elif not raw:
             rejected = "empty or too short"
-        if t.job == "vanilla":
+        if pending.job == "vanilla":
             tail = (voice.decided_question(base) or base) if used else base
-            if any("?" in x for x in used):
+            if any("?" in sentence for sentence in used):
                 tail = ""
         if tail:
             yield emit(tail)
@@ -264,10 +299,10 @@ def stream_reply(session: Any, t: PendingTurn) -> Iterator[str]:
         if pump is not None:
             pump.cancel()
             if pump.ttft_s is not None:
-                t.lat["llm_ttft"] = round(pump.ttft_s * 1000, 2)
-            t.lat["llm"] = round(pump.model_s * 1000, 2)
-            t.tokens = pump.generated
-        if not finished and tail and not any(x.strip() == tail.strip() for x in shown):
+                latency["llm_ttft"] = round(pump.ttft_s * 1000, 2)
+            latency["llm"] = round(pump.model_s * 1000, 2)
+            pending.tokens = pump.generated
+        if not finished and tail and not any(piece.strip() == tail.strip() for piece in shown):
             shown.append((" " if shown else "") + tail)  # closed early: record what the tutor meant to say
         text = "".join(shown) or base
         if verdict is None or not used:
@@ -277,5 +312,4 @@ def stream_reply(session: Any, t: PendingTurn) -> Iterator[str]:
                 verdict.action = "llm_rejected"
         final = base_final if text == base else reveals(text, session.problem, session.state, allow_final=allow)
         llm_text = voice.clean("".join(raw)) if raw else None
-        session._open = None
-        session._finish(t, text, verdict, final, llm_text, rejected, used=bool(used))
+        session.record(pending, text, verdict, final, llm_text, rejected, used=bool(used))
