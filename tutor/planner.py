@@ -20,6 +20,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from errors import ConfigError
 from knowledge.types import DEPTHS, Depth, Diagnosis, Node, Problem, QuestionTree
 from tutor.numbers import Number
 from tutor.probes import choose_probe
@@ -121,70 +122,77 @@ class TreePolicy(Policy):
     def plan(self, ctx: PlanContext) -> Plan:
         if (end := self._terminal(ctx)) is not None:
             return end
-        st, u, ev = ctx.state, ctx.understanding, ctx.evidence
-        cur = st.current_node()
+        state, understanding, evidence = ctx.state, ctx.understanding, ctx.evidence
+        cur = state.current_node()
         if cur is None:  # every node resolved but no success yet: ask to put it together
             last = ctx.tree.nodes[-1].id
             feedback = {"right": "right", "partly": "partly", "wrong": "wrong", "unsure": "unsure"}.get(
-                ev.judgement, "given" if ev.restated else "none")
-            return Plan(kind="question", node_id=last, move="focus", depth="hint", feedback=feedback,  # type: ignore[arg-type]
-                        reason=f"all nodes resolved ({ev.judgement}); asking for the final answer / a passing program")
+                evidence.judgement, "given" if evidence.restated else "none")
+            return Plan(kind="question", node_id=last, move="focus", depth="hint",
+                        feedback=feedback,  # type: ignore[arg-type]
+                        reason=f"all nodes resolved ({evidence.judgement}); asking for the final answer / a passing "
+                               "program")
         node = ctx.tree.node(cur)
-        last_depth = st.last_depth(cur)
-        if u.intent in ("extraction", "override"):
+        last_depth = state.last_depth(cur)
+        if understanding.intent in ("extraction", "override"):
             return Plan(kind="redirect", node_id=cur, move="generic", depth=last_depth or "focus",
-                        reason=f"{u.intent} attempt ({u.rule[:60]}): not complying; back to node {cur}",
+                        reason=f"{understanding.intent} attempt ({understanding.rule[:60]}): not complying; back to "
+                               f"node {cur}",
                         feedback="redirect")
-        if u.intent == "off_topic" and ev.outcome == "none":
+        if understanding.intent == "off_topic" and evidence.outcome == "none":
             return Plan(kind="redirect", node_id=cur, move="generic", depth=last_depth or "focus",
                         reason=f"off-topic message; redirect to node {cur}", feedback="off_topic")
-        if u.intent == "greeting" and ev.outcome == "none":
+        if understanding.intent == "greeting" and evidence.outcome == "none":
             return Plan(kind="question", node_id=cur, move="focus", depth=last_depth or "focus",
                         reason=f"greeting; ask node {cur}", feedback="greeting")
-        if ev.outcome == "right":
+        if evidence.outcome == "right":
             return Plan(kind="question", node_id=cur, move="focus", depth="focus",
-                        reason=f"right: resolved {', '.join(ev.resolved)}; next node {cur} ({node.concept[:60]})",
+                        reason=f"right: resolved {', '.join(evidence.resolved)}; next node {cur} ({node.concept[:60]})",
                         feedback="right")
-        if ev.outcome in ("wrong", "partly", "stuck"):
-            failed = st.failed_count(cur)
+        if evidence.outcome in ("wrong", "partly", "stuck"):
+            failed = state.failed_count(cur)
             if failed >= ctx.fails_before_bottom_out:
                 if ctx.allow_final_bottom_out or not is_final_node(node, ctx.problem, ctx.tree):
-                    nxt = next((n for n in st.node_ids if n != cur and not st.is_resolved(n)), None)
-                    return Plan(kind="bottom_out", node_id=cur, move="telling", depth="bottom_out", next_node_id=nxt,
-                                reason=f"{ev.outcome}: {failed} failed questions on {cur} (limit "
+                    next_node = next((n for n in state.node_ids if n != cur and not state.is_resolved(n)), None)
+                    return Plan(kind="bottom_out", node_id=cur, move="telling", depth="bottom_out",
+                                next_node_id=next_node,
+                                reason=f"{evidence.outcome}: {failed} failed questions on {cur} (limit "
                                        f"{ctx.fails_before_bottom_out}); bottom-out of this node only",
-                                feedback=ev.outcome)
-                return Plan(kind="question", node_id=cur, move="probing", depth="hint", feedback=ev.outcome,
-                            reason=f"{ev.outcome}: {failed} failed on {cur}, but bottom-out withheld (it would give the "
-                                   "final answer/fix); hint instead")
+                                feedback=evidence.outcome)
+                return Plan(kind="question", node_id=cur, move="probing", depth="hint", feedback=evidence.outcome,
+                            reason=f"{evidence.outcome}: {failed} failed on {cur}, but bottom-out withheld (it would "
+                                   "give the final answer/fix); hint instead")
             depth = _next_depth(last_depth)
-            diag = next((d for d in ev.diagnosis if d.malgorithm_id in node.probes), None)
+            diagnosis = next((d for d in evidence.diagnosis if d.malgorithm_id in node.probes), None)
             seen = ""
-            if ev.outcome in ("wrong", "partly") and diag is not None:
+            if evidence.outcome in ("wrong", "partly") and diagnosis is not None:
                 # the label goes to the trace (teachers read it), never to the student: naming it would be telling
-                seen = (f"; diagnosed {diag.malgorithm_id} by {diag.reason} (misconception to check: "
-                        f"{diag.label})")
-                probe, note = choose_probe(node, diag, ctx.problem, u.value_readings(), ev.wrong_numbers)
+                seen = (f"; diagnosed {diagnosis.malgorithm_id} by {diagnosis.reason} (misconception to check: "
+                        f"{diagnosis.label})")
+                probe, note = choose_probe(node, diagnosis, ctx.problem, understanding.value_readings(),
+                                           evidence.wrong_numbers)
                 if probe is not None:
                     return Plan(kind="question", node_id=cur, move="probing", depth="probing", probe=probe,
-                                reason=f"{ev.outcome}{seen}; its probe on {cur}: {note}", feedback=ev.outcome)
+                                reason=f"{evidence.outcome}{seen}; its probe on {cur}: {note}",
+                                feedback=evidence.outcome)
                 seen += f"; {note}"
-            why = f"{ev.outcome} ({ev.detail})" if ev.outcome != "stuck" else "stuck"
+            why = f"{evidence.outcome} ({evidence.detail})" if evidence.outcome != "stuck" else "stuck"
             return Plan(kind="question", node_id=cur, move="focus" if depth == "focus" else "probing", depth=depth,
                         reason=f"{why}{seen}: easier question on {cur} ({last_depth or 'none'} -> {depth})",
-                        feedback=ev.outcome)
-        if ev.restated or ev.judgement in ("unsure", "right"):
+                        feedback=evidence.outcome)
+        if evidence.restated or evidence.judgement in ("unsure", "right"):
             depth = last_depth or "focus"
-            feedback = "given" if ev.restated else ev.judgement
+            feedback = "given" if evidence.restated else evidence.judgement
             return Plan(kind="question", node_id=cur, move="focus" if depth == "focus" else "probing", depth=depth,
-                        reason=f"{ev.detail or ev.judgement}; ask {cur} again ({depth})", feedback=feedback)
-        if u.intent == "question":
+                        reason=f"{evidence.detail or evidence.judgement}; ask {cur} again ({depth})",
+                        feedback=feedback)
+        if understanding.intent == "question":
             depth = _next_depth(last_depth) if last_depth else "focus"
             return Plan(kind="question", node_id=cur, move="probing" if depth != "focus" else "focus", depth=depth,
                         reason=f"student asked a question; guide with a {depth} question on {cur}", feedback="question")
         depth = last_depth or "focus"
         return Plan(kind="question", node_id=cur, move="focus" if depth == "focus" else "probing", depth=depth,
-                    reason=f"no evidence on {cur} ({u.intent}); ask again in other words", feedback="none")
+                    reason=f"no evidence on {cur} ({understanding.intent}); ask again in other words", feedback="none")
 
 
 class VanillaPolicy(Policy):
@@ -243,6 +251,4 @@ def get_policy(name: str) -> Policy:
     try:
         return POLICIES[name]()
     except KeyError:
-        from errors import ConfigError
-
         raise ConfigError(f"Unknown tutor policy {name!r}. Valid: {', '.join(POLICIES)}.") from None

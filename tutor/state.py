@@ -92,13 +92,13 @@ class BKTParams(BaseModel):
 
 
 def bkt_update(p: float, correct: bool, params: BKTParams) -> float:
-    s, g, t = params.p_slip, params.p_guess, params.p_learn
+    slip, guess, learn = params.p_slip, params.p_guess, params.p_learn
     if correct:
-        num, den = p * (1 - s), p * (1 - s) + (1 - p) * g
+        num, den = p * (1 - slip), p * (1 - slip) + (1 - p) * guess
     else:
-        num, den = p * s, p * s + (1 - p) * (1 - g)
-    post = num / den if den > 0 else p
-    return post + (1 - post) * t
+        num, den = p * slip, p * slip + (1 - p) * (1 - guess)
+    posterior = num / den if den > 0 else p
+    return posterior + (1 - posterior) * learn
 
 
 class NodeView(BaseModel):
@@ -133,9 +133,9 @@ class KnowledgeState(BaseModel):
 
     @classmethod
     def for_tree(cls, tree: QuestionTree, skills: list[str], params: BKTParams | None = None) -> KnowledgeState:
-        node_skills = {n.id: list(n.skills or skills) for n in tree.nodes}
-        all_skills = list(dict.fromkeys([*skills, *(s for n in tree.nodes for s in n.skills)]))
-        return cls(node_ids=[n.id for n in tree.nodes], node_skills=node_skills, skills=all_skills,
+        node_skills = {node.id: list(node.skills or skills) for node in tree.nodes}
+        all_skills = list(dict.fromkeys([*skills, *(skill for node in tree.nodes for skill in node.skills)]))
+        return cls(node_ids=[node.id for node in tree.nodes], node_skills=node_skills, skills=all_skills,
                    params=params or BKTParams())
 
     # --- writing -------------------------------------------------------------------------------------------
@@ -151,51 +151,53 @@ class KnowledgeState(BaseModel):
 
     # --- views ---------------------------------------------------------------------------------------------
     def _at(self, node_id: str) -> list[LogStep]:
-        return [s for s in self.log if getattr(s, "node_id", None) == node_id]
+        return [step for step in self.log if getattr(step, "node_id", None) == node_id]
 
     def is_resolved(self, node_id: str) -> bool:
-        return any(isinstance(s, NodeResolved) for s in self._at(node_id))
+        return any(isinstance(step, NodeResolved) for step in self._at(node_id))
 
     def questions_at(self, node_id: str, depth: Depth | None = None) -> int:
-        return sum(1 for s in self._at(node_id) if isinstance(s, QuestionAsked) and (depth is None or s.depth == depth))
+        return sum(1 for step in self._at(node_id)
+                   if isinstance(step, QuestionAsked) and (depth is None or step.depth == depth))
 
     def failed_count(self, node_id: str) -> int:
-        return sum(1 for s in self._at(node_id) if isinstance(s, AttemptWrong | Stuck))
+        return sum(1 for step in self._at(node_id) if isinstance(step, AttemptWrong | Stuck))
 
     def last_depth(self, node_id: str) -> Depth | None:
-        asked = [s for s in self._at(node_id) if isinstance(s, QuestionAsked)]
+        asked = [step for step in self._at(node_id) if isinstance(step, QuestionAsked)]
         return asked[-1].depth if asked else None
 
     def current_node(self) -> str | None:
-        return next((n for n in self.node_ids if not self.is_resolved(n)), None)
+        return next((node_id for node_id in self.node_ids if not self.is_resolved(node_id)), None)
 
     def mastery(self, skill: str) -> float:
-        updates = [s for s in self.log if isinstance(s, SkillUpdate) and s.skill == skill]
+        updates = [step for step in self.log if isinstance(step, SkillUpdate) and step.skill == skill]
         p = self.params.p_init
-        for u in updates:  # replay: the log is the source of truth
-            p = bkt_update(p, u.correct, self.params)
+        for update in updates:  # replay: the log is the source of truth
+            p = bkt_update(p, update.correct, self.params)
         return p
 
     def produced_values(self) -> list[float]:
-        return [v for s in self.log if isinstance(s, ValuesProduced) for v in s.values]
+        return [value for step in self.log if isinstance(step, ValuesProduced) for value in step.values]
 
     def produced_code_lines(self) -> list[str]:
-        return [ln for s in self.log if isinstance(s, ValuesProduced) for ln in s.code_lines]
+        return [line for step in self.log if isinstance(step, ValuesProduced) for line in step.code_lines]
 
     def disclosed_values(self) -> list[float]:
-        return [v for s in self.log if isinstance(s, BottomOut) for v in s.values]
+        return [value for step in self.log if isinstance(step, BottomOut) for value in step.values]
 
     def has_produced(self, value: float) -> bool:
-        return any(stands_for(v, value) for v in self.produced_values())
+        return any(stands_for(produced, value) for produced in self.produced_values())
 
     @property
     def solved(self) -> bool:
-        return any(isinstance(s, Solved) for s in self.log)
+        return any(isinstance(step, Solved) for step in self.log)
 
     def node_view(self, node_id: str) -> NodeView:
         steps = self._at(node_id)
-        resolved = [s for s in steps if isinstance(s, NodeResolved)]
-        evidence = [s.evidence for s in steps if isinstance(s, NodeResolved | AttemptWrong | Stuck) and s.evidence]
+        resolved = [step for step in steps if isinstance(step, NodeResolved)]
+        evidence = [step.evidence for step in steps
+                    if isinstance(step, NodeResolved | AttemptWrong | Stuck) and step.evidence]
         return NodeView(
             status="resolved" if resolved else "unresolved",
             evidence=evidence,
@@ -203,15 +205,15 @@ class KnowledgeState(BaseModel):
             questions=self.questions_at(node_id),
             failed=self.failed_count(node_id),
             depth=self.last_depth(node_id),
-            bottomed_out=any(isinstance(s, BottomOut) for s in steps),
+            bottomed_out=any(isinstance(step, BottomOut) for step in steps),
         )
 
     def snapshot(self, turn: int = 0) -> StateSnapshot:
         return StateSnapshot(
             turn=turn,
             current_node=self.current_node(),
-            nodes={n: self.node_view(n) for n in self.node_ids},
-            mastery={s: round(self.mastery(s), 4) for s in self.skills},
+            nodes={node_id: self.node_view(node_id) for node_id in self.node_ids},
+            mastery={skill: round(self.mastery(skill), 4) for skill in self.skills},
             produced_values=sorted(set(self.produced_values())),
             disclosed_values=sorted(set(self.disclosed_values())),
             solved=self.solved,
