@@ -10,25 +10,36 @@ from __future__ import annotations
 import argparse
 import sys
 
-from errors import RecoverableError
+from errors import InputError, RecoverableError
+from inference import get_backend
+from knowledge.bank import starter_ids, starter_problem
+from knowledge.types import Problem
 from settings import apply_offline_env
+from tutor.examples import example_code, example_math
+from tutor.planner import POLICIES
+from tutor.session import TutorSession
+from tutor.types import TutorSettings
+
+EXAMPLES = {"example-math": example_math, "example-code": example_code}
 
 
-def load_problem(problem_id: str):
-    from tutor.examples import example_code, example_math
-
-    if problem_id in ("example-math", "example-code"):
-        return example_math() if problem_id == "example-math" else example_code()
-    from knowledge.bank import starter_problem
-
-    return starter_problem(problem_id)
+def load_problem(problem_id: str) -> Problem:
+    """An example or a starter problem by id; an unknown id is an InputError that names some valid ones."""
+    if problem_id in EXAMPLES:
+        return EXAMPLES[problem_id]()
+    try:
+        return starter_problem(problem_id)
+    except KeyError:
+        ids = starter_ids()
+        raise InputError(f"Unknown problem {problem_id!r}. Use {', '.join(EXAMPLES)} or one of the {len(ids)} "
+                         f"starter problems, e.g. {', '.join(ids[:3])}.", f"unknown problem id {problem_id!r}") from None
 
 
 def main(argv: list[str] | None = None) -> int:
     apply_offline_env()
     parser = argparse.ArgumentParser(prog="python -m tutor", description="Chat with the Socratic tutor.")
     parser.add_argument("problem", help="a starter problem id (e.g. math-trail-mix) or example-math / example-code")
-    parser.add_argument("--policy", default="tree", choices=["tree", "vanilla", "telling"])
+    parser.add_argument("--policy", default="tree", choices=list(POLICIES))
     parser.add_argument("--backend", default="none", help="inference backend name (default: none = templates)")
     parser.add_argument("--model", default="smollm2-135m")
     parser.add_argument("--threads", type=int, default=1)
@@ -36,9 +47,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--say", action="append", default=[], help="a scripted student message (repeatable)")
     parser.add_argument("--trace", action="store_true", help="print each turn's decision trace")
     args = parser.parse_args(argv)
-
-    from inference import get_backend
-    from tutor import TutorSession, TutorSettings
 
     try:
         problem = load_problem(args.problem)
@@ -66,11 +74,12 @@ def main(argv: list[str] | None = None) -> int:
         except RecoverableError as exc:
             print(f"({exc.user_message})")
             continue
-        t = session.last
-        if args.trace and t is not None:
-            print(f"   [turn {t.turn}] intent={t.intent} outcome={t.outcome} plan={t.plan_kind} node={t.node_id} "
-                  f"move={t.move} depth={t.depth} guard={'LEAK ' + '; '.join(t.guard.reasons) if t.guard.leaks else 'ok'}"
-                  f" ({t.guard.action})\n   reason: {t.reason}")
+        trace = session.last
+        if args.trace and trace is not None:
+            guard = "LEAK " + "; ".join(trace.guard.reasons) if trace.guard.leaks else "ok"
+            print(f"   [turn {trace.turn}] intent={trace.intent} outcome={trace.outcome} plan={trace.plan_kind} "
+                  f"node={trace.node_id} move={trace.move} depth={trace.depth} guard={guard} ({trace.guard.action})\n"
+                  f"   reason: {trace.reason}")
     print(f"\ndone={session.done} solved={session.solved} turns={len(session.trace)}")
     return 0
 

@@ -37,10 +37,10 @@ log = logging.getLogger("tutor.voice")
 
 def dialogue_messages(system: str, history: list[tuple[str, str]]) -> list[Message]:
     """Stable prefix: system (with the problem), then the dialogue in order. history: (role, text)."""
-    msgs = [Message(role="system", content=system)]
+    messages = [Message(role="system", content=system)]
     for role, text in history:
-        msgs.append(Message(role="assistant" if role == "tutor" else "user", content=text))
-    return msgs
+        messages.append(Message(role="assistant" if role == "tutor" else "user", content=text))
+    return messages
 
 
 def decided_question(template_text: str) -> str:
@@ -88,10 +88,10 @@ def generate(backend: Backend, messages: list[Message], *, temperature: float = 
 def strip_echo(text: str, student: str) -> str:
     """Small models often start by repeating the student's message: drop that prefix."""
     head = student.strip().rstrip(".!?").lower()
-    t = text.strip()
-    if head and t.lower().startswith(head):
-        t = t[len(head):].lstrip(" .!?,:;-\n")
-    return t
+    reply = text.strip()
+    if head and reply.lower().startswith(head):
+        reply = reply[len(head):].lstrip(" .!?,:;-\n")
+    return reply
 
 
 _CONTENT = re.compile(r"[a-z]{4,}")
@@ -117,12 +117,12 @@ def content_words(text: str) -> set[str]:
 
 def similarity(a: str, b: str) -> float:
     """How alike two messages are: the larger of a character-level ratio and the content-word overlap (Jaccard)."""
-    x, y = " ".join(a.lower().split()), " ".join(b.lower().split())
-    if not x or not y:
+    first, second = " ".join(a.lower().split()), " ".join(b.lower().split())
+    if not first or not second:
         return 0.0
-    wa, wb = content_words(x), content_words(y)
-    jaccard = len(wa & wb) / len(wa | wb) if wa and wb else 0.0
-    return max(SequenceMatcher(None, x, y, autojunk=False).ratio(), jaccard)
+    words_a, words_b = content_words(first), content_words(second)
+    jaccard = len(words_a & words_b) / len(words_a | words_b) if words_a and words_b else 0.0
+    return max(SequenceMatcher(None, first, second, autojunk=False).ratio(), jaccard)
 
 
 def new_numbers(text: str, allowed: list[float]) -> list[str]:
@@ -136,7 +136,7 @@ def new_numbers(text: str, allowed: list[float]) -> list[str]:
 
 def allowed_numbers(*texts: str) -> list[float]:
     """Every reading of every number in the given texts (the plan, the student's message, the statement)."""
-    return [r for t in texts for n in extract(t).numbers for r in n.readings()]
+    return [r for text in texts for n in extract(text).numbers for r in n.readings()]
 
 
 def reject_reason(text: str, student: str, needs_question: bool, plan_text: str = "", *,
@@ -145,32 +145,32 @@ def reject_reason(text: str, student: str, needs_question: bool, plan_text: str 
 
     previous: the tutor's earlier messages (a rewrite that repeats one of them rather than the plan is rejected);
     allowed: the values a rewrite may mention (None: no number check)."""
-    t = text.strip()
-    if re.match(r"(?:i'?m|i am)\s+(?:stuck|confused|lost|not sure)\b", t, re.IGNORECASE):
+    reply = text.strip()
+    if re.match(r"(?:i'?m|i am)\s+(?:stuck|confused|lost|not sure)\b", reply, re.IGNORECASE):
         return "speaks as the student"
-    if len(t) < 8:
+    if len(reply) < 8:
         return "empty or too short"
-    if len(t) > 500:
+    if len(reply) > 500:
         return "too long"
-    if re.search(r"</?\s*[a-z_]+\s*>", t, re.IGNORECASE):
+    if re.search(r"</?\s*[a-z_]+\s*>", reply, re.IGNORECASE):
         return "echoes prompt tags"
-    if _META.search(t):
+    if _META.search(reply):
         return "talks about its instructions"
-    if student and len(student) > 12 and student.strip().lower()[:40] in t.lower():
+    if student and len(student) > 12 and student.strip().lower()[:40] in reply.lower():
         return "echoes the student's message"
-    if needs_question and "?" not in t:
+    if needs_question and "?" not in reply:
         return "not a question"
     for prev in previous:
-        sim = similarity(t, prev)
-        if sim >= REPEAT_SIMILARITY and (not plan_text or sim > similarity(t, plan_text) + 0.05):
+        sim = similarity(reply, prev)
+        if sim >= REPEAT_SIMILARITY and (not plan_text or sim > similarity(reply, plan_text) + 0.05):
             return f"repeats an earlier tutor message (similarity {sim:.2f}): {prev[:60]!r}"
-    if allowed is not None and (extra := new_numbers(t, allowed)):
+    if allowed is not None and (extra := new_numbers(reply, allowed)):
         return f"adds a number not in the plan or the student's message: {', '.join(extra[:3])}"
     if plan_text:
         asked = decided_question(plan_text) if needs_question else ""
         planned = content_words(asked or plan_text)
         if planned:
-            kept = planned & {_stem(w) for w in re.findall(r"[a-z']+", t.lower())}
+            kept = planned & {_stem(w) for w in re.findall(r"[a-z']+", reply.lower())}
             need = max(1, math.ceil(QUESTION_KEPT * len(planned))) if asked else 1
             if len(kept) < need:
                 what = "the decided question" if asked else "the planned message"
@@ -180,11 +180,11 @@ def reject_reason(text: str, student: str, needs_question: bool, plan_text: str 
 
 def clean(text: str) -> str:
     """Trim model output to the tutor's message: strip quotes/role labels, keep at most three sentences."""
-    t = text.strip()
-    t = re.sub(r"^(?:tutor|assistant|teacher)\s*:\s*", "", t, flags=re.IGNORECASE)
-    t = t.strip().strip('"').strip()
-    t = re.split(r"\n\s*(?:student|user)\s*:", t, flags=re.IGNORECASE)[0].strip()
-    sentences = re.split(r"(?<=[.!?])\s+", t)
+    reply = text.strip()
+    reply = re.sub(r"^(?:tutor|assistant|teacher)\s*:\s*", "", reply, flags=re.IGNORECASE)
+    reply = reply.strip().strip('"').strip()
+    reply = re.split(r"\n\s*(?:student|user)\s*:", reply, flags=re.IGNORECASE)[0].strip()
+    sentences = re.split(r"(?<=[.!?])\s+", reply)
     return " ".join(sentences[:3]).strip()
 
 
@@ -192,11 +192,11 @@ def clean(text: str) -> str:
 def revoice_messages(student: str) -> list[Message]:
     """The shared prefix (instructions + our worked examples, the same for every problem and student) and the
     student's message; see prompts.REVOICE_SYSTEM."""
-    msgs = [Message(role="system", content=prompts.REVOICE_SYSTEM)]
+    messages = [Message(role="system", content=prompts.REVOICE_SYSTEM)]
     for said, revoiced in prompts.REVOICE_EXAMPLES:
-        msgs += [Message(role="user", content=prompts.REVOICE_TURN.format(student=said)),
-                 Message(role="assistant", content=revoiced)]
-    return [*msgs, Message(role="user", content=prompts.REVOICE_TURN.format(student=student[:600]))]
+        messages += [Message(role="user", content=prompts.REVOICE_TURN.format(student=said)),
+                     Message(role="assistant", content=revoiced)]
+    return [*messages, Message(role="user", content=prompts.REVOICE_TURN.format(student=student[:600]))]
 
 
 WARM_STUDENT = "ok"  # a message for reading the shared prefix (`warm`)
@@ -246,19 +246,19 @@ def revoice_reason(sentence: str, student: str, previous: list[str] | tuple[str,
     """Why a revoicing sentence is unusable (the template is shown alone), or None. It must speak to the student,
     use only the student's numbers, give no verdict (the decided message carries it), ask nothing, and be about
     what the student said."""
-    s = sentence.strip()
-    if len(s) < 8:
+    sentence = sentence.strip()
+    if len(sentence) < 8:
         return "empty or too short"
-    if why := _never_passes(s, student):
+    if why := _never_passes(sentence, student):
         return why
-    if extra := new_numbers(s, allowed_numbers(student)):
+    if extra := new_numbers(sentence, allowed_numbers(student)):
         return f"adds a number the student did not write: {', '.join(extra[:3])}"
     theirs = content_words(student) | {n for n in re.findall(r"\d+(?:\.\d+)?", student)}
-    mine = content_words(s) | {n for n in re.findall(r"\d+(?:\.\d+)?", s)}
+    mine = content_words(sentence) | {n for n in re.findall(r"\d+(?:\.\d+)?", sentence)}
     if theirs and not theirs & mine:
         return "not about the student's message"
     for prev in previous:
-        if similarity(s, prev) >= REPEAT_SIMILARITY:
+        if similarity(sentence, prev) >= REPEAT_SIMILARITY:
             return f"repeats an earlier tutor message: {prev[:60]!r}"
     return None
 
@@ -273,24 +273,24 @@ def revoice_early_reason(partial: str, student: str) -> str | None:
     return _never_passes(done, student) if done else None
 
 
-def _never_passes(s: str, student: str) -> str | None:
+def _never_passes(sentence: str, student: str) -> str | None:
     """The revoice checks that stay failed however the sentence goes on (see `revoice_early_reason`)."""
-    if len(words := s.split()) > REVOICE_MAX_WORDS:
+    if len(words := sentence.split()) > REVOICE_MAX_WORDS:
         return f"too long ({len(words)} words)"
-    if _TAG.search(s):
+    if _TAG.search(sentence):
         return "echoes prompt tags"
-    if _META.search(s):
+    if _META.search(sentence):
         return "talks about its instructions"
-    if re.match(r"(?:i|i'm|i've|i'll|me|my)\b", s, re.IGNORECASE):
+    if re.match(r"(?:i|i'm|i've|i'll|me|my)\b", sentence, re.IGNORECASE):
         return "speaks as the student"
-    if "?" in s:
+    if "?" in sentence:
         return "asks a question"
-    if (m := _VERDICT.search(s)) is not None:
+    if (m := _VERDICT.search(sentence)) is not None:
         return f"gives a verdict ({m.group(0).lower()!r})"
     for op, claim in _CLAIMS.items():
-        if claim.search(s) and not _SIGNALS[op].search(student):
+        if claim.search(sentence) and not _SIGNALS[op].search(student):
             return f"names an operation the student did not write ({op})"
-    if not _TO_STUDENT.match(s):  # decided at the first word: a sentence that copies the student stops there
+    if not _TO_STUDENT.match(sentence):  # decided at the first word: a sentence that copies the student stops there
         return "does not speak to the student (it must start with 'You')"
     return None
 
@@ -308,9 +308,9 @@ def template_revoices(template: str, student: str, statement: str) -> bool:
 def split_head(text: str, feedback_options: tuple[str, ...] | list[str]) -> tuple[str, str]:
     """(the decided feedback sentence the text starts with, the rest): the revoicing sentence goes between them,
     so the verdict comes first and the decided question last. No known feedback at the start: ("", text)."""
-    for fb in sorted((f for f in feedback_options if f), key=len, reverse=True):
-        if text.startswith(fb) and len(text) > len(fb):
-            return fb, text[len(fb):].strip()
+    for feedback in sorted((f for f in feedback_options if f), key=len, reverse=True):
+        if text.startswith(feedback) and len(text) > len(feedback):
+            return feedback, text[len(feedback):].strip()
     return "", text
 
 
@@ -346,7 +346,8 @@ def may_voice(backend: Backend, job: str, kind: str) -> tuple[bool, str]:
     row = measured().get(backend.model, {}).get(job, {}).get("kinds", {}).get(kind)
     if row is None:
         return False, f"{job} not measured for move kind {kind!r} on {backend.model}: templates"
-    rate, n = row.get("acceptance") or 0.0, row.get("n", 0)
-    if n < MIN_MEASURED or rate < ACCEPT_AT:
-        return False, f"{job} on {backend.model}, move kind {kind!r}: measured acceptance {rate:.2f} (n={n}) < {ACCEPT_AT}"
-    return True, f"{job} on {backend.model}, move kind {kind!r}: measured acceptance {rate:.2f} (n={n})"
+    rate, pairs = row.get("acceptance") or 0.0, row.get("n", 0)
+    if pairs < MIN_MEASURED or rate < ACCEPT_AT:
+        return False, (f"{job} on {backend.model}, move kind {kind!r}: measured acceptance {rate:.2f} (n={pairs}) "
+                       f"< {ACCEPT_AT}")
+    return True, f"{job} on {backend.model}, move kind {kind!r}: measured acceptance {rate:.2f} (n={pairs})"
