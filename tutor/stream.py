@@ -160,12 +160,11 @@ class PendingTurn:
     latency_ms: dict[str, float] = field(default_factory=dict)
     tokens: int = 0  # model tokens generated
 
-    def lap(self, name: str, since: float | None = None) -> float:
-        """Record the milliseconds from `since` (default: the last lap's end) under `name`; returns now."""
+    def lap(self, name: str) -> None:
+        """Record the milliseconds since the last lap ended under `name`; this lap ends now."""
         now = time.monotonic()
-        self.latency_ms[name] = round((now - (self.mark if since is None else since)) * 1000, 2)
+        self.latency_ms[name] = round((now - self.mark) * 1000, 2)
         self.mark = now
-        return now
 
 
 class Replying(Protocol):
