@@ -45,8 +45,8 @@ def dialogue_messages(system: str, history: list[tuple[str, str]]) -> list[Messa
 
 def decided_question(template_text: str) -> str:
     """The question the plan decided on: the template's text from its first question on ('' when none)."""
-    sentences = [x.strip() for x in re.split(r"(?<=[.!?])\s+", template_text.strip()) if x.strip()]
-    first = next((i for i, x in enumerate(sentences) if x.endswith("?")), None)
+    sentences = [part.strip() for part in re.split(r"(?<=[.!?])\s+", template_text.strip()) if part.strip()]
+    first = next((i for i, sentence in enumerate(sentences) if sentence.endswith("?")), None)
     return "" if first is None else " ".join(sentences[first:])
 
 
@@ -302,7 +302,7 @@ def template_revoices(template: str, student: str, statement: str) -> bool:
     theirs = [r for n in extract(student).numbers if n.kind != "word" for r in n.readings()
               if not any(close(r, g) for g in given)]
     said = allowed_numbers(template)
-    return any(close(r, x) for r in theirs for x in said)
+    return any(close(reading, quoted) for reading in theirs for quoted in said)
 
 
 def split_head(text: str, feedback_options: tuple[str, ...] | list[str]) -> tuple[str, str]:
