@@ -52,7 +52,6 @@ class TutorSession:
         self.policy = get_policy(settings.policy)
         self.state = KnowledgeState.for_tree(self.tree, list(problem.skills), settings.bkt)
         self.trace: list[TurnTrace] = []
-        self.done = False
         self._open: Iterator[str] | None = None  # a streamed reply not yet finished
         # turn -> the sandbox run recorded for it: a session rebuilt from the store replays these, never re-runs code
         self.recorded_runs: dict[int, TestRun] = {}
@@ -76,6 +75,11 @@ class TutorSession:
     @property
     def solved(self) -> bool:
         return self.state.solved
+
+    @property
+    def done(self) -> bool:
+        """Whether the last reply ended the session (solved, or out of turns)."""
+        return self.trace[-1].done if self.trace else False
 
     @property
     def streaming(self) -> bool:
@@ -246,7 +250,6 @@ class TutorSession:
         plan, understanding, evidence, tests = pending.plan, pending.understanding, pending.evidence, pending.tests
         if plan.kind == "tell":  # telling is measured: its disclosure counts only after the verdict
             self._log_plan(plan, pending.turn)
-        self.done = plan.done
         pending.latency_ms["total"] = round((time.monotonic() - pending.started) * 1000, 2)
         trace = TurnTrace(
             turn=pending.turn, policy=self.policy.name, student_message=pending.text, input_truncated=pending.cut,
