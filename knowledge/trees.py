@@ -194,6 +194,15 @@ def _code_nodes(problem: Problem, failing_tests: Sequence[str] | None) -> list[N
     lines = problem.buggy_code.splitlines()
     test = (list(failing_tests) or problem.unit_tests)[0] if failing_tests else problem.unit_tests[0]
     test = re.sub(r"^\s*assert\s+", "", test).strip()
+
+    def lines_of(text: str) -> str:  # the templates say "line {line_no}": "line 2 and 4" reads "lines 2 and 4"
+        return re.sub(r"\b([Ll])ine (\d+(?:, \d+)* and \d+)\b", r"\1ines \2", text)
+
+    def questions(part: str, fill: dict[str, str]) -> Questions:
+        q = _questions(part, fill)
+        return Questions(**{depth: [lines_of(x) for x in q.at(depth)] for depth in ("focus", "probing", "hint",
+                                                                                     "bottom_out")})
+
     for j, bug in enumerate(problem.bugs):
         line_no = bug.lines[0]
         line = lines[line_no - 1].strip() if 0 < line_no <= len(lines) else ""
@@ -201,14 +210,14 @@ def _code_nodes(problem: Problem, failing_tests: Sequence[str] | None) -> list[N
         fill = {
             "entry_point": problem.entry_point,
             "test": f"`{test}`" if len(test) <= 60 else "the failing test",
-            "line_no": ", ".join(str(n) for n in bug.lines),
+            "line_no": " and ".join(", ".join(str(n) for n in bug.lines).rsplit(", ", 1)),
             "line": line,
             "bug_description": bug.description.strip(),
             "concept": concept.rstrip(".").lower() if concept else "what the line should compute",
             "fix": bug.fixes[0].description.strip(),
         }
         probes = {
-            m.id: prompts.CODE_PROBE.format(line_no=fill["line_no"], label_lower=_label_lower(m.label))
+            m.id: lines_of(prompts.CODE_PROBE.format(line_no=fill["line_no"], label_lower=_label_lower(m.label)))
             for m in problem.malgorithms
             if (m.bug if m.bug is not None else 0) == j
         }
@@ -224,18 +233,18 @@ def _code_nodes(problem: Problem, failing_tests: Sequence[str] | None) -> list[N
                     pattern=r"\b(?:instead|expected|expects?|should|returns?|returned|outputs?|prints?|gives?|gave|"
                     r"got|error|exception|fail\w*|wrong|incorrect)\b",
                 ),
-                questions=_questions("BEHAVIOUR", fill),
+                questions=questions("BEHAVIOUR", fill),
                 skills=skills,
             )
         )
         nodes.append(
             Node(
                 id=f"b{j}-locate",
-                concept=f"where the bug is: line {fill['line_no']}",
+                concept=lines_of(f"where the bug is: line {fill['line_no']}"),
                 kind="locate",
                 bug=j,
                 check=Check(kind="pattern", pattern=_locate_pattern(problem, bug)),
-                questions=_questions("LOCATE", fill),
+                questions=questions("LOCATE", fill),
                 probes=probes,
                 skills=skills,
             )
@@ -247,7 +256,7 @@ def _code_nodes(problem: Problem, failing_tests: Sequence[str] | None) -> list[N
                 kind="fix",
                 bug=j,
                 check=Check(kind="tests"),
-                questions=_questions("FIX", fill),
+                questions=questions("FIX", fill),
                 probes=dict(probes),
                 skills=skills,
             )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from knowledge.bank import load_starter
 from knowledge.numbers import fmt
 from knowledge.trees import derive_tree, topic_of, tree_for, value_pattern
 from knowledge.types import DEPTHS, Step
@@ -117,3 +118,15 @@ def test_llm_rephrase_is_optional_and_guarded():
     assert tree.source == "derived"  # the input is not modified
     assert not safe_rewrite("What is it?", "It is 12.")
     assert not safe_rewrite("Look at `x`?", "Change it to `y`?")
+
+
+def test_a_bug_on_several_lines_reads_lines_2_and_4() -> None:
+    """The tutor said "Look closely at line 2, 4" (the starter `code-remove-negatives`)."""
+    p = next(x for x in load_starter() if x.id == "code-remove-negatives")
+    nodes = derive_tree(p).nodes
+    text = " ".join(n.concept + " " + " ".join(q for d in DEPTHS for q in n.questions.at(d)) + " "
+                    + " ".join(n.probes.values()) for n in nodes)
+    assert "lines 2 and 4" in text and "ines 2 and 4" in nodes[1].concept
+    assert not re.search(r"[Ll]ines? \d+, \d+|\bline \d+ and \d+", text)
+    one = derive_tree(code_problem()).nodes[1]
+    assert re.search(r"\bline \d+\b", one.concept) and "lines" not in one.concept

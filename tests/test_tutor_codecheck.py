@@ -8,7 +8,7 @@ from knowledge.bank import load_starter
 from knowledge.types import Problem
 from tutor import TutorSession, TutorSettings
 from tutor.codecheck import buggy_run, claims, judge_behaviour, judge_locate
-from tutor.codewords import judge_calls, judge_expressions, judge_fix
+from tutor.codewords import judge_calls, judge_expressions, judge_fix, judge_words
 from tutor.examples import example_code
 
 PRAISE = ("Exactly, well done", "Yes, that's right", "Good, that's correct")
@@ -181,3 +181,38 @@ def test_the_run_cache_is_bounded() -> None:
         assert len(codecheck._RUNS) == 2
     finally:
         codecheck.RUNS_KEPT = kept
+
+
+# --- what a line or a loop does (tutor.codelines, through codewords.judge_words) ---------------------------------
+@pytest.mark.parametrize(("message", "verdict"), [
+    ("The loop starts at 0.", "wrong"),  # range(1, len(nums)): it starts at 1 (an SDB student: "loops from 1")
+    ("The for loop goes from 0 to `len(nums) - 1`.", "wrong"),
+    ("When I call `total([4, 5])` the loop runs 2 times.", "wrong"),  # once: i is 1 only
+    ("Line 2 creates an empty list.", "wrong"),  # s = 0
+    ("Line 4 returns `s`.", "wrong"),  # line 4 adds to s; line 5 returns it
+    ("Line 3 is a while loop.", "wrong"),
+    ("The loop starts at 1.", "right"),
+    ("The for loop goes from 1 to `len(nums) - 1`.", "right"),
+    ("When I call `total([4, 5])` the loop runs once.", "right"),
+    ("With `nums` as [7, 8, 9] the loop iterates 2 times.", "right"),
+    ("Line 3 makes a for loop.", "right"),
+])
+def test_claims_about_what_a_line_or_loop_does_are_checked_against_the_program(message: str, verdict: str) -> None:
+    """These were `unsure` (or credited by keywords): nothing checked what the student said a line or loop does."""
+    assert judge_words(message, example_code(), 0, kind="behaviour") == verdict
+
+
+@pytest.mark.parametrize("message", ["The loop starts at 1.", "Line 3 makes a for loop.",
+                                     "When I call `total([4, 5])` the loop runs once."])
+def test_a_true_bug_line_description_is_credited_only_on_behaviour_and_locate_nodes(message: str) -> None:
+    p = example_code()  # line 3 is the bug's line
+    assert judge_words(message, p, 0, kind="behaviour") == "right"
+    assert judge_words(message, p, 0, kind="locate") == "right"
+    assert judge_words(message, p, 0, kind="fix") is None
+    assert judge_words(message, p, 0) is None  # no kind: today's checks only
+
+
+@pytest.mark.parametrize("message", ["Should the loop start at 0?", "The loop should start at 0.",
+                                     "Line 5 returns `s`.", "Line 2 sets `s` to 0.", "I think `s` starts at 0."])
+def test_questions_expectations_and_true_claims_about_other_lines_get_no_verdict(message: str) -> None:
+    assert judge_words(message, example_code(), 0, kind="behaviour") is None

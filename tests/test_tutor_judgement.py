@@ -223,3 +223,69 @@ def test_a_true_unit_fact_is_right_not_a_wrong_value(message):
     s = session(p)
     say(s, message)
     assert s.last.judgement == "right" and failures(s) == 0 and not s.solved
+
+
+def trip() -> Problem:
+    """Made up, modelled on a MathDial fit problem: two parallel steps (cycle a mile, walk a mile)."""
+    return Problem(
+        id="t-trip", domain="math", title="Cycle and walk",
+        statement="Ana can cycle at 12 miles per hour and walk at 3 miles per hour. She cycles for 1 mile and then "
+                  "walks for 1 mile. How many minutes does the whole trip take?",
+        skills=["division", "addition"],
+        steps=[Step(description="how many minutes it takes her to cycle 1 mile", expression="60 / 12", value=5,
+                    unit="minutes"),
+               Step(description="how many minutes it takes her to walk 1 mile", expression="60 / 3", value=20,
+                    unit="minutes"),
+               Step(description="the time of the whole trip", expression="5 + 20", value=25, unit="minutes")],
+        answer=25, answer_unit="minutes",
+    )
+
+
+def money() -> Problem:
+    """Made up: two people's amounts (Sean 24, Rick 72), then the total 96."""
+    return Problem(
+        id="t-money", domain="math", title="Sean and Rick",
+        statement="Sean has $4 more than half of $40. Rick has 3 times as much money as Sean. How much money do they "
+                  "have together?",
+        skills=["multiplication", "addition"],
+        steps=[Step(description="how much money Sean has", expression="40 / 2 + 4", value=24, unit="dollars"),
+               Step(description="how much money Rick has", expression="3 * 24", value=72, unit="dollars"),
+               Step(description="how much money they have together", expression="24 + 72", value=96, unit="dollars")],
+        answer=96, answer_unit="dollars",
+    )
+
+
+@pytest.mark.parametrize(("problem", "first", "message", "node"), [
+    (trip, "It takes Ana 5 minutes to cycle 1 mile.", "So it takes her 20 minutes to cycle the mile.", "s1-value"),
+    (trip, "", "It takes her 20 minutes to cycle 1 mile.", "s1-value"),
+    (money, "", "Rick has 24 dollars.", "s0-value"),
+])
+def test_a_step_value_said_for_another_quantity_or_person_counts_wrong(problem, first, message, node):
+    """A real student said "So it would take Cindy 30 minutes to run half a mile" (30 is the walk's time) and heard
+    "Good, that's correct"; "Rick has 24" was credited as Sean's 24."""
+    s = session(problem())
+    if first:
+        say(s, first)
+    reply = say(s, message)
+    assert s.last.judgement == "wrong" and not reply.startswith(PRAISE)
+    assert not s.state.is_resolved(node)
+
+
+@pytest.mark.parametrize("message", ["The answer is 24.", "So the final answer is $72.",
+                                     "I think Sean has 24 dollars, so the answer is 24."])
+def test_a_step_value_given_as_the_final_answer_counts_wrong(message):
+    s = session(money())
+    reply = say(s, message)
+    assert s.last.judgement == "wrong" and not reply.startswith(PRAISE)
+    assert not s.state.is_resolved("s0-value") and not s.state.is_resolved("s1-value") and not s.solved
+
+
+@pytest.mark.parametrize(("problem", "message", "node"), [
+    (trip, "It takes her 20 minutes to walk 1 mile.", "s1-value"),
+    (money, "Sean has 24 dollars.", "s0-value"),
+    (money, "Sean has 40/2 + 4 = 24 dollars and Rick has 3 x 24 = 72 dollars.", "s1-value"),
+])
+def test_a_step_value_said_for_its_own_quantity_is_still_right(problem, message, node):
+    s = session(problem())
+    say(s, message)
+    assert s.last.judgement == "right" and s.state.is_resolved(node)

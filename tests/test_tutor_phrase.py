@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from knowledge.bank import load_bank_dir
+from knowledge.bank import load_bank_dir, load_starter
 from knowledge.types import Problem
 from tutor import TutorSession, TutorSettings
 from tutor.phrase import AFTER_BOTTOM_OUT, FEEDBACK, FINAL_ASK, PROBE_ASK, SUCCESS, VOICE, norm, sentences
@@ -119,3 +119,14 @@ def test_partial_progress_is_acknowledged_with_both_numbers(jacket):
     assert not any(p in both for p in ("Exactly", "well done", "Well done"))
     only_wrong = template(plan, jacket, tree, state, 1, note, heard=Heard(wrong=["52"]))
     assert note in only_wrong and only_wrong.count("52") == 1
+
+
+@pytest.mark.parametrize("message", ["I tried remove_negatives([4, -5]) and something odd happens.",
+                                     "I think it has to do with the loop and the list [4, -5]."])
+def test_numbers_in_a_code_message_are_quoted_never_offered_as_candidate_answers(message: str) -> None:
+    """The tutor said "I can't tell yet which of 4 and -5 is your result" of a test call the student quoted."""
+    p = next(x for x in load_starter() if x.id == "code-remove-negatives")
+    s = TutorSession.start(p, TutorSettings(max_turns=40), backend=None)
+    reply = "".join(s.reply(message))
+    assert not any(t.format(v="4 and -5") in reply for t in VOICE["unsure"]), reply
+    assert "4 and -5" in reply  # said back as the student's own

@@ -70,6 +70,29 @@ def test_code_extraction() -> None:
     assert extract_code("change it to `return a + b` maybe", loose=True) == "return a + b"
 
 
+@pytest.mark.parametrize("text", [
+    "I think `b` was 5 and `a` was 3 so `b = 3 + 5` which is 8. Not sure how to get it to return 5 though.",
+    "Oh, is it possible to do `for integer in integers:`?",
+    "Should I write `for i in range(0, n):` there?",
+    "For example you can declare a list `numbers = [1, 2, 3, 4]` and `result = map(lambda x: x + x, numbers)`.",
+    "We would want the loop to stop at `i = 3` and return `b` as 5.",
+])
+def test_inline_code_asked_about_given_as_an_example_or_binding_a_literal_is_no_submission(text: str) -> None:
+    """Each was run as a patch of the student's program (SDB fit dialogues): "`b = 3 + 5` which is 8" explains what
+    `b` holds, it submits nothing."""
+    assert extract_code(text, loose=True) == ""
+    assert classify(text, domain="code").code == ""
+
+
+@pytest.mark.parametrize(("text", "code"), [
+    ("I changed it to `for i in range(0, n):`.", "for i in range(0, n):"),
+    ("Now I set `count = len(nums)` before the loop.", "count = len(nums)"),
+    ("Something like `for i in range(1, n + 1):` would work.", "for i in range(1, n + 1):"),
+])
+def test_inline_code_stated_as_a_change_is_still_a_submission(text: str, code: str) -> None:
+    assert extract_code(text, loose=True) == code
+
+
 @pytest.mark.parametrize(
     ("text", "intent"),
     [

@@ -6,7 +6,9 @@
 - a fix put in words: "I should use `range(0, len(integers))`", "change the < to <=" -- the fragment replaces the
   matching part of a bug line (tutor.codecheck.bug_lines) and the patched program runs against the tests;
 - the value of a small expression: "When `c` is 1, `c < 0` returns False" -- evaluated in the sandbox with the
-  bindings the sentence gives.
+  bindings the sentence gives;
+- what a line or a loop does ("the loop starts at 1", "line 2 creates an empty list"): tutor.codelines, when the
+  caller names the current node's kind.
 
 Each judge returns right / wrong, or None when nothing in the message can be checked that way. A message that asks
 (ends in "?") is never judged wrong on these grounds: it may be a question, not a claim.
@@ -20,6 +22,7 @@ import re
 
 from knowledge.types import Problem
 from tutor.codecheck import Verdict, bug_lines, claims, plain_value, run_cached, same_value, sentences
+from tutor.codelines import judge_lines
 from tutor.sandbox import SandboxLimits, TestRun
 
 MAX_PATCH_RUNS = 3  # sandbox runs one message may cost for its fixes in words
@@ -308,8 +311,13 @@ def judge_expressions(text: str, problem: Problem, limits: SandboxLimits | None 
     return None if not verdicts else "right" if all(verdicts) else "wrong"
 
 
-def judge_words(text: str, problem: Problem, bug: int, limits: SandboxLimits | None = None) -> Verdict | None:
-    """The three checks together: wrong if one finds a false claim, right if one finds a true one, else None."""
+def judge_words(text: str, problem: Problem, bug: int, limits: SandboxLimits | None = None,
+                kind: str | None = None) -> Verdict | None:
+    """The checks together: wrong if one finds a false claim, right if one finds a true one, else None. With the
+    current node's `kind`, claims about what a line or loop does are checked too (tutor.codelines); a true one about
+    a line of the bug is credited only on a behaviour or locate node. Without it (None), those are not read."""
     found = [judge_calls(text, problem, bug, limits), judge_fix(text, problem, bug, limits),
              judge_expressions(text, problem, limits)]
+    if kind is not None:
+        found.append(judge_lines(text, problem, bug, kind, limits, own_calls=[src for _, src in calls(text, problem)]))
     return "wrong" if "wrong" in found else "right" if "right" in found else None

@@ -162,6 +162,94 @@ def percent_of_step(value: float, u: Understanding, problem: Problem) -> bool:
     return 0 < abs(value) <= 1 and any(stands_for(value * 100, s.value) for s in problem.steps)
 
 
+# --- a step's value said for another quantity, or as the final answer ------------------------------------------
+_NOT_QUANTITY = {"many", "much"}
+_AS_ANSWER_BEFORE = re.compile(r"\b(?:final\s+)?answer(?:\s+(?:is|was|would be|will be|should be|of|=|:))?\s*"
+                               r"(?:about|approximately|exactly|just)?\s*\$?\s*$", re.IGNORECASE)
+_AS_ANSWER_AFTER = re.compile(r"^\S*\s+(?:is|as|would be|will be)\s+(?:my|the|our)\s+(?:final\s+)?answer\b",
+                              re.IGNORECASE)
+
+
+def _stem(word: str) -> str:
+    for suffix in ("ing", "ed", "es", "s"):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            word = word[: -len(suffix)]
+            break
+    word = word[:-1] if word.endswith("e") and len(word) > 3 else word
+    return word[:-1] if len(word) > 3 and word[-1] == word[-2] and word[-1] not in "aeiou" else word
+
+
+def _stems(text: str) -> set[str]:
+    return {_stem(w) for w in vocabulary(text) if w not in _NOT_QUANTITY}
+
+
+_CLAUSE = re.compile(r"[.;:!?,\n()=]|\b(?:and|so|but|then|which|because|since|while|or|if|when)\b", re.IGNORECASE)
+_NOUN_AFTER = re.compile(r"^\s*(?:(?:more|extra|additional|other|new)\s+)?[a-z]+", re.UNICODE)
+
+
+def _clauses(u: Understanding) -> list[tuple[Number, str, str]]:
+    """Each claimed result (no operand) with the words next to it in its clause: back to the clause start or the
+    previous number, on for four words, the noun right after it left out ("So it would take Cindy | 30 | minutes to
+    run half"): the unit is shared by parallel quantities, the words around it tell them apart."""
+    spans, cursor = [], 0
+    for n in u.numbers:
+        m = re.search(rf"(?<![\w.]){re.escape(n.text)}(?![\w])", u.text[cursor:]) if n.text else None
+        if m is not None:
+            spans.append((n, cursor + m.start(), cursor + m.end()))
+            cursor += m.end()
+    out = []
+    for i, (n, start, end) in enumerate(spans):
+        if n.kind == "computed" or n.operand:
+            continue
+        before = _CLAUSE.split(u.text[spans[i - 1][2] if i else 0:start])[-1]
+        after = " ".join(_CLAUSE.split(u.text[end:])[0].split()[:4])
+        out.append((n, before, _NOUN_AFTER.sub("", after, count=1)))
+    return out
+
+
+def _parallel(a: set[str], b: set[str]) -> bool:
+    """Two steps that ask the same thing of different people or things ("minutes to run half a mile" / "to walk
+    half a mile"; "how much Sean has" / "how much Rick has")."""
+    return bool(a - b) and bool(b - a) and len(a & b) >= max(1, len(a | b) // 2)
+
+
+def _bare(text: str) -> float:
+    """A concept pattern's hit that is the value itself ("72"), as a number; nan for anything else."""
+    m = re.fullmatch(r"\$?(\d+(?:\.\d+)?)", text.replace(",", "").strip())
+    return float(m.group(1)) if m else float("nan")
+
+
+def misattributed(u: Understanding, problem: Problem, check: MathCheck) -> set[float]:
+    """Step values the student gives for something else: as the final answer ("so the answer is 18" when 18 is a
+    step on the way), or for the parallel quantity or person of another step ("30 minutes to run half a mile" when
+    30 is the walk's time): the words next to it name the other step's own words and none of its step's. A value
+    also said once for its own quantity keeps its credit, unless it is offered as the answer."""
+    steps = [_stems(s.description) for s in problem.steps]
+    credited = {round(m.value, 9) for m in check.right if m.by == "value" and not m.final}
+    other: set[float] = set()
+    own: set[float] = set()
+    answered: set[float] = set()
+    for n, before, after in _clauses(u):
+        key = round(n.value, 9)
+        if key not in credited or is_given(n, problem):
+            continue
+        if problem.answer is not None and any(stands_for(r, problem.answer) for r in n.readings()):
+            continue
+        mine = [k for k, s in enumerate(problem.steps) if any(stands_for(r, s.value) for r in n.readings())]
+        if not mine:
+            continue
+        if _AS_ANSWER_BEFORE.search(before) or _AS_ANSWER_AFTER.search(after):
+            answered.add(key)  # the student's answer to the problem: wrong, whatever else they said of it
+            continue
+        words = _stems(before + " " + after)
+        pairs = [(k, j) for k in mine for j in range(len(steps)) if j not in mine and _parallel(steps[k], steps[j])]
+        if any(words & (steps[k] - steps[j]) for k, j in pairs):
+            own.add(key)
+        elif mine and all(any(words & (steps[j] - steps[k]) for kk, j in pairs if kk == k) for k in mine):
+            other.add(key)
+    return (other - own) | answered
+
+
 def partly_note(right: list[str], wrong: list[str]) -> str:
     """What is right and what is still wrong, in the student's own numbers (nothing they did not say)."""
     got, off = list(dict.fromkeys(right)), list(dict.fromkeys(wrong))
@@ -183,6 +271,9 @@ def update_math(u: Understanding, problem: Problem, tree: QuestionTree, state: K
     if produced:
         state.append(ValuesProduced(turn=turn, values=produced))
     check = check_math(u, problem, tree)
+    if misread := misattributed(u, problem, check):  # a step's value for another quantity: no credit, a wrong value
+        check.right = [m for m in check.right if round(m.value if m.by == "value" else _bare(m.text), 9) not in misread]
+        check.wrong += [v for v in sorted(misread) if v not in check.wrong]
     if u.intent == "off_topic":
         check.right = [m for m in check.right if m.by == "value"]  # words in an aside are no evidence
     facts = true_conversions(u, problem) if check.wrong else set()
@@ -252,7 +343,8 @@ def update_math(u: Understanding, problem: Problem, tree: QuestionTree, state: K
         derived = [m for m in check.right if m.by == "value"
                    and (m.text in results or not any(stands_for(m.value, g) and stands_for(g, m.value) for g in givens))]
         partly = bool(derived or operands)
-        detail = f"said {value:g}, which matches no step"
+        detail = f"said {value:g} for another quantity than its step's" if round(value, 9) in misread else \
+            f"said {value:g}, which matches no step"
         if now is not None:
             top = ev.diagnosis[0].malgorithm_id if ev.diagnosis else None
             state.append(AttemptWrong(turn=turn, node_id=now, evidence=detail, value=value, malgorithm_id=top))

@@ -131,6 +131,9 @@ class Heard(BaseModel):
     other: list[str] = Field(default_factory=list)  # other claimed values (givens restated, a list to choose from)
     rest: list[str] = Field(default_factory=list)  # claimed values that are none of these (quoted, not judged)
     how: str = ""  # the student's own wrong step in words ("adding 25 and 10"), from an expression they wrote
+    # code: numbers said back as the student's own (a test call they quote, what they say the code gives), never
+    # offered as candidate answers to choose from
+    quoted: list[str] = Field(default_factory=list)
 
 
 def sentences(text: str) -> list[str]:
@@ -171,7 +174,7 @@ def heard(u: Understanding, ev: Evidence, problem: Problem, tree: QuestionTree, 
     if u.intent in ("extraction", "override"):
         return Heard()
     if problem.domain != "math":  # code: numbers are quoted (what the student says the code gives), not judged
-        return Heard(rest=list(dict.fromkeys(n.text for n in u.values if n.kind != "computed")))
+        return Heard(quoted=list(dict.fromkeys(n.text for n in u.values if n.kind != "computed")))
     from knowledge.trees import topic_of
     from tutor.numbers import extract
 
@@ -260,8 +263,8 @@ def revoice(plan: Plan, h: Heard | None, turn: int, said: set[str] | None = None
         options = [t.format(v=_values(h.other + h.rest)) for t in VOICE["unsure"]]
     elif fb in ("given", "none", "right", "question") and h.other:
         options = [t.format(v=_values(h.other)) for t in VOICE["given"]]
-    elif fb not in ("redirect", "off_topic") and (h.rest or h.other):  # quoted, not judged: no verdict in it
-        options = [t.format(v=_values(h.rest or h.other)) for t in VOICE["heard"]]
+    elif fb not in ("redirect", "off_topic") and (h.rest or h.other or h.quoted):  # quoted, not judged
+        options = [t.format(v=_values(h.rest or h.other or h.quoted)) for t in VOICE["heard"]]
     text = _fresh(options, turn, said)
     return "" if said and norm(text) in said else text
 
