@@ -152,7 +152,7 @@ class CodeJudge:
         if node is not None and node.kind == "behaviour" and not understanding.code:
             said = codecheck.judge_behaviour(text, codecheck.buggy_run(problem, self.sandbox))
         if node is not None and not understanding.code and locate is None:  # own calls, fixes and facts in words
-            said = codewords.judge_words(text, problem, bug, self.sandbox) or said
+            said = codewords.judge_words(text, problem, bug, self.sandbox, kind=node.kind) or said
         # a stuck message, a question or a hedge earns nothing, but a checked claim stands ("KeyError, not sure why")
         if (understanding.intent in ("stuck", "question") or codecheck.hedged(text)) and "right" not in (said, locate):
             check.right = [m for m in check.right if m.by == "value"]
