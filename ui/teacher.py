@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import tempfile
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -24,7 +25,20 @@ from ui.context import MAX_UPLOAD_BYTES, AppContext, AuthError, attach_tree, che
 
 _Row = TypeVar("_Row", TutoringSession, Turn, Annotation)
 PAGE_SIZE = 500  # transcripts per page (the teacher's list and the API); exports have every one
-OUTCOMES = ["active", "solved", "max_turns", "restarted", "abandoned"]
+
+
+@dataclass(frozen=True)
+class Transcript:
+    """One session as a teacher reads it (control characters marked): its turns with their decision traces, the
+    teachers' notes, and both rendered side by side as HTML."""
+
+    session: TutoringSession
+    turns: list[Turn]
+    annotations: list[Annotation]
+    html: str
+
+    def __getitem__(self, key: str) -> Any:  # ui/api.py still reads t["session"] (helper `web` owns it); remove then
+        return getattr(self, key)
 
 
 def _opt_int(value: Any) -> int | None:
@@ -87,11 +101,11 @@ def _visible(ctx: AppContext, token: str, session_id: Any) -> TutoringSession:
     return sess
 
 
-def transcript(ctx: AppContext, token: str, session_id: Any) -> dict[str, Any]:
+def transcript(ctx: AppContext, token: str, session_id: Any) -> Transcript:
     sess = _visible(ctx, token, session_id)
     turns = [_shown(t) for t in ctx.store.turns(sess.id)]
     notes = [_shown(a) for a in ctx.store.annotations(sess.id)]
-    return {"session": _shown(sess), "turns": turns, "annotations": notes, "html": render.transcript_html(turns, notes)}
+    return Transcript(session=_shown(sess), turns=turns, annotations=notes, html=render.transcript_html(turns, notes))
 
 
 def annotate(ctx: AppContext, token: str, session_id: Any, turn_idx: Any, comment: str, flag: bool):
