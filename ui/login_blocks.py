@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import gradio as gr
 
 from store import User
+from store.types import Role
 from ui import accounts
 from ui.context import AppContext
 from ui.handlers import Tab, Updates, client_address, safe
@@ -36,7 +37,7 @@ class RoleTab:
     """A main tab, the role that sees it, and what it fills at login."""
 
     tab: gr.Tab
-    role: str
+    role: Role
     content: Tab
 
 
