@@ -113,8 +113,6 @@ def summarize(problem: Problem, records: list[DialogueRecord]) -> Rehearsal:
 STUDENT_HEADERS = ["student", "solved", "at turn", "turns", "stalled on", "leaks", "tutor moves"]
 NODE_HEADERS = ["node", "concept", "reached", "stalled here"]
 
-_RUNNING: dict[int, threading.Thread] = {}
-
 
 def start_eval(ctx: AppContext, token: str, *, name: str, policies: list[str], domain: str = "", limit: int | None = None,
                students: int = 1, max_turns: int = 12, wait: bool = False) -> int:
@@ -142,8 +140,7 @@ def start_eval(ctx: AppContext, token: str, *, name: str, policies: list[str], d
             log.exception("evaluation run %s failed", run.id)
             ctx.store.finish_eval_run(run.id, status="failed", summary={"error": f"{type(exc).__name__}: {exc}"[:500]})
 
-    thread = threading.Thread(target=work, name=f"eval-{run.id}", daemon=True)
-    _RUNNING[run.id] = thread
+    thread = threading.Thread(target=work, name=f"eval-{run.id}", daemon=True)  # the store tracks the run, not a global
     thread.start()
     if wait:
         thread.join()
