@@ -10,30 +10,25 @@ import argparse
 import logging
 import os
 import sys
+import threading
 from pathlib import Path
 from typing import Any
 
+from errors import RecoverableError
 from settings import Settings, add_settings_arguments, apply_offline_env, settings_from_args
+from ui.accounts import bootstrap_admin
+from ui.context import AppContext
 
 log = logging.getLogger("app")
 
 
-def make_context(settings: Settings, **kwargs: Any):
-    from ui.accounts import bootstrap_admin
-    from ui.context import AppContext
-
+def make_context(settings: Settings, **kwargs: Any) -> AppContext:
+    """The app's services; the first teacher comes from the admin settings (here, at the edge) when none exists."""
     ctx = AppContext(settings, **kwargs)
-    admin = bootstrap_admin(ctx)
+    admin = bootstrap_admin(ctx, settings.admin_username, settings.admin_password)
     if admin:
         log.info("created teacher %s from the admin settings (TUTOR_ADMIN_USERNAME)", admin.username)
     return ctx
-
-
-def build_ui(ctx) -> Any:
-    """The Gradio Blocks of the app (no server)."""
-    from ui.blocks import build_ui as _build
-
-    return _build(ctx)
 
 
 def create_app(settings: Settings, **kwargs: Any):
@@ -42,11 +37,13 @@ def create_app(settings: Settings, **kwargs: Any):
     temp = Path(settings.data_dir) / "gradio-tmp"
     temp.mkdir(parents=True, exist_ok=True)
     os.environ["GRADIO_TEMP_DIR"] = str(temp)
+    # The one deliberate late import of our own modules: gradio reads GRADIO_TEMP_DIR when it is imported, and the
+    # Gradio layer (ui.blocks, ui.api, ui.web and their gradio/fastapi imports) needs the data dir's temp folder.
     import gradio as gr
     from fastapi import FastAPI
 
     from ui import api, web
-    from ui.blocks import CSS
+    from ui.blocks import CSS, build_ui
 
     ctx = make_context(settings, **kwargs)
     app = FastAPI(title="Socratic tutor", docs_url=None, redoc_url=None)
@@ -60,9 +57,7 @@ def create_app(settings: Settings, **kwargs: Any):
     app.state.ctx = ctx
     web.start_sweeper([Path(settings.data_dir) / "exports", temp])
     ctx.start_knowledge()  # background: open the Chroma store, seed the starter bank on first run (logged)
-    if settings.backend != "none":  # load the default model now, not on the first student's message
-        import threading
-
+    if settings.backend != "none":  # load the default model now (and read its prompt prefix), not on the first message
         threading.Thread(target=ctx.backend_for, args=("",), name="warm-backend", daemon=True).start()
     return app
 
@@ -75,8 +70,6 @@ def main(argv: list[str] | None = None) -> int:
     settings = settings_from_args(args)
     logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     import uvicorn
-
-    from errors import RecoverableError
 
     try:
         app = create_app(settings)

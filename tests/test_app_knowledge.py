@@ -11,7 +11,7 @@ import pytest
 
 from knowledge.bank import load_starter
 from ui import accounts, student, teacher
-from ui.blocks import problem_choices
+from ui.choices import problem_choices
 from ui.context import AppContext
 from ui.testing import CHROMIUM, CHROMIUM_ARGS, app_context, browser_login, running_server, seed_accounts
 

@@ -61,7 +61,7 @@ def test_pages_and_exports_cover_every_session(busy):
     lines = teacher.export(ctx, tok, "jsonl").read_text(encoding="utf-8").splitlines()
     assert sorted(json.loads(line)["id"] for line in lines) == sorted(ids)
     # the oldest session is still readable by its teacher (not only the newest 500)
-    assert teacher.transcript(ctx, tok, min(ids))["turns"][0].text == "answer 0"
+    assert teacher.transcript(ctx, tok, min(ids)).turns[0].text == "answer 0"
 
 
 def test_the_api_pages_with_a_cursor(busy):

@@ -7,7 +7,6 @@ import json
 import pytest
 
 from errors import InputError, RecoverableError
-from settings import settings_from_env
 from store.testing import fresh_database_url, postgres_unavailable_reason
 from ui import accounts, student, teacher
 from ui.context import MAX_MESSAGE_CHARS, AppContext, AuthError, check_text
@@ -42,12 +41,10 @@ def test_first_run_and_signup(ctx):
     assert ctx.require(stok).id == user.id and [c.id for c in ctx.store.classes_of_student(user.id)] == [klass.id]
 
 
-def test_admin_from_env(ctx):
-    env = {"TUTOR_ADMIN_USERNAME": "root", "TUTOR_ADMIN_PASSWORD": "rootpass1"}
-    ctx.settings = settings_from_env(env, data_dir=ctx.settings.data_dir)
-    assert accounts.bootstrap_admin(ctx).role == "teacher"
-    ctx.settings = settings_from_env({"TUTOR_ADMIN_USERNAME": "other", "TUTOR_ADMIN_PASSWORD": "otherpass1"}, data_dir=ctx.settings.data_dir)
-    assert accounts.bootstrap_admin(ctx) is None
+def test_admin_from_the_settings(ctx):
+    assert accounts.bootstrap_admin(ctx, "root", "") is None and accounts.setup_needed(ctx)  # both are needed
+    assert accounts.bootstrap_admin(ctx, "root", "rootpass1").role == "teacher"
+    assert accounts.bootstrap_admin(ctx, "other", "otherpass1") is None  # only while no teacher exists
 
 
 def test_check_text():
@@ -134,7 +131,7 @@ def test_teacher_review_annotate_export_mastery(ctx, people):
     v = student.start(ctx, tok, math_problem_id(ctx, tok))
     list(student.send(ctx, tok, v.session_id, "I think it is 2"))
     t = teacher.transcript(ctx, people.teacher, v.session_id)
-    assert "decision trace" in t["html"] and "node" in t["html"]
+    assert "decision trace" in t.html and "node" in t.html
     teacher.annotate(ctx, people.teacher, v.session_id, 2, "nice probe", True)
     flagged = teacher.transcripts(ctx, people.teacher, teacher.make_filter(flagged=True))
     assert [s.id for s in flagged] == [v.session_id]

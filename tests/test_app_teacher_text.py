@@ -11,7 +11,7 @@ import unicodedata
 
 from store import visible_controls
 from ui import accounts, render, student, teacher
-from ui.blocks import problem_choices
+from ui.choices import problem_choices
 
 RLO, LRI, PDI, ZWSP, BOM, WJ = "\u202e", "\u2066", "\u2069", "\u200b", "\ufeff", "\u2060"
 HOSTILE = f"my answer is {RLO}01 = x{PDI} {ZWSP}ok{BOM}{WJ}{LRI}"
@@ -44,10 +44,10 @@ def test_teacher_views_and_exports_show_controls_instead_of_applying_them(ctx):
     rows = render.session_rows(sessions)
     assert "Mal⟦U+202E⟧yrol" in rows[0] and applied_controls(json.dumps(rows, ensure_ascii=False)) == []
     t = teacher.transcript(ctx, tok, view.session_id)
-    assert "⟦U+202E⟧01 = x⟦U+2069⟧" in t["html"] and "looks ⟦U+200B⟧odd" in t["html"]
-    assert applied_controls(t["html"]) == []
-    assert applied_controls(json.dumps([x.model_dump() for x in t["turns"]] + [a.model_dump() for a in t["annotations"]]
-                                       + [t["session"].model_dump()], ensure_ascii=False)) == []
+    assert "⟦U+202E⟧01 = x⟦U+2069⟧" in t.html and "looks ⟦U+200B⟧odd" in t.html
+    assert applied_controls(t.html) == []
+    assert applied_controls(json.dumps([x.model_dump() for x in t.turns] + [a.model_dump() for a in t.annotations]
+                                       + [t.session.model_dump()], ensure_ascii=False)) == []
     for fmt in ("csv", "jsonl"):
         path = teacher.export(ctx, tok, fmt)
         text = path.read_text(encoding="utf-8")

@@ -39,9 +39,10 @@ def test_first_run_login_failure_and_logout(ui, ctx):
     assert ctx.store.user_for_token(token).username == "founder"
 
     again = ui.call("first_teacher", "second", "secondpass")
-    assert "exists already" in out_text(again[ui["login-msg"]]) and again[ui["browser-token"]] == {"__type__": "update"}
+    assert "exists already" in out_text(again[ui["login-msg"]]) and ui["browser-token"] not in again  # left as it was
     bad = ui.call("login", "founder", "wrong-password")
-    assert "Wrong username or password" in bad[ui["login-msg"]] and visible(bad[ui["main-tabs"]]) is None
+    assert bad[ui["login-msg"]] == "**Error:** Wrong username or password." and ui["main-tabs"] not in bad
+    assert bad[ui["whoami"]] == "" and [v for k, v in bad.items() if type(k).__name__ == "State"] == [None]  # no token
 
     out = ui.call("logout", token)
     assert out[ui["login-msg"]] == "Logged out." and visible(out[ui["login-panel"]]) is True

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, get_args
 
 from errors import InputError
+from inference.models import MODELS
 from store import ClassRoom, User, password_problem
+from store.types import Policy
 from ui.context import AppContext, AuthError
+
+POLICIES = get_args(Policy)
 
 
 def _throttled(ctx: AppContext, *keys: str) -> None:
@@ -21,10 +25,9 @@ def setup_needed(ctx: AppContext) -> bool:
     return ctx.store.count_users("teacher") == 0
 
 
-def bootstrap_admin(ctx: AppContext) -> User | None:
-    """Create the first teacher from the settings' admin_username / admin_password (env TUTOR_ADMIN_USERNAME /
-    TUTOR_ADMIN_PASSWORD) when both are set and no teacher exists."""
-    name, password = ctx.settings.admin_username, ctx.settings.admin_password
+def bootstrap_admin(ctx: AppContext, name: str, password: str) -> User | None:
+    """Create the first teacher `name` with `password` when both are given and no teacher exists (the app passes
+    the settings' admin_username / admin_password)."""
     if name and password and setup_needed(ctx):
         return ctx.store.create_user(name, password, "teacher")
     return None
@@ -107,7 +110,7 @@ def my_classes(ctx: AppContext, token: str) -> list[ClassRoom]:
 
 def create_class(ctx: AppContext, token: str, name: str) -> ClassRoom:
     teacher = ctx.require(token, "teacher")
-    return ctx.store.create_class(teacher.id, name or "", model="", policy=ctx.settings.policy if ctx.settings.policy in ("tree", "vanilla", "telling") else "tree")
+    return ctx.store.create_class(teacher.id, name or "", model="", policy=ctx.settings.policy if ctx.settings.policy in POLICIES else "tree")
 
 
 def update_class(ctx: AppContext, token: str, class_id: Any, *, model: str, policy: str, allow_final_bottom_out: bool) -> ClassRoom:
@@ -115,13 +118,6 @@ def update_class(ctx: AppContext, token: str, class_id: Any, *, model: str, poli
     klass = ctx.store.get_class(int(class_id)) if class_id not in (None, "") else None
     if klass is None or klass.teacher_id != teacher.id:
         raise AuthError("That is not one of your classes.")
-    if model:
-        try:
-            from inference.models import MODELS
-
-            known = set(MODELS)
-        except ImportError:
-            known = set()
-        if known and model not in known and not model.endswith(".gguf"):
-            raise InputError(f"Unknown model {model!r}; choose one of: {', '.join(sorted(known))}, or a .gguf path.")
+    if model and model not in MODELS and not model.endswith(".gguf"):
+        raise InputError(f"Unknown model {model!r}; choose one of: {', '.join(sorted(MODELS))}, or a .gguf path.")
     return ctx.store.update_class(klass.id, model=model, policy=policy, allow_final_bottom_out=bool(allow_final_bottom_out))

@@ -3,19 +3,15 @@ the session token through the services (server side, every call) and map results
 
 from __future__ import annotations
 
-import functools
-import logging
-from collections.abc import Callable
 from typing import Any
 
 import gradio as gr
 
-from errors import RecoverableError
-from store import visible_controls
-from ui import accounts, render, student
+from ui import accounts, labs_blocks, login_blocks, render, student, teacher_blocks
+from ui.choices import ALL, DIFFICULTIES, DOMAINS, problem_choices, session_choices
 from ui.context import AppContext
-
-log = logging.getLogger(__name__)
+from ui.handlers import Tab, Updates, need, safe
+from ui.login_blocks import RoleTab
 
 CSS = """
 .progress-strip {display:flex; flex-wrap:wrap; gap:6px; align-items:center; font-size:0.9em}
@@ -31,179 +27,45 @@ table.transcript tr.student td.who {color:#1a5fb4} table.transcript tr.tutor td.
 """
 
 
-# After login the token goes, once, from a hidden box to /api/v1/browser-session, which sets it as an HttpOnly cookie
-# for Gradio's file and upload routes (ui.web.Guard checks it there); the box is emptied in the same step.
-COOKIE_JS = """async (t) => { if (t) { await fetch('api/v1/browser-session', {method: 'POST', headers: {Authorization: 'Bearer ' + t}}); } return ''; }"""
-CLEAR_COOKIE_JS = """async () => { await fetch('api/v1/browser-session', {method: 'DELETE'}); }"""
-
-
 # Students' turns share one pool of Gradio workers, far wider than the default: a turn whose code sleeps or loops
 # waits in its sandbox (bounded by the wall timeout, at low CPU priority) while holding a worker, so a narrow pool
 # let eight such turns stall every other student. Gradio runs at most 40 jobs at once; the rest is left to teachers.
 CHAT_CONCURRENCY = 32
-
-
-def safe(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """Auth failures become a Gradio error (the call fails, also through the API); other recoverable errors too."""
-
-    @functools.wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return fn(*args, **kwargs)
-        except RecoverableError as exc:
-            log.info("%s: %s", fn.__name__, exc.log_message)
-            raise gr.Error(exc.user_message) from None
-
-    return wrapper
-
-
-def safe_gen(fn: Callable[..., Any]) -> Callable[..., Any]:
-    @functools.wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            yield from fn(*args, **kwargs)
-        except RecoverableError as exc:
-            log.info("%s: %s", fn.__name__, exc.log_message)
-            raise gr.Error(exc.user_message) from None
-
-    return wrapper
-
-
-def client_address(request: Any) -> str:
-    """The caller's address for the login throttle ("" when Gradio gives none)."""
-    client = getattr(request, "client", None)
-    return str(getattr(client, "host", "") or "")
-
-
-def problem_choices(ctx: AppContext, token: str, domain: str = "all", skill: str = "all", difficulty: str = "all",
-                    query: str = "") -> list[tuple[str, str]]:
-    probs, _how = student.search(ctx, token, query or "", None if domain == "all" else domain, None if skill == "all" else skill,
-                                 None if difficulty == "all" else difficulty)
-    return [(visible_controls(f"{p.title} ({p.domain}, {p.difficulty})"), p.id) for p in probs]
-
-
-def session_choices(sessions: list[Any]) -> list[tuple[str, int]]:
-    return [(f"#{s.id} {s.problem_id} · {s.outcome} · {s.started_at[:16].replace('T', ' ')}", s.id) for s in sessions]
+PICK = "Pick a problem on the left and press **Start**."
 
 
 def build_ui(ctx: AppContext) -> gr.Blocks:
-    from ui import labs_blocks, teacher_blocks
-
     with gr.Blocks(title="Socratic tutor") as demo:
-        token = gr.State(None)
-        browser_token = gr.Textbox(visible=False, elem_id="browser-token")
-        with gr.Row():
-            gr.Markdown("## Socratic tutor")
-            whoami = gr.Markdown("", elem_id="whoami")
-            logout_btn = gr.Button("Log out", visible=False, size="sm", scale=0, elem_id="logout")
-
-        # ---------------------------------------------------------------- login / first run
-        with gr.Column(visible=True, elem_id="login-panel") as login_panel:
-            setup_note = gr.Markdown("")
-            with gr.Tabs():
-                with gr.Tab("Log in", id="login"):
-                    username = gr.Textbox(label="Username", elem_id="username")
-                    password = gr.Textbox(label="Password", type="password", elem_id="password")
-                    login_btn = gr.Button("Log in", variant="primary", elem_id="login-btn")
-                with gr.Tab("I'm a new student", id="signup"):
-                    su_user = gr.Textbox(label="Choose a username")
-                    su_pass = gr.Textbox(label="Choose a password (8+ characters)", type="password")
-                    su_code = gr.Textbox(label="Class join code (from your teacher)")
-                    su_btn = gr.Button("Create my account", variant="primary")
-                with gr.Tab("First run: create the teacher account", id="setup") as setup_tab:
-                    ft_user = gr.Textbox(label="Teacher username")
-                    ft_pass = gr.Textbox(label="Password (8+ characters)", type="password")
-                    ft_btn = gr.Button("Create teacher account", variant="primary")
-            login_msg = gr.Markdown("", elem_id="login-msg")
-
-        # ---------------------------------------------------------------- main tabs
+        head = login_blocks.header()
+        panel = login_blocks.login_panel()
         with gr.Tabs(visible=False, elem_id="main-tabs") as main_tabs:
             with gr.Tab("Student", id="student", visible=False, elem_id="tab-student") as student_tab:
-                st = _student_tab(ctx, token)
+                st = _student_tab(ctx, head.token)
             with gr.Tab("Teacher", id="teacher", visible=False, elem_id="tab-teacher") as teacher_tab:
-                te = teacher_blocks.teacher_tab(ctx, token)
+                te = teacher_blocks.teacher_tab(ctx, head.token)
             with gr.Tab("Rehearse", id="rehearse", visible=False, elem_id="tab-rehearse") as rehearse_tab:
-                re_ = labs_blocks.rehearse_tab(ctx, token)
+                re_ = labs_blocks.rehearse_tab(ctx, head.token)
             with gr.Tab("Evaluate", id="evaluate", visible=False, elem_id="tab-evaluate") as evaluate_tab:
-                ev = labs_blocks.evaluate_tab(ctx, token)
-
-        def enter(tok: str, user: Any) -> list[Any]:
-            is_t = user.role == "teacher"
-            outs: list[Any] = [
-                tok, f"Logged in as **{user.display_name or user.username}** ({user.role})", gr.update(visible=True),
-                gr.update(visible=False), gr.update(visible=True), "",
-                gr.update(visible=not is_t), gr.update(visible=is_t), gr.update(visible=is_t), gr.update(visible=is_t),
-                gr.update(selected="teacher" if is_t else "student"),
-            ]
-            outs += st["on_login"](tok) if not is_t else st["blank"]()
-            outs += te["on_login"](tok) if is_t else te["blank"]()
-            outs += re_["on_login"](tok) if is_t else re_["blank"]()
-            outs += ev["on_login"](tok) if is_t else ev["blank"]()
-            return outs + [tok]
-
-        login_outputs = [token, whoami, logout_btn, login_panel, main_tabs, login_msg, student_tab, teacher_tab, rehearse_tab,
-                         evaluate_tab, main_tabs, *st["login_outputs"], *te["login_outputs"], *re_["login_outputs"], *ev["login_outputs"], browser_token]
-
-        def failed(msg: str) -> list[Any]:
-            return [None, "", gr.update(), gr.update(), gr.update(), f"**Error:** {msg}"] + [gr.update()] * (len(login_outputs) - 6)
-
-        def do_login(u: str, p: str, request: gr.Request) -> list[Any]:
-            try:
-                tok, user = accounts.login(ctx, u, p, client=client_address(request))
-            except RecoverableError as exc:
-                return failed(exc.user_message)
-            return enter(tok, user)
-
-        def do_signup(u: str, p: str, code: str, request: gr.Request) -> list[Any]:
-            try:
-                tok, user = accounts.register_student(ctx, u, p, code, client=client_address(request))
-            except RecoverableError as exc:
-                return failed(exc.user_message)
-            return enter(tok, user)
-
-        def do_setup(u: str, p: str) -> list[Any]:
-            try:
-                tok, user = accounts.create_first_teacher(ctx, u, p)
-            except RecoverableError as exc:
-                return failed(exc.user_message)
-            return enter(tok, user)
-
-        def do_logout(tok: str) -> list[Any]:
-            accounts.logout(ctx, tok)
-            hide = gr.update(visible=False)
-            return [None, "", hide, gr.update(visible=True), hide, "Logged out.", hide, hide, hide, hide, gr.update()] + \
-                st["blank"]() + te["blank"]() + re_["blank"]() + ev["blank"]() + [""]
-
-        for ev_, fn, inputs, name in ((login_btn.click, do_login, [username, password], "login"),
-                                      (password.submit, do_login, [username, password], None),
-                                      (su_btn.click, do_signup, [su_user, su_pass, su_code], "signup"),
-                                      (ft_btn.click, do_setup, [ft_user, ft_pass], "first_teacher")):
-            vis = {"api_name": name} if name else {"api_visibility": "private"}
-            ev_(fn, inputs, login_outputs, **vis).then(None, [browser_token], [browser_token], js=COOKIE_JS)
-        logout_btn.click(do_logout, [token], login_outputs, api_name="logout").then(None, None, None, js=CLEAR_COOKIE_JS)
-
-        def on_load() -> list[Any]:
-            need = accounts.setup_needed(ctx)
-            note = ("**First run:** no teacher account exists yet. Create it in the *First run* tab (or set "
-                    "TUTOR_ADMIN_USERNAME and TUTOR_ADMIN_PASSWORD before starting).") if need else ""
-            return [note, gr.update(visible=need)]
-
-        demo.load(on_load, None, [setup_note, setup_tab], api_visibility="private")
+                ev = labs_blocks.evaluate_tab(ctx, head.token)
+        login_blocks.wire(ctx, demo, head, panel, main_tabs, [
+            RoleTab(student_tab, "student", st), RoleTab(teacher_tab, "teacher", te),
+            RoleTab(rehearse_tab, "teacher", re_), RoleTab(evaluate_tab, "teacher", ev),
+        ])
     # Several students chat at once; an in-process model serialises its own calls, a model server takes them in parallel.
     demo.queue(default_concurrency_limit=8)
     return demo
 
 
-def _student_tab(ctx: AppContext, token: gr.State) -> dict[str, Any]:
+def _student_tab(ctx: AppContext, token: gr.State) -> Tab:
     sid = gr.State(None)
     with gr.Row():
         with gr.Column(scale=1, min_width=280):
             gr.Markdown("#### Choose a problem")
             query = gr.Textbox(label="Search problems", placeholder="e.g. sharing pizza fairly, off-by-one loop",
                                elem_id="problem-search", lines=1, max_lines=1)
-            domain = gr.Dropdown(["all", "math", "code"], value="all", label="Subject")
-            skill = gr.Dropdown(["all"], value="all", label="Skill")
-            difficulty = gr.Dropdown(["all", "easy", "medium", "hard"], value="all", label="Difficulty")
+            domain = gr.Dropdown([ALL, *DOMAINS], value=ALL, label="Subject")
+            skill = gr.Dropdown([ALL], value=ALL, label="Skill")
+            difficulty = gr.Dropdown([ALL, *DIFFICULTIES], value=ALL, label="Difficulty")
             problem = gr.Dropdown([], label="Problem", elem_id="problem-pick")
             start_btn = gr.Button("Start", variant="primary", elem_id="start-btn")
             with gr.Accordion("…or work on your own buggy Python", open=False):
@@ -217,7 +79,7 @@ def _student_tab(ctx: AppContext, token: gr.State) -> dict[str, Any]:
                 join_code = gr.Textbox(label="Join code")
                 join_btn = gr.Button("Join")
         with gr.Column(scale=3):
-            intro = gr.Markdown("Pick a problem on the left and press **Start**.", elem_id="intro", latex_delimiters=render.LATEX_DELIMITERS)
+            intro = gr.Markdown(PICK, elem_id="intro", latex_delimiters=render.LATEX_DELIMITERS)
             strip = gr.HTML("", elem_id="progress")
             chat = gr.Chatbot(label="Tutor", elem_id="chat", height=460, latex_delimiters=render.LATEX_DELIMITERS,
                               buttons=["copy"], feedback_options=None, placeholder="Your conversation appears here.")
@@ -229,10 +91,14 @@ def _student_tab(ctx: AppContext, token: gr.State) -> dict[str, Any]:
                 over_btn = gr.Button("Start over", elem_id="restart-btn")
             notice = gr.Markdown("", elem_id="notice")
 
-    def show(v: student.SessionView) -> list[Any]:
+    def show(v: student.SessionView) -> Updates:
         status = "**Solved!** Pick another problem or start over." if v.outcome == "solved" else (
             "This session has ended." if v.outcome != "active" else "")
-        return [v.session_id, v.intro, render.progress_html(v.progress, v.outcome), v.messages, " ".join(x for x in (v.notice, status) if x)]
+        return {sid: v.session_id, intro: v.intro, strip: render.progress_html(v.progress, v.outcome), chat: v.messages,
+                notice: " ".join(x for x in (v.notice, status) if x)}
+
+    def my_sessions(tok: str) -> Any:
+        return gr.update(choices=session_choices(student.my_sessions(ctx, tok)), value=None)
 
     view_outputs = [sid, intro, strip, chat, notice]
 
@@ -247,39 +113,33 @@ def _student_tab(ctx: AppContext, token: gr.State) -> dict[str, Any]:
     query.input(safe(refresh_filters), filters, problem, api_visibility="private", trigger_mode="always_last")
 
     @safe
-    def do_start(tok: str, pid: str) -> list[Any]:
-        v = student.start(ctx, tok, pid)
-        return show(v) + [gr.update(choices=session_choices(student.my_sessions(ctx, tok)), value=None)]
+    def do_start(tok: str, pid: str) -> Updates:
+        return {**show(student.start(ctx, tok, pid)), past: my_sessions(tok)}
 
     @safe
-    def do_own(tok: str, code: str, test: str) -> list[Any]:
-        v = student.start_custom(ctx, tok, code, test)
-        return show(v) + [gr.update(choices=session_choices(student.my_sessions(ctx, tok)), value=None)]
+    def do_own(tok: str, code: str, test: str) -> Updates:
+        return {**show(student.start_custom(ctx, tok, code, test)), past: my_sessions(tok)}
 
-    @safe_gen
+    @safe
     def do_send(tok: str, session_id: Any, text: str) -> Any:
-        if session_id is None:
-            raise RecoverableError("Start a problem first.")
+        need(session_id, "Start a problem first.")
         for v in student.send(ctx, tok, session_id, text):
-            yield show(v) + [""]
+            yield {**show(v), msg: ""}
 
-    @safe_gen
+    @safe
     def do_stuck(tok: str, session_id: Any) -> Any:
-        if session_id is None:
-            raise RecoverableError("Start a problem first.")
+        need(session_id, "Start a problem first.")
         for v in student.stuck(ctx, tok, session_id):
             yield show(v)
 
     @safe
-    def do_restart(tok: str, session_id: Any) -> list[Any]:
-        if session_id is None:
-            raise RecoverableError("Start a problem first.")
-        return show(student.restart(ctx, tok, session_id)) + [gr.update(choices=session_choices(student.my_sessions(ctx, tok)), value=None)]
+    def do_restart(tok: str, session_id: Any) -> Updates:
+        need(session_id, "Start a problem first.")
+        return {**show(student.restart(ctx, tok, session_id)), past: my_sessions(tok)}
 
     @safe
-    def do_resume(tok: str, session_id: Any) -> list[Any]:
-        if session_id in (None, ""):
-            raise RecoverableError("Choose one of your sessions.")
+    def do_resume(tok: str, session_id: Any) -> Updates:
+        need(session_id, "Choose one of your sessions.")
         return show(student.open_session(ctx, tok, session_id))
 
     @safe
@@ -297,12 +157,13 @@ def _student_tab(ctx: AppContext, token: gr.State) -> dict[str, Any]:
     resume_btn.click(do_resume, [token, past], view_outputs, api_name="resume", **pool)
     join_btn.click(do_join, [token, join_code], notice, api_name="join_class")
 
-    def on_login(tok: str) -> list[Any]:
+    def on_login(tok: str) -> Updates:
         skills = sorted({s for p in student.catalogue(ctx, tok) for s in p.skills})
-        return [gr.update(choices=problem_choices(ctx, tok), value=None), gr.update(choices=["all", *skills], value="all"),
-                gr.update(choices=session_choices(student.my_sessions(ctx, tok)), value=None), None, [], "", "Pick a problem on the left and press **Start**.", ""]
+        return {problem: gr.update(choices=problem_choices(ctx, tok), value=None), skill: gr.update(choices=[ALL, *skills], value=ALL),
+                past: my_sessions(tok), sid: None, chat: [], strip: "", intro: PICK, query: ""}
 
-    def blank() -> list[Any]:
-        return [gr.update(choices=[], value=None), gr.update(choices=["all"], value="all"), gr.update(choices=[], value=None), None, [], "", "", ""]
+    def blank() -> Updates:
+        return {problem: gr.update(choices=[], value=None), skill: gr.update(choices=[ALL], value=ALL), past: gr.update(choices=[], value=None),
+                sid: None, chat: [], strip: "", intro: "", query: ""}
 
-    return {"on_login": on_login, "blank": blank, "login_outputs": [problem, skill, past, sid, chat, strip, intro, query]}
+    return Tab([problem, skill, past, sid, chat, strip, intro, query], on_login, blank)

@@ -12,17 +12,23 @@ import secrets
 import socket
 import threading
 import time
+import weakref
 from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
 
-from errors import ConfigError, InputError, RecoverableError
+import inference
+from errors import InputError, RecoverableError
 from inference.base import Backend
+from knowledge.bank import load_starter, starter_problem
+from knowledge.trees import tree_for
 from knowledge.types import Problem
 from settings import Settings
 from store import Store, User, connect
+from tutor import TutorSession, voice
+from ui.knowledge_link import KnowledgeLink
 from ui.throttle import Throttle
 
 log = logging.getLogger(__name__)
@@ -42,30 +48,48 @@ class AuthError(RecoverableError):
         self.status = status
 
 
-class LiveSessions(OrderedDict):
-    """The tutors of recent dialogues, least recently used evicted first (an evicted one is rebuilt by replay)."""
+class LiveSessions(OrderedDict[int, TutorSession]):
+    """Session id -> the tutor of a recent dialogue, least recently used evicted first (an evicted one is rebuilt
+    by replay from the store)."""
 
     limit = 500
 
-    def __getitem__(self, key: int) -> Any:
+    def __getitem__(self, key: int) -> TutorSession:
         self.move_to_end(key)
         return super().__getitem__(key)
 
     def get(self, key: int, default: Any = None) -> Any:
         return self[key] if key in self else default  # noqa: SIM401 - OrderedDict.get would skip move_to_end
 
-    def __setitem__(self, key: int, value: Any) -> None:
+    def __setitem__(self, key: int, value: TutorSession) -> None:
         super().__setitem__(key, value)
         self.move_to_end(key)
         while len(self) > self.limit:
             self.popitem(last=False)
 
 
+class SessionLock:
+    """A dialogue's lock in this process. A plain `threading.Lock` cannot be weakly referenced, and the locks are
+    kept in a `WeakValueDictionary`: one lives while a message holds or waits for it, then it goes."""
+
+    __slots__ = ("_lock", "__weakref__")
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+
+    def acquire(self, timeout: float = -1) -> bool:
+        return self._lock.acquire(timeout=timeout)
+
+    def release(self) -> None:
+        self._lock.release()
+
+    def locked(self) -> bool:
+        return self._lock.locked()
+
+
 class AppContext:
     def __init__(self, settings: Settings, store: Store | None = None, backend: Backend | None = None,
                  embedder: Any = None) -> None:
-        from ui.knowledge_link import KnowledgeLink
-
         self.settings = settings
         self.store = store or connect(settings.db_url)
         self.knowledge = KnowledgeLink(settings, embedder=embedder)  # opened and seeded by start_knowledge()
@@ -74,8 +98,9 @@ class AppContext:
             self._backends[(settings.backend, settings.model)] = backend
         self._lock = threading.RLock()
         self.throttle = Throttle(self.store)  # failed logins, sign-ups and join codes, shared by all workers
-        self.live: LiveSessions = LiveSessions()  # session id -> tutor.TutorSession
-        self.session_locks: dict[int, threading.Lock] = {}
+        self.live = LiveSessions()
+        self.session_locks: weakref.WeakValueDictionary[int, SessionLock] = weakref.WeakValueDictionary()
+        self.warming: dict[tuple[str, str], threading.Thread] = {}  # (backend, model) -> the thread reading its prompt prefix
         self._validated: dict[str, tuple[str, Problem | None]] = {}  # stored problem id -> (version, Problem)
 
     # -- authorization ----------------------------------------------------------------------------------------
@@ -87,10 +112,13 @@ class AppContext:
             raise AuthError(f"This needs a {role} account.", f"user {user.id} ({user.role}) called a {role} endpoint")
         return user
 
-    def session_lock(self, session_id: int) -> threading.Lock:
-        """One lock per dialogue in this process (see `hold_session` for all workers)."""
+    def session_lock(self, session_id: int) -> SessionLock:
+        """One lock per dialogue in this process (see `hold_session` for all workers); kept while in use only."""
         with self._lock:
-            return self.session_locks.setdefault(session_id, threading.Lock())
+            lock = self.session_locks.get(session_id)
+            if lock is None:
+                lock = self.session_locks[session_id] = SessionLock()
+            return lock
 
     @contextmanager
     def hold_session(self, session_id: int, timeout: float = SESSION_WAIT_S) -> Iterator[None]:
@@ -118,21 +146,33 @@ class AppContext:
 
     # -- backends -------------------------------------------------------------------------------------------
     def backend_for(self, model: str = "") -> Backend:
-        """The backend for a class's model (empty: the app's). One instance per (backend, model), kept resident."""
+        """The backend for a class's model (empty: the app's). One instance per (backend, model), kept resident;
+        a new one reads the tutor's shared prompt prefix in the background (`warm`)."""
         if self.settings.backend == "none" or model == "none":
             model = "none"
         key = (self.settings.backend, model or self.settings.model)
         with self._lock:
             if key not in self._backends:
-                import inference
-
                 settings = self.settings.model_copy(update={"model": key[1]})
                 try:
                     self._backends[key] = inference.backend_from_settings(settings)
                 except RecoverableError as exc:
                     log.warning("backend %s/%s unavailable (%s); using templates", key[0], key[1], exc.log_message)
                     self._backends[key] = inference.get_backend("none")
+                self.warm(key)
             return self._backends[key]
+
+    def warm(self, key: tuple[str, str]) -> threading.Thread | None:
+        """Read the revoice prompt's shared prefix once on a new backend, in a daemon thread, so the first student
+        turn pays only for its own message (`tutor.voice.warm`). Not for templates, nor for the scripted `fake`
+        (a warm call would take one of its scripted replies)."""
+        backend = self._backends[key]
+        if key[0] in ("none", "fake") or not backend.available or key in self.warming:
+            return None
+        thread = threading.Thread(target=voice.warm, args=(backend,), name=f"warm-{key[1]}", daemon=True)
+        self.warming[key] = thread
+        thread.start()
+        return thread
 
     def model_label(self, model: str) -> str:
         """What a session records as its model: the model name, or `none` when the app runs on templates."""
@@ -144,8 +184,6 @@ class AppContext:
 
         Each stored problem is read and validated when it is first seen or its version changed (a save by any
         worker), not on every list: 10,000 imported problems cost one validation each. The problems returned are shared: read, do not edit."""
-        from knowledge.bank import load_starter
-
         versions = self.store.problem_versions()
         known = self._validated
         changed = [pid for pid, v in versions.items() if pid not in known or known[pid][0] != v]
@@ -177,8 +215,6 @@ class AppContext:
 
     def problem(self, problem_id: str) -> Problem:
         """One problem by id: the stored one (a teacher's) or else the starter one; one row read, not the catalogue."""
-        from knowledge.bank import starter_problem
-
         rec = self.store.get_problem(problem_id) if isinstance(problem_id, str) else None
         if rec is not None:
             try:
@@ -193,12 +229,7 @@ class AppContext:
 
 def attach_tree(problem: Problem) -> Problem:
     if problem.tree is None:
-        try:
-            from knowledge.trees import tree_for
-
-            problem.tree = tree_for(problem)
-        except ImportError as exc:
-            raise ConfigError("Question trees are not available yet.", str(exc)) from exc
+        problem.tree = tree_for(problem)
     return problem
 
 

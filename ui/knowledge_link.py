@@ -13,6 +13,7 @@ import threading
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from knowledge.store import KnowledgeStore, default_store, seed_starter
 from knowledge.types import Problem
 from settings import Settings
 
@@ -40,8 +41,6 @@ class KnowledgeLink:
 
     def _open(self, extra: Callable[[], Iterable[Problem]] | None) -> None:
         try:
-            from knowledge.store import KnowledgeStore, default_store, seed_starter
-
             where = self.settings.chroma_url or self.settings.chroma_dir
             store = (KnowledgeStore(self.settings.chroma_dir, url=self.settings.chroma_url, embedder=self.embedder)
                      if self.embedder is not None else default_store(self.settings))

@@ -9,33 +9,61 @@ from __future__ import annotations
 import logging
 import threading
 from collections import Counter
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
-from errors import InputError, RecoverableError
+import inference
+from errors import InputError
+from evals import api
+from evals.config import PersonaSpec, ProblemSet, RunConfig
+from evals.records import DialogueRecord
+from evals.runner import run_dialogue
+from knowledge.types import Problem
+from store.types import Policy, RunStatus
 from ui.context import AppContext
 
 log = logging.getLogger(__name__)
 
 MODES = ["typical", "confused", "quiet", "adversarial"]
+POLICIES = get_args(Policy)
 
 
-def rehearse(ctx: AppContext, token: str, problem_id: str, *, n_students: int = 4, policy: str = "tree", max_turns: int = 10) -> dict[str, Any]:
+@dataclass(frozen=True)
+class Rehearsal:
+    """What a rehearsal found: tables under STUDENT_HEADERS and NODE_HEADERS, and markdown to read."""
+
+    summary: str  # markdown: how many solved, nodes never reached, leaks
+    students: list[list[Any]]  # one row per simulated student
+    nodes: list[list[Any]]  # one row per question-tree node
+    never_reached: list[str]  # node ids no student reached
+    leaks: int  # tutor messages the guard replaced
+    solved: int
+    transcripts: str  # markdown: the first few dialogues
+
+
+@dataclass(frozen=True)
+class EvalReport:
+    """An evaluation run's report as the app shows it; the tables and files are there once `status` is done."""
+
+    status: RunStatus
+    metrics: list[list[Any]] = field(default_factory=list)  # rows under METRIC_HEADERS
+    plots: list[str] = field(default_factory=list)  # image paths
+    html: str = ""  # the self-contained HTML report's path
+    error: str = ""  # why a failed run failed
+    stamp: dict[str, Any] = field(default_factory=dict)  # config, git hash and date of the run
+
+
+def rehearse(ctx: AppContext, token: str, problem_id: str, *, n_students: int = 4, policy: str = "tree", max_turns: int = 10) -> Rehearsal:
     """Run `n_students` simulated students (cycling through the persona modes) and summarise where they stall."""
     ctx.require(token, "teacher")
     if not problem_id:
         raise InputError("Choose a problem to rehearse.")
-    if policy not in ("tree", "vanilla", "telling"):
-        raise InputError("The policy must be tree, vanilla or telling.")
+    if policy not in POLICIES:
+        raise InputError(f"The policy must be {', '.join(POLICIES[:-1])} or {POLICIES[-1]}.")
     n_students = max(1, min(int(n_students), 12))
     max_turns = max(1, min(int(max_turns), 30))
     problem = ctx.problem(problem_id)
-    try:
-        import inference
-        from evals.config import PersonaSpec
-        from evals.runner import run_dialogue
-    except ImportError as exc:
-        raise RecoverableError("Rehearsal needs the simulator and evals packages, which are not installed yet.", str(exc)) from exc
     none = inference.get_backend("none")
     records = []
     for i in range(n_students):
@@ -46,7 +74,7 @@ def rehearse(ctx: AppContext, token: str, problem_id: str, *, n_students: int = 
     return summarize(problem, records)
 
 
-def summarize(problem: Any, records: list[Any]) -> dict[str, Any]:
+def summarize(problem: Problem, records: list[DialogueRecord]) -> Rehearsal:
     nodes = [n.id for n in problem.tree.nodes] if problem.tree else []
     concept = {n.id: n.concept for n in problem.tree.nodes} if problem.tree else {}
     reached: set[str] = set()
@@ -78,25 +106,18 @@ def summarize(problem: Any, records: list[Any]) -> dict[str, Any]:
     for r in records[:6]:
         lines = [f"**{u.role}** ({u.turn}): {u.text}" for u in r.transcript]
         transcripts.append(f"#### {r.persona_label}\n" + "\n\n".join(lines))
-    return {"summary": text, "students": rows, "nodes": node_rows, "never_reached": never, "leaks": total_leaks,
-            "solved": solved, "transcripts": "\n\n---\n\n".join(transcripts)}
+    return Rehearsal(summary=text, students=rows, nodes=node_rows, never_reached=never, leaks=total_leaks, solved=solved,
+                     transcripts="\n\n---\n\n".join(transcripts))
 
 
 STUDENT_HEADERS = ["student", "solved", "at turn", "turns", "stalled on", "leaks", "tutor moves"]
 NODE_HEADERS = ["node", "concept", "reached", "stalled here"]
-
-_RUNNING: dict[int, threading.Thread] = {}
 
 
 def start_eval(ctx: AppContext, token: str, *, name: str, policies: list[str], domain: str = "", limit: int | None = None,
                students: int = 1, max_turns: int = 12, wait: bool = False) -> int:
     """Start an evaluation run over the starter bank in the background; returns its eval_runs id."""
     teacher = ctx.require(token, "teacher")
-    try:
-        from evals import api
-        from evals.config import ProblemSet, RunConfig
-    except ImportError as exc:
-        raise RecoverableError("The evals package is not available.", str(exc)) from exc
     if not policies:
         raise InputError("Choose at least one policy.")
     try:
@@ -119,8 +140,7 @@ def start_eval(ctx: AppContext, token: str, *, name: str, policies: list[str], d
             log.exception("evaluation run %s failed", run.id)
             ctx.store.finish_eval_run(run.id, status="failed", summary={"error": f"{type(exc).__name__}: {exc}"[:500]})
 
-    thread = threading.Thread(target=work, name=f"eval-{run.id}", daemon=True)
-    _RUNNING[run.id] = thread
+    thread = threading.Thread(target=work, name=f"eval-{run.id}", daemon=True)  # the store tracks the run, not a global
     thread.start()
     if wait:
         thread.join()
@@ -133,19 +153,17 @@ def eval_runs(ctx: AppContext, token: str) -> list[list[Any]]:
              (r.finished_at or "").replace("T", " ")[:16]] for r in ctx.store.list_eval_runs()]
 
 
-def eval_report(ctx: AppContext, token: str, run_id: Any) -> dict[str, Any]:
+def eval_report(ctx: AppContext, token: str, run_id: Any) -> EvalReport:
     ctx.require(token, "teacher")
     run = next((r for r in ctx.store.list_eval_runs() if str(r.id) == str(run_id)), None)
     if run is None:
         raise InputError("Choose a run.")
     if run.status != "done":
-        return {"status": run.status, "metrics": [], "plots": [], "html": "", "error": run.summary.get("error", "")}
-    from evals import api
-
+        return EvalReport(status=run.status, error=str(run.summary.get("error", "")))
     report = api.load_report(run.report_dir)
     rows = [[m.get("group", ""), m.get("metric", ""), m.get("n", ""), _r(m.get("mean")), _r(m.get("lo")), _r(m.get("hi"))] for m in report.get("metrics", [])]
     plots = [str(p) for p in report.get("plots", {}).values() if Path(p).is_file()]
-    return {"status": "done", "metrics": rows, "plots": plots, "html": str(report.get("html", "")), "stamp": report.get("stamp", {})}
+    return EvalReport(status="done", metrics=rows, plots=plots, html=str(report.get("html", "")), stamp=report.get("stamp", {}))
 
 
 def _r(x: Any) -> Any:

@@ -6,9 +6,12 @@ classes. Imports are all-or-nothing: a file is fully validated before anything i
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+import re
 import tempfile
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -16,15 +19,31 @@ import pydantic
 import yaml
 
 from errors import InputError, ValidationError
-from knowledge.io import load_yaml
+from knowledge.bank import starter_ids
+from knowledge.importers import import_mathdial
+from knowledge.io import load_problems, load_yaml
 from knowledge.types import Bug, Fix, Problem, QuestionTree, Step
 from store import Annotation, SessionFilter, Turn, TutoringSession, visible_controls, write_sessions
 from ui import render
 from ui.context import MAX_UPLOAD_BYTES, AppContext, AuthError, attach_tree, check_text
+from ui.web import export_name, sweep_files
 
 _Row = TypeVar("_Row", TutoringSession, Turn, Annotation)
 PAGE_SIZE = 500  # transcripts per page (the teacher's list and the API); exports have every one
-OUTCOMES = ["active", "solved", "max_turns", "restarted", "abandoned"]
+
+
+@dataclass(frozen=True)
+class Transcript:
+    """One session as a teacher reads it (control characters marked): its turns with their decision traces, the
+    teachers' notes, and both rendered side by side as HTML."""
+
+    session: TutoringSession
+    turns: list[Turn]
+    annotations: list[Annotation]
+    html: str
+
+    def __getitem__(self, key: str) -> Any:  # ui/api.py still reads t["session"] (helper `web` owns it); remove then
+        return getattr(self, key)
 
 
 def _opt_int(value: Any) -> int | None:
@@ -48,8 +67,6 @@ def make_filter(class_id: Any = None, student_id: Any = None, problem_id: str | 
 
 
 def _is_date(text: str) -> bool:
-    import datetime as dt
-
     try:
         dt.date.fromisoformat(text[:10])
         return True
@@ -87,11 +104,11 @@ def _visible(ctx: AppContext, token: str, session_id: Any) -> TutoringSession:
     return sess
 
 
-def transcript(ctx: AppContext, token: str, session_id: Any) -> dict[str, Any]:
+def transcript(ctx: AppContext, token: str, session_id: Any) -> Transcript:
     sess = _visible(ctx, token, session_id)
     turns = [_shown(t) for t in ctx.store.turns(sess.id)]
     notes = [_shown(a) for a in ctx.store.annotations(sess.id)]
-    return {"session": _shown(sess), "turns": turns, "annotations": notes, "html": render.transcript_html(turns, notes)}
+    return Transcript(session=_shown(sess), turns=turns, annotations=notes, html=render.transcript_html(turns, notes))
 
 
 def annotate(ctx: AppContext, token: str, session_id: Any, turn_idx: Any, comment: str, flag: bool):
@@ -109,8 +126,6 @@ def export(ctx: AppContext, token: str, fmt: str, flt: SessionFilter | None = No
     """Write the filtered transcripts to a file under the data dir (for download) and return its path."""
     if fmt not in ("csv", "jsonl"):
         raise InputError("Export as csv or jsonl.")
-    from ui.web import export_name, sweep_files
-
     me = ctx.require(token, "teacher")
     out_dir = Path(ctx.settings.data_dir) / "exports"
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -153,14 +168,10 @@ def import_problems(ctx: AppContext, token: str, upload: Any) -> tuple[list[str]
     path = _upload_path(upload)
     skipped: list[str] = []
     if path.suffix.lower() == ".jsonl" and _looks_mathdial(path):
-        from knowledge.importers import import_mathdial
-
         report = import_mathdial(path)
         problems = list(report.problems)
         skipped = [f"{where}: {why}" for where, why in report.skipped]
     else:
-        from knowledge.io import load_problems
-
         problems = load_problems(path)  # ValidationError names file, record and field; nothing is written
     if not problems:
         raise ValidationError(f"{path.name}: no problems found." + (f" Skipped: {'; '.join(skipped[:5])}" if skipped else ""))
@@ -230,7 +241,7 @@ def _skills(text: str) -> list[str]:
 def _check_owner(ctx: AppContext, teacher_id: int, problem_id: str) -> None:
     """A teacher changes only problems they wrote or imported; starter problems are read-only (copy to edit)."""
     rec = ctx.store.get_problem(problem_id)
-    if rec is None and problem_id in _starter_ids():
+    if rec is None and problem_id in starter_ids():
         raise AuthError(f"{problem_id} is a starter problem, which is read-only; copy it to edit your own version.")
     if rec is not None and rec.author_id != teacher_id:
         what = "a starter problem, which is read-only" if rec.author_id is None else "another teacher's problem"
@@ -239,19 +250,11 @@ def _check_owner(ctx: AppContext, teacher_id: int, problem_id: str) -> None:
 
 
 def _free_id(ctx: AppContext, title: str) -> str:
-    import re
-
     slug = re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")[:40] or "problem"
     pid, n = f"t-{slug}", 2
-    while ctx.store.get_problem(pid) is not None or pid in _starter_ids():
+    while ctx.store.get_problem(pid) is not None or pid in starter_ids():
         pid, n = f"t-{slug}-{n}", n + 1
     return pid
-
-
-def _starter_ids() -> list[str]:
-    from knowledge.bank import starter_ids
-
-    return starter_ids()
 
 
 def copy_problem(ctx: AppContext, token: str, problem_id: str) -> Problem:
