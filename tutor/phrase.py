@@ -16,7 +16,9 @@ from collections.abc import Iterable, Sequence
 from pydantic import BaseModel, Field
 
 from knowledge.numbers import close
+from knowledge.trees import topic_of
 from knowledge.types import Node, Problem, QuestionTree
+from tutor.numbers import extract
 from tutor.planner import Evidence, Plan
 from tutor.probes import strip_label_notes
 from tutor.state import KnowledgeState
@@ -175,9 +177,6 @@ def heard(u: Understanding, ev: Evidence, problem: Problem, tree: QuestionTree, 
         return Heard()
     if problem.domain != "math":  # code: numbers are quoted (what the student says the code gives), not judged
         return Heard(quoted=list(dict.fromkeys(n.text for n in u.values if n.kind != "computed")))
-    from knowledge.trees import topic_of
-    from tutor.numbers import extract
-
     claimed = [n for n in u.values if n.kind != "computed"]
     wrong = list(dict.fromkeys(n.text for n in ev.wrong_numbers))
     solved = ev.outcome == "solved"
