@@ -23,7 +23,7 @@ from knowledge.embeddings import chroma_embedding_function, default_embedder, en
 from knowledge.numbers import numbers_in
 from knowledge.trees import tree_for
 from knowledge.types import Diagnosis, Malgorithm, Problem
-from settings import apply_offline_env, settings_from_env
+from settings import Settings, apply_offline_env
 
 COLLECTIONS = ("problems", "malgorithms", "nodes")
 
@@ -303,9 +303,8 @@ def open_store(path: str, url: str = "") -> KnowledgeStore:
     return KnowledgeStore(None if url else path, url=url)
 
 
-def default_store(settings: Any = None) -> KnowledgeStore:
+def default_store(settings: Settings) -> KnowledgeStore:
     """The app's store: the Chroma server at `settings.chroma_url`, else the one under `settings.chroma_dir`."""
-    settings = settings or settings_from_env()
     return open_store(str(settings.chroma_dir), settings.chroma_url)
 
 

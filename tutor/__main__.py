@@ -11,7 +11,7 @@ import argparse
 import sys
 
 from errors import RecoverableError
-from settings import apply_offline_env
+from settings import apply_offline_env, settings_from_env
 
 
 def load_problem(problem_id: str):
@@ -42,7 +42,8 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         problem = load_problem(args.problem)
-        kwargs = {"model": args.model, "threads": args.threads} if args.backend in ("llama_cpp", "transformers") else {}
+        in_process = args.backend in ("llama_cpp", "transformers")
+        kwargs = {"model": args.model, "threads": args.threads, "cache_dir": settings_from_env().model_cache_dir} if in_process else {}
         backend = get_backend(args.backend, **kwargs)
         session = TutorSession.start(problem, TutorSettings(policy=args.policy, max_turns=args.max_turns), backend)
     except RecoverableError as exc:
