@@ -27,9 +27,9 @@ from evals.problems import load_problems
 from evals.records import CodeRun, DialogueRecord, Outcome, RecordFile, Utterance, dialogue_key, write_json
 from inference.base import Backend
 from knowledge.types import Problem
+from settings import Settings
 from simulator import Persona, StudentSession
 from simulator.personas import from_profile
-from settings import Settings
 from simulator.posttest import post_test
 from tutor import TurnTrace, TutorSession, TutorSettings, sandbox
 

@@ -205,7 +205,7 @@ def test_fitted_student_keeps_the_design_rule() -> None:
     # policy's and generic remarks) never move the student, over 12 turns and many seeds; questions that name the
     # problem's numbers do, eventually, for most seeds
     from simulator import StudentSession, builtin
-    from simulator.testing import jacket_problem
+    from tests.problems import jacket_problem
     from tutor.phrase import CHECK_PROMPTS, GENERICS
 
     problem = jacket_problem()

@@ -10,8 +10,8 @@ import pytest
 from knowledge.bank import load_starter
 from knowledge.types import Problem
 from simulator import StudentSession, builtin
-from simulator.testing import sum_problem
 from simulator.types import Persona
+from tests.problems import sum_problem
 
 
 def passes(code: str, problem: Problem) -> bool:

@@ -11,7 +11,7 @@ from evals import moves as move_eval
 from evals import simfidelity
 from knowledge.numbers import parse_numbers
 from simulator import StudentSession, builtin
-from simulator.testing import jacket_problem
+from tests.problems import jacket_problem
 
 DATA = Path(__file__).parents[1].parent / "shared" / "data"
 MATHDIAL = DATA / "mathdial" / "dev.jsonl"
