@@ -1,9 +1,14 @@
-"""Fixtures shared by the app's in-process tests: an app on templates with a real SQLite store, and its people."""
+"""Fixtures shared by the tests: an app on templates with a real SQLite store, and its people; the test model."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
+from errors import ConfigError
+from inference.models import TEST_MODEL, model_path
+from settings import settings_from_env
 from ui.testing import People, app_context, sign_up_class
 
 
@@ -17,3 +22,18 @@ def ctx(tmp_path):
 @pytest.fixture
 def people(ctx) -> People:
     return sign_up_class(ctx)
+
+
+@pytest.fixture(scope="session")
+def model_cache_dir() -> Path:
+    """Where models are cached, as an entry point sees it (TUTOR_DATA_DIR's `models`)."""
+    return settings_from_env().model_cache_dir
+
+
+@pytest.fixture(scope="session")
+def smollm2_path(model_cache_dir) -> Path:
+    """The verified GGUF of the 98 MB test model (smollm2-135m); a test that asks for it skips when it is absent."""
+    try:
+        return model_path(TEST_MODEL, cache_dir=model_cache_dir)
+    except ConfigError as exc:
+        pytest.skip(f"test model not installed: {exc.user_message}")

@@ -10,8 +10,10 @@ from pathlib import Path
 
 import pytest
 
+from knowledge import diagnose
+from knowledge.bank import load_starter
 from knowledge.embeddings import HashEmbedder
-from knowledge.store import KnowledgeStore
+from knowledge.store import KnowledgeStore, seed_starter
 from knowledge.types import NodeHit
 from tests.test_knowledge_diagnosis import problem as jacket
 from tests.test_knowledge_types import code_problem, math_problem
@@ -71,8 +73,6 @@ def test_search_nodes_returns_typed_hits(store):
 
 
 def test_store_diagnose_matches_in_memory(store):
-    from knowledge import diagnose
-
     for text in ("Sam pays 45", "I got 52", "the sale price was 55", "something about dollars"):
         at_scale = store.diagnose("math-test-jacket", text)
         in_memory = diagnose(jacket(), text, embedder=store.embedder)
@@ -117,9 +117,6 @@ def test_fresh_process_reopens_offline(tmp_path):
 
 
 def test_seed_starter_only_into_an_empty_store(tmp_path):
-    from knowledge.bank import load_starter
-    from knowledge.store import seed_starter
-
     s = KnowledgeStore(tmp_path / "seed", embedder=HashEmbedder())
     n = seed_starter(s)
     assert n == len(load_starter()) and s.count("problems") == n
