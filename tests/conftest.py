@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from errors import ConfigError
+from inference import get_backend
 from inference.models import TEST_MODEL, model_path
 from settings import settings_from_env
 from ui.testing import People, app_context, sign_up_class
@@ -37,3 +38,11 @@ def smollm2_path(model_cache_dir) -> Path:
         return model_path(TEST_MODEL, cache_dir=model_cache_dir)
     except ConfigError as exc:
         pytest.skip(f"test model not installed: {exc.user_message}")
+
+
+@pytest.fixture(scope="module")
+def smollm2_backend(smollm2_path, model_cache_dir):
+    """llama.cpp on the test model (one thread, a 2048-token context); closed after the module."""
+    backend = get_backend("llama_cpp", model=TEST_MODEL, threads=1, context_size=2048, cache_dir=model_cache_dir)
+    yield backend
+    backend.close()

@@ -9,7 +9,6 @@ import pytest
 
 from evals import moves as move_eval
 from evals import simfidelity
-from inference import get_backend
 from knowledge.numbers import parse_numbers
 from simulator import StudentSession, builtin
 from tests.problems import jacket_problem
@@ -81,9 +80,8 @@ def test_simfidelity_counts_rejections(tmp_path: Path) -> None:
 
 
 @pytest.mark.model
-def test_real_model_phrasings_keep_the_decided_value(smollm2_path, model_cache_dir) -> None:
-    backend = get_backend("llama_cpp", model="smollm2-135m", threads=1, context_size=2048, cache_dir=model_cache_dir)
-    s = StudentSession.start(jacket_problem(), builtin("typical"), seed=0, backend=backend,
+def test_real_model_phrasings_keep_the_decided_value(smollm2_backend) -> None:
+    s = StudentSession.start(jacket_problem(), builtin("typical"), seed=0, backend=smollm2_backend,
                              malgorithm_id="sim-jacket-adds-percents", use_embeddings=False)
     s.respond("Hi, can you talk me through your solution?")
     s.respond(s.tree.node("s0-value").questions.focus[0])
