@@ -15,9 +15,8 @@ from evals.calibrate import fit, fit_and_write
 from evals.fidelity import classify, exchanges, force_mathdial, load, metrics
 from knowledge.dialogues import read_mathdial
 from simulator.transitions import FEATURES, FROZEN, PATH, Cue, bucket, load_transitions, odds_shift, parse, sigmoid
+from tests.shared_data import MATHDIAL
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
-MATHDIAL = DATA / "mathdial" / "dev.jsonl"
 needs_data = pytest.mark.skipif(not MATHDIAL.exists(), reason="shared MathDial data not present")
 
 
