@@ -24,7 +24,7 @@ from evals.replay import summary, write_atomic
 from evals.report import build_report, compare
 from evals.score import score_run
 from evals.validity import panel_lines
-from settings import apply_offline_env
+from settings import apply_offline_env, settings_from_env
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -64,7 +64,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.cmd == "run":
             config = config_from_args(args)
-            run_dir = run_config(config, progress=not args.no_progress, generate_only=args.generate_only)
+            run_dir = run_config(config, progress=not args.no_progress, generate_only=args.generate_only,
+                                 settings=settings_from_env())
             print(f"run folder: {run_dir}")
             if not args.generate_only:
                 _print_summary(run_dir)

@@ -11,6 +11,7 @@ from evals.report import load_report as _load
 from evals.runner import generate
 from evals.score import score_run
 from inference.base import Backend
+from settings import Settings
 
 
 def run_config(
@@ -19,9 +20,10 @@ def run_config(
     progress: bool = False,
     generate_only: bool = False,
     backends: dict[str, Backend] | None = None,
+    settings: Settings | None = None,
 ) -> Path:
-    """Generate (resumable), score and report one run; return its folder."""
-    run_dir = generate(config, progress=progress, backends=backends)
+    """Generate (resumable), score and report one run; return its folder. `settings`: the entry point's (model cache)."""
+    run_dir = generate(config, progress=progress, backends=backends, settings=settings)
     if not generate_only:
         score_run(run_dir, config)
         build_report(run_dir)

@@ -21,7 +21,7 @@ from errors import ConfigError, RecoverableError, exit_code
 from evals.config import RoleConfig
 from evals.judge import DIMENSIONS, MRBENCH_KEYS, MRBENCH_LABELS, judge_reply
 from evals.runner import make_backend
-from settings import apply_offline_env
+from settings import apply_offline_env, settings_from_env
 
 
 def load_items(path: Path, limit: int | None = None) -> list[dict[str, Any]]:
@@ -94,7 +94,8 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     try:
         items = load_items(args.path, args.limit)
-        backend = make_backend(RoleConfig(backend=args.backend, model=args.model, base_url=args.base_url, threads=args.threads))
+        backend = make_backend(RoleConfig(backend=args.backend, model=args.model, base_url=args.base_url, threads=args.threads),
+                               settings_from_env())
         t0 = time.perf_counter()
         verdicts = []
         for it in items:

@@ -27,6 +27,7 @@ from evals.problems import load_problems
 from evals.records import CodeRun, DialogueRecord, Outcome, RecordFile, Utterance, dialogue_key, write_json
 from inference.base import Backend
 from knowledge.types import Problem
+from settings import Settings
 from simulator import Persona, StudentSession
 from simulator.personas import from_profile
 from simulator.posttest import post_test
@@ -38,8 +39,9 @@ IN_PROCESS_BACKENDS = {"llama_cpp", "transformers"}
 _FENCE = re.compile(r"```(?:python|py)?\s*\n(.*?)```", re.S)
 
 
-def make_backend(role: RoleConfig) -> Backend:
-    """Build a role's backend by name; only the fields that are set are passed on."""
+def make_backend(role: RoleConfig, settings: Settings | None = None) -> Backend:
+    """Build a role's backend by name; only the fields that are set are passed on. `settings` (from the entry point)
+    gives in-process backends their model cache (`settings.model_cache_dir`, which honours TUTOR_DATA_DIR)."""
     kwargs: dict[str, Any] = {}
     if role.model:
         kwargs["model"] = role.model
@@ -48,6 +50,8 @@ def make_backend(role: RoleConfig) -> Backend:
     if role.backend in IN_PROCESS_BACKENDS:
         kwargs["threads"] = role.threads
         kwargs["context_size"] = role.context_size
+        if settings is not None:
+            kwargs["cache_dir"] = settings.model_cache_dir
     return inference.get_backend(role.backend, **kwargs)
 
 
@@ -219,6 +223,7 @@ def generate(
     problems: list[Problem] | None = None,
     backends: dict[str, Backend] | None = None,
     progress: bool = True,
+    settings: Settings | None = None,
 ) -> Path:
     """Run every planned dialogue not yet in the run's records.jsonl; each record is appended as it finishes."""
     run_dir = config.run_dir
@@ -231,13 +236,13 @@ def generate(
     if not todo:
         return run_dir
     backends = backends or {}
-    tutor_backend = backends.get("tutor") or make_backend(config.tutor)
+    tutor_backend = backends.get("tutor") or make_backend(config.tutor, settings)
     if "student" in backends:
         student_backend = backends["student"]
     elif config.student.key() == config.tutor.key():
         student_backend = tutor_backend  # one resident model serves both roles
     else:
-        student_backend = make_backend(config.student)
+        student_backend = make_backend(config.student, settings)
     workers = config.concurrency
     in_process = {config.tutor.backend, config.student.backend} & IN_PROCESS_BACKENDS
     if workers > 1 and in_process:

@@ -30,7 +30,7 @@ from errors import RecoverableError
 from inference import get_backend
 from knowledge.importers import import_mathdial
 from knowledge.numbers import fmt
-from settings import apply_offline_env
+from settings import apply_offline_env, settings_from_env
 from simulator.fidelity import numbers_in
 from simulator.personas import from_profile
 from simulator.state import close
@@ -133,13 +133,13 @@ def load_problems(path: Path) -> tuple[list[Any], list[tuple[str, str]]]:
     return report.problems, list(report.skipped)
 
 
-def make_backend(name: str, model: str, threads: int) -> tuple[Any, str]:
+def make_backend(name: str, model: str, threads: int, cache_dir: Path | None = None) -> tuple[Any, str]:
     """(backend or None, a note). A model that is not installed is reported as not measured."""
     if name == "none":
         return None, "none (templates only)"
     try:
         if name == "llama_cpp":
-            backend = get_backend("llama_cpp", model=model, threads=threads, context_size=2048)
+            backend = get_backend("llama_cpp", model=model, threads=threads, context_size=2048, cache_dir=cache_dir)
             return backend, f"llama_cpp/{model}"
         return get_backend(name), name
     except RecoverableError as exc:
@@ -169,7 +169,7 @@ def main(argv: list[str] | None = None) -> int:
     pairs = [(p, p.malgorithms[k].id) for k in range(depth) for p in problems if k < len(p.malgorithms)]
     if args.limit:
         pairs = pairs[: args.limit]
-    backend, note = make_backend(args.backend, args.model, args.threads)
+    backend, note = make_backend(args.backend, args.model, args.threads, settings_from_env().model_cache_dir)
     if args.backend != "none" and backend is None:
         print(f"backend {note}")
         return 0 if "NOT MEASURED" in note else 1

@@ -22,6 +22,7 @@ from typing import Any
 from inference.base import Message, Options
 from inference.llama import LlamaCppBackend, new_llama
 from inference.prompts import BENCH_PROBLEM, BENCH_SYSTEM, BENCH_TREE, BENCH_TURNS
+from settings import apply_offline_env, settings_from_env
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -112,8 +113,6 @@ def _median_rows(runs: list[list[dict[str, Any]]]) -> list[dict[str, Any]]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from settings import apply_offline_env, settings_from_env
-
     apply_offline_env()
     args = build_parser().parse_args(argv)
     cache_dir = settings_from_env(data_dir=args.data_dir).model_cache_dir

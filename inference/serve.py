@@ -11,18 +11,17 @@ import sys
 
 from inference.llama import without_extra_buffers
 from inference.models import model_path
+from settings import apply_offline_env, settings_from_env
 
 
 def main(argv: list[str] | None = None) -> None:
-    from settings import apply_offline_env
-
     apply_offline_env()
     argv = list(sys.argv[1:] if argv is None else argv)
     extra_buffers = "--extra-buffers" in argv
     argv = [a for a in argv if a != "--extra-buffers"]
     if "--model" in argv:
         i = argv.index("--model") + 1
-        argv[i] = str(model_path(argv[i]))
+        argv[i] = str(model_path(argv[i], cache_dir=settings_from_env().model_cache_dir))
     sys.argv = ["llama_cpp.server", *argv]
     if extra_buffers:
         runpy.run_module("llama_cpp.server", run_name="__main__", alter_sys=True)

@@ -12,7 +12,9 @@ when its embedder goes.
 from __future__ import annotations
 
 import functools
+import hashlib
 import itertools
+import re
 import threading
 from pathlib import Path
 from typing import Any, Protocol
@@ -20,6 +22,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from errors import ConfigError
+from settings import apply_offline_env
 
 MODEL_NAME = "all-MiniLM-L6-v2"
 DIMENSION = 384
@@ -104,8 +107,6 @@ class Embedder(CachedEncoder):
         if self._model is None:
             with self._lock:
                 if self._model is None:
-                    from settings import apply_offline_env
-
                     apply_offline_env()
                     import torch
                     from huggingface_hub.utils import disable_progress_bars
@@ -203,9 +204,6 @@ class HashEmbedder(CachedEncoder):
         self.dimension = dimension
 
     def encode(self, texts: list[str]) -> np.ndarray:
-        import hashlib
-        import re
-
         out = np.zeros((len(texts), self.dimension), dtype=np.float32)
         for row, text in enumerate(texts):
             words = re.findall(r"[a-z0-9]+", text.lower())

@@ -22,8 +22,8 @@ from knowledge.diagnosis import malgorithm_texts, rank
 from knowledge.embeddings import chroma_embedding_function, default_embedder, encode_cached
 from knowledge.numbers import numbers_in
 from knowledge.trees import tree_for
-from knowledge.types import Diagnosis, Malgorithm, Problem
-from settings import apply_offline_env, settings_from_env
+from knowledge.types import Diagnosis, Malgorithm, NodeHit, Problem
+from settings import Settings, apply_offline_env
 
 COLLECTIONS = ("problems", "malgorithms", "nodes")
 
@@ -204,7 +204,8 @@ class KnowledgeStore:
         )
         return [Problem.model_validate_json(m["json"]) for m in res["metadatas"][0]]
 
-    def search_nodes(self, text: str, k: int = 5, problem_id: str | None = None) -> list[dict[str, Any]]:
+    def search_nodes(self, text: str, k: int = 5, problem_id: str | None = None) -> list[NodeHit]:
+        """Tree nodes nearest in meaning to `text`, nearest first (optionally of one problem)."""
         col = self._cols["nodes"]
         if col.count() == 0:
             return []
@@ -215,7 +216,8 @@ class KnowledgeStore:
             include=["metadatas", "distances", "documents"],
         )
         return [
-            {**meta, "document": doc, "similarity": 1.0 - dist}
+            NodeHit(problem_id=meta["problem_id"], node_id=meta["node_id"], kind=meta["kind"], domain=meta["domain"],
+                    skills=[s for s in meta["skills"].split(",") if s], document=doc, similarity=1.0 - dist)
             for meta, doc, dist in zip(res["metadatas"][0], res["documents"][0], res["distances"][0], strict=True)
         ]
 
@@ -303,9 +305,8 @@ def open_store(path: str, url: str = "") -> KnowledgeStore:
     return KnowledgeStore(None if url else path, url=url)
 
 
-def default_store(settings: Any = None) -> KnowledgeStore:
+def default_store(settings: Settings) -> KnowledgeStore:
     """The app's store: the Chroma server at `settings.chroma_url`, else the one under `settings.chroma_dir`."""
-    settings = settings or settings_from_env()
     return open_store(str(settings.chroma_dir), settings.chroma_url)
 
 

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 import knowledge.prompts as prompts
 from knowledge.concepts import concept_phrase
 from knowledge.numbers import fmt
-from knowledge.types import Bug, Check, Malgorithm, Node, Problem, Questions, QuestionTree, Step
+from knowledge.types import DEPTHS, Bug, Check, Malgorithm, Node, Problem, Questions, QuestionTree, Step
 
 _NUM = r"\$?\d[\d,]*(?:\.\d+)?%?|\$?\.\d+%?"
 _OPS = {"+": "add", "-": "subtract", "*": "multiply", "/": "divide"}
@@ -130,40 +130,18 @@ def _math_nodes(problem: Problem) -> list[Node]:
         probes = _math_probes(problem, i, topic)
         expr_re = _expression_pattern(step.expression)
         concept_pattern = f"{expr_re}|{value_pattern(step.value)}" if expr_re else value_pattern(step.value)
-        nodes.append(
-            Node(
-                id=f"s{i}-concept",
-                concept=f"what to find and which operation: {topic}",
-                kind="conceptual",
-                step=i,
-                check=Check(kind="pattern", pattern=concept_pattern, value=step.value),
-                questions=Questions(
-                    focus=[q.format(**fill) for q in prompts.MATH_CONCEPT_FOCUS],
-                    probing=[q.format(**fill) for q in prompts.MATH_CONCEPT_PROBING],
-                    hint=[q.format(**fill) for q in hints],
-                    bottom_out=[q.format(**fill) for q in bottoms] if step.expression.strip() else [],
-                ),
-                probes=probes,
-                skills=list(problem.skills),
-            )
-        )
-        nodes.append(
-            Node(
-                id=f"s{i}-value",
-                concept=f"the value of {topic}",
-                kind="computational",
-                step=i,
-                check=Check(kind="value", value=step.value, tolerance=1e-4),
-                questions=Questions(
-                    focus=[q.format(**fill) for q in prompts.MATH_VALUE_FOCUS],
-                    probing=[q.format(**fill) for q in prompts.MATH_VALUE_PROBING],
-                    hint=[q.format(**fill) for q in prompts.MATH_VALUE_HINT],
-                    bottom_out=[q.format(**fill) for q in prompts.MATH_VALUE_BOTTOM_OUT],
-                ),
-                probes=dict(probes),
-                skills=list(problem.skills),
-            )
-        )
+        concept_questions = _questions(fill, prompts.MATH_CONCEPT_FOCUS, prompts.MATH_CONCEPT_PROBING, hints,
+                                       bottoms if step.expression.strip() else ())
+        value_questions = _questions(fill, prompts.MATH_VALUE_FOCUS, prompts.MATH_VALUE_PROBING,
+                                     prompts.MATH_VALUE_HINT, prompts.MATH_VALUE_BOTTOM_OUT)
+        nodes += [
+            Node(id=f"s{i}-concept", concept=f"what to find and which operation: {topic}", kind="conceptual", step=i,
+                 check=Check(kind="pattern", pattern=concept_pattern, value=step.value), questions=concept_questions,
+                 probes=probes, skills=list(problem.skills)),
+            Node(id=f"s{i}-value", concept=f"the value of {topic}", kind="computational", step=i,
+                 check=Check(kind="value", value=step.value, tolerance=1e-4), questions=value_questions,
+                 probes=dict(probes), skills=list(problem.skills)),
+        ]
     return nodes
 
 
@@ -195,14 +173,6 @@ def _code_nodes(problem: Problem, failing_tests: Sequence[str] | None) -> list[N
     test = (list(failing_tests) or problem.unit_tests)[0] if failing_tests else problem.unit_tests[0]
     test = re.sub(r"^\s*assert\s+", "", test).strip()
 
-    def lines_of(text: str) -> str:  # the templates say "line {line_no}": "line 2 and 4" reads "lines 2 and 4"
-        return re.sub(r"\b([Ll])ine (\d+(?:, \d+)* and \d+)\b", r"\1ines \2", text)
-
-    def questions(part: str, fill: dict[str, str]) -> Questions:
-        q = _questions(part, fill)
-        return Questions(**{depth: [lines_of(x) for x in q.at(depth)] for depth in ("focus", "probing", "hint",
-                                                                                     "bottom_out")})
-
     for j, bug in enumerate(problem.bugs):
         line_no = bug.lines[0]
         line = lines[line_no - 1].strip() if 0 < line_no <= len(lines) else ""
@@ -217,58 +187,41 @@ def _code_nodes(problem: Problem, failing_tests: Sequence[str] | None) -> list[N
             "fix": bug.fixes[0].description.strip(),
         }
         probes = {
-            m.id: lines_of(prompts.CODE_PROBE.format(line_no=fill["line_no"], label_lower=_label_lower(m.label)))
+            m.id: _plural_lines(prompts.CODE_PROBE.format(line_no=fill["line_no"], label_lower=_label_lower(m.label)))
             for m in problem.malgorithms
             if (m.bug if m.bug is not None else 0) == j
         }
         skills = list(problem.skills)
-        nodes.append(
-            Node(
-                id=f"b{j}-behaviour",
-                concept=f"the failing behaviour of {problem.entry_point}",
-                kind="behaviour",
-                bug=j,
-                check=Check(
-                    kind="pattern",
-                    pattern=r"\b(?:instead|expected|expects?|should|returns?|returned|outputs?|prints?|gives?|gave|"
-                    r"got|error|exception|fail\w*|wrong|incorrect)\b",
-                ),
-                questions=questions("BEHAVIOUR", fill),
-                skills=skills,
-            )
-        )
-        nodes.append(
-            Node(
-                id=f"b{j}-locate",
-                concept=lines_of(f"where the bug is: line {fill['line_no']}"),
-                kind="locate",
-                bug=j,
-                check=Check(kind="pattern", pattern=_locate_pattern(problem, bug)),
-                questions=questions("LOCATE", fill),
-                probes=probes,
-                skills=skills,
-            )
-        )
-        nodes.append(
-            Node(
-                id=f"b{j}-fix",
-                concept=concept or "the concept behind the fix",
-                kind="fix",
-                bug=j,
-                check=Check(kind="tests"),
-                questions=questions("FIX", fill),
-                probes=dict(probes),
-                skills=skills,
-            )
-        )
+        behaviour_pattern = (r"\b(?:instead|expected|expects?|should|returns?|returned|outputs?|prints?|gives?|gave|"
+                             r"got|error|exception|fail\w*|wrong|incorrect)\b")
+        nodes += [
+            Node(id=f"b{j}-behaviour", concept=f"the failing behaviour of {problem.entry_point}", kind="behaviour",
+                 bug=j, check=Check(kind="pattern", pattern=behaviour_pattern),
+                 questions=_code_questions("BEHAVIOUR", fill), skills=skills),
+            Node(id=f"b{j}-locate", concept=_plural_lines(f"where the bug is: line {fill['line_no']}"), kind="locate", bug=j,
+                 check=Check(kind="pattern", pattern=_locate_pattern(problem, bug)),
+                 questions=_code_questions("LOCATE", fill), probes=probes, skills=skills),
+            Node(id=f"b{j}-fix", concept=concept or "the concept behind the fix", kind="fix", bug=j,
+                 check=Check(kind="tests"), questions=_code_questions("FIX", fill), probes=dict(probes), skills=skills),
+        ]
     return nodes
 
 
-def _questions(part: str, fill: dict[str, str]) -> Questions:
-    def get(depth: str) -> list[str]:
-        return [q.format(**fill) for q in getattr(prompts, f"CODE_{part}_{depth}")]
+def _questions(fill: dict[str, str], *templates: Sequence[str]) -> Questions:
+    """A node's questions: the templates of each depth (focus, probing, hint, bottom-out), filled in."""
+    filled = [[q.format(**fill) for q in depth] for depth in templates]
+    return Questions(**dict(zip(DEPTHS, filled, strict=True)))
 
-    return Questions(focus=get("FOCUS"), probing=get("PROBING"), hint=get("HINT"), bottom_out=get("BOTTOM_OUT"))
+
+def _code_questions(part: str, fill: dict[str, str]) -> Questions:
+    """The questions of a code node from the templates `CODE_<part>_<DEPTH>` of `knowledge.prompts`."""
+    questions = _questions(fill, *(getattr(prompts, f"CODE_{part}_{depth.upper()}") for depth in DEPTHS))
+    return Questions(**{depth: [_plural_lines(q) for q in questions.at(depth)] for depth in DEPTHS})
+
+
+def _plural_lines(text: str) -> str:
+    """The templates say "line {line_no}": "line 2 and 4" reads "lines 2 and 4"."""
+    return re.sub(r"\b([Ll])ine (\d+(?:, \d+)* and \d+)\b", r"\1ines \2", text)
 
 
 def derive_tree(problem: Problem, *, failing_tests: Sequence[str] | None = None) -> QuestionTree:

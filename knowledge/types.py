@@ -6,7 +6,8 @@ JSON/YAML round trips are exact and validation errors name the field.
 
 from __future__ import annotations
 
-from typing import Literal
+from collections.abc import Iterable
+from typing import Literal, Protocol, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -14,10 +15,26 @@ Domain = Literal["math", "code"]
 Difficulty = Literal["easy", "medium", "hard"]
 Depth = Literal["focus", "probing", "hint", "bottom_out"]
 DEPTHS: tuple[Depth, ...] = ("focus", "probing", "hint", "bottom_out")
+NodeKind = Literal["conceptual", "computational", "behaviour", "locate", "fix"]
 
 
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=False)
+
+
+class _HasId(Protocol):
+    id: str
+
+
+_T = TypeVar("_T", bound=_HasId)
+
+
+def _by_id(items: Iterable[_T], item_id: str) -> _T:
+    """The first item whose `id` is `item_id`; KeyError naming the id when there is none."""
+    for item in items:
+        if item.id == item_id:
+            return item
+    raise KeyError(item_id)
 
 
 class Step(_Model):
@@ -82,7 +99,7 @@ class Questions(_Model):
 class Node(_Model):
     id: str = Field(min_length=1)
     concept: str = Field(min_length=1)
-    kind: Literal["conceptual", "computational", "behaviour", "locate", "fix"]
+    kind: NodeKind
     step: int | None = None  # the math step this node targets
     bug: int | None = None  # the bug this node targets
     check: Check
@@ -107,10 +124,8 @@ class QuestionTree(_Model):
         return self
 
     def node(self, node_id: str) -> Node:
-        for n in self.nodes:
-            if n.id == node_id:
-                return n
-        raise KeyError(node_id)
+        """The node `node_id`; KeyError when the tree has none."""
+        return _by_id(self.nodes, node_id)
 
 
 class Problem(_Model):
@@ -163,10 +178,8 @@ class Problem(_Model):
         return self
 
     def malgorithm(self, malgorithm_id: str) -> Malgorithm:
-        for m in self.malgorithms:
-            if m.id == malgorithm_id:
-                return m
-        raise KeyError(malgorithm_id)
+        """The malgorithm `malgorithm_id`; KeyError when the problem has none."""
+        return _by_id(self.malgorithms, malgorithm_id)
 
 
 class Diagnosis(_Model):
@@ -176,3 +189,15 @@ class Diagnosis(_Model):
     label: str
     confidence: float = Field(ge=0.0, le=1.0)
     reason: Literal["value", "similarity"]
+
+
+class NodeHit(_Model):
+    """A tree node found by `KnowledgeStore.search_nodes`: whose node it is, the text it was found by, how near."""
+
+    problem_id: str
+    node_id: str
+    kind: NodeKind
+    domain: Domain
+    skills: list[str] = Field(default_factory=list)
+    document: str  # the node's concept and first focus questions, as indexed
+    similarity: float  # cosine similarity to the query, 1.0 = the same direction

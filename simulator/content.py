@@ -13,7 +13,7 @@ import re
 
 import simulator.templates as T
 from knowledge.numbers import fmt, parse_numbers
-from knowledge.types import Fix, Malgorithm, Node, Problem, QuestionTree
+from knowledge.types import Fix, Malgorithm, Problem, QuestionTree
 from simulator.moves import WALKTHROUGH
 from simulator.personas import tier
 from simulator.state import changed_lines, close, wrong_step_value
@@ -43,7 +43,6 @@ class Composer:
         self.m = malgorithm
         self.persona = persona
         self.fix = fix
-        self.by_id: dict[str, Node] = {n.id: n for n in tree.nodes}
         self.tier = tier(persona)
         self.solution = clean_solution(malgorithm.wrong_solution) if malgorithm else ""
         self.code_lines = problem.buggy_code.splitlines()
@@ -127,7 +126,7 @@ class Composer:
             return self._unchanged(content, last_code or self.problem.buggy_code, rng)
         if state.all_known:
             return self._final(move, just_resolved or just_told, already_solved, rng)
-        if about_node and self.by_id[node_id].step is not None:  # type: ignore[index]
+        if about_node and self.tree.node(node_id).step is not None:  # type: ignore[arg-type]
             return self._step(state, node_id, just_resolved=just_resolved, just_told=just_told, rng=rng)  # type: ignore[arg-type]
         return self._restate(state, message, rng)
 
@@ -144,7 +143,7 @@ class Composer:
 
     def _step(self, state: HiddenState, node_id: str, *, just_resolved: bool, just_told: bool,
               rng: random.Random) -> Content:
-        node = self.by_id[node_id]
+        node = self.tree.node(node_id)
         step = node.step
         assert step is not None
         st = self.problem.steps[step]
@@ -224,7 +223,7 @@ class Composer:
             options = T.FIX_ACCEPTED_TOLD if just_told else T.FIX_ACCEPTED
             return Content(kind="code", code=fix_code, accepted=True, template=self._pick(rng, options))
         if node_id is not None:
-            node = self.by_id[node_id]
+            node = self.tree.node(node_id)
             status = state.status(node_id)
             if status == "unknown":
                 options = T.UNSURE_CONFUSED if self.persona.mode == "confused" else T.UNSURE
@@ -249,7 +248,7 @@ class Composer:
         return self._code_restate(state, rng)
 
     def _code_restate(self, state: HiddenState, rng: random.Random) -> Content:
-        fix_known = any(self.by_id[n.node_id].kind == "fix" and n.status == "knows" for n in state.nodes)
+        fix_known = any(self.tree.node(n.node_id).kind == "fix" and n.status == "knows" for n in state.nodes)
         if fix_known and self.fix and self.fix.code:
             return Content(kind="code", code=self.fix.code, accepted=True, template=self._pick(rng, T.CODE_RESTATE))
         code = self.m.wrong_code if self.m is not None and self.m.wrong_code else self.problem.buggy_code

@@ -108,11 +108,10 @@ def initial_state(
 ) -> HiddenState:
     nodes = [NodeState(node_id=n.id, status="unknown", step=n.step, bug=n.bug) for n in tree.nodes]
     state = HiddenState(problem_id=problem.id, malgorithm_id=m.id if m else None, nodes=nodes)
-    by_id = {n.id: n for n in tree.nodes}
     if problem.domain == "math":
         _seed_math(problem, state, m)
     else:
-        _seed_code(problem, state, by_id, m)
+        _seed_code(problem, state, tree, m)
     if persona.mode == "confused":
         units = sorted({(n.step, n.bug) for n in state.nodes if n.status == "knows"}, key=str)
         for unit in units:
@@ -142,11 +141,11 @@ def _seed_math(problem: Problem, state: HiddenState, m: Malgorithm | None) -> No
             n.status, n.derived = "unknown", True
 
 
-def _seed_code(problem: Problem, state: HiddenState, by_id: dict[str, Node], m: Malgorithm | None) -> None:
+def _seed_code(problem: Problem, state: HiddenState, tree: QuestionTree, m: Malgorithm | None) -> None:
     bug = (m.bug if m.bug is not None else 0) if m else None
     edited = changed_lines(problem.buggy_code, m.wrong_code) if m and m.wrong_code else []
     for n in state.nodes:
-        kind = by_id[n.node_id].kind
+        kind = tree.node(n.node_id).kind
         if n.bug is None or kind == "behaviour":
             n.status = "knows"
         elif bug is None or n.bug != bug:

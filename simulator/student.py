@@ -312,7 +312,7 @@ class StudentSession:
             self.events.append(Event(turn=turn, kind="answered", node=content.node, value=value))
         answer = self.problem.answer
         last_step = len(self.problem.steps) - 1
-        node = self.composer.by_id.get(content.node or "")
+        node = self.composer.tree.node(content.node) if content.node else None
         if (self.problem.domain == "math" and answer is not None and content.kind == "step" and node is not None
                 and node.step == last_step and any(st.close(v, answer) for v in content.values)
                 and not self._stated_final):

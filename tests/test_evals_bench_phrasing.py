@@ -4,13 +4,11 @@ fake backend on real replayed pairs)."""
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 import pytest
 
 from evals.bench_phrasing import figures, pairs_and_traces, table
-
-MATHDIAL = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "mathdial" / "dev.jsonl"
+from tests.shared_data import MATHDIAL
 
 
 def _row(kind: str, accepted: bool, model_ms: float, why: str | None = None, tokens: int = 10) -> dict:

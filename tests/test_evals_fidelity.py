@@ -15,9 +15,8 @@ from evals.calibrate import fit, fit_and_write
 from evals.fidelity import classify, exchanges, force_mathdial, load, metrics
 from knowledge.dialogues import read_mathdial
 from simulator.transitions import FEATURES, FROZEN, PATH, Cue, bucket, load_transitions, odds_shift, parse, sigmoid
+from tests.shared_data import MATHDIAL
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
-MATHDIAL = DATA / "mathdial" / "dev.jsonl"
 needs_data = pytest.mark.skipif(not MATHDIAL.exists(), reason="shared MathDial data not present")
 
 
@@ -205,7 +204,7 @@ def test_fitted_student_keeps_the_design_rule() -> None:
     # policy's and generic remarks) never move the student, over 12 turns and many seeds; questions that name the
     # problem's numbers do, eventually, for most seeds
     from simulator import StudentSession, builtin
-    from simulator.testing import jacket_problem
+    from tests.problems import jacket_problem
     from tutor.phrase import CHECK_PROMPTS, GENERICS
 
     problem = jacket_problem()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
@@ -21,8 +20,8 @@ from evals.hand_labels import (
     read_relabel_keys,
     relabel_selection,
 )
+from tests.shared_data import DATA
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 GUIDE = DEFAULT_PATH.parent / "GUIDE.md"
 
 

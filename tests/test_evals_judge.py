@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
@@ -11,8 +10,8 @@ from errors import ConfigError
 from evals.judge import DIMENSIONS, SCHEMA, JudgeVerdict, judge_reply
 from evals.judge_validate import agreement, cohen_kappa, load_items
 from inference import get_backend
+from tests.shared_data import MRBENCH
 
-MRBENCH = Path(__file__).parents[1].parent / "shared" / "data" / "mrbench" / "dev.json"
 GOOD = {"mistake_identification": "yes", "mistake_location": "partly", "revealing": "no", "guidance": "yes",
         "actionability": "no", "coherence": "yes", "tone": "neutral"}
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
@@ -12,9 +11,8 @@ from evals.__main__ import main
 from evals.replay import read_hand_labels, score, write_atomic
 from evals.replay_reference import mathdial_label, sdb_label
 from knowledge.dialogues import RealDialogue, RealTurn
+from tests.shared_data import MATHDIAL
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
-MATHDIAL = DATA / "mathdial" / "dev.jsonl"
 needs_data = pytest.mark.skipif(not MATHDIAL.exists(), reason="shared MathDial data not present")
 
 

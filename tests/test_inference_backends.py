@@ -10,8 +10,10 @@ import pytest
 
 import inference
 from errors import ConfigError, InferenceError
+from evals import bench
 from inference import FakeBackend, Message, NoneBackend, Options, get_backend
 from inference.base import Completion
+from inference.common import require
 from settings import Settings
 
 HI = [Message(role="user", content="hi")]
@@ -142,23 +144,17 @@ def test_broken_json_is_a_clear_inference_error():
 
 
 def test_missing_library_gives_install_message():
-    from inference.common import require
-
     with pytest.raises(ConfigError) as info:
         require("definitely_not_installed_pkg", "definitely-not-installed", "llama_cpp")
     assert "pip install" in info.value.user_message and "definitely-not-installed" in info.value.user_message
 
 
 def test_bench_dispatcher_rejects_unknown_target(capsys):
-    from evals import bench
-
     assert bench.main(["nope"]) == 2
     assert "inference" in capsys.readouterr().err
 
 
 def test_bench_dispatcher_reaches_the_inference_benchmark(capsys):
-    from evals import bench
-
     with pytest.raises(SystemExit) as info:
         bench.main(["inference", "--help"])
     assert info.value.code == 0

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from errors import ConfigError, InferenceError
+from errors import InferenceError
 from inference import Message, Options, get_backend
 
 pytestmark = pytest.mark.model
@@ -24,12 +24,10 @@ VERDICT = {
 
 
 @pytest.fixture(scope="module")
-def backend():
+def backend(smollm2_path, model_cache_dir):
     pytest.importorskip("llama_cpp")
-    try:
-        return get_backend("llama_cpp", model="smollm2-135m", threads=1, context_size=2048).load()
-    except ConfigError as exc:
-        pytest.skip(f"test model not installed: {exc.user_message}")
+    backend = get_backend("llama_cpp", model="smollm2-135m", threads=1, context_size=2048, cache_dir=model_cache_dir)
+    return backend.load()
 
 
 def ask(text: str) -> list[Message]:
@@ -123,7 +121,7 @@ def test_corrupt_gguf_is_a_clear_error(tmp_path):
     assert "corrupt.gguf" in info.value.user_message
 
 
-def test_the_backend_owns_its_model_and_reports_the_reused_prefix(backend, caplog):
+def test_the_backend_owns_its_model_and_reports_the_reused_prefix(backend, caplog, model_cache_dir):
     system = Message(role="system", content="You are a tutor. " + "Ask one short question at a time. " * 20)
     first = [system, Message(role="user", content="I think 25% of 48 is 25.")]
     second = [system, Message(role="user", content="Is a quarter of 48 twelve?")]
@@ -142,7 +140,7 @@ def test_the_backend_owns_its_model_and_reports_the_reused_prefix(backend, caplo
     assert cancelled and cancelled[-1]["prompt_tokens"] == a.usage.prompt_tokens
     assert cancelled[-1]["cached_tokens"] >= shared - 2
     # another backend object has its own model; close() frees it and the next call loads it again
-    other = get_backend("llama_cpp", model="smollm2-135m", threads=1, context_size=512)
+    other = get_backend("llama_cpp", model="smollm2-135m", threads=1, context_size=512, cache_dir=model_cache_dir)
     assert other.llm is not backend.llm
     other.close()
     assert other._resident is None

@@ -151,11 +151,7 @@ def test_cli_list_and_path_errors(tmp_path):
 
 
 @pytest.mark.model
-def test_packaged_test_model_verifies():
-    try:
-        path = model_path("smollm2-135m")
-    except ConfigError as exc:
-        pytest.skip(f"test model not installed: {exc.user_message}")
-    assert path.stat().st_size == MODELS["smollm2-135m"].size
-    assert path.read_bytes()[:4] == b"GGUF"
-    assert models.status("smollm2-135m") == "ready"
+def test_packaged_test_model_verifies(smollm2_path, model_cache_dir):
+    assert smollm2_path.stat().st_size == MODELS["smollm2-135m"].size
+    assert smollm2_path.read_bytes()[:4] == b"GGUF"
+    assert models.status("smollm2-135m", model_cache_dir) == "ready"

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from errors import ConfigError, InferenceError
+from errors import InferenceError
 from inference import Message, Options, get_backend
 
 ROOT = Path(__file__).parents[1]
@@ -25,15 +25,11 @@ def free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory):
+def server(tmp_path_factory, smollm2_path):
     pytest.importorskip("llama_cpp.server.app")
     pytest.importorskip("openai")
-    from inference.models import model_path
 
-    try:
-        path = model_path("smollm2-135m")
-    except ConfigError as exc:
-        pytest.skip(f"test model not installed: {exc.user_message}")
+    path = smollm2_path
     port = free_port()
     log = tmp_path_factory.mktemp("server") / "server.log"
     cmd = [sys.executable, "-m", "inference.serve", "--model", str(path), "--host", "127.0.0.1", "--port", str(port),

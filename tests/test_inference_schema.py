@@ -5,6 +5,8 @@ from __future__ import annotations
 import copy
 import json
 
+from inference import FakeBackend, Message, Options
+from inference.common import normalize_json
 from inference.schema import bound_schema, is_bounded
 
 SCHEMA = {
@@ -56,8 +58,6 @@ def test_explicit_additional_properties_is_kept():
 
 
 def test_normalize_json_repairs_raw_newlines_only():
-    from inference.common import normalize_json
-
     assert json.loads(normalize_json('{"b": "line\none", "a": 1}')) == {"b": "line\none", "a": 1}
     assert list(json.loads(normalize_json('{"b": "x\n", "a": 1}'))) == ["b", "a"]  # key order kept
     assert normalize_json('{"a": 1}') == '{"a": 1}'
@@ -65,8 +65,6 @@ def test_normalize_json_repairs_raw_newlines_only():
 
 
 def test_structured_fake_output_is_normalized():
-    from inference import FakeBackend, Message, Options
-
     fake = FakeBackend(['{"why": "two\nlines"}'])
     c = fake.chat([Message(role="user", content="x")], Options(json_schema={"type": "object"}))
     assert c.json() == {"why": "two\nlines"}

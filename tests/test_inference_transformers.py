@@ -4,21 +4,17 @@ from __future__ import annotations
 
 import pytest
 
-from errors import ConfigError
 from inference import Message, Options, get_backend
 
 pytestmark = [pytest.mark.model, pytest.mark.slow]
 
 
 @pytest.fixture(scope="module")
-def backend():
+def backend(smollm2_path, model_cache_dir):
     pytest.importorskip("torch")
     pytest.importorskip("transformers")
     pytest.importorskip("gguf")
-    try:
-        b = get_backend("transformers", model="smollm2-135m", threads=1, device="cpu")
-    except ConfigError as exc:
-        pytest.skip(f"test model not installed: {exc.user_message}")
+    b = get_backend("transformers", model="smollm2-135m", threads=1, device="cpu", cache_dir=model_cache_dir)
     yield b.load()
     b.close()
 
@@ -36,16 +32,12 @@ def test_chat_and_stream_on_cpu(backend):
     assert stream.completion.text == c.text  # greedy decoding is deterministic
 
 
-def test_local_hf_directory_loads(tmp_path):
+def test_local_hf_directory_loads(tmp_path, smollm2_path):
     """A Hugging Face model directory (here: a tiny random Llama with the test model's tokenizer) is accepted."""
     transformers = pytest.importorskip("transformers")
     pytest.importorskip("gguf")
-    from inference.models import model_path
 
-    try:
-        gguf = model_path("smollm2-135m")
-    except ConfigError as exc:
-        pytest.skip(f"test model not installed: {exc.user_message}")
+    gguf = smollm2_path
     tokenizer = transformers.AutoTokenizer.from_pretrained(str(gguf.parent), gguf_file=gguf.name)
     config = transformers.LlamaConfig(vocab_size=len(tokenizer), hidden_size=32, intermediate_size=64,
                                       num_hidden_layers=2, num_attention_heads=2, num_key_value_heads=1,

@@ -15,8 +15,10 @@ import pytest
 from errors import ConfigError
 from knowledge.embeddings import HashEmbedder
 from knowledge.store import KnowledgeStore
+from settings import settings_from_env
 from tests.test_knowledge_diagnosis import problem as jacket
 from tests.test_knowledge_types import code_problem, math_problem
+from ui.knowledge_link import KnowledgeLink
 from ui.testing import free_port
 
 CHROMA = shutil.which("chroma", path=str(Path(sys.executable).parent)) or shutil.which("chroma")
@@ -67,9 +69,6 @@ def test_two_clients_share_one_server(chroma_url, tmp_path):
 
 
 def test_app_settings_select_the_server(chroma_url, tmp_path):
-    from settings import settings_from_env
-    from ui.knowledge_link import KnowledgeLink
-
     settings = settings_from_env({"TUTOR_CHROMA_URL": chroma_url, "TUTOR_DATA_DIR": str(tmp_path / "data")})
     assert settings.chroma_url == chroma_url
     link = KnowledgeLink(settings, embedder=HashEmbedder())

@@ -8,6 +8,7 @@ import pytest
 import yaml
 
 from knowledge.__main__ import main
+from knowledge.bank import bank_files
 from knowledge.io import save_problems
 from tests.test_knowledge_diagnosis import problem as jacket
 from tests.test_knowledge_importers import MATHDIAL, needs_mathdial
@@ -72,8 +73,6 @@ def test_import_file_then_list_show_search_diagnose(tmp_path, capsys):
 
 
 def test_validate_accepts_starter_bank_files(capsys):
-    from knowledge.bank import bank_files
-
     files = bank_files()
     assert files
     for path in files:

@@ -14,9 +14,7 @@ from knowledge.concepts import acceptable, concept_phrase
 from knowledge.importers import import_mathdial
 from knowledge.trees import derive_tree
 from knowledge.types import DEPTHS, Problem, Step
-
-MATHDIAL = Path(__file__).parents[1].parent / "shared" / "data" / "mathdial" / "dev.jsonl"
-needs_mathdial = pytest.mark.skipif(not MATHDIAL.exists(), reason=f"shared data not found: {MATHDIAL}")
+from tests.shared_data import MATHDIAL, needs_mathdial
 
 
 @pytest.mark.parametrize("line, value, phrase", [

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from knowledge import diagnose
+from knowledge.diagnosis import malgorithm_texts
 from knowledge.embeddings import HashEmbedder
 from knowledge.numbers import last_number, numbers_in, parse_number
 from knowledge.types import Malgorithm, Problem, Step
@@ -81,8 +82,6 @@ def test_semantic_similarity_with_the_packaged_model():
 
 
 def test_student_profile_is_not_compared():
-    from knowledge.diagnosis import malgorithm_texts
-
     m = Malgorithm(id="m", problem_id="p", label="adds instead of multiplying",
                    description="Student profile: Mariana likes soccer.", wrong_solution="3 + 4 = 7")  # fmt: skip
     assert malgorithm_texts(m) == ["3 + 4 = 7", "adds instead of multiplying"]

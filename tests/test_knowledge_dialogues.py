@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
 from errors import ValidationError
 from knowledge.dialogues import parse_mathdial_conversation, parse_sdb_dialogue, read_mathdial, read_source, split_part
-
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+from tests.shared_data import MATHDIAL, SDB, needs_mathdial, needs_sdb
 
 
 def test_mathdial_turns_moves_and_named_students():
@@ -48,10 +46,11 @@ def test_split_is_by_problem_and_stable():
     assert parts == {"fit", "validate"}
 
 
-@pytest.mark.skipif(not (DATA / "mathdial" / "dev.jsonl").exists(), reason="shared MathDial data not present")
+@needs_mathdial
+@needs_sdb
 def test_real_files_read_whole():
-    md = read_source(f"mathdial:{DATA / 'mathdial' / 'dev.jsonl'}")
-    sdb = read_source(f"sdb:{DATA / 'socratic-debugging'}")
+    md = read_source(f"mathdial:{MATHDIAL}")
+    sdb = read_source(f"sdb:{SDB}")
     assert len(md) == 402 and len({d.id for d in md}) == 402
     assert len(sdb) == 134 and all(d.problem_id.startswith("sdb-") for d in sdb)
     assert all({d.part for d in md if d.qid == q} == {split_part(q)} for q in {d.qid for d in md})
@@ -68,9 +67,9 @@ def test_sdb_code_after_a_teacher_line_belongs_to_the_next_student_turn():
     assert turns[2].code == "def f(x):\n  return x\n" and turns[2].text == "I've fixed it!"
 
 
-@pytest.mark.skipif(not (DATA / "socratic-debugging").exists(), reason="shared SDB data not present")
+@needs_sdb
 def test_real_sdb_fixed_code_is_the_students_submission():
-    sdb = {d.id: d for d in read_source(f"sdb:{DATA / 'socratic-debugging'}")}
+    sdb = {d.id: d for d in read_source(f"sdb:{SDB}")}
     dialogue = sdb["11_40_palindrome_conversational_thread_3"]
     assert not any(t.code for t in dialogue.teacher_turns)
     turn = next(t for t in dialogue.student_turns if t.student_turn == 10)

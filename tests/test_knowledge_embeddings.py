@@ -11,7 +11,7 @@ from knowledge.diagnosis import similarities
 from knowledge.embeddings import EmbeddingCache, HashEmbedder, encode_cached
 from knowledge.trees import tree_for
 from simulator.mapping import NodeMapper
-from simulator.testing import jacket_problem
+from tests.problems import jacket_problem
 
 
 class CountingEmbedder(HashEmbedder):

@@ -8,15 +8,12 @@ from pathlib import Path
 
 import pytest
 
+from knowledge.dialogues import read_source
 from knowledge.fixes import apply_fix, run_programs
 from knowledge.importers import import_mathdial, import_sdb, parse_equation_line, parse_solution
 from knowledge.sdb_format import parse_file, strip_line_numbers
-
-DATA = Path(__file__).parents[1].parent / "shared" / "data"
-MATHDIAL = DATA / "mathdial" / "dev.jsonl"
-SDB = DATA / "socratic-debugging"
-needs_mathdial = pytest.mark.skipif(not MATHDIAL.exists(), reason=f"shared data not found: {MATHDIAL}")
-needs_sdb = pytest.mark.skipif(not SDB.is_dir(), reason=f"shared data not found: {SDB}")
+from tests.shared_data import MATHDIAL, SDB, needs_mathdial, needs_sdb
+from tutor.sandbox import run_tests
 
 
 @pytest.fixture(scope="module")
@@ -232,8 +229,6 @@ def test_sdb_wrong_fixes_come_from_dialogues_and_partial_fixes(sdb):
 @needs_sdb
 def test_sdb_fixes_and_wrong_fixes_in_the_sandbox(sdb):
     """The tutor's OS sandbox agrees: a dialogue-verified fix and an edit-applied fix pass, wrong fixes fail."""
-    from tutor.sandbox import run_tests
-
     by_id = {p.id: p for p in sdb.problems}
     for pid in ("sdb-3_20", "sdb-17_47"):
         p = by_id[pid]
@@ -253,8 +248,6 @@ def _copy(names: dict[str, str], into: Path) -> None:
 
 @needs_sdb
 def test_sdb_misspelt_file_names_are_read(tmp_path):
-    from knowledge.dialogues import read_source
-
     _copy({"3_20_counting_down_socratic_dialogue.txt": "3_20_counting_down_socratic_dialog.txt",
            "3_20_counting_down_conversational_thread_1.txt": "3_20_counting_down_conversational_thead_1.txt"}, tmp_path)
     report = import_sdb(tmp_path)

@@ -10,8 +10,11 @@ from pathlib import Path
 
 import pytest
 
+from knowledge import diagnose
+from knowledge.bank import load_starter
 from knowledge.embeddings import HashEmbedder
-from knowledge.store import KnowledgeStore
+from knowledge.store import KnowledgeStore, seed_starter
+from knowledge.types import NodeHit
 from tests.test_knowledge_diagnosis import problem as jacket
 from tests.test_knowledge_types import code_problem, math_problem
 
@@ -55,9 +58,21 @@ def test_list_filters_and_search(store):
     assert [p.id for p in store.search("apples", k=5, domain="code")] == ["code-test-sum"]
 
 
-def test_store_diagnose_matches_in_memory(store):
-    from knowledge import diagnose
+def test_search_nodes_returns_typed_hits(store):
+    node = math_problem().tree.node("s0-concept")
+    hits = store.search_nodes(node.concept, k=3)
+    assert len(hits) == 3 and all(isinstance(h, NodeHit) for h in hits)
+    assert [h.similarity for h in hits] == sorted((h.similarity for h in hits), reverse=True)
+    top = hits[0]
+    assert (top.problem_id, top.node_id, top.kind, top.domain) == ("math-test-apples", "s0-concept", "conceptual", "math")
+    assert top.skills == node.skills == ["multiplication", "subtraction"]
+    assert top.document.startswith(node.concept + "\n") and 0.5 < top.similarity <= 1.0 + 1e-6
+    only = store.search_nodes("the failing test", k=20, problem_id="code-test-sum")
+    assert {h.problem_id for h in only} == {"code-test-sum"} and len(only) == 3
+    assert {h.node_id for h in only} == {"b0-behaviour", "b0-locate", "b0-fix"}
 
+
+def test_store_diagnose_matches_in_memory(store):
     for text in ("Sam pays 45", "I got 52", "the sale price was 55", "something about dollars"):
         at_scale = store.diagnose("math-test-jacket", text)
         in_memory = diagnose(jacket(), text, embedder=store.embedder)
@@ -102,9 +117,6 @@ def test_fresh_process_reopens_offline(tmp_path):
 
 
 def test_seed_starter_only_into_an_empty_store(tmp_path):
-    from knowledge.bank import load_starter
-    from knowledge.store import seed_starter
-
     s = KnowledgeStore(tmp_path / "seed", embedder=HashEmbedder())
     n = seed_starter(s)
     assert n == len(load_starter()) and s.count("problems") == n

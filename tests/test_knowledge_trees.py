@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import re
 
+import inference
 from knowledge.bank import load_starter
 from knowledge.numbers import fmt
+from knowledge.rephrase import rephrase_tree, safe_rewrite
 from knowledge.trees import derive_tree, topic_of, tree_for, value_pattern
 from knowledge.types import DEPTHS, Step
 from tests.test_knowledge_types import code_problem, math_problem
@@ -102,9 +104,6 @@ def test_topic_and_value_helpers():
 
 
 def test_llm_rephrase_is_optional_and_guarded():
-    import inference
-    from knowledge.rephrase import rephrase_tree, safe_rewrite
-
     p = math_problem()
     tree = derive_tree(p)
     backend = inference.get_backend("fake")

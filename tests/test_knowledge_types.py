@@ -7,22 +7,13 @@ from pathlib import Path
 
 import pytest
 import yaml
+from pydantic import BaseModel
 
+import knowledge.types as types
 from errors import ValidationError
 from knowledge.io import load_problems, load_trees, save_problems, save_trees, validate_file
 from knowledge.trees import derive_tree
-from knowledge.types import (
-    Bug,
-    Check,
-    Diagnosis,
-    Fix,
-    Malgorithm,
-    Node,
-    Problem,
-    Questions,
-    QuestionTree,
-    Step,
-)
+from knowledge.types import Check, Diagnosis, NodeHit, Problem, Questions
 from tests.problems import problem
 
 
@@ -53,6 +44,8 @@ def all_values():
         mp,
         cp,
         Diagnosis(malgorithm_id="x", label="y", confidence=0.5, reason="value"),
+        NodeHit(problem_id="p", node_id="s0-value", kind="computational", domain="math", skills=["ratios"],
+                document="the value of x", similarity=0.75),
     ]
 
 
@@ -65,8 +58,12 @@ def test_json_and_yaml_round_trip(value):
 
 
 def test_every_type_is_covered():
-    covered = {type(v) for v in all_values()}
-    assert covered >= {Step, Fix, Bug, Malgorithm, Check, Questions, Node, QuestionTree, Problem, Diagnosis}
+    defined = {
+        v for v in vars(types).values()
+        if isinstance(v, type) and issubclass(v, BaseModel) and v.__module__ == types.__name__ and v.__name__[0] != "_"
+    }
+    assert len(defined) >= 11
+    assert {type(v) for v in all_values()} >= defined
 
 
 @pytest.mark.parametrize("suffix", [".json", ".yaml", ".jsonl"])
@@ -149,3 +146,13 @@ def test_importing_knowledge_stays_light():
         [sys.executable, "-c", code], cwd=root, capture_output=True, text=True, timeout=120, check=True
     )
     assert out.stdout.strip() == "[]"
+
+
+def test_lookups_by_id():
+    p = math_problem()
+    assert p.tree.node("s0-value").kind == "computational"
+    assert p.malgorithm(p.malgorithms[-1].id) is p.malgorithms[-1]
+    with pytest.raises(KeyError, match="s9-value"):
+        p.tree.node("s9-value")
+    with pytest.raises(KeyError, match="no-such"):
+        p.malgorithm("no-such")

@@ -3,21 +3,24 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 
 from knowledge.bank import load_starter
+from knowledge.dialogues import read_source
+from knowledge.fixes import run_programs
+from knowledge.importers import import_sdb
 from knowledge.types import Problem
 from simulator import StudentSession, builtin
-from simulator.testing import sum_problem
-from simulator.types import Persona
+from simulator.fidelity import announces_code, check, claims_change
+from simulator.types import Content, Persona
+from tests.problems import sum_problem
+from tests.shared_data import SDB, needs_sdb
+from tutor.sandbox import run_tests
 
 
 def passes(code: str, problem: Problem) -> bool:
     """Run the unit tests on `code` through the tutor's sandbox."""
-    from tutor.sandbox import run_tests
-
     return run_tests(code, problem).passed
 
 
@@ -70,14 +73,8 @@ def test_telling_the_fix_line_counts_as_told() -> None:
     assert passes(submitted(reply), problem)
 
 
-SDB = Path(__file__).parents[1].parent / "shared" / "data" / "socratic-debugging"
-needs_sdb = pytest.mark.skipif(not SDB.is_dir(), reason=f"shared data not found: {SDB}")
-
-
 @pytest.fixture(scope="module")
 def sdb_problems() -> dict[str, Problem]:
-    from knowledge.importers import import_sdb
-
     return {p.id: p for p in import_sdb(SDB).problems}
 
 
@@ -93,10 +90,6 @@ def test_teacher_forced_sdb_students_send_the_code_they_announce(sdb_problems, m
     """Real SDB teacher turns to simulated students: a reply that announces code carries it, a reply that says it
     changed the code sends a program other than the one before, and each program sent passes the tests exactly
     when the simulator counts it as accepted (run in a subprocess here; a sample through the OS sandbox below)."""
-    from knowledge.dialogues import read_source
-    from knowledge.fixes import run_programs
-    from simulator.fidelity import announces_code, claims_change
-
     sent: dict[str, dict[str, bool]] = {}
     changed = announced = 0
     for d in read_source(f"sdb:{SDB}"):
@@ -164,9 +157,6 @@ def test_a_student_without_a_verified_fix_says_so_and_sends_no_code(sdb_problems
 
 
 def test_the_fidelity_check_rejects_announced_code_that_is_not_sent() -> None:
-    from simulator.fidelity import check
-    from simulator.types import Content
-
     no_code = Content(kind="explain", template="I think the bug is on line 3.", values=[3.0])
     assert "announces code it does not send" in check("Line 3. Here's my new code:", no_code).reasons
     assert check("I'm pretty sure the bug is on line 3.", no_code).ok

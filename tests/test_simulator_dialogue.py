@@ -9,7 +9,7 @@ from knowledge.bank import load_starter
 from knowledge.numbers import parse_numbers
 from knowledge.types import Problem
 from simulator import StudentSession, builtin
-from simulator.testing import jacket_problem, sum_problem
+from tests.problems import jacket_problem, sum_problem
 
 
 def dialogue(problem: Problem, mode: str = "typical", seed: int = 0, max_turns: int = 12):

@@ -11,7 +11,7 @@ from evals import moves as move_eval
 from evals import simfidelity
 from knowledge.numbers import parse_numbers
 from simulator import StudentSession, builtin
-from simulator.testing import jacket_problem
+from tests.problems import jacket_problem
 
 DATA = Path(__file__).parents[1].parent / "shared" / "data"
 MATHDIAL = DATA / "mathdial" / "dev.jsonl"
@@ -80,17 +80,8 @@ def test_simfidelity_counts_rejections(tmp_path: Path) -> None:
 
 
 @pytest.mark.model
-def test_real_model_phrasings_keep_the_decided_value() -> None:
-    from errors import RecoverableError
-    from inference import get_backend
-    from inference.models import model_path
-
-    try:
-        model_path("smollm2-135m")
-    except RecoverableError as exc:
-        pytest.skip(f"smollm2-135m not installed: {exc.user_message}")
-    backend = get_backend("llama_cpp", model="smollm2-135m", threads=1, context_size=2048)
-    s = StudentSession.start(jacket_problem(), builtin("typical"), seed=0, backend=backend,
+def test_real_model_phrasings_keep_the_decided_value(smollm2_backend) -> None:
+    s = StudentSession.start(jacket_problem(), builtin("typical"), seed=0, backend=smollm2_backend,
                              malgorithm_id="sim-jacket-adds-percents", use_embeddings=False)
     s.respond("Hi, can you talk me through your solution?")
     s.respond(s.tree.node("s0-value").questions.focus[0])

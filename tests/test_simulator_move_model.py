@@ -16,7 +16,7 @@ from evals.moves import metrics
 from simulator import StudentSession, builtin
 from simulator import move_model as mm
 from simulator.moves import classify_move
-from simulator.testing import jacket_problem
+from tests.problems import jacket_problem
 
 MATHDIAL = Path(__file__).parents[1].parent / "shared" / "data" / "mathdial" / "dev.jsonl"
 needs_mathdial = pytest.mark.skipif(not MATHDIAL.is_file(), reason=f"MathDial data not found at {MATHDIAL}")

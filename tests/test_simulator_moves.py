@@ -10,7 +10,7 @@ from knowledge.embeddings import CachedEncoder
 from knowledge.trees import tree_for
 from simulator.mapping import NodeMapper, map_to_node
 from simulator.moves import classify_move, score_move
-from simulator.testing import jacket_problem, sum_problem
+from tests.problems import jacket_problem, sum_problem
 
 
 @pytest.mark.parametrize(

@@ -9,8 +9,8 @@ import pytest
 from knowledge.trees import tree_for
 from simulator import state as st
 from simulator.personas import builtin
-from simulator.testing import jacket_problem, sum_problem
 from simulator.types import Persona
+from tests.problems import jacket_problem, sum_problem
 
 JACKET = "jacket"
 PROBLEMS = {"jacket": jacket_problem, "code-sum-up-to": sum_problem}

@@ -10,8 +10,8 @@ from inference.fake import FakeBackend, NoneBackend
 from knowledge.numbers import parse_numbers
 from simulator import StudentSession, builtin
 from simulator.templates import EXTRACTION
-from simulator.testing import jacket_problem, sum_problem
 from simulator.types import MODES, Persona
+from tests.problems import jacket_problem, sum_problem
 
 
 def start(problem=None, mode="typical", seed=0, **kw) -> StudentSession:

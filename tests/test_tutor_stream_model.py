@@ -13,18 +13,8 @@ from tutor.examples import example_math
 
 
 @pytest.fixture(scope="module")
-def backend():
-    from errors import ConfigError, InferenceError
-    from inference import get_backend
-    from inference.models import model_path
-
-    try:
-        model_path("smollm2-135m")
-    except (ConfigError, InferenceError, FileNotFoundError) as exc:
-        pytest.skip(f"smollm2-135m test model not installed: {exc}")
-    b = get_backend("llama_cpp", model="smollm2-135m", threads=1, context_size=2048)
-    yield b
-    b.close()
+def backend(smollm2_backend):
+    return smollm2_backend
 
 
 def _read(session: TutorSession, message: str, out: dict, first: threading.Event | None = None) -> None:

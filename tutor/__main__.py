@@ -14,7 +14,7 @@ from errors import InputError, RecoverableError
 from inference import get_backend
 from knowledge.bank import starter_ids, starter_problem
 from knowledge.types import Problem
-from settings import apply_offline_env
+from settings import apply_offline_env, settings_from_env
 from tutor.examples import example_code, example_math
 from tutor.planner import POLICIES
 from tutor.session import TutorSession
@@ -50,7 +50,8 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         problem = load_problem(args.problem)
-        kwargs = {"model": args.model, "threads": args.threads} if args.backend in ("llama_cpp", "transformers") else {}
+        in_process = args.backend in ("llama_cpp", "transformers")
+        kwargs = {"model": args.model, "threads": args.threads, "cache_dir": settings_from_env().model_cache_dir} if in_process else {}
         backend = get_backend(args.backend, **kwargs)
         session = TutorSession.start(problem, TutorSettings(policy=args.policy, max_turns=args.max_turns), backend)
     except RecoverableError as exc:

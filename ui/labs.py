@@ -132,7 +132,7 @@ def start_eval(ctx: AppContext, token: str, *, name: str, policies: list[str], d
 
     def work() -> None:
         try:
-            run_dir = api.run_config(config)
+            run_dir = api.run_config(config, settings=ctx.settings)
             report = api.load_report(run_dir)
             summary = {m["metric"] + ("" if m.get("group") in (None, "all") else f" [{m['group']}]"): m.get("mean") for m in report.get("metrics", [])[:40]}
             ctx.store.finish_eval_run(run.id, status="done", report_dir=str(run_dir), summary=summary)
