@@ -1,6 +1,7 @@
 """`python -m evals.bench inference|knowledge|evals|phrasing|app|serve [args]`: dispatch to each package's benchmark.
 
-The target modules are imported only when chosen, so one missing benchmark does not break the others.
+The one dispatch by name in `evals`: a benchmark's module is imported only when chosen, so `evals.bench knowledge`
+does not load the app (gradio) or a model runtime that another benchmark needs.
 """
 
 from __future__ import annotations

@@ -12,7 +12,12 @@ import tempfile
 import time
 from pathlib import Path
 
+import inference
 from knowledge.bank import load_starter
+from knowledge.embeddings import HashEmbedder
+from settings import Settings
+from ui import accounts, student
+from ui.context import AppContext
 
 
 def bulk_problems(store, n0: int, n1: int) -> None:
@@ -28,12 +33,6 @@ def bulk_problems(store, n0: int, n1: int) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    import inference
-    from knowledge.embeddings import HashEmbedder
-    from settings import Settings
-    from ui import accounts, student
-    from ui.context import AppContext
-
     p = argparse.ArgumentParser(prog="python -m evals.bench_catalogue")
     p.add_argument("--n", type=int, default=10_000)
     n_max = p.parse_args(argv).n

@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -22,6 +23,9 @@ from pathlib import Path
 from typing import Any
 
 from evals.config import PersonaSpec, ProblemSet, RoleConfig, RunConfig
+from evals.problems import load_problems
+from evals.records import RecordFile
+from evals.runner import generate, make_backend, records_path, run_dialogue
 from settings import apply_offline_env
 
 
@@ -32,9 +36,6 @@ def _free_port() -> int:
 
 
 def _measure(config: RunConfig, problems: list, backends: dict | None = None) -> dict[str, Any]:
-    from evals.records import RecordFile
-    from evals.runner import generate, records_path
-
     t0 = time.perf_counter()
     generate(config, problems=problems, backends=backends, progress=False)
     wall = time.perf_counter() - t0
@@ -92,10 +93,6 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", type=Path, default=Path("/tmp/evals-bench"))
     p.add_argument("--json", type=Path, help="write results here as JSON")
     args = p.parse_args(argv)
-    import shutil
-
-    from evals.problems import load_problems
-
     shutil.rmtree(args.out, ignore_errors=True)  # a benchmark always starts from nothing (no resumed dialogues)
     problems = load_problems(_config("p", args.out, args.dialogues, args.turns, RoleConfig()))
     all_problems, problems = problems, problems[: args.dialogues]
@@ -112,8 +109,6 @@ def main(argv: list[str] | None = None) -> int:
               f"{res['ten_turn_dialogues_per_hour']:>7} ten-turn dlg/h", flush=True)
 
     # Warm-up outside the timings: imports, the simulator's embedder, the sandbox.
-    from evals.runner import run_dialogue
-
     run_dialogue(problems[0], "tree", PersonaSpec(use_problem_profile=False), 0, max_turns=1)
     run("templates", RoleConfig())
     if not args.skip_in_process:
@@ -124,8 +119,6 @@ def main(argv: list[str] | None = None) -> int:
         proc = _start_server(args.model, port, args.threads, max(levels))
         try:
             tutor = RoleConfig(backend="openai", model=args.model, base_url=f"http://127.0.0.1:{port}/v1")
-            from evals.runner import make_backend
-
             # Warm the server (first prompt, allocations) outside the timings, on a problem not measured.
             spare = all_problems[len(problems)] if len(all_problems) > len(problems) else problems[0]
             run_dialogue(spare, "tree", PersonaSpec(use_problem_profile=False), 0, max_turns=1,

@@ -18,6 +18,11 @@ import time
 from pathlib import Path
 from typing import Any
 
+import httpx
+
+from store import connect
+from ui.testing import api_login, running_server
+
 _SETUP = threading.Lock()
 MESSAGES = ["I don't know where to start", "is it 2?", "I'm stuck", "maybe 12", "is it 3.5?"]
 
@@ -51,10 +56,6 @@ def _gradio_student(url: str, name: str, pid: str, turns: int, out: dict[str, An
 
 
 def _api_student(url: str, name: str, pid: str, turns: int, out: dict[str, Any], go: threading.Barrier) -> None:
-    import httpx
-
-    from ui.testing import api_login
-
     h = api_login(url, name, f"{name}pass1")
     api = url + "/api/v1"
     sid = httpx.post(api + "/sessions", json={"problem_id": pid}, headers=h, timeout=120).json()["session_id"]
@@ -90,11 +91,6 @@ def run_via(url: str, via: str, names: list[str], pid: str, turns: int) -> dict[
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    import httpx
-
-    from store import connect
-    from ui.testing import api_login, running_server
-
     data = Path(tempfile.mkdtemp(prefix="bench-serve-"))
     store = connect(f"sqlite:///{data / 'tutor.db'}")
     t = store.create_user("teach", "teachpass1", "teacher")

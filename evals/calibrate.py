@@ -38,7 +38,15 @@ from typing import Any
 
 import numpy as np
 
-from simulator.transitions import BUCKET_K, BUCKETS, FEATURES, FROZEN, MOVES, bucket, sigmoid
+from errors import InputError
+from evals.fidelity import classify, dialogue_seed, exchanges, load, malgorithm_for
+from evals.replay_reference import question_givens
+from knowledge.dialogues import RealDialogue
+from knowledge.types import Problem
+from simulator.personas import BUILTIN, from_profile
+from simulator.state import cue_of
+from simulator.student import StudentSession
+from simulator.transitions import BUCKET_K, BUCKETS, FEATURES, FROZEN, MOVES, PATH, bucket, sigmoid
 
 RIDGE = 1.0
 NEWTON_STEPS = 40
@@ -50,19 +58,13 @@ NOTICE = ("Parameters fitted on MathDial (Macina et al., 2023, https://github.co
           "(https://creativecommons.org/licenses/by-sa/4.0/); keep this notice with it.")
 
 
-def observe_dialogue(dialogue: Any, problem: Any, *, use_embeddings: bool = True) -> dict[str, Any]:
+def observe_dialogue(dialogue: RealDialogue, problem: Problem, *, use_embeddings: bool = True) -> dict[str, Any]:
     """One dialogue through a frozen student: per fed turn {x, gated, bucket, mech, real}."""
-    from evals.fidelity import classify, dialogue_seed, exchanges, malgorithm_for
-    from evals.replay_reference import _givens
-    from simulator.personas import from_profile
-    from simulator.state import cue_of
-    from simulator.student import StudentSession
-
     m = malgorithm_for(dialogue, problem)
     session = StudentSession.start(problem, from_profile(dialogue.profile), seed=dialogue_seed(dialogue.id, 0),
                                    malgorithm_id=m.id, use_embeddings=use_embeddings, fitted=FROZEN)
     answer = float(problem.answer if problem.answer is not None else 0.0)
-    givens = _givens(dialogue.question)
+    givens = question_givens(dialogue.question)
     turns = []
     for i, ex in enumerate(exchanges(dialogue)[:12], start=1):
         move, match, _revealed, answer_told = session.observe(ex.teacher)
@@ -124,7 +126,7 @@ def curves(observations: list[dict[str, Any]], intercept: float, weights: list[f
             "first_correct_gap": round(gap, 3) if gap is not None else None}
 
 
-def _arrays(observations: list[dict[str, Any]]) -> dict[str, np.ndarray]:
+def observation_arrays(observations: list[dict[str, Any]]) -> dict[str, np.ndarray]:
     """The observations as padded arrays (dialogue x fed turn) for the stage-3 objective."""
     n, width = len(observations), max((len(o["turns"]) for o in observations), default=1)
     x = np.zeros((n, width, len(FEATURES)))
@@ -159,7 +161,7 @@ def objective(theta: np.ndarray, a: dict[str, np.ndarray]) -> float:
 
 def polish(observations: list[dict[str, Any]], theta: np.ndarray) -> np.ndarray:
     """Stage 3: a deterministic pattern search on `objective`, offsets kept within +-OFFSET_BOUND."""
-    a = _arrays(observations)
+    a = observation_arrays(observations)
     k = len(FEATURES)
     lo = np.array([-20.0] * (1 + k) + [-OFFSET_BOUND] * len(BUCKETS))
     x, fx, step = theta.astype(float), objective(theta, a), 0.5
@@ -211,8 +213,6 @@ def fit(observations: list[dict[str, Any]], *, stage3: bool = True) -> dict[str,
 
 
 def observe_source(source: str, *, limit: int | None = None, use_embeddings: bool = True) -> list[dict[str, Any]]:
-    from evals.fidelity import load
-
     pairs, _ = load(source, "fit", limit)
     return [observe_dialogue(d, p, use_embeddings=use_embeddings) for d, p in pairs]
 
@@ -220,10 +220,6 @@ def observe_source(source: str, *, limit: int | None = None, use_embeddings: boo
 def fit_and_write(source: str, *, limit: int | None = None, use_embeddings: bool = True,
                   path: str | Path | None = None) -> Path:
     """Refit on the fit half of a MathDial SOURCE and write the transitions file atomically."""
-    from errors import InputError
-    from simulator.personas import BUILTIN
-    from simulator.transitions import PATH
-
     kind, _, where = source.partition(":")
     if kind != "mathdial":
         raise InputError("--fit needs a MathDial source (mathdial:PATH): the transitions are fitted on MathDial")

@@ -28,9 +28,14 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from errors import InputError, ValidationError
-from evals.replay_reference import _givens, _is_in, numbers
+from evals.replay import load_problems, select_dialogues
+from evals.replay_reference import is_in, numbers, question_givens, runnable
 from knowledge.dialogues import RealDialogue
 from knowledge.types import Malgorithm, Problem
+from simulator.personas import builtin, from_profile
+from simulator.student import StudentSession
+from simulator.transitions import load_transitions
+from tutor.sandbox import run_tests
 
 KS = (1, 2, 4, 8, 12)
 Cls = Literal["right", "wrong", "none"]
@@ -64,9 +69,9 @@ def exchanges(dialogue: RealDialogue) -> list[Exchange]:
 def classify(text: str, answer: float, givens: set[float]) -> tuple[Cls, float | None]:
     """MathDial's rule: `right` when the reply states the final answer; else `wrong` with its last claimed value."""
     found = numbers(text)
-    if _is_in(answer, found):
+    if is_in(answer, found):
         return "right", answer
-    claims = [v for v in found if not _is_in(v, givens)]
+    claims = [v for v in found if not is_in(v, givens)]
     return ("wrong", claims[-1]) if claims else ("none", None)
 
 
@@ -90,14 +95,11 @@ def malgorithm_for(dialogue: RealDialogue, problem: Problem) -> Malgorithm | Non
 def force_mathdial(dialogue: RealDialogue, problem: Problem, *, seed: int = 0, max_turns: int = 12,
                    use_embeddings: bool = True, fitted: bool = True) -> dict[str, Any]:
     """One dialogue: real and simulated reply classes per fed teacher turn."""
-    from simulator.personas import from_profile
-    from simulator.student import StudentSession
-
     m = malgorithm_for(dialogue, problem)
     if m is None:
         raise ValidationError(f"{dialogue.id}: no imported malgorithm carries this record's wrong solution")
     answer = float(problem.answer if problem.answer is not None else 0.0)
-    givens = _givens(dialogue.question)
+    givens = question_givens(dialogue.question)
     session = StudentSession.start(problem, from_profile(dialogue.profile), seed=dialogue_seed(dialogue.id, seed),
                                    malgorithm_id=m.id, use_embeddings=use_embeddings, fitted=fitted)
     fed = exchanges(dialogue)[:max_turns]
@@ -111,11 +113,6 @@ def force_mathdial(dialogue: RealDialogue, problem: Problem, *, seed: int = 0, m
 
 def force_sdb(dialogue: RealDialogue, problem: Problem, *, seed: int = 0, max_turns: int = 12) -> dict[str, Any]:
     """One SDB dialogue: does the real student's code pass at each turn, does the simulated student's."""
-    from evals.replay_reference import runnable
-    from simulator.personas import builtin
-    from simulator.student import StudentSession
-    from tutor.sandbox import run_tests
-
     session = StudentSession.start(problem, builtin("typical"), seed=dialogue_seed(dialogue.id, seed),
                                    use_embeddings=False)
     fed = exchanges(dialogue)[:max_turns]
@@ -167,7 +164,7 @@ def metrics(rows: list[dict[str, Any]]) -> dict[str, Any]:
         "same_class": _rate(sum(a == b for a, b, _, _ in pairs), p),
         "both_right": _rate(sum(a == b == "right" for a, b, _, _ in pairs), p),
         "both_wrong": _rate(sum(a == b == "wrong" for a, b, _, _ in pairs), p),
-        "same_wrong_value": _rate(sum(a == b == "wrong" and va is not None and vb is not None and _is_in(va, [vb])
+        "same_wrong_value": _rate(sum(a == b == "wrong" and va is not None and vb is not None and is_in(va, [vb])
                                       for a, b, va, vb in pairs), p),
         "real_right_sim_not": _rate(sum(a == "right" and b != "right" for a, b, _, _ in pairs), p),
         "sim_right_real_not": _rate(sum(b == "right" and a != "right" for a, b, _, _ in pairs), p),
@@ -178,8 +175,6 @@ def metrics(rows: list[dict[str, Any]]) -> dict[str, Any]:
 def load(source: str, part: PartChoice = "all", limit: int | None = None
          ) -> tuple[list[tuple[RealDialogue, Problem]], list[tuple[str, str]]]:
     """(dialogue, its imported problem) pairs of a SOURCE, and (dialogue id, reason) for those that cannot be forced."""
-    from evals.replay import load_problems, select_dialogues
-
     dialogues = select_dialogues(source, part, limit)
     problems = load_problems(source)
     pairs, skipped = [], []
@@ -216,8 +211,6 @@ def run(source: str, *, part: PartChoice = "all", limit: int | None = None, seed
             if progress and i % 50 == 0:
                 print(f"  seed {s}: {i}/{len(pairs)} dialogues", flush=True)
         per_seed.append(rows)
-    from simulator.transitions import load_transitions
-
     rows = per_seed[0]
     provenance = load_transitions().provenance if fitted else {"fitted": "hand-set rules (--hand-set)"}
     out = {"source": source, "part": part, "seed": seed, "seeds": seeds, "max_turns": max_turns, "skipped": skipped,

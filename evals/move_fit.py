@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from knowledge.dialogues import read_mathdial
+from knowledge.embeddings import default_embedder
 from simulator.move_model import EMBEDDING_DIM, KINDS, MoveContext, feature_names, lexical_features
 from simulator.moves import score_move
 from simulator.types import MOVES
@@ -68,8 +69,6 @@ def lexical_matrix(rows: list[Sample]) -> np.ndarray:
 
 def embed(rows: list[Sample], embedder: Any = None) -> np.ndarray:
     if embedder is None:
-        from knowledge.embeddings import default_embedder
-
         embedder = default_embedder()
     return np.asarray(embedder.encode([s.text for s in rows]), dtype=np.float64)
 

@@ -22,6 +22,9 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from errors import RecoverableError
+from evals import move_fit
+from simulator.move_model import PATH as MODEL_PATH
 from simulator.moves import classify_move
 from simulator.types import MOVES
 
@@ -128,9 +131,6 @@ def _write_json(path: Path | None, data: dict[str, Any]) -> None:
 
 
 def _fitted(args: argparse.Namespace) -> int:
-    from errors import RecoverableError
-    from evals import move_fit
-
     try:
         rows = move_fit.samples(args.path)
     except RecoverableError as exc:
@@ -162,8 +162,6 @@ def _fitted(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from simulator.move_model import PATH as MODEL_PATH
-
     parser = argparse.ArgumentParser(prog="python -m evals.moves", description=__doc__.split("\n\n")[0])
     parser.add_argument("path", type=Path, help="MathDial JSONL file (e.g. ../shared/data/mathdial/dev.jsonl)")
     parser.add_argument("--json", type=Path, default=None, help="also write the metrics as JSON here")

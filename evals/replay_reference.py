@@ -51,7 +51,9 @@ def numbers(text: str) -> list[float]:
     return out
 
 
-def _givens(question: str) -> set[float]:
+def question_givens(question: str) -> set[float]:
+    """The numbers a problem statement gives (digits, number words, a fraction's parts and value, percents as
+    decimals): a reply that only repeats them claims nothing."""
     found = set(numbers(question))
     for word in re.findall(r"[a-z]+", question.lower()):
         if word in _WORDS:
@@ -105,28 +107,29 @@ def _same(a: float, b: float) -> bool:
     return abs(a - b) <= max(1e-6 * abs(b), 0.005)
 
 
-def _is_in(value: float, values: set[float] | list[float]) -> bool:
+def is_in(value: float, values: set[float] | list[float]) -> bool:
+    """`value` equals one of `values` within this module's tolerance (relative 1e-6, at least 0.005)."""
     return any(_same(value, v) for v in values)
 
 
 def mathdial_label(dialogue: RealDialogue, turn: RealTurn) -> tuple[Reference | None, str]:
     """(label, rule) for one student turn of a MathDial record."""
     text = turn.text
-    givens = _givens(dialogue.question)
+    givens = question_givens(dialogue.question)
     correct = _results(dialogue.ground_truth)
     if not correct:
         return None, "no ground-truth values"
     final = correct[-1]
-    wrong = [v for v in _results(dialogue.incorrect_solution) if not _is_in(v, correct)]
+    wrong = [v for v in _results(dialogue.incorrect_solution) if not is_in(v, correct)]
     found = numbers(text)
     if not found:
         return None, "no numbers"
-    claims = [v for v in found if not _is_in(v, givens)]
+    claims = [v for v in found if not is_in(v, givens)]
     if not claims:
         if "?" in text or "=" in text or not restates(text, dialogue.question):
             return None, "given numbers in a question, an equation or new words"
         return "none", "restates a given fact"
-    kinds = ["C" if _is_in(v, correct) else "M" if _is_in(v, wrong) else "U" for v in claims]
+    kinds = ["C" if is_in(v, correct) else "M" if is_in(v, wrong) else "U" for v in claims]
     if all(k == "C" for k in kinds):
         return "right", "every claimed number is a correct step value"
     if _same(claims[-1], final) and "M" not in kinds:

@@ -17,6 +17,8 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from evals.metrics import MOVES, STAGES
 from evals.records import write_json
 from evals.score import load_records, load_run_config, load_scores
@@ -90,8 +92,6 @@ def plot_move_mix(scores: list[dict], path: Path) -> Path:
     policies = sorted({s["policy"] for s in scores})
     fig, ax = plt.subplots(figsize=(7, 3.6))
     labels, bottoms = [], None
-    import numpy as np
-
     cols = [(p, st) for p in policies for st in STAGES]
     labels = [f"{p}\n{st}" for p, st in cols]
     bottoms = np.zeros(len(cols))

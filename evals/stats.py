@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 from evals.metrics import Metric
 
 
@@ -26,8 +28,6 @@ def bootstrap_ci(values: list[float], *, n_boot: int, ci: float, seed: int) -> t
     """Mean and a percentile bootstrap interval (seeded, so reruns give the same interval)."""
     if not values:
         return None, None, None
-    import numpy as np
-
     arr = np.asarray(values, dtype=float)
     mean = float(arr.mean())
     if n_boot <= 0 or len(arr) < 2:

@@ -8,6 +8,7 @@ import argparse
 import pytest
 
 from evals.bench_phrasing import figures, pairs_and_traces, table
+from inference import FakeBackend
 from tests.shared_data import MATHDIAL
 
 
@@ -31,8 +32,6 @@ def test_figures_per_kind() -> None:
 def test_pairs_come_from_replayed_dialogues_with_the_fake_backend() -> None:
     if not MATHDIAL.exists():
         pytest.skip("MathDial dev data not present")
-    from inference import FakeBackend
-
     fake = FakeBackend(["You found a number."] * 10)
     args = argparse.Namespace(source=f"mathdial:{MATHDIAL}", part="validate", pairs=6, per_dialogue=2, job="revoice")
     rows = pairs_and_traces(fake, args)

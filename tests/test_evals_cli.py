@@ -6,6 +6,7 @@ import json
 
 from evals.__main__ import main
 from evals.api import load_report, start_run
+from evals.bench_evals import main as bench
 from evals.config import PersonaSpec, ProblemSet, RunConfig
 
 
@@ -46,8 +47,6 @@ def test_api_start_run_and_load_report(tmp_path):
 
 
 def test_bench_evals_templates_only(tmp_path, capsys):
-    from evals.bench_evals import main as bench
-
     out = tmp_path / "bench.json"
     assert bench(["--dialogues", "1", "--turns", "2", "--concurrency", "", "--skip-in-process",
                   "--out", str(tmp_path / "b"), "--json", str(out)]) == 0

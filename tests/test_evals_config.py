@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from errors import ConfigError
-from evals.config import RunConfig, add_run_arguments, config_from_args, load_config
+from evals.config import ProblemSet, RunConfig, add_run_arguments, config_from_args, load_config
 from evals.problems import select
 from tests.test_evals_helpers import code_problem, math_problem
 
@@ -66,8 +66,6 @@ def test_round_trip():
 
 
 def test_select_filters():
-    from evals.config import ProblemSet
-
     problems = [math_problem(), code_problem()] + [
         math_problem().model_copy(update={"id": f"t-apples-{i}"}) for i in range(8)
     ]

@@ -7,15 +7,21 @@ import json
 import random
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from errors import ValidationError
 from evals.__main__ import main
-from evals.calibrate import fit, fit_and_write
+from evals.calibrate import fit, fit_and_write, objective, observation_arrays
 from evals.fidelity import classify, exchanges, force_mathdial, load, metrics
+from evals.replay_reference import numbers, question_givens
+from knowledge.bank import load_starter
 from knowledge.dialogues import read_mathdial
+from simulator import StudentSession, builtin
 from simulator.transitions import FEATURES, FROZEN, PATH, Cue, bucket, load_transitions, odds_shift, parse, sigmoid
+from tests.problems import jacket_problem
 from tests.shared_data import MATHDIAL
+from tutor.phrase import CHECK_PROMPTS, GENERICS
 
 needs_data = pytest.mark.skipif(not MATHDIAL.exists(), reason="shared MathDial data not present")
 
@@ -47,11 +53,9 @@ def test_late_real_solvers_are_not_solved_at_once() -> None:
     for d, p in pairs:
         ex = exchanges(d)
         answer = float(p.answer)
-        from evals.replay_reference import _givens
-
-        real = [classify(e.reply, answer, _givens(d.question))[0] for e in ex]
+        real = [classify(e.reply, answer, question_givens(d.question))[0] for e in ex]
         first = next((i + 1 for i, c in enumerate(real) if c == "right"), None)
-        if first is not None and first >= 4 and answer not in set(_nums(ex[0].teacher)):
+        if first is not None and first >= 4 and answer not in set(numbers(ex[0].teacher)):
             rows.append(force_mathdial(d, p, use_embeddings=False))
         if len(rows) == 12:
             break
@@ -60,12 +64,6 @@ def test_late_real_solvers_are_not_solved_at_once() -> None:
     at_once = sum(1 for r in rows if r["sim_first"] == 1)
     assert at_once <= 3, [(r["dialogue"], r["sim_first"]) for r in rows]
     assert any(r["sim_first"] is None or r["sim_first"] >= 3 for r in rows)
-
-
-def _nums(text: str) -> list[float]:
-    from evals.replay_reference import numbers
-
-    return numbers(text)
 
 
 def test_metrics_from_rows() -> None:
@@ -203,10 +201,6 @@ def test_fitted_student_keeps_the_design_rule() -> None:
     # no self-correction without teaching, with the fitted transitions switched on: content-free prompts (the null
     # policy's and generic remarks) never move the student, over 12 turns and many seeds; questions that name the
     # problem's numbers do, eventually, for most seeds
-    from simulator import StudentSession, builtin
-    from tests.problems import jacket_problem
-    from tutor.phrase import CHECK_PROMPTS, GENERICS
-
     problem = jacket_problem()
     free = [*CHECK_PROMPTS, *GENERICS, "Hi, can you talk me through your solution?", "Thanks.", "Okay, and then?"]
     solved_by_questions = 0
@@ -226,9 +220,6 @@ def test_fitted_student_keeps_the_design_rule() -> None:
 
 def test_fitted_students_of_one_seed_do_not_move_in_lockstep() -> None:
     # a run gives every problem's student the same seed; the hazard draws must still differ between problems
-    from knowledge.bank import load_starter
-    from simulator import StudentSession, builtin
-
     firsts = set()
     for problem in [p for p in load_starter() if p.domain == "math"][:20]:
         s = StudentSession.start(problem, builtin("typical"), seed=0, use_embeddings=False, fitted=True)
@@ -244,8 +235,6 @@ def test_stage3_trades_a_little_curve_for_agreement_when_the_teacher_stops_at_th
     # real dialogues end at the turn the student gets it (or after 8 turns): the stopping is informative, which the
     # stage-1 likelihood ignores. Stage 3 must raise the expected solved-or-not agreement over stage 2, keep every
     # worst success@k misfit lower (it trades the early curve for the late one), lower the gap and never score worse on its own objective
-    from evals.calibrate import _arrays, objective
-
     rng = random.Random(11)
     index = {f: i for i, f in enumerate(FEATURES)}
     obs = []
@@ -269,8 +258,6 @@ def test_stage3_trades_a_little_curve_for_agreement_when_the_teacher_stops_at_th
     assert worst(three) < worst(two)
 
     def theta(f):
-        import numpy as np
-
         return np.array([f["intercept"], *f["weights"].values(), *f["turn_offsets"].values()])
 
-    assert objective(theta(three), _arrays(obs)) <= objective(theta(two), _arrays(obs)) + 1e-6
+    assert objective(theta(three), observation_arrays(obs)) <= objective(theta(two), observation_arrays(obs)) + 1e-6

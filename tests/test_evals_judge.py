@@ -7,10 +7,15 @@ import json
 import pytest
 
 from errors import ConfigError
+from evals import judge, runner
+from evals.config import JudgeConfig, RunConfig
 from evals.judge import DIMENSIONS, SCHEMA, JudgeVerdict, judge_reply
 from evals.judge_validate import agreement, cohen_kappa, load_items
+from evals.records import RecordFile, write_json
+from evals.score import score_run
 from inference import get_backend
 from tests.shared_data import MRBENCH
+from tests.test_evals_helpers import record
 
 GOOD = {"mistake_identification": "yes", "mistake_location": "partly", "revealing": "no", "guidance": "yes",
         "actionability": "no", "coherence": "yes", "tone": "neutral"}
@@ -65,12 +70,6 @@ def test_load_mrbench_items():
 
 
 def test_judge_in_the_score_stage_is_cached(tmp_path, monkeypatch):
-    from evals import judge, runner
-    from evals.config import JudgeConfig, RunConfig
-    from evals.records import RecordFile, write_json
-    from evals.score import score_run
-    from tests.test_evals_helpers import record
-
     fake = get_backend("fake")
     fake.enqueue(*[json.dumps(GOOD)] * 2)
     monkeypatch.setattr(judge, "make_backend", lambda cfg: fake)  # the judge's backend is the scripted fake

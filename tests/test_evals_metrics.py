@@ -7,6 +7,7 @@ import pytest
 from evals import metrics as M
 from evals import stats as S
 from knowledge.bank import load_starter
+from simulator.moves import classify_move
 from tests.test_evals_helpers import code_problem, record
 from tutor.guard import Verdict
 
@@ -127,8 +128,6 @@ def test_move_mix_by_stage():
 
 
 def test_vanilla_moves_come_from_the_classifier():
-    from simulator.moves import classify_move
-
     r = record(["hi", "The answer is 12."], ["7"], policy="vanilla", moves=["focus"])
     assert M.tutor_moves(r) == [classify_move("The answer is 12.")]
 

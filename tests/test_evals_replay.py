@@ -11,6 +11,7 @@ from evals.__main__ import main
 from evals.replay import read_hand_labels, score, write_atomic
 from evals.replay_reference import mathdial_label, sdb_label
 from knowledge.dialogues import RealDialogue, RealTurn
+from knowledge.types import Bug, Fix, Problem
 from tests.shared_data import MATHDIAL
 
 needs_data = pytest.mark.skipif(not MATHDIAL.exists(), reason="shared MathDial data not present")
@@ -40,8 +41,6 @@ def test_mathdial_rule_labels(text, label):
 
 
 def test_sdb_rule_labels_code_and_named_lines():
-    from knowledge.types import Bug, Fix, Problem
-
     problem = Problem(id="p", domain="code", title="t", statement="s", buggy_code="def f(x):\n    return x\n",
                       entry_point="f", unit_tests=["assert f(1) == 2"],
                       bugs=[Bug(lines=[2], description="returns x", fixes=[Fix(description="return 2 * x")])])

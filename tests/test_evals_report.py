@@ -6,8 +6,6 @@ import csv
 import json
 import re
 
-import pytest
-
 from evals.api import load_report
 from evals.config import RunConfig
 from evals.records import RecordFile, write_json
@@ -15,8 +13,6 @@ from evals.report import build_report, compare, git_hash, model_hashes
 from evals.runner import records_path
 from evals.score import score_run
 from tests.test_evals_helpers import record
-
-pytest.importorskip("matplotlib")
 
 
 def _run(tmp_path, name: str, tree_solved: list[int | None]) -> RunConfig:

@@ -30,7 +30,8 @@ def test_real_model_dialogue_stays_guarded_and_reaches_success(backend, make) ->
         assert text.strip() and text == t.text
         if t.plan_kind != "success":
             assert not t.guard_final.leaks, (text, t.guard_final)
-        assert "llm" in t.latency_ms or t.plan_kind == "success" or t.llm_text is None
+        if t.llm_text is not None:  # the model wrote for this turn: its time is in the trace
+            assert "llm" in t.latency_ms, t.latency_ms
     assert s.solved
     assert any(t.llm_text for t in s.trace)  # the model was really called
 
