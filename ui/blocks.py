@@ -12,7 +12,7 @@ import gradio as gr
 
 from errors import RecoverableError
 from store import visible_controls
-from ui import accounts, render, student
+from ui import accounts, offload, render, student
 from ui.context import AppContext
 
 log = logging.getLogger(__name__)
@@ -37,10 +37,16 @@ COOKIE_JS = """async (t) => { if (t) { await fetch('api/v1/browser-session', {me
 CLEAR_COOKIE_JS = """async () => { await fetch('api/v1/browser-session', {method: 'DELETE'}); }"""
 
 
-# Students' turns share one pool of Gradio workers, far wider than the default: a turn whose code sleeps or loops
-# waits in its sandbox (bounded by the wall timeout, at low CPU priority) while holding a worker, so a narrow pool
-# let eight such turns stall every other student. Gradio runs at most 40 jobs at once; the rest is left to teachers.
-CHAT_CONCURRENCY = 32
+# Students' turns are async handlers with no concurrency limit: each turn runs on a thread of its own (ui.offload,
+# at most MAX_TURNS in flight, then "the tutor is busy"), so a turn whose code sleeps or loops (waiting for a
+# sandbox slot, then to the wall timeout) holds neither a Gradio worker nor a thread of the shared pool; forty such
+# turns used to stall every other student. The queue holds at most QUEUE_SIZE events waiting to start.
+QUEUE_SIZE = offload.MAX_TURNS
+
+
+def chat_handler(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """A student's turn as an async (generator) handler run through ui.offload; "busy" becomes a Gradio error."""
+    return offload.handler(fn, on_busy=lambda exc: gr.Error(exc.user_message))
 
 
 def safe(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -190,7 +196,7 @@ def build_ui(ctx: AppContext) -> gr.Blocks:
 
         demo.load(on_load, None, [setup_note, setup_tab], api_visibility="private")
     # Several students chat at once; an in-process model serialises its own calls, a model server takes them in parallel.
-    demo.queue(default_concurrency_limit=8)
+    demo.queue(default_concurrency_limit=8, max_size=QUEUE_SIZE)
     return demo
 
 
@@ -287,7 +293,9 @@ def _student_tab(ctx: AppContext, token: gr.State) -> dict[str, Any]:
         klass = accounts.join_class(ctx, tok, code)
         return f"You joined **{klass.name}**."
 
-    pool = {"concurrency_id": "chat", "concurrency_limit": CHAT_CONCURRENCY}
+    do_start, do_own, do_send, do_stuck, do_restart, do_resume = map(chat_handler, (do_start, do_own, do_send, do_stuck,
+                                                                                    do_restart, do_resume))
+    pool = {"concurrency_limit": None}
     start_btn.click(do_start, [token, problem], [*view_outputs, past], api_name="start_problem", **pool)
     own_btn.click(do_own, [token, own_code, own_test], [*view_outputs, past], api_name="start_own_code", **pool)
     send_btn.click(do_send, [token, sid, msg], [*view_outputs, msg], api_name="send", **pool)
