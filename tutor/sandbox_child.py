@@ -9,6 +9,7 @@ process (patching builtins, this module, json, writing forged lines, exiting ear
 sends, and wrong data stays wrong.
 """
 
+import contextlib
 import io
 import json
 import os
@@ -29,12 +30,17 @@ os.close(_null)
 
 
 def _watchdog():
-    """Exit when the app's end of the job pipe closes: the app is gone (or done with this run)."""
+    """When the app's end of the job pipe closes (the app is gone, or done with this run), end the sandbox: every
+    other process in it, then this one. Only in the sandbox's own pid namespace (the runner is pid 2 under bwrap's
+    init there), where kill(-1) reaches nothing else; bwrap's init exits once its children are gone."""
     try:
         while os.read(WATCH, 4096):
             pass
     except OSError:
         pass
+    if os.getpid() in (1, 2):
+        with contextlib.suppress(OSError):
+            os.kill(-1, signal.SIGKILL)
     os._exit(137)
 
 
