@@ -36,3 +36,7 @@ class ValidationError(RecoverableError):
 
 class InputError(RecoverableError):
     """A person's input was empty, too large, or not text."""
+
+
+class Busy(RecoverableError):
+    """The app is at capacity for this kind of work right now; the person may try again shortly (HTTP 503)."""

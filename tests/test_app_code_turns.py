@@ -1,12 +1,15 @@
 """Code turns in the app: resuming a session replays the recorded sandbox runs (no student code runs inside a
-page load), and sleeping submissions in flight do not hold up another student's turn."""
+page load). Sleeping submissions beside another student's turn: tests/test_app_turns_off_pool.py."""
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 
+import tutor.sandbox
 import tutor.verify
-from settings import Settings
+from tutor.sandbox_slots import SandboxSlots, StillRunning
 from ui import accounts, student
 from ui.context import AppContext
 
@@ -84,69 +87,37 @@ def test_resume_of_a_reply_recorded_with_only_the_summary(ctx, tok, monkeypatch)
     assert calls.n == 1
 
 
+def test_a_second_code_run_while_the_first_runs_is_refused(ctx, tok, monkeypatch):
+    slots = SandboxSlots(4)
+    monkeypatch.setattr(student, "SLOTS", slots)
+    calls = SandboxCalls(monkeypatch)
+    p = code_problem(ctx, tok)
+    v = student.start(ctx, tok, p.id)
+    first = slots.claim(student._runner(ctx, ctx.require(tok).id))  # as if their earlier code were running
+    with pytest.raises(StillRunning, match="still running"):
+        list(student.send(ctx, tok, v.session_id, fenced(p.buggy_code)))
+    assert calls.n == 0 and len(ctx.store.turns(v.session_id)) == 1  # nothing ran, nothing recorded
+    list(student.send(ctx, tok, v.session_id, "I'm stuck"))  # words, not code: answered
+    first.close()
+    list(student.send(ctx, tok, v.session_id, fenced(p.buggy_code)))
+    assert calls.n == 1
 
-@pytest.mark.server
-@pytest.mark.slow
-def test_sleeping_submissions_do_not_hold_up_another_students_turn(tmp_path):
-    """Eight students send code that sleeps (each runs to the sandbox's wall timeout) through the Gradio queue, as
-    the browser does; meanwhile a ninth student's math turn is answered before the first of them finishes. The
-    property is an order of events (no time limit that a loaded machine could miss): with a narrow worker pool the
-    math turn queued behind the sleepers and arrived after them."""
-    import threading
-    import time
 
-    from gradio_client import Client
-
-    from store import connect
-    from tutor.sandbox import SandboxLimits
-    from ui.testing import running_server
-
-    wall = SandboxLimits().wall_s
-    store = connect(f"sqlite:///{tmp_path / 'tutor.db'}")
-    t = store.create_user("teach", "teachpass1", "teacher")
-    klass = store.create_class(t.id, "P1")
-    names = [f"stud{i}" for i in range(9)]
-    for n in names:
-        store.join_class(store.create_user(n, f"{n}pass1", "student").id, klass.join_code)
-    store.close()
-    catalogue = AppContext(Settings(backend="none", data_dir=tmp_path, database_url=f"sqlite:///{tmp_path / 'x.db'}"))
-    problems = {d: next(p for p in catalogue.problems() if p.domain == d and (d == "math" or p.entry_point))
-                for d in ("code", "math")}
-    catalogue.store.close()
-    with running_server(tmp_path) as srv:
-        clients = {}
-        for n in names:
-            c = Client(srv.url + "/", verbose=False, httpx_kwargs={"timeout": 120})
-            c.predict(n, f"{n}pass1", api_name="/login")
-            clients[n] = c
-        code, math = problems["code"], problems["math"]
-        sleeper = fenced(f"def {code.entry_point}(*args, **kwargs):\n    import time\n    time.sleep(60)\n    return None")
-        for n in names[:8]:
-            clients[n].predict(code.id, api_name="/start_problem")
-        clients["stud8"].predict(math.id, api_name="/start_problem")
-        done: dict[str, float] = {}
-        t0 = time.monotonic()
-
-        def submit(n: str) -> None:
-            clients[n].predict(sleeper, api_name="/send")
-            done[n] = time.monotonic() - t0
-
-        threads = [threading.Thread(target=submit, args=(n,)) for n in names[:8]]
-        for th in threads:
-            th.start()
-        time.sleep(1.5)  # all eight are in their sandboxes now
-        t1 = time.monotonic()
-        clients["stud8"].predict("is it 2?", api_name="/send")
-        math_s = time.monotonic() - t1
-        math_done = time.monotonic() - t0
-        for th in threads:
-            th.join(timeout=wall * 4)
-        slowest = max(done[n] for n in names[:8])
-    db = connect(f"sqlite:///{tmp_path / 'tutor.db'}")
-    limits = [db.turns(s.id)[-1].trace["tests"]["limit_hit"] for s in db.list_sessions() if s.problem_id == code.id]
-    db.close()
-    assert limits == ["wall-clock time"] * 8 and slowest >= wall * 0.9  # they really ran to the wall timeout
-    print(f"math turn {math_s:.2f} s beside 8 sleeping submissions (wall {wall} s, slowest {slowest:.1f} s)")
-    first = min(done[n] for n in names[:8])
-    assert math_done < first, (f"a math turn took {math_s:.1f} s beside eight sleeping submissions and arrived after "
-                               f"the first of them ({first:.1f} s; wall {wall} s)")
+def test_a_code_run_past_the_slots_is_told_it_is_queued(ctx, tok, monkeypatch):
+    slots = SandboxSlots(1)
+    monkeypatch.setattr(student, "SLOTS", slots)
+    monkeypatch.setattr(tutor.sandbox, "SLOTS", slots)
+    p = code_problem(ctx, tok)
+    v = student.start(ctx, tok, p.id)
+    other = slots.claim("another student")
+    other.wait(1)
+    views = student.send(ctx, tok, v.session_id, fenced(p.buggy_code))
+    queued = next(views)
+    assert "queued" in queued.notice and "1 ahead" in queued.notice
+    assert queued.messages[-1] == {"role": "user", "content": fenced(p.buggy_code)}
+    assert len(ctx.store.turns(v.session_id)) == 1  # not recorded while it waits
+    threading.Timer(0.2, other.close).start()
+    *_, last = views
+    assert "queued" not in last.notice and last.messages[-1]["role"] == "assistant"
+    assert ctx.store.turns(v.session_id)[-1].trace["tests"]["passed"] is False
+    assert slots.slots.in_use == 0 and slots.slots.waiting == 0

@@ -12,8 +12,10 @@ import concurrent.futures
 import httpx
 import pytest
 
+import inference
 from store import connect
 from store.testing import fresh_database_url, postgres_unavailable_reason
+from tutor import TutorSession, TutorSettings
 from ui.testing import api_login, running_server
 
 PG_SKIP = postgres_unavailable_reason()
@@ -22,11 +24,7 @@ pytestmark = [pytest.mark.server, pytest.mark.slow, pytest.mark.skipif(PG_SKIP i
 
 def reference_replies(problem, messages: list[str]) -> tuple[str, list[str], list[list[bool]]]:
     """The opening, the replies and the progress one tutor in one process gives to these messages."""
-    import inference
-    from ui.student import tutor_api
-
-    session_cls, settings_cls = tutor_api()
-    ts = session_cls.start(problem, settings=settings_cls(policy="tree", max_turns=12, allow_final_bottom_out=False),
+    ts = TutorSession.start(problem, settings=TutorSettings(policy="tree", max_turns=12, allow_final_bottom_out=False),
                            backend=inference.get_backend("none"))
     replies, progress = [], []
     for m in messages:

@@ -5,8 +5,11 @@
 Containment (tutor/sandbox_os.py): bubblewrap with new user/pid/net/ipc/uts namespaces, uid 65534, a read-only view
 of only the interpreter and its standard library, its own /proc, a private size-limited tmpfs as cwd, no network;
 resource limits (CPU, address space, processes, file size, open files, no core) set by the runner before any student
-code exists; a wall-clock timeout after which the whole process tree is killed. If the sandbox cannot be set up
-here, no student code runs: the TestRun says so (`unavailable`) and `describe()` tells the student.
+code exists; a wall-clock timeout after which the whole process tree is killed. The sandbox dies with the app
+three ways: a parent-death signal armed before bwrap starts, bwrap's --die-with-parent, and the runner's watchdog
+on its job pipe. At most two runs per core at once (tutor/sandbox_slots.py); the others queue in order. If the
+sandbox cannot be set up here, no student code runs: the TestRun says so (`unavailable`) and `describe()` tells
+the student.
 
 Verdicts (tutor/sandbox_verdict.py): the child only evaluates the calls of each test and sends plain values back over
 a pipe; this process compares them with the expected values, which never enter the sandbox.
@@ -30,6 +33,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from knowledge.types import Problem
 from tutor.sandbox_os import SandboxUnavailable, jail
+from tutor.sandbox_slots import SLOTS
 from tutor.sandbox_verdict import Check, compared, decide, decode, plan
 
 log = logging.getLogger(__name__)
@@ -145,10 +149,10 @@ def _execute(job: bytes, limits: SandboxLimits) -> tuple[bytes, bytes, int, bool
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True, close_fds=True, **j.popen_kwargs())
     assert proc.stdin and proc.stdout and proc.stderr
 
-    def feed() -> None:
-        with contextlib.suppress(OSError):
-            proc.stdin.write(job)  # type: ignore[union-attr]
-            proc.stdin.close()  # type: ignore[union-attr]
+    def feed() -> None:  # the job as one line; the pipe stays open (the runner's watchdog) until the run is over
+        with contextlib.suppress(OSError, ValueError):
+            proc.stdin.write(job + b"\n")  # type: ignore[union-attr]
+            proc.stdin.flush()  # type: ignore[union-attr]
 
     threading.Thread(target=feed, daemon=True).start()
     out_fd, err_fd = proc.stdout.fileno(), proc.stderr.fileno()
@@ -180,6 +184,8 @@ def _execute(job: bytes, limits: SandboxLimits) -> tuple[bytes, bytes, int, bool
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(proc.pid, signal.SIGKILL)
             rc = proc.wait()
+            with contextlib.suppress(OSError, ValueError):
+                proc.stdin.close()
             proc.stdout.close()
             proc.stderr.close()
     return bytes(got[out_fd]), bytes(got[err_fd]), rc, timed_out, list(j.layers)
@@ -194,7 +200,8 @@ def run_tests(code: str, problem: Problem | None = None, *, tests: list[str] | N
     started = time.monotonic()
     checks = [plan(i, t) for i, t in enumerate(tests)]
     try:
-        proto, output, rc, timed_out, layers = _execute(_job(code, entry_point, checks, limits), limits)
+        with SLOTS.run():  # a free slot, or this thread's code turn's: runs queue here in order
+            proto, output, rc, timed_out, layers = _execute(_job(code, entry_point, checks, limits), limits)
     except SandboxUnavailable as exc:
         log.error("student code not run: the sandbox is unavailable: %s", exc)
         return TestRun(passed=False, unavailable=str(exc), duration_ms=round((time.monotonic() - started) * 1000, 1))

@@ -1,6 +1,7 @@
 """The runner inside the sandbox (run as `python -I -S -c <this file's text>` under bubblewrap; never imported by
 the app). It decides nothing: it reads the job (the student's code and, per test, the expressions to evaluate or
-the set-up statement to run) from stdin, sets its own resource limits before any student code exists, runs the
+the set-up statement to run) as one line from stdin, then watches that pipe and exits when the app's end closes
+(an app that died leaves no runner behind), sets its own resource limits before any student code exists, runs the
 code, and writes one JSON line per event to its protocol channel (the original stdout; the student's fd-level
 output goes to stderr, captured separately). Values go back as plain data (`encode`), never as verdicts: the app
 compares them with the expected values (tutor/sandbox_verdict.py). Whatever the student's code does to this
@@ -8,18 +9,42 @@ process (patching builtins, this module, json, writing forged lines, exiting ear
 sends, and wrong data stays wrong.
 """
 
+import contextlib
 import io
 import json
 import os
 import resource
 import signal
 import sys
+import threading
 import traceback
 
 _eval, _exec, _compile, _repr, _type, _isinstance = eval, exec, compile, repr, type, isinstance
 PROTO = os.fdopen(os.dup(1), "w", encoding="utf-8")  # the protocol channel
 os.dup2(2, 1)  # fd-level writes to stdout join stderr (the captured output)
-JOB = json.loads(sys.stdin.read())
+JOB = json.loads(sys.stdin.readline())  # one line; the app keeps the pipe open while it waits for this run
+WATCH = os.dup(0)
+_null = os.open(os.devnull, os.O_RDONLY)
+os.dup2(_null, 0)  # the student's code reads an empty stdin (input() raises EOFError)
+os.close(_null)
+
+
+def _watchdog():
+    """When the app's end of the job pipe closes (the app is gone, or done with this run), end the sandbox: every
+    other process in it, then this one. Only in the sandbox's own pid namespace (the runner is pid 2 under bwrap's
+    init there), where kill(-1) reaches nothing else; bwrap's init exits once its children are gone."""
+    try:
+        while os.read(WATCH, 4096):
+            pass
+    except OSError:
+        pass
+    if os.getpid() in (1, 2):
+        with contextlib.suppress(OSError):
+            os.kill(-1, signal.SIGKILL)
+    os._exit(137)
+
+
+threading.Thread(target=_watchdog, name="watchdog", daemon=True).start()
 OUTPUT_CHARS = int(JOB.get("output_chars", 4000))
 _dumps = json.dumps
 

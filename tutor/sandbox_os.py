@@ -14,18 +14,23 @@ no student code runs at all: there is no weaker fallback.
 
 from __future__ import annotations
 
+import ctypes
 import functools
 import glob
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 SANDBOX_ID = 65534  # "nobody": the uid and gid inside the sandbox (and of bwrap itself when the app is root)
 WORKDIR = "/work"
 PROBE = "print('sandbox ok')"
+PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
+_LIBC = ctypes.CDLL(None, use_errno=True)  # looked up here: the forked child only makes the call
 # extension modules that drag in GUI libraries and have no use in an exercise
 _SKIP_EXTENSIONS = ("_tkinter",)
 _PATHS_SCRIPT = (
@@ -66,9 +71,23 @@ class Jail:
         return args
 
     def popen_kwargs(self) -> dict:
-        if self.run_as is None:
-            return {}
-        return {"user": self.run_as, "group": self.run_as, "extra_groups": []}
+        """How to start bwrap: killed with the app (parent-death signal), as `run_as` when the app is root."""
+        kwargs: dict = {"preexec_fn": die_with_parent(os.getpid())}
+        if self.run_as is not None:
+            kwargs.update(user=self.run_as, group=self.run_as, extra_groups=[])
+        return kwargs
+
+
+def die_with_parent(parent: int) -> Callable[[], None]:
+    """A preexec_fn: the forked child asks the kernel for SIGKILL when its parent dies, before it execs bwrap
+    (Popen runs it after switching the user, which would otherwise clear the setting); if the parent is already
+    gone, the child exits at once. bwrap's own --die-with-parent covers the processes it starts in turn."""
+
+    def arm() -> None:
+        if _LIBC.prctl(PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0) != 0 or os.getppid() != parent:
+            os._exit(127)
+
+    return arm
 
 
 def _candidates() -> list[str]:

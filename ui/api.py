@@ -2,20 +2,28 @@
 
 Scripts and tests use it: log in for a bearer token, then call with `Authorization: Bearer <token>`. A student can
 read only their own sessions; teacher routes answer 403 to students; unknown or expired tokens get 401.
+
+Routes that run a tutor turn (start, open, send) are async and run the turn on a thread of its own (ui.offload):
+a turn waiting for the sandbox holds no thread of the shared pool, and past the bound the answer is 503.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, BinaryIO
 
 from fastapi import APIRouter, FastAPI, Header, Request
-from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from fastapi.responses import JSONResponse, Response, StreamingResponse
 from pydantic import BaseModel
 
-from errors import InputError, RecoverableError
+from errors import Busy, InputError, RecoverableError
 from store import TOKEN_TTL, session_cursor
 from ui import accounts, student, teacher, web
 from ui.context import AppContext, AuthError
+from ui.offload import TURNS
+
+CHUNK = 256 * 1024  # an export is sent in pieces of this size
 
 
 class LoginBody(BaseModel):
@@ -46,9 +54,25 @@ def _token(authorization: str | None) -> str | None:
     return None
 
 
+def opened_once(path: Path) -> Iterator[bytes]:
+    """The file's bytes in CHUNK pieces. The file is opened and deleted now (the open handle reads on), so an
+    export stays on disk only until it is served."""
+    f = path.open("rb")
+    path.unlink(missing_ok=True)
+    return _chunks(f)
+
+
+def _chunks(f: BinaryIO) -> Iterator[bytes]:
+    with f:
+        while chunk := f.read(CHUNK):
+            yield chunk
+
+
 def install(app: FastAPI, ctx: AppContext) -> None:
     @app.exception_handler(RecoverableError)
     async def _recoverable(_: Request, exc: RecoverableError) -> JSONResponse:
+        if isinstance(exc, Busy):
+            return JSONResponse({"error": exc.user_message}, status_code=503, headers={"Retry-After": "2"})
         status = exc.status if isinstance(exc, AuthError) else 400 if isinstance(exc, InputError) else 422
         return JSONResponse({"error": exc.user_message}, status_code=status)
 
@@ -101,15 +125,15 @@ def install(app: FastAPI, ctx: AppContext) -> None:
         rows = student.my_sessions(ctx, tok) if user.role == "student" else teacher.transcripts(ctx, tok)
         return [s.model_dump(exclude={"problem"}) for s in rows]
 
-    @r.post("/sessions")
-    def start(body: StartBody, authorization: str | None = Header(None)) -> dict[str, Any]:
-        tok = _token(authorization)
+    def start_session(tok: str | None, body: StartBody) -> dict[str, Any]:
         v = student.start_custom(ctx, tok, body.code, body.test) if body.code else student.start(ctx, tok, body.problem_id)
         return v.model_dump()
 
-    @r.get("/sessions/{session_id}")
-    def get_session(session_id: int, authorization: str | None = Header(None)) -> dict[str, Any]:
-        tok = _token(authorization)
+    @r.post("/sessions")
+    async def start(body: StartBody, authorization: str | None = Header(None)) -> dict[str, Any]:
+        return await TURNS.call(start_session, _token(authorization), body)
+
+    def read_session(tok: str | None, session_id: int) -> dict[str, Any]:
         user = ctx.require(tok)
         if user.role == "student":
             return student.open_session(ctx, tok, session_id).model_dump()
@@ -117,10 +141,17 @@ def install(app: FastAPI, ctx: AppContext) -> None:
         return {"session": t["session"].model_dump(), "turns": [x.model_dump() for x in t["turns"]],
                 "annotations": [a.model_dump() for a in t["annotations"]]}
 
+    @r.get("/sessions/{session_id}")
+    async def get_session(session_id: int, authorization: str | None = Header(None)) -> dict[str, Any]:
+        return await TURNS.call(read_session, _token(authorization), session_id)
+
+    def answer(tok: str | None, session_id: int, text: Any) -> dict[str, Any]:
+        *_, last = student.send(ctx, tok, session_id, text)
+        return last.model_dump()
+
     @r.post("/sessions/{session_id}/messages")
-    def send(session_id: int, body: MessageBody, authorization: str | None = Header(None)) -> dict[str, Any]:
-        views = list(student.send(ctx, _token(authorization), session_id, body.text))
-        return views[-1].model_dump()
+    async def send(session_id: int, body: MessageBody, authorization: str | None = Header(None)) -> dict[str, Any]:
+        return await TURNS.call(answer, _token(authorization), session_id, body.text)
 
     @r.get("/teacher/transcripts")
     def transcripts(response: Response, class_id: int | None = None, outcome: str | None = None, flagged: bool | None = None,
@@ -138,13 +169,12 @@ def install(app: FastAPI, ctx: AppContext) -> None:
         return teacher.annotate(ctx, _token(authorization), body.session_id, body.turn_idx, body.comment, body.flag).model_dump()
 
     @r.get("/teacher/export")
-    def export(format: str = "csv", authorization: str | None = Header(None)) -> PlainTextResponse:
+    def export(format: str = "csv", authorization: str | None = Header(None)) -> StreamingResponse:
+        """The file in CHUNK pieces; it is deleted as soon as it is opened, before the first byte is sent (the
+        UI's download copy is swept after ui.web.FILE_TTL_S instead)."""
         path = teacher.export(ctx, _token(authorization), format)
-        try:
-            text = path.read_text(encoding="utf-8")
-        finally:
-            path.unlink(missing_ok=True)  # answered in the body: nothing stays on disk
-        return PlainTextResponse(text, media_type="text/csv" if format == "csv" else "application/x-ndjson")
+        media = "text/csv" if format == "csv" else "application/x-ndjson"
+        return StreamingResponse(opened_once(path), media_type=media)
 
     @r.get("/teacher/mastery")
     def mastery(class_id: int | None = None, authorization: str | None = Header(None)) -> dict[str, Any]:

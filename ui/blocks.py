@@ -3,11 +3,12 @@ the session token through the services (server side, every call) and map results
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import gradio as gr
 
-from ui import accounts, labs_blocks, login_blocks, render, student, teacher_blocks
+from ui import accounts, labs_blocks, login_blocks, offload, render, student, teacher_blocks
 from ui.choices import ALL, DIFFICULTIES, DOMAINS, problem_choices, session_choices
 from ui.context import AppContext
 from ui.handlers import Tab, Updates, need, safe
@@ -27,11 +28,17 @@ table.transcript tr.student td.who {color:#1a5fb4} table.transcript tr.tutor td.
 """
 
 
-# Students' turns share one pool of Gradio workers, far wider than the default: a turn whose code sleeps or loops
-# waits in its sandbox (bounded by the wall timeout, at low CPU priority) while holding a worker, so a narrow pool
-# let eight such turns stall every other student. Gradio runs at most 40 jobs at once; the rest is left to teachers.
-CHAT_CONCURRENCY = 32
+# Students' turns are async handlers with no concurrency limit: each turn runs on a thread of its own (ui.offload,
+# at most MAX_TURNS in flight, then "the tutor is busy"), so a turn whose code sleeps or loops (waiting for a
+# sandbox slot, then to the wall timeout) holds neither a Gradio worker nor a thread of the shared pool; forty such
+# turns used to stall every other student. The queue holds at most QUEUE_SIZE events waiting to start.
+QUEUE_SIZE = offload.MAX_TURNS
 PICK = "Pick a problem on the left and press **Start**."
+
+
+def chat_handler(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """A student's turn as an async (generator) handler run through ui.offload; "busy" becomes a Gradio error."""
+    return offload.handler(fn, on_busy=lambda exc: gr.Error(exc.user_message))
 
 
 def build_ui(ctx: AppContext) -> gr.Blocks:
@@ -52,7 +59,7 @@ def build_ui(ctx: AppContext) -> gr.Blocks:
             RoleTab(rehearse_tab, "teacher", re_), RoleTab(evaluate_tab, "teacher", ev),
         ])
     # Several students chat at once; an in-process model serialises its own calls, a model server takes them in parallel.
-    demo.queue(default_concurrency_limit=8)
+    demo.queue(default_concurrency_limit=8, max_size=QUEUE_SIZE)
     return demo
 
 
@@ -147,7 +154,9 @@ def _student_tab(ctx: AppContext, token: gr.State) -> Tab:
         klass = accounts.join_class(ctx, tok, code)
         return f"You joined **{klass.name}**."
 
-    pool = {"concurrency_id": "chat", "concurrency_limit": CHAT_CONCURRENCY}
+    do_start, do_own, do_send, do_stuck, do_restart, do_resume = map(chat_handler, (do_start, do_own, do_send, do_stuck,
+                                                                                    do_restart, do_resume))
+    pool = {"concurrency_limit": None}
     start_btn.click(do_start, [token, problem], [*view_outputs, past], api_name="start_problem", **pool)
     own_btn.click(do_own, [token, own_code, own_test], [*view_outputs, past], api_name="start_own_code", **pool)
     send_btn.click(do_send, [token, sid, msg], [*view_outputs, msg], api_name="send", **pool)

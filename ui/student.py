@@ -8,24 +8,33 @@ object is not in memory (after a restart of the server) is rebuilt by replaying 
 from __future__ import annotations
 
 import ast
+import contextlib
 import hashlib
 import logging
 import re
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from typing import Any
 
 from pydantic import BaseModel, Field
 
+import inference
 from errors import InputError, RecoverableError
+from knowledge.trees import derive_tree
 from knowledge.types import Bug, Fix, Problem
-from store import TutoringSession
+from store import SessionFilter, TutoringSession
+from tutor import TutorSession, TutorSettings, sandbox
+from tutor.sandbox import LoadError, TestResult, TestRun
+from tutor.sandbox_slots import SLOTS, CodeTurn
+from tutor.understand import extract_code
 from ui import render
 from ui.accounts import student_class
-from ui.context import MAX_CODE_CHARS, AppContext, AuthError, attach_tree, check_text
+from ui.context import MAX_CODE_CHARS, SESSION_WAIT_S, AppContext, AuthError, attach_tree, check_text
+from ui.knowledge_link import rank_problems
 
 log = logging.getLogger(__name__)
 
 STUCK_MESSAGE = "I'm stuck."
+QUEUED = "Your code is queued to run ({n} ahead of it); the tutor answers as soon as it has run."
 
 
 class SessionView(BaseModel):
@@ -51,31 +60,17 @@ def search(ctx: AppContext, token: str, text: str, domain: str | None = None, sk
            difficulty: str | None = None, limit: int = 20) -> tuple[list[Problem], str]:
     """The catalogue (as filtered) ranked by meaning through the knowledge store, or by substring while it is not
     ready. Returns (problems, how): how is "meaning", "text", or "" for an empty query (the whole filtered list)."""
-    from ui.knowledge_link import rank_problems
-
     return rank_problems(ctx.knowledge, catalogue(ctx, token, domain, skill, difficulty), text, limit)
 
 
-def tutor_api() -> tuple[Any, Any]:
-    """(TutorSession, TutorSettings) from the tutor package (its __init__, or its modules while that is empty)."""
-    import tutor
-
-    if hasattr(tutor, "TutorSession"):
-        return tutor.TutorSession, tutor.TutorSettings
-    from tutor.session import TutorSession
-    from tutor.types import TutorSettings
-
-    return TutorSession, TutorSettings
+def _tutor_settings(ctx: AppContext, class_policy: str | None, bottom_out: bool) -> TutorSettings:
+    return TutorSettings(policy=class_policy or "tree", max_turns=ctx.settings.max_turns, allow_final_bottom_out=bottom_out)
 
 
-def _tutor_settings(ctx: AppContext, class_policy: str | None, bottom_out: bool):
-    return tutor_api()[1](policy=class_policy or "tree", max_turns=ctx.settings.max_turns, allow_final_bottom_out=bottom_out)
-
-
-def _start_tutor(ctx: AppContext, problem: Problem, sess: TutoringSession, backend=None):
+def _start_tutor(ctx: AppContext, problem: Problem, sess: TutoringSession, backend=None) -> TutorSession:
     klass = ctx.store.get_class(sess.class_id) if sess.class_id else None
     settings = _tutor_settings(ctx, sess.policy, bool(klass and klass.allow_final_bottom_out))
-    return tutor_api()[0].start(problem, settings=settings, backend=backend or ctx.backend_for(sess.model))
+    return TutorSession.start(problem, settings=settings, backend=backend or ctx.backend_for(sess.model))
 
 
 def _begin(ctx: AppContext, token: str, problem: Problem) -> SessionView:
@@ -98,8 +93,19 @@ def start(ctx: AppContext, token: str, problem_id: str) -> SessionView:
 
 
 def start_custom(ctx: AppContext, token: str, code: str, tests: str) -> SessionView:
-    ctx.require(token, "student")
-    return _begin(ctx, token, build_custom_problem(code, tests))
+    user = ctx.require(token, "student")
+    turn = SLOTS.claim(_runner(ctx, user.id))  # the check run counts as this student's code run
+    try:
+        turn.wait(SESSION_WAIT_S)
+        problem = build_custom_problem(code, tests)
+    finally:
+        turn.close()
+    return _begin(ctx, token, problem)
+
+
+def _runner(ctx: AppContext, student_id: int) -> tuple[str, int]:
+    """Whose code run it is (one in flight per student): the student, on this database."""
+    return (ctx.settings.db_url, student_id)
 
 
 def build_custom_problem(code: Any, tests: Any) -> Problem:
@@ -130,21 +136,11 @@ def build_custom_problem(code: Any, tests: Any) -> Problem:
         bugs=[Bug(lines=[def_line], description="The function does not pass the student's test.",
                   fixes=[Fix(description="Change the function so that the failing test passes.")])],
     )
-    try:
-        from tutor import sandbox
-    except ImportError:
-        sandbox = None
-    if sandbox is not None:
-        run = sandbox.run_tests(code, problem)
-        if run.unavailable:
-            raise InputError(run.describe(), f"sandbox unavailable: {run.unavailable}")
-        if run.passed:
-            raise InputError("Your test passes already; paste a test that fails so we can work on it.")
-        line = getattr(run, "line", None)
-        if isinstance(line, int) and 1 <= line <= len(code.splitlines()):
-            problem.bugs[0].lines = [line]
-    from knowledge.trees import derive_tree
-
+    run = sandbox.run_tests(code, problem)
+    if run.unavailable:
+        raise InputError(run.describe(), f"sandbox unavailable: {run.unavailable}")
+    if run.passed:
+        raise InputError("Your test passes already; paste a test that fails so we can work on it.")
     problem.tree = derive_tree(problem)
     return problem
 
@@ -177,8 +173,6 @@ def live(ctx: AppContext, sess: TutoringSession):
     ts = ctx.live.get(sess.id)
     if in_sync(ts, sess):
         return ts
-    import inference
-
     problem = attach_tree(Problem.model_validate(sess.problem))
     ts = _start_tutor(ctx, problem, sess, backend=inference.get_backend("none"))
     turns = ctx.store.turns(sess.id)
@@ -190,8 +184,7 @@ def live(ctx: AppContext, sess: TutoringSession):
             pass
         if i == len(turns) - 1 and sess.outcome == "active":  # the reply was never recorded (a crash): record it
             _record_reply(ctx, sess.id, ts)
-    if hasattr(ts, "backend"):
-        ts.backend = ctx.backend_for(sess.model)
+    ts.backend = ctx.backend_for(sess.model)
     ctx.live[sess.id] = ts
     return ts
 
@@ -199,8 +192,6 @@ def live(ctx: AppContext, sess: TutoringSession):
 def recorded_runs(turns: list[Any]) -> dict[int, Any]:
     """Student turn number -> the sandbox run recorded in the tutor's reply to it (the whole run; from the summary
     for replies recorded before whole runs were kept, which gives the same verdict and the same words)."""
-    from tutor.sandbox import LoadError, TestResult, TestRun
-
     runs: dict[int, Any] = {}
     k = 0
     for prev, turn in zip(turns, turns[1:], strict=False):
@@ -233,42 +224,71 @@ def _record_reply(ctx: AppContext, session_id: int, ts) -> None:
 
 
 def send(ctx: AppContext, token: str, session_id: Any, text: Any) -> Iterator[SessionView]:
-    """Record the student's message, stream the tutor's reply (partial views), record it, yield the final view."""
+    """Record the student's message, stream the tutor's reply (partial views), record it, yield the final view.
+
+    A message with code on a code problem is a code run: one per student at a time (a second one while the first
+    runs is refused, StillRunning), and it waits for a sandbox slot (tutor.sandbox_slots) before anything is
+    recorded: while it waits, a view with the message and a queued notice is yielded; no slot within
+    SESSION_WAIT_S, Busy (nothing recorded)."""
     sess = _own(ctx, token, session_id)
     if sess.outcome != "active":
         raise InputError("This session is finished; start over or choose another problem.")
     text, notice = check_text(text)
-    with ctx.hold_session(sess.id):
+    turn = _code_turn(ctx, sess, text)
+    with contextlib.ExitStack() as stack:
+        if turn is not None:
+            stack.callback(turn.close)
+        stack.enter_context(ctx.hold_session(sess.id))
         sess = ctx.store.get_session(sess.id) or sess  # what other workers recorded while this message waited
         if sess.outcome != "active":
             raise InputError("This session is finished; start over or choose another problem.")
-        ts = live(ctx, sess)
-        ctx.store.add_turn(sess.id, "student", text)
-        shown = ""
-        reply = ts.reply(text)  # guarded sentences, each shown as soon as the tutor releases it
-        # a reply that was complete when reply() returned (templates) is shown once, whole: each partial update
-        # costs the server a render and a diff of the whole chat, and 20 students' word-by-word updates queue up;
-        # the view the partial updates extend is built only for a streamed reply
-        streamed = getattr(ts, "streaming", True)
-        base = view(ctx, sess.id, notice=notice) if streamed else None
-        try:
-            for delta in reply:
-                shown += delta
-                if base is None:
-                    continue
-                partial = base.model_copy(deep=True)
-                partial.messages.append({"role": "assistant", "content": shown})
-                yield partial
-        except RecoverableError:
-            ctx.live.pop(sess.id, None)  # rebuilt from the record on the next message
-            raise
-        except GeneratorExit:  # the browser went away mid-reply: stop the model, keep the record whole
-            if hasattr(reply, "close"):
-                reply.close()
-                _record_reply(ctx, sess.id, ts)
-            raise
-        _record_reply(ctx, sess.id, ts)
-        yield view(ctx, sess.id, notice=notice)
+        if turn is not None:
+            ahead = turn.join()
+            if ahead:
+                queued = view(ctx, sess.id, notice=" ".join(x for x in (notice, QUEUED.format(n=ahead)) if x))
+                queued.messages.append({"role": "user", "content": text})
+                yield queued
+            turn.wait(SESSION_WAIT_S)
+        yield from _answer(ctx, sess, text, notice, turn)
+
+
+def _code_turn(ctx: AppContext, sess: TutoringSession, text: str) -> CodeTurn | None:
+    """The student's claim on a code run when this message will run code (as the tutor reads it: code in a message
+    on a code problem), else None."""
+    if sess.problem.get("domain") != "code" or not extract_code(text, loose=True):
+        return None
+    return SLOTS.claim(_runner(ctx, sess.student_id))
+
+
+def _answer(ctx: AppContext, sess: TutoringSession, text: str, notice: str, turn: CodeTurn | None) -> Iterator[SessionView]:
+    ts = live(ctx, sess)
+    ctx.store.add_turn(sess.id, "student", text)
+    shown = ""
+    reply = ts.reply(text)  # guarded sentences, each shown as soon as the tutor releases it
+    if turn is not None:
+        turn.close()  # the code has run (before reply() returns): the slot goes to the next run now
+    # a reply that was complete when reply() returned (templates) is shown once, whole: each partial update
+    # costs the server a render and a diff of the whole chat, and 20 students' word-by-word updates queue up;
+    # the view the partial updates extend is built only for a streamed reply
+    base = view(ctx, sess.id, notice=notice) if ts.streaming else None
+    try:
+        for delta in reply:
+            shown += delta
+            if base is None:
+                continue
+            partial = base.model_copy(deep=True)
+            partial.messages.append({"role": "assistant", "content": shown})
+            yield partial
+    except RecoverableError:
+        ctx.live.pop(sess.id, None)  # rebuilt from the record on the next message
+        raise
+    except GeneratorExit:  # the browser went away mid-reply (only a streamed one yields): stop the model, keep the record whole
+        if isinstance(reply, Generator):
+            reply.close()
+            _record_reply(ctx, sess.id, ts)
+        raise
+    _record_reply(ctx, sess.id, ts)
+    yield view(ctx, sess.id, notice=notice)
 
 
 def stuck(ctx: AppContext, token: str, session_id: Any) -> Iterator[SessionView]:
@@ -284,8 +304,6 @@ def restart(ctx: AppContext, token: str, session_id: Any) -> SessionView:
 
 
 def my_sessions(ctx: AppContext, token: str) -> list[TutoringSession]:
-    from store import SessionFilter
-
     user = ctx.require(token, "student")
     return ctx.store.list_sessions(SessionFilter(student_id=user.id))
 
