@@ -103,8 +103,8 @@ def test_math_turns_are_answered_while_forty_sleepers_run(tmp_path):
     first, last = min(done.values()), max(done.values())
     print(f"math turn beside {N_UI + N_API} sleepers: UI {ui_s:.2f} s, API {api_s:.2f} s; sleepers done between "
           f"{first:.1f} s and {last:.1f} s (each sleeps {SLEEP_S} s)")
+    assert ui_done < first, f"the UI math turn took {ui_s:.1f} s and came after the first sleeper ({first:.1f} s)"
+    assert api_done < first, f"the API math turn took {api_s:.1f} s and came after the first sleeper ({first:.1f} s)"
     assert len(done) == N_UI + N_API and all(len(m) == 3 for m in turns.values())  # every sleeper was answered
     assert again is not None and again.status_code == 400 and "still running" in again.json()["error"]
     assert sum(any("queued" in x for x in notes) for notes in notices.values()) >= 1  # past the slots: told so
-    assert ui_done < first, f"the UI math turn took {ui_s:.1f} s and came after the first sleeper ({first:.1f} s)"
-    assert api_done < first, f"the API math turn took {api_s:.1f} s and came after the first sleeper ({first:.1f} s)"
