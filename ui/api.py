@@ -138,8 +138,8 @@ def install(app: FastAPI, ctx: AppContext) -> None:
         if user.role == "student":
             return student.open_session(ctx, tok, session_id).model_dump()
         t = teacher.transcript(ctx, tok, session_id)
-        return {"session": t["session"].model_dump(), "turns": [x.model_dump() for x in t["turns"]],
-                "annotations": [a.model_dump() for a in t["annotations"]]}
+        return {"session": t.session.model_dump(), "turns": [x.model_dump() for x in t.turns],
+                "annotations": [a.model_dump() for a in t.annotations]}
 
     @r.get("/sessions/{session_id}")
     async def get_session(session_id: int, authorization: str | None = Header(None)) -> dict[str, Any]:

@@ -42,9 +42,6 @@ class Transcript:
     annotations: list[Annotation]
     html: str
 
-    def __getitem__(self, key: str) -> Any:  # ui/api.py still reads t["session"] (helper `web` owns it); remove then
-        return getattr(self, key)
-
 
 def _opt_int(value: Any) -> int | None:
     if value in (None, "", "all"):
