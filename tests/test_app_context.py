@@ -1,6 +1,6 @@
 """The app's edge and shared services: importing app.py loads no heavy library, the settings reach the services
-from the edge, the Gradio layer has no import cycle, handlers' errors are handled in one place, session locks go
-when unused, and a new backend reads the tutor's prompt prefix in the background."""
+from the edge, handlers' errors are handled in one place, session locks go when unused, and a new backend reads
+the tutor's prompt prefix in the background. (Import cycles: tests/test_imports.py, for the whole tree.)"""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ import json
 import subprocess
 import sys
 import threading
-from pathlib import Path
 
 import gradio as gr
 import pytest
@@ -81,47 +80,6 @@ def test_accounts_reads_no_environment():
     tree = ast.parse((REPO / "ui" / "accounts.py").read_text())
     names = {n.attr for n in ast.walk(tree) if isinstance(n, ast.Attribute)} | {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
     assert not names & {"environ", "getenv", "settings_from_env", "admin_username", "admin_password"}
-
-
-def own_imports(path: Path) -> set[str]:
-    """The modules of app.py and ui/ that a file imports (at any level), by dotted name."""
-    found = set()
-    for node in ast.walk(ast.parse(path.read_text())):
-        if isinstance(node, ast.Import):
-            found |= {a.name for a in node.names}
-        elif isinstance(node, ast.ImportFrom) and node.module:
-            found.add(node.module)
-            found |= {f"{node.module}.{a.name}" for a in node.names}
-    return {m for m in found if m == "app" or m.startswith("ui.")}
-
-
-def import_graph() -> dict[str, set[str]]:
-    files = {"app": REPO / "app.py"} | {f"ui.{p.stem}": p for p in (REPO / "ui").glob("*.py") if p.stem != "__init__"}
-    return {name: {m for m in own_imports(path) if m in files and m != name} for name, path in files.items()}
-
-
-def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
-    found, state = [], {}
-
-    def visit(node: str, stack: list[str]) -> None:
-        state[node] = "open"
-        for nxt in sorted(graph[node]):
-            if state.get(nxt) == "open":
-                found.append([*stack[stack.index(nxt):], nxt])
-            elif nxt not in state:
-                visit(nxt, [*stack, nxt])
-        state[node] = "done"
-
-    for node in sorted(graph):
-        if node not in state:
-            visit(node, [node])
-    return found
-
-
-def test_the_gradio_layer_has_no_import_cycle():
-    graph = import_graph()
-    assert "ui.teacher_blocks" in graph["ui.blocks"] and cycles({"a": {"b"}, "b": {"a"}}) == [["a", "b", "a"]]
-    assert cycles(graph) == []
 
 
 def test_safe_shows_recoverable_errors_and_lets_bugs_raise():
