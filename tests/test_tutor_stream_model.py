@@ -8,16 +8,15 @@ import time
 
 import pytest
 
+from errors import ConfigError, InferenceError
+from inference import get_backend
+from inference.models import model_path
 from tutor import TutorSession, TutorSettings, reveals
 from tutor.examples import example_math
 
 
 @pytest.fixture(scope="module")
 def backend():
-    from errors import ConfigError, InferenceError
-    from inference import get_backend
-    from inference.models import model_path
-
     try:
         model_path("smollm2-135m")
     except (ConfigError, InferenceError, FileNotFoundError) as exc:
