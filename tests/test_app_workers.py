@@ -12,8 +12,11 @@ import concurrent.futures
 import httpx
 import pytest
 
+import inference
+from knowledge.bank import load_starter
 from store import connect
 from store.testing import fresh_database_url, postgres_unavailable_reason
+from ui.student import tutor_api
 from ui.testing import api_login, running_server
 
 PG_SKIP = postgres_unavailable_reason()
@@ -22,9 +25,6 @@ pytestmark = [pytest.mark.server, pytest.mark.slow, pytest.mark.skipif(PG_SKIP i
 
 def reference_replies(problem, messages: list[str]) -> tuple[str, list[str], list[list[bool]]]:
     """The opening, the replies and the progress one tutor in one process gives to these messages."""
-    import inference
-    from ui.student import tutor_api
-
     session_cls, settings_cls = tutor_api()
     ts = session_cls.start(problem, settings=settings_cls(policy="tree", max_turns=12, allow_final_bottom_out=False),
                            backend=inference.get_backend("none"))
@@ -45,8 +45,6 @@ def pg_url(tmp_path):
 
 
 def test_dialogue_moves_between_workers(tmp_path, pg_url):
-    from knowledge.bank import load_starter
-
     problem = next(p for p in load_starter() if p.domain == "math" and len(p.steps) >= 4)
     messages = [f"I think it is {problem.steps[0].value:g}", "I'm stuck", f"then {problem.steps[1].value:g}"]
     opening, expected, expected_progress = reference_replies(problem, messages)
