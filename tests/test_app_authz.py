@@ -6,6 +6,7 @@ import httpx
 import pytest
 
 from ui.testing import api_login, running_server, seed_accounts
+from ui.throttle import MAX_FAILURES
 
 pytestmark = [pytest.mark.server, pytest.mark.slow]
 
@@ -68,8 +69,6 @@ def test_gradio_login_is_throttled_per_client_too(app):
     """The UI's login passes the client's address: guesses across many accounts from one address are stopped,
     as they are on the JSON API. (Last in this module: it leaves 127.0.0.1 throttled.)"""
     from gradio_client import Client
-
-    from ui.throttle import MAX_FAILURES
 
     client = Client(app.url + "/", verbose=False)
 

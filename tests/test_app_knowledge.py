@@ -8,6 +8,7 @@ import os
 import time
 
 import pytest
+from playwright import sync_api
 
 from knowledge.bank import load_starter
 from ui import accounts, student, teacher
@@ -128,7 +129,6 @@ def test_student_search_box_in_the_browser_ranks_by_meaning(tmp_path):
     """The real app (real MiniLM, seeded in the background): typing a paraphrase picks the matching problem."""
     if not os.path.exists(CHROMIUM):
         pytest.skip(f"{CHROMIUM} is missing")
-    sync_api = pytest.importorskip("playwright.sync_api")
     data = tmp_path / "app"
     seed_accounts(data, teachers=[("teach", "teachpass1")], students=[("alice", "alicepass1")], class_name="P1")
     with running_server(data) as server, sync_api.sync_playwright() as p:

@@ -11,6 +11,7 @@ import pytest
 from errors import InputError, ValidationError
 from evals.bench_catalogue import bulk_problems
 from knowledge.bank import load_starter
+from knowledge.types import Problem
 from ui import accounts, student, teacher
 from ui.context import AuthError
 
@@ -108,8 +109,6 @@ def _bulk(ctx, n0: int, n1: int) -> None:
 
 def test_listing_the_catalogue_validates_each_stored_problem_once_not_on_every_list(ctx, teachers, monkeypatch):
     """Validation of stored problems is counted (the algorithmic property); the timing figures live in the report."""
-    from knowledge.types import Problem
-
     t1, _ = teachers
     _bulk(ctx, 0, 2000)
     calls = []

@@ -13,6 +13,7 @@ import httpx
 import pytest
 
 import inference
+from knowledge.bank import load_starter
 from store import connect
 from store.testing import fresh_database_url, postgres_unavailable_reason
 from tutor import TutorSession, TutorSettings
@@ -43,8 +44,6 @@ def pg_url(tmp_path):
 
 
 def test_dialogue_moves_between_workers(tmp_path, pg_url):
-    from knowledge.bank import load_starter
-
     problem = next(p for p in load_starter() if p.domain == "math" and len(p.steps) >= 4)
     messages = [f"I think it is {problem.steps[0].value:g}", "I'm stuck", f"then {problem.steps[1].value:g}"]
     opening, expected, expected_progress = reference_replies(problem, messages)

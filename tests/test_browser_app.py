@@ -10,6 +10,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from playwright import sync_api
 
 from store import connect
 from ui.testing import CHROMIUM, CHROMIUM_ARGS, api_login, browser_login, running_server, seed_accounts
@@ -25,7 +26,6 @@ PROBLEM = "Trail mix batches (math, easy)"  # math-trail-mix: steps 7/8 cup, the
 
 if not os.path.exists(CHROMIUM):
     pytest.skip(f"{CHROMIUM} is missing: apt-get install -y chromium chromium-driver", allow_module_level=True)
-sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is in requirements-dev.txt")
 
 
 @pytest.fixture(scope="module")

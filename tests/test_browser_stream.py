@@ -10,7 +10,10 @@ import re
 import time
 
 import pytest
+from playwright import sync_api
 
+from errors import ConfigError, InferenceError
+from inference.models import model_path
 from store import connect
 from ui.testing import CHROMIUM, CHROMIUM_ARGS, browser_login, running_server, seed_accounts
 
@@ -21,7 +24,6 @@ MODEL = "smollm2-135m"
 
 if not os.path.exists(CHROMIUM):
     pytest.skip(f"{CHROMIUM} is missing: apt-get install -y chromium chromium-driver", allow_module_level=True)
-sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is in requirements-dev.txt")
 
 # every change to the chat: (ms since the observer started, the text of each tutor message)
 WATCH_JS = """() => {
@@ -40,9 +42,6 @@ def sentences(text: str) -> list[str]:
 
 @pytest.fixture(scope="module")
 def model_installed():
-    from errors import ConfigError, InferenceError
-    from inference.models import model_path
-
     try:
         model_path(MODEL)
     except (ConfigError, InferenceError, FileNotFoundError) as exc:

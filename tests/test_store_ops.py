@@ -9,7 +9,7 @@ import json
 import pytest
 
 from errors import InputError
-from store import CURRENT_VERSION, SessionFilter, connect, export_sessions, schema_version
+from store import CURRENT_VERSION, SessionFilter, connect, export_sessions, migrate, schema_version
 from store.testing import fresh_database_url, postgres_unavailable_reason
 
 PG_SKIP = postgres_unavailable_reason()
@@ -43,8 +43,6 @@ def test_blank_database_gets_current_schema(store):
     assert {"session_id", "idx", "role", "text", "trace", "guard", "latency_ms", "move"} <= set(store.db.columns("turns"))
     assert {"model", "policy", "allow_final_bottom_out", "join_code"} <= set(store.db.columns("classes"))
     # migrating again is a no-op
-    from store import migrate
-
     assert migrate(store.db) == []
 
 

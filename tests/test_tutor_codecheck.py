@@ -6,7 +6,7 @@ import pytest
 
 from knowledge.bank import load_starter
 from knowledge.types import Problem
-from tutor import TutorSession, TutorSettings
+from tutor import TutorSession, TutorSettings, codecheck
 from tutor.codecheck import buggy_run, claims, judge_behaviour, judge_locate
 from tutor.codewords import judge_calls, judge_expressions, judge_fix, judge_words
 from tutor.examples import example_code
@@ -171,7 +171,6 @@ def test_a_stated_expression_value_is_evaluated_with_the_sentences_bindings() ->
 
 
 def test_the_run_cache_is_bounded() -> None:
-    from tutor import codecheck
     p = example_code()
     kept = codecheck.RUNS_KEPT
     try:

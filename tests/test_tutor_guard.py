@@ -12,9 +12,9 @@ from tutor.state import KnowledgeState, ValuesProduced
 
 @pytest.fixture
 def money() -> Problem:
-    return Problem(id="money", domain="math", title="Money", statement="Ann has 4 coins worth 2 dollars and 50 cents each... "
+    return Problem(id="money", domain="math", title="Money", statement="Ann has 4 coins worth 3 dollars and 25 cents each; "
                    "she spends 3 dollars. How much is left?", steps=[
-                       Step(description="total", expression="4 * 2.5", value=13),
+                       Step(description="total", expression="4 * 3.25", value=13),
                        Step(description="left", expression="13 - 3", value=10)], answer=10)
 
 
@@ -97,9 +97,6 @@ def test_verdict_round_trip() -> None:
 
 
 def test_one_as_a_word_in_prose_is_not_the_answer_one():
-    from knowledge.types import Problem, Step
-    from tutor import reveals
-
     problem = Problem(id="p-one", domain="math", title="t", statement="Ann has 3 apples and eats 2. How many are left?",
                       steps=[Step(description="Find what is left.", expression="3 - 2", value=1)], answer=1)
     assert not reveals("Let's take it one step at a time. What happens to the apples?", problem).leaks

@@ -149,7 +149,7 @@ def test_asking_for_the_answer_earns_no_credit_and_no_bottom_out():
 def test_numbers_inside_an_override_attempt_are_never_answers(message):
     s = session(bank("math-bathtub-fill"))  # answer 10 minutes
     say(s, message)
-    assert s.last.intent in ("override", "extraction")
+    assert s.last.intent == "override"
     assert not s.solved and not any(s.state.is_resolved(n) for n in s.state.node_ids)
     assert s.last.judgement == "none" and failures(s) == 0
     assert s.state.produced_values() == []
@@ -159,9 +159,7 @@ def test_the_tutor_quotes_the_students_own_value():
     s = session(bank("math-bathtub-fill"))
     reply = say(s, "I got 12.5.")
     assert s.last.judgement == "wrong"
-    assert "You got 150" not in reply
-    if "You got" in reply:
-        assert "You got 12.5" in reply
+    assert "You got 150" not in reply and "You got 12.5 for how much more water the tub needs." in reply
 
 
 def test_words_that_do_not_decide_get_unsure_and_a_request_for_a_value():
@@ -183,7 +181,7 @@ def test_a_right_value_said_again_is_judged_right():
 def test_a_fact_of_the_problem_used_in_passing_is_never_wrong():
     s = session(donuts())
     say(s, "We have to use that a dozen costs $68 and that the class pays with $250.")
-    assert s.last.judgement in ("none", "unsure") and failures(s) == 0
+    assert s.last.judgement == "none" and failures(s) == 0
     say(s, "So the change is $250.")  # a given offered as the answer is still judged
     assert s.last.judgement == "wrong"
 

@@ -8,9 +8,27 @@ import re
 import pytest
 
 from knowledge.bank import load_bank_dir, load_starter
+from knowledge.trees import tree_for
 from knowledge.types import Problem
 from tutor import TutorSession, TutorSettings
-from tutor.phrase import AFTER_BOTTOM_OUT, FEEDBACK, FINAL_ASK, PROBE_ASK, SUCCESS, VOICE, norm, sentences
+from tutor.phrase import (
+    AFTER_BOTTOM_OUT,
+    FEEDBACK,
+    FINAL_ASK,
+    GENERICS,
+    PROBE_ASK,
+    SUCCESS,
+    VOICE,
+    Heard,
+    generic,
+    norm,
+    said_sentences,
+    sentences,
+    template,
+    wrong_step,
+)
+from tutor.planner import Plan
+from tutor.state import KnowledgeState
 
 
 @pytest.fixture(scope="module")
@@ -87,15 +105,11 @@ def test_code_nodes_have_four_variants_per_depth():
 
 
 def test_the_last_resort_question_is_not_repeated_either():
-    from tutor.phrase import GENERICS, generic, said_sentences
-
     said = said_sentences([GENERICS[0]])
     assert generic(said) != GENERICS[0] and generic(set()) == GENERICS[0]
 
 
 def test_the_students_own_wrong_step_is_said_back_in_words(jacket):
-    from tutor.phrase import wrong_step
-
     assert wrong_step(["25+10="], jacket) == "adding 25 and 10"
     assert wrong_step(["80 * 0.25=20"], jacket) == ""  # a step of the solution is not restated
     s = _session(jacket)
@@ -104,11 +118,6 @@ def test_the_students_own_wrong_step_is_said_back_in_words(jacket):
 
 
 def test_partial_progress_is_acknowledged_with_both_numbers(jacket):
-    from knowledge.trees import tree_for
-    from tutor.phrase import Heard, template
-    from tutor.planner import Plan
-    from tutor.state import KnowledgeState
-
     tree = tree_for(jacket)
     state = KnowledgeState.for_tree(tree, list(jacket.skills))
     plan = Plan(kind="question", node_id="s1-concept", move="probing", depth="probing", reason="partly",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from tutor import TutorSession, TutorSettings
 from tutor.examples import example_code, example_math
+from tutor.probes import strip_label
 
 
 def say(session: TutorSession, message: str):
@@ -42,12 +43,10 @@ def test_diagnosed_malgorithm_picks_its_probe() -> None:
     assert t.outcome == "wrong"
     assert t.diagnosis and t.diagnosis[0].malgorithm_id == "example-math-pencils-m0"
     node = s.tree.node(t.node_id)
-    if "example-math-pencils-m0" in node.probes:
-        from tutor.probes import strip_label
-
-        label = t.diagnosis[0].label
-        assert strip_label(node.probes["example-math-pencils-m0"], label) in text and "diagnosed" in t.reason
-        assert label.lower() not in text.lower() and label in t.reason  # the label is for teachers only
+    assert t.node_id == "s1-concept" and "example-math-pencils-m0" in node.probes
+    label = t.diagnosis[0].label
+    assert strip_label(node.probes["example-math-pencils-m0"], label) in text and "diagnosed" in t.reason
+    assert label.lower() not in text.lower() and label in t.reason  # the label is for teachers only
 
 
 def test_bottom_out_after_n_failures_is_for_that_node_only() -> None:

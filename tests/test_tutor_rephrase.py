@@ -7,19 +7,17 @@ from __future__ import annotations
 import pytest
 
 from inference import FakeBackend, NoneBackend
+from knowledge.bank import starter_problem
 from knowledge.types import Diagnosis, Problem
 from tutor import TutorSession, TutorSettings
 from tutor.numbers import extract
+from tutor.probes import choose_probe, strip_label
+from tutor.voice import decided_question, reject_reason
 
 
 @pytest.fixture(scope="module")
 def trail_mix() -> Problem:
-    from knowledge.bank import starter_problem
-
-    try:
-        return starter_problem("math-trail-mix")
-    except Exception as exc:  # noqa: BLE001 - the starter bank is another package's content
-        pytest.skip(f"starter problem math-trail-mix not available: {exc}")
+    return starter_problem("math-trail-mix")
 
 
 ECHO = ("You found 0.4 cups for one batch. What does that number stand for in the problem, and how did you decide "
@@ -42,8 +40,6 @@ def test_a_rewrite_that_repeats_the_previous_turn_is_replaced(trail_mix: Problem
 
 
 def test_the_rephrase_prompt_has_the_decision_and_no_earlier_tutor_turn(trail_mix: Problem) -> None:
-    from tutor.voice import decided_question
-
     fake = FakeBackend()
     s = TutorSession.start(trail_mix, TutorSettings(classify_with_llm=False, voice="rewrite"), fake)
     "".join(s.reply("1/2 + 3/8 = 4/10"))
@@ -59,8 +55,6 @@ def test_the_rephrase_prompt_has_the_decision_and_no_earlier_tutor_turn(trail_mi
 
 
 def test_rewrite_quality_checks_are_strict() -> None:
-    from tutor.voice import reject_reason
-
     plan = ("Good, that's correct. Let's take one part at a time: the cups of trail mix in 4 batches. "
             "Which numbers from the problem do we need for this part?")
     ok = "Nice work on one batch! For 4 batches, which numbers from the problem do we need?"
@@ -91,8 +85,6 @@ def test_rewrite_quality_checks_are_strict() -> None:
 
 
 def test_value_probe_only_when_the_student_said_that_value(trail_mix: Problem) -> None:
-    from tutor.probes import choose_probe
-
     tree = TutorSession.start(trail_mix).tree
     node = tree.node("s0-concept")
     mid = "math-trail-mix-adds-across"
@@ -112,8 +104,9 @@ def test_value_probe_only_when_the_student_said_that_value(trail_mix: Problem) -
     assert text and "1/3" in text and "0.4" not in text
     # diagnosed by value, but by a value of another step (1.6): the probe's 0.4 was never said
     other = extract("1.6").values
-    text, _ = choose_probe(node, by_value, trail_mix, [1.6], other)
-    assert text is None or ("0.4" not in text and "1.6" in text)
+    text, note = choose_probe(node, by_value, trail_mix, [1.6], other)
+    assert text and "0.4" not in text and text.startswith("You got 1.6 for the cups of trail mix in one batch.")
+    assert note == "probe with the student's own value 1.6 (the tree's value was never said)"
 
 
 def test_similarity_diagnosis_never_shows_the_malgorithms_value(trail_mix: Problem) -> None:
@@ -121,9 +114,7 @@ def test_similarity_diagnosis_never_shows_the_malgorithms_value(trail_mix: Probl
     text = "".join(s.reply("I added the tops and added the bottoms, so one batch is 4/12 or 1/3 cup"))
     t = s.last
     assert t.outcome == "wrong" and t.move == "probing" and t.node_id == "s0-concept"
-    if not t.diagnosis:
-        pytest.skip("the lexical diagnosis found nothing for this wording")
-    assert t.diagnosis[0].reason == "similarity"
+    assert [(d.malgorithm_id, d.reason) for d in t.diagnosis] == [("math-trail-mix-adds-across", "similarity")]
     assert "0.4" not in text and "You got" not in text
     assert t.diagnosis[0].label in t.reason and "its probe" in t.reason
 
@@ -140,8 +131,6 @@ def test_the_misconception_label_is_in_the_trace_not_in_the_text(trail_mix: Prob
 
 
 def test_strip_label() -> None:
-    from tutor.probes import strip_label
-
     label = "adds numerators and adds denominators"
     probe = "You got 0.4. What does it stand for? (Something to check: adds numerators and adds denominators.)"
     assert strip_label(probe, label) == "You got 0.4. What does it stand for?"

@@ -11,10 +11,10 @@ import pytest
 
 from inference import FakeBackend
 from inference.common import ModelBusy, ModelGate
-from tutor import TutorSession, TutorSettings, reveals
+from tutor import TutorSession, TutorSettings, reveals, voice
 from tutor.examples import example_math
 from tutor.stream import Sentences
-from tutor.voice import decided_question
+from tutor.voice import decided_question, revoice_reason, template_revoices
 
 
 def test_sentences_end_at_punctuation_followed_by_space() -> None:
@@ -55,7 +55,7 @@ def test_a_bad_revoice_sentence_leaves_the_template_alone(bad: str, why: str) ->
     text = "".join(s.reply("I'm stuck on the boxes"))
     t = s.last
     assert text == t.template_text and not t.used_llm and t.llm_rejected and why in t.llm_rejected
-    assert t.guard.action in ("llm_rejected", "replaced_with_template")
+    assert t.guard.action == "llm_rejected"
 
 
 def _consume(session: TutorSession, message: str, fake: FakeBackend, out: dict) -> None:
@@ -143,8 +143,6 @@ class _Unmeasured(FakeBackend):
 
 
 def test_the_model_is_called_only_for_measured_move_kinds(monkeypatch: pytest.MonkeyPatch) -> None:
-    from tutor import voice
-
     backend = _Unmeasured(["You are stuck on the boxes."], model="m")
     monkeypatch.setattr(voice, "measured", lambda: {})
     s = TutorSession.start(example_math(), TutorSettings(classify_with_llm=False), backend)
@@ -161,8 +159,6 @@ def test_the_model_is_called_only_for_measured_move_kinds(monkeypatch: pytest.Mo
 
 
 def test_revoice_rules() -> None:
-    from tutor.voice import revoice_reason
-
     said = "I divided 28 by 2 and got 14 fish in each tank"
     assert revoice_reason("You divided 28 by 2 and got 14 fish in each tank.", said) is None
     assert "operation" in revoice_reason("You added 28 and 2 to get 14 fish.", said)
@@ -183,8 +179,6 @@ def test_on_success_the_decided_words_come_first_and_the_revoice_after() -> None
 
 
 def test_no_model_when_the_template_already_says_the_students_value_back() -> None:
-    from tutor.voice import template_revoices
-
     statement = "Jo has 3 boxes of pencils and 2 loose pencils, 26 pencils in all."
     assert template_revoices("I see 52; how did you get there?", "is it 52?", statement)
     assert not template_revoices("Which numbers do we need?", "is it 52?", statement)

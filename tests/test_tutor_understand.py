@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from inference import FakeBackend
+from inference import FakeBackend, get_backend
+from knowledge.bank import starter_problem
 from knowledge.numbers import stands_for
+from knowledge.types import Problem, Step
+from tutor import TutorSession, TutorSettings
 from tutor.numbers import extract
 from tutor.understand import classify, extract_code, understand
 
@@ -148,8 +151,6 @@ def test_llm_cannot_turn_an_injection_into_an_answer() -> None:
 def test_reasoning_in_subject_words_is_not_off_topic() -> None:
     """'I added the numerators and the denominators' shares no word with a trail-mix statement, but it is the
     student's method, not an aside: it must not be redirected as off-topic."""
-    from tutor.understand import classify
-
     context = "Maya's trail mix recipe uses 1/2 cup of peanuts and 3/8 cup of raisins for one batch."
     assert classify("I added the numerators and added the denominators", context).intent == "answer"
     assert classify("I multiplied everything by the number of batches", context).intent == "answer"
@@ -157,8 +158,6 @@ def test_reasoning_in_subject_words_is_not_off_topic() -> None:
 
 
 def _cookies():
-    from knowledge.types import Problem, Step
-
     return Problem(
         id="t-cookies", domain="math", title="Cookies",
         statement="Ana bakes 4 batches of cookies. One batch needs 7/8 cup of sugar. How many cups of sugar?",
@@ -170,9 +169,6 @@ def _cookies():
 @pytest.mark.parametrize("message", ["4 times 7/8?", "so is it 4 times 7/8?", "4 x 7/8?"])
 def test_an_expression_posed_as_a_question_is_not_marked_wrong(message: str) -> None:
     """'4 times 7/8?' is thinking aloud: the tutor must not answer 'Not quite' or log a wrong value."""
-    from inference import get_backend
-    from tutor import TutorSession, TutorSettings
-
     s = TutorSession.start(_cookies(), TutorSettings(), get_backend("none"))
     text = "".join(s.reply(message))
     assert s.last.intent == "question"
@@ -184,9 +180,6 @@ def test_an_expression_posed_as_a_question_is_not_marked_wrong(message: str) -> 
                                      "each one of the batches gets the same sugar"])
 def test_prose_numbers_are_not_wrong_values(message: str) -> None:
     """Quantifiers ('one batch', 'one more time') and givens quoted in a question are no wrong attempt."""
-    from inference import get_backend
-    from tutor import TutorSession, TutorSettings
-
     s = TutorSession.start(_cookies(), TutorSettings(), get_backend("none"))
     "".join(s.reply(message))
     assert 1.0 not in s.last.values
@@ -194,9 +187,6 @@ def test_prose_numbers_are_not_wrong_values(message: str) -> None:
 
 
 def test_stated_results_still_count_in_a_session() -> None:
-    from inference import get_backend
-    from tutor import TutorSession, TutorSettings
-
     s = TutorSession.start(_cookies(), TutorSettings(), get_backend("none"))
     "".join(s.reply("4 times 7/8 is 3.25"))
     assert s.last.outcome == "wrong" and s.last.values == [3.25]
@@ -206,9 +196,6 @@ def test_stated_results_still_count_in_a_session() -> None:
 
 
 def test_a_worked_solution_that_passes_through_the_answer_but_ends_wrong_is_not_solved():
-    from knowledge.bank import starter_problem
-    from tutor import TutorSession
-
     problem = starter_problem("math-trail-mix")
     answer = problem.answer
     wrong = problem.malgorithms[0].wrong_answer
