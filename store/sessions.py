@@ -11,6 +11,10 @@ from store.db import Database, dump_json, load_json
 from store.migrations import now
 from store.types import Annotation, SessionFilter, Turn, TutoringSession, User
 
+# The sessions `s` a teacher sees: in one of their classes, or of a student in one of them (params: teacher id twice).
+_TEACHERS = ("(s.class_id IN (SELECT id FROM classes WHERE teacher_id = ?) OR s.student_id IN "
+             "(SELECT m.user_id FROM memberships m JOIN classes c ON c.id = m.class_id WHERE c.teacher_id = ?))")
+
 
 class Sessions:
     """The sessions, turns and annotations part of `Store`."""
@@ -51,10 +55,7 @@ class Sessions:
         flt = flt or SessionFilter()
         where, params = [], []
         if teacher_id is not None:
-            where.append(
-                "(s.class_id IN (SELECT id FROM classes WHERE teacher_id = ?) OR s.student_id IN "
-                "(SELECT m.user_id FROM memberships m JOIN classes c ON c.id = m.class_id WHERE c.teacher_id = ?))"
-            )
+            where.append(_TEACHERS)
             params += [teacher_id, teacher_id]
         if flt.class_id is not None:
             where.append("(s.class_id = ? OR s.student_id IN (SELECT user_id FROM memberships WHERE class_id = ?))")
@@ -80,6 +81,12 @@ class Sessions:
             params += [started, started, int(sid)]
         sql = self._SESSION_SELECT + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY s.started_at DESC, s.id DESC"
         return [_session(r) for r in self.db.execute(sql + f" LIMIT {int(limit)}", params)]
+
+    def session_problems(self, teacher_id: int) -> list[str]:
+        """The ids of the problems in any of the teacher's sessions (all of them, not one page), sorted."""
+        rows = self.db.execute(f"SELECT DISTINCT s.problem_id FROM sessions s WHERE {_TEACHERS} ORDER BY s.problem_id",
+                               (teacher_id, teacher_id))
+        return [str(r["problem_id"]) for r in rows]
 
     def iter_sessions(self, flt: SessionFilter | None = None, *, teacher_id: int | None = None,
                       page: int = 500) -> Iterator[TutoringSession]:

@@ -82,3 +82,15 @@ def test_the_api_pages_with_a_cursor(busy):
     assert client.get("/api/v1/teacher/transcripts", params={"after": "nonsense"}, headers=headers).status_code == 400
     export = client.get("/api/v1/teacher/export", params={"format": "csv"}, headers=headers).text
     assert {int(r["session_id"]) for r in csv.DictReader(io.StringIO(export))} == set(ids)
+
+
+def test_the_problem_filter_lists_problems_beyond_the_first_page(busy):
+    ctx, tok, ids = busy
+    first = ctx.store.get_session(ids[0])
+    other = load_starter()[1]
+    old = ctx.store.start_session(first.student_id, other.model_dump(mode="json"), policy="tree", class_id=first.class_id)
+    ctx.store.db.execute("UPDATE sessions SET started_at = ? WHERE id = ?", ("2000-01-01T00:00:00", old.id))
+    assert other.id not in {s.problem_id for s in teacher.transcripts(ctx, tok)}  # the oldest: not on the first page
+    assert teacher.transcript_problems(ctx, tok) == sorted({first.problem_id, other.id})
+    stranger = ctx.store.create_user("teach2", "teachpass2", "teacher")
+    assert ctx.store.session_problems(stranger.id) == []  # another teacher's students are not theirs

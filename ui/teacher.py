@@ -78,6 +78,11 @@ def transcripts(ctx: AppContext, token: str, flt: SessionFilter | None = None, *
     return [_shown(s) for s in ctx.store.list_sessions(flt, teacher_id=teacher.id, limit=max(1, min(int(limit), PAGE_SIZE)), after=after)]
 
 
+def transcript_problems(ctx: AppContext, token: str) -> list[str]:
+    """The problems of all the teacher's transcripts (the Problem filter's choices), not only the first page's."""
+    return ctx.store.session_problems(ctx.require(token, "teacher").id)
+
+
 def all_transcripts(ctx: AppContext, token: str, flt: SessionFilter | None = None) -> Iterator[TutoringSession]:
     """Every one of the teacher's transcripts matching the filter, read a page at a time."""
     teacher = ctx.require(token, "teacher")

@@ -94,7 +94,7 @@ def transcripts_tab(ctx: AppContext, token: gr.State) -> tuple[Tab, gr.Dropdown]
     def on_login(tok: str) -> Updates:
         students = ctx.store.students_of_teacher(ctx.require(tok, "teacher").id)
         names = [(visible_controls(u.display_name or u.username), str(u.id)) for u in students]
-        problems = sorted({s.problem_id for s in teacher.transcripts(ctx, tok)})
+        problems = teacher.transcript_problems(ctx, tok)
         first = search(tok, ALL, ALL, ALL, ALL, False, "", "")
         return {f_class: gr.update(choices=class_filter_choices(accounts.my_classes(ctx, tok)), value=ALL),
                 f_student: gr.update(choices=[("all students", ALL), *names], value=ALL),
