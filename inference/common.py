@@ -1,7 +1,8 @@
 """What every backend shares: lazy imports with an install hint, timing, and the one call log.
 
 A backend implements `_generate(messages, options)`, a generator of text deltas and `Meta` items (usage, finish
-reason; the last one wins, and one yielded before the first delta survives a stream closed early). `StreamingBackend` turns that into `chat` and `stream`, measures time to first token and latency,
+reason; the last one wins, and one yielded before the first delta survives a stream closed early).
+`StreamingBackend` turns that into `chat` and `stream`, measures time to first token and latency,
 and logs every call in one place (`log_call`): actor, backend, model, tokens, latency.
 """
 

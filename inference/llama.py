@@ -1,7 +1,8 @@
 """The default backend: llama-cpp-python in process, one resident model, prefix reuse across turns.
 
 Each backend object owns its model (`Resident`: the loaded model and the gate its callers queue at); callers that
-share one model share the backend object. llama.cpp keeps the KV cache of the previous prompt and re-evaluates only the tokens after the
+share one model share the backend object. llama.cpp keeps the KV cache of the previous prompt and re-evaluates only
+the tokens after the
 longest common prefix, so a dialogue whose system prompt and problem stay fixed, with turns appended, pays only
 for the new turn. Structured output compiles the (bounded) JSON schema to a GBNF grammar.
 """

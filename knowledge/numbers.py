@@ -3,7 +3,8 @@
 Both `tutor` and `simulator` (and `evals`) import this module, so a student "said 0.67" means the same everywhere.
 
 - **Comparing.** `close(a, b)` is equality within one relative tolerance, `REL_TOL` (1e-6 of the larger magnitude,
-  never tighter than 1e-9): float noise, not rounding. `stands_for(value, true)` also accepts a value written as the true
+  never tighter than 1e-9): float noise, not rounding. `stands_for(value, true)` also accepts a value written as the
+  true
   one rounded to the decimals it was written with ("0.67" for 2/3, "0.3333" for 1/3). Code that genuinely needs
   another tolerance passes `rel=`: a node's check carries its own (`Check.tolerance`), the MathDial importer and the
   diagnosis of rounded student arithmetic are looser; each says why where it does so.

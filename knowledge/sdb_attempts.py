@@ -1,4 +1,5 @@
-"""The code students send in Socratic Debugging Benchmark dialogues, and partial fixes: wrong fixes and corrected programs.
+"""The code students send in Socratic Debugging Benchmark dialogues, and partial fixes: wrong fixes and corrected
+programs.
 
 Every `<code>` block of a dialogue is the student's program at that point (`knowledge.dialogues` reads them the same
 way). Blocks are compared with the buggy code after dropping the `print(...)` lines the student added to debug

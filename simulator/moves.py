@@ -10,7 +10,8 @@
 The rules were developed on MathDial's dev file (see `python -m evals.moves`). An optional LLM tie-break is used
 only when the rules are unsure and a backend is available; any failure degrades to the rule result.
 
-`simulator.move_model.classify_in_context` is what the simulator uses: the fitted linear model of `simulator.move_model` (MiniLM
+`simulator.move_model.classify_in_context` is what the simulator uses: the fitted linear model of
+`simulator.move_model` (MiniLM
 embedding + lexical features + the rules' scores + where the message sits in the dialogue; on MathDial dev under
 nested 5-fold cross-validation grouped by qid, macro-F1 0.611 (focus+probing merged 0.751) against the rules' 0.527
 (0.706): `python -m evals.moves ../shared/data/mathdial/dev.jsonl --cv`), its lexical variant (0.596 / 0.742) when

@@ -10,7 +10,8 @@ What carries over is decided by the hidden state, not by the dialogue's words:
   misconception goes back with it.
 The attempt is then written from that state: right steps for what carries over, and at the first step that does
 not, either the misconception's wrong answer on the new numbers (when the wrong path could be recomputed) or an
-unfinished attempt. Correctness is decided in evals by the same independent check as any student message (its last number).
+unfinished attempt. Correctness is decided in evals by the same independent check as any student message (its last
+number).
 """
 
 from __future__ import annotations

@@ -8,7 +8,8 @@ the problem from their misconception and reaches the right answer) is
 over the message's cues as the student sees them (`Cue`, built by `simulator.state.cue_of`): whether it states the
 final answer, how many step values it states, whether it states the value of the step before the last, whether it
 is about the last step, its move kind and its target node's status, whether it names anything of this problem,
-whether it praises or points at an error, and the student's own starting point (one misconceived step or several; steps it does not know). The turn offsets
+whether it praises or points at an error, and the student's own starting point (one misconceived step or several;
+steps it does not know). The turn offsets
 (turn 1, 2, 3-4, 5-8, 9+) carry how far into the dialogue the message comes. The odds scale with a persona's
 resistance against the mode's reference (`odds_shift`).
 

@@ -48,7 +48,8 @@ class Probe:
     def find_spec(self, name, path=None, target=None):
         top = name.split('.')[0]
         if top in HEAVY and top not in seen:
-            seen[top] = os.environ.get('HF_HUB_OFFLINE') == '1' and os.environ.get('GRADIO_ANALYTICS_ENABLED') == 'False'
+            offline = os.environ.get('HF_HUB_OFFLINE') == '1'
+            seen[top] = offline and os.environ.get('GRADIO_ANALYTICS_ENABLED') == 'False'
         return None
 sys.meta_path.insert(0, Probe())
 import app

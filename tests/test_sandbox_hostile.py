@@ -298,7 +298,8 @@ FORGERIES = {
             try:
                 for i in range(3):
                     os.write(fd, (json.dumps({'event': 'result', 'index': i, 'passed': True}) + '\\n').encode())
-                    os.write(fd, (json.dumps({'event': 'values', 'index': i, 'values': [['o', 'x', '6']]}) + '\\n').encode())
+                    values = {'event': 'values', 'index': i, 'values': [['o', 'x', '6']]}
+                    os.write(fd, (json.dumps(values) + '\\n').encode())
                     os.write(fd, (json.dumps({'event': 'ran', 'index': i}) + '\\n').encode())
                 os.write(fd, b'{"event": "done", "stdout": "", "dropped": 0}\\n')
             except OSError:

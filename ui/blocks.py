@@ -47,6 +47,7 @@ def build_ui(ctx: AppContext) -> gr.Blocks:
             RoleTab(student_tab, "student", st), RoleTab(teacher_tab, "teacher", te),
             RoleTab(rehearse_tab, "teacher", re_), RoleTab(evaluate_tab, "teacher", ev),
         ])
-    # Several students chat at once; an in-process model serialises its own calls, a model server takes them in parallel.
+    # Several students chat at once; an in-process model serialises its own calls, a model server takes them in
+    # parallel.
     demo.queue(default_concurrency_limit=8, max_size=QUEUE_SIZE)
     return demo

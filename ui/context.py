@@ -183,7 +183,8 @@ class AppContext:
         """The catalogue: the starter bank (with teachers' edits), then the problems teachers imported or wrote.
 
         Each stored problem is read and validated when it is first seen or its version changed (a save by any
-        worker), not on every list: 10,000 imported problems cost one validation each. The problems returned are shared: read, do not edit."""
+        worker), not on every list: 10,000 imported problems cost one validation each. The problems returned are
+        shared: read, do not edit."""
         versions = self.store.problem_versions()
         known = self._validated
         changed = [pid for pid, v in versions.items() if pid not in known or known[pid][0] != v]
