@@ -335,6 +335,8 @@ def template(plan: Plan, problem: Problem, tree: QuestionTree, state: KnowledgeS
             note = ""
         else:
             voiced = ""
+    if plan.feedback == "wrong" and heard is not None and _mentions(note, heard.wrong):
+        voiced = ""  # the verdict's note says the student's number back already (a value said for another quantity)
     if plan.probe:
         probe = strip_label_notes(plan.probe)
         if said and all(norm(x) in said for x in sentences(probe)):  # asked before: another probing question
