@@ -241,7 +241,7 @@ def misattributed(u: Understanding, problem: Problem, check: MathCheck) -> dict[
         if not mine:
             continue
         said = re.search(r"(?:\S+\s+){0,5}\S*$", before).group(0) + n.text + \
-            re.match(r"\S*(?:\s+\S+){0,5}", clause_after).group(0)  # with up to five of their words either side
+            re.match(r"\S*(?:\s+\S+){0,7}", clause_after).group(0)  # their words: five before, seven after
         if _AS_ANSWER_BEFORE.search(before) or _AS_ANSWER_AFTER.search(after):
             answered.add(key)
             words_of[key] = said  # the student's answer to the problem: wrong, whatever else they said of it
