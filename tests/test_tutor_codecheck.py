@@ -235,7 +235,15 @@ def test_a_false_description_of_the_named_bug_line_is_wrong(message: str) -> Non
 
 
 @pytest.mark.parametrize("message", ["The bug is on line 3.", "Line 3 makes a for loop.",
-                                     "The loop on line 3 starts at 0."])
+                                     "The loop on line 3 starts at 0.",
+                                     "Line 3 is the bug, it should be `range(2, n)`."])  # a wrong fix: the fix node's
 def test_the_bug_line_named_with_a_true_description_or_none_is_credited(message: str) -> None:
     s, _ = locate_turn(message)
     assert s.state.is_resolved("b0-locate")
+
+
+def test_fixes_in_words_can_be_left_out_of_judge_words() -> None:
+    p = bank("code-sum-up-to")
+    message = "Line 3 is the bug, it should be `range(2, n)`."
+    assert judge_words(message, p, 0, kind="locate") == "wrong"
+    assert judge_words(message, p, 0, kind="locate", fixes=False) is None

@@ -143,7 +143,8 @@ class CodeJudge:
         question or a hedge earns no credit. Returns right / wrong / unsure for the current node, or None.
         On the locate node a false claim in the message (what the named line or the loop does, a call's value)
         makes it `wrong` even when a bug line is named: "line 3 returns the total" for a loop line misreads it, and
-        crediting the place would affirm a false statement; a true description, or none, leaves the locate verdict."""
+        crediting the place would affirm a false statement; a true description, or none, or a fix that would not
+        work, leaves the locate verdict."""
         understanding, problem, text = self.understanding, self.problem, self.understanding.text
         kinds = {n.id: n.kind for n in self.tree.nodes}
         check.right = [m for m in check.right
@@ -155,7 +156,9 @@ class CodeJudge:
         if node is not None and node.kind == "behaviour" and not understanding.code:
             said = codecheck.judge_behaviour(text, codecheck.buggy_run(problem, self.sandbox))
         if node is not None and not understanding.code:  # own calls, fixes and facts in words
-            words = codewords.judge_words(text, problem, bug, self.sandbox, kind=node.kind)
+            # with a line named, what the message says the code does is checked, not a fix it offers (the place
+            # can be right and the fix still wrong: that is the fix node's question)
+            words = codewords.judge_words(text, problem, bug, self.sandbox, kind=node.kind, fixes=locate is None)
             if locate is None:
                 said = words or said
             elif words == "wrong":  # the right line with a false description of it: a misread, not found (wrong)
