@@ -215,3 +215,34 @@ def test_a_true_bug_line_description_is_credited_only_on_behaviour_and_locate_no
                                      "Line 5 returns `s`.", "Line 2 sets `s` to 0.", "I think `s` starts at 0."])
 def test_questions_expectations_and_true_claims_about_other_lines_get_no_verdict(message: str) -> None:
     assert judge_words(message, example_code(), 0, kind="behaviour") is None
+
+
+# --- the locate node: a bug line named with a false description of it -------------------------------------------
+def locate_turn(message: str) -> tuple[TutorSession, str]:
+    s, _ = first_turn(bank("code-sum-up-to"), "sum_up_to(4) returns 6 instead of 10.")  # the behaviour node
+    assert behaviour_resolved(s)
+    return s, "".join(s.reply(message))
+
+
+@pytest.mark.parametrize("message", ["Line 3 returns the total.", "The loop on line 3 starts at 1.",
+                                     "The bug is on line 3, it creates an empty list."])
+def test_a_false_description_of_the_named_bug_line_is_wrong(message: str) -> None:
+    """Was credited ("Good, that's correct."): the bug line was named, so what was said of it was never read."""
+    s, reply = locate_turn(message)  # line 3 is `for i in range(n):`, a loop from 0
+    assert not s.state.is_resolved("b0-locate")
+    assert not reply.startswith(PRAISE)
+
+
+@pytest.mark.parametrize("message", ["The bug is on line 3.", "Line 3 makes a for loop.",
+                                     "The loop on line 3 starts at 0.",
+                                     "Line 3 is the bug, it should be `range(2, n)`."])  # a wrong fix: the fix node's
+def test_the_bug_line_named_with_a_true_description_or_none_is_credited(message: str) -> None:
+    s, _ = locate_turn(message)
+    assert s.state.is_resolved("b0-locate")
+
+
+def test_fixes_in_words_can_be_left_out_of_judge_words() -> None:
+    p = bank("code-sum-up-to")
+    message = "Line 3 is the bug, it should be `range(2, n)`."
+    assert judge_words(message, p, 0, kind="locate") == "wrong"
+    assert judge_words(message, p, 0, kind="locate", fixes=False) is None

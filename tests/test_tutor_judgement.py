@@ -3,6 +3,8 @@ it drives. Each case is a misjudgement seen when real MathDial student turns wer
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from knowledge.bank import load_starter
@@ -287,3 +289,22 @@ def test_a_step_value_said_for_its_own_quantity_is_still_right(problem, message,
     s = session(problem())
     say(s, message)
     assert s.last.judgement == "right" and s.state.is_resolved(node)
+
+
+@pytest.mark.parametrize(("problem", "first", "message", "words", "hidden"), [
+    (trip, "It takes Ana 5 minutes to cycle 1 mile.", "So it takes her 20 minutes to cycle the mile.",
+     "it takes her 20 minutes to cycle the mile", ("25",)),
+    (money, "", "Rick has 24 dollars.", "Rick has 24 dollars", ("72", "96")),
+    (money, "", "I think Sean has 24 dollars, so the answer is 24.", "the answer is 24", ("72", "96")),
+])
+def test_a_misattributed_value_is_said_back_with_what_it_was_said_for(problem, first, message, words, hidden):
+    """Was "24 doesn't match the story yet." (24 is Sean's money, said as Rick's): the reply quotes what the
+    student attached the number to and asks which quantity it belongs to, and reveals no value."""
+    s = session(problem())
+    if first:
+        say(s, first)
+    reply = say(s, message)
+    assert s.last.judgement == "wrong"
+    assert f'"{words}"' in reply and ("quantity" in reply or "stands for" in reply), reply
+    assert "match the story" not in reply and "doesn't fit" not in reply, reply
+    assert not any(re.search(rf"(?<![\d.]){v}(?![\d])", reply) for v in hidden), reply

@@ -11,6 +11,7 @@ from knowledge.bank import load_bank_dir, load_starter
 from knowledge.trees import tree_for
 from knowledge.types import Problem
 from tutor import TutorSession, TutorSettings
+from tutor.examples import example_code
 from tutor.phrase import (
     AFTER_BOTTOM_OUT,
     FEEDBACK,
@@ -18,6 +19,7 @@ from tutor.phrase import (
     GENERICS,
     PROBE_ASK,
     SUCCESS,
+    UNSURE,
     VOICE,
     Heard,
     generic,
@@ -80,7 +82,7 @@ def test_four_variants_per_move_and_short_questions():
         assert len(set(FEEDBACK[key])) >= 4, key
     for key, options in VOICE.items():
         assert len(set(options)) >= 4, key
-    for table in (SUCCESS, FINAL_ASK, AFTER_BOTTOM_OUT):
+    for table in (SUCCESS, FINAL_ASK, AFTER_BOTTOM_OUT, UNSURE):
         assert all(len(set(v)) >= 4 for v in table.values())
     assert len(PROBE_ASK) >= 4
 
@@ -139,3 +141,23 @@ def test_numbers_in_a_code_message_are_quoted_never_offered_as_candidate_answers
     reply = "".join(s.reply(message))
     assert not any(t.format(v="4 and -5") in reply for t in VOICE["unsure"]), reply
     assert "4 and -5" in reply  # said back as the student's own
+
+
+@pytest.mark.parametrize("problem", [example_code(), *[p for p in load_starter() if p.id == "code-sum-up-to"]],
+                         ids=lambda p: p.id)
+def test_an_unsure_reply_on_code_asks_for_a_call_or_a_line_never_a_number(problem):
+    """Was "I can't check that yet, so let's pin it down with a number." on code too: code claims are checked by
+    what a call returns or which line it is, so that is what the reply asks for; no sentence is said twice."""
+    s = _session(problem)
+    said = {norm(x) for x in sentences(s.opening)}
+    unsure = 0
+    for m in ["It returns something weird.", "It does the wrong thing with the numbers.", "It returns something weird.",
+              "Something in it is off.", "It returns something weird."]:
+        reply = "".join(s.reply(m))
+        if s.last.judgement == "unsure" and s.last.outcome != "stuck":
+            unsure += 1
+            assert reply.startswith(UNSURE["code"]), reply
+        assert "number" not in sentences(reply)[0].lower(), reply
+        assert not [x for x in sentences(reply) if norm(x) in said], reply
+        said |= {norm(x) for x in sentences(reply)}
+    assert unsure >= 2

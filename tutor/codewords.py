@@ -312,11 +312,12 @@ def judge_expressions(text: str, problem: Problem, limits: SandboxLimits | None 
 
 
 def judge_words(text: str, problem: Problem, bug: int, limits: SandboxLimits | None = None,
-                kind: str | None = None) -> Verdict | None:
+                kind: str | None = None, *, fixes: bool = True) -> Verdict | None:
     """The checks together: wrong if one finds a false claim, right if one finds a true one, else None. With the
     current node's `kind`, claims about what a line or loop does are checked too (tutor.codelines); a true one about
-    a line of the bug is credited only on a behaviour or locate node. Without it (None), those are not read."""
-    found = [judge_calls(text, problem, bug, limits), judge_fix(text, problem, bug, limits),
+    a line of the bug is credited only on a behaviour or locate node. Without it (None), those are not read.
+    `fixes=False`: fixes in words are not judged (what the code does is, not what it should become)."""
+    found = [judge_calls(text, problem, bug, limits), judge_fix(text, problem, bug, limits) if fixes else None,
              judge_expressions(text, problem, limits)]
     if kind is not None:
         found.append(judge_lines(text, problem, bug, kind, limits, own_calls=[src for _, src in calls(text, problem)]))

@@ -189,8 +189,7 @@ _NOUN_AFTER = re.compile(r"^\s*(?:(?:more|extra|additional|other|new)\s+)?[a-z]+
 
 def _clauses(u: Understanding) -> list[tuple[Number, str, str]]:
     """Each claimed result (no operand) with the words next to it in its clause: back to the clause start or the
-    previous number, on for four words, the noun right after it left out ("So it would take Cindy | 30 | minutes to
-    run half"): the unit is shared by parallel quantities, the words around it tell them apart."""
+    previous number, and on to the clause end ("So it would take Cindy | 30 | minutes to run half a mile")."""
     spans, cursor = [], 0
     for n in u.numbers:
         m = re.search(rf"(?<![\w.]){re.escape(n.text)}(?![\w])", u.text[cursor:]) if n.text else None
@@ -202,8 +201,7 @@ def _clauses(u: Understanding) -> list[tuple[Number, str, str]]:
         if n.kind == "computed" or n.operand:
             continue
         before = _CLAUSE.split(u.text[spans[i - 1][2] if i else 0:start])[-1]
-        after = " ".join(_CLAUSE.split(u.text[end:])[0].split()[:4])
-        out.append((n, before, _NOUN_AFTER.sub("", after, count=1)))
+        out.append((n, before, _CLAUSE.split(u.text[end:])[0]))
     return out
 
 
@@ -219,17 +217,21 @@ def _bare(text: str) -> float:
     return float(m.group(1)) if m else float("nan")
 
 
-def misattributed(u: Understanding, problem: Problem, check: MathCheck) -> set[float]:
+def misattributed(u: Understanding, problem: Problem, check: MathCheck) -> dict[float, str]:
     """Step values the student gives for something else: as the final answer ("so the answer is 18" when 18 is a
     step on the way), or for the parallel quantity or person of another step ("30 minutes to run half a mile" when
-    30 is the walk's time): the words next to it name the other step's own words and none of its step's. A value
-    also said once for its own quantity keeps its credit, unless it is offered as the answer."""
+    30 is the walk's time): the words next to it name the other step's own words and none of its step's (four
+    words on, the noun right after it left out: the unit is shared by parallel quantities). A value also said once
+    for its own quantity keeps its credit, unless it is offered as the answer. Returns each such value (rounded)
+    with the student's own words it was attached to ("Rick has 24 dollars"), for the reply to say back."""
     steps = [_stems(s.description) for s in problem.steps]
     credited = {round(m.value, 9) for m in check.right if m.by == "value" and not m.final}
     other: set[float] = set()
     own: set[float] = set()
     answered: set[float] = set()
-    for n, before, after in _clauses(u):
+    words_of: dict[float, str] = {}
+    for n, before, clause_after in _clauses(u):
+        after = _NOUN_AFTER.sub("", " ".join(clause_after.split()[:4]), count=1)
         key = round(n.value, 9)
         if key not in credited or is_given(n, problem):
             continue
@@ -238,8 +240,11 @@ def misattributed(u: Understanding, problem: Problem, check: MathCheck) -> set[f
         mine = [k for k, s in enumerate(problem.steps) if any(stands_for(r, s.value) for r in n.readings())]
         if not mine:
             continue
+        said = re.search(r"(?:\S+\s+){0,5}\S*$", before).group(0) + n.text + \
+            re.match(r"\S*(?:\s+\S+){0,7}", clause_after).group(0)  # their words: five before, seven after
         if _AS_ANSWER_BEFORE.search(before) or _AS_ANSWER_AFTER.search(after):
-            answered.add(key)  # the student's answer to the problem: wrong, whatever else they said of it
+            answered.add(key)
+            words_of[key] = said  # the student's answer to the problem: wrong, whatever else they said of it
             continue
         words = _stems(before + " " + after)
         pairs = [(k, j) for k in mine for j in range(len(steps)) if j not in mine and _parallel(steps[k], steps[j])]
@@ -247,7 +252,19 @@ def misattributed(u: Understanding, problem: Problem, check: MathCheck) -> set[f
             own.add(key)
         elif mine and all(any(words & (steps[j] - steps[k]) for kk, j in pairs if kk == k) for k in mine):
             other.add(key)
-    return (other - own) | answered
+            words_of.setdefault(key, said)
+    return {key: words_of[key] for key in (other - own) | answered}
+
+MISREAD_NOTE = ('You gave {v} for "{said}"; let\'s check which quantity {v} belongs to.',
+                'Your {v} goes with "{said}" in your message; let\'s see which quantity it really is.',
+                'You wrote "{said}"; let\'s check what {v} stands for in the problem.',
+                'I read "{said}"; let\'s make sure {v} goes with the right quantity.')
+
+
+def misread_note(value: Number, said: str, turn: int) -> str:
+    """A step's value said for another quantity, said back with the student's own words it was attached to and
+    an invitation to place it (the value is the student's; nothing of the problem is revealed)."""
+    return MISREAD_NOTE[turn % len(MISREAD_NOTE)].format(v=value.text, said=said.strip(" .,;:!?\"'"))
 
 
 def partly_note(right: list[str], wrong: list[str]) -> str:
@@ -356,6 +373,9 @@ def update_math(u: Understanding, problem: Problem, tree: QuestionTree, state: K
                 f"{' and '.join(dict.fromkeys(n.text for n in wrong_numbers))} is not right yet." if wrong_numbers else ""
         else:
             ev.outcome, ev.judgement, ev.detail = "wrong", "wrong", detail
+            misplaced = [n for n in wrong_numbers if round(n.value, 9) in misread]
+            if misplaced:  # "Rick has 24 dollars": the words it was said for, not "24 doesn't match the story"
+                ev.note = misread_note(misplaced[-1], misread[round(misplaced[-1].value, 9)], turn)
         return ev
     if check.right or facts:
         ev.judgement = "right"

@@ -140,7 +140,11 @@ class CodeJudge:
     def _claims(self, check: MathCheck) -> str | None:
         """Code text judged by what it claims (tutor.codecheck): keyword credit on the behaviour node is replaced
         by the failing tests' real result; a named line is checked against the bug's lines; a stuck message, a
-        question or a hedge earns no credit. Returns right / wrong / unsure for the current node, or None."""
+        question or a hedge earns no credit. Returns right / wrong / unsure for the current node, or None.
+        On the locate node a false claim in the message (what the named line or the loop does, a call's value)
+        makes it `wrong` even when a bug line is named: "line 3 returns the total" for a loop line misreads it, and
+        crediting the place would affirm a false statement; a true description, or none, or a fix that would not
+        work, leaves the locate verdict."""
         understanding, problem, text = self.understanding, self.problem, self.understanding.text
         kinds = {n.id: n.kind for n in self.tree.nodes}
         check.right = [m for m in check.right
@@ -151,8 +155,14 @@ class CodeJudge:
         said = None
         if node is not None and node.kind == "behaviour" and not understanding.code:
             said = codecheck.judge_behaviour(text, codecheck.buggy_run(problem, self.sandbox))
-        if node is not None and not understanding.code and locate is None:  # own calls, fixes and facts in words
-            said = codewords.judge_words(text, problem, bug, self.sandbox, kind=node.kind) or said
+        if node is not None and not understanding.code:  # own calls, fixes and facts in words
+            # with a line named, what the message says the code does is checked, not a fix it offers (the place
+            # can be right and the fix still wrong: that is the fix node's question)
+            words = codewords.judge_words(text, problem, bug, self.sandbox, kind=node.kind, fixes=locate is None)
+            if locate is None:
+                said = words or said
+            elif words == "wrong":  # the right line with a false description of it: a misread, not found (wrong)
+                locate = "wrong"
         # a stuck message, a question or a hedge earns nothing, but a checked claim stands ("KeyError, not sure why")
         if (understanding.intent in ("stuck", "question") or codecheck.hedged(text)) and "right" not in (said, locate):
             check.right = [m for m in check.right if m.by == "value"]

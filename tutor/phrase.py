@@ -48,10 +48,17 @@ FEEDBACK = {
                "Some of your work holds up.", "You're on the way there."),
     "given": ("Yes, that's what the problem tells us.", "Right, the problem says so.", "True, that's given.",
               "Yes, that's a fact from the story."),
-    "unsure": ("I can't check that yet, so let's pin it down with a number.",
-               "Let's make that concrete with a number we can check.",
-               "I need a number to check that.", "Let's turn that into a number we can test."),
 }
+# unsure: what to check is a number (math) or what a call returns or a line (code); FEEDBACK holds both, so a
+# revoiced reply finds its decided sentence whatever the domain
+UNSURE = {"math": ("I can't check that yet, so let's pin it down with a number.",
+                   "Let's make that concrete with a number we can check.",
+                   "I need a number to check that.", "Let's turn that into a number we can test."),
+          "code": ("I can't check that yet: let's pin it to one call and what it returns.",
+                   "Let's make that concrete: name a line, or the value a call gives back.",
+                   "I need something I can run or point to, like a call's result or a line.",
+                   "Let's turn that into something we can test: one call and its result.")}
+FEEDBACK["unsure"] = UNSURE["math"] + UNSURE["code"]
 # The `null` policy's content-free prompts: they name no number, step or line of the problem.
 CHECK_PROMPTS = ("Can you check your work?", "Are you sure?", "Can you look over your work once more?",
                  "What do you think? Take another look.")
@@ -292,7 +299,8 @@ def template(plan: Plan, problem: Problem, tree: QuestionTree, state: KnowledgeS
              test_note: str = "", *, heard: Heard | None = None, said: set[str] | None = None) -> str:
     """The template text for a plan (the LLM may rewrite it; the guard checks both). `heard`: the student's own
     numbers to quote; `said`: earlier tutor sentences (normalized) that the wording avoids repeating."""
-    fb = _fresh(FEEDBACK.get(plan.feedback, ("",)), turn, said)
+    domain = "code" if problem.domain == "code" else "math"
+    fb = _fresh(UNSURE[domain] if plan.feedback == "unsure" else FEEDBACK.get(plan.feedback, ("",)), turn, said)
     voiced = revoice(plan, heard, turn, said)
     if voiced and plan.feedback == "given":
         fb = ""  # "The problem does say 3." is the acknowledgement
@@ -300,7 +308,6 @@ def template(plan: Plan, problem: Problem, tree: QuestionTree, state: KnowledgeS
         test_note = ""  # the same note (same numbers) was said before
     if said and norm(fb) in said and (voiced or test_note or plan.feedback not in ("right", "wrong", "partly")):
         fb = ""  # every wording was said before: the student's own numbers carry the verdict, or none is needed
-    domain = "code" if problem.domain == "code" else "math"
     if plan.kind == "success":
         return _fresh(SUCCESS[domain], turn, said)
     if plan.kind == "out_of_turns":
@@ -328,6 +335,8 @@ def template(plan: Plan, problem: Problem, tree: QuestionTree, state: KnowledgeS
             note = ""
         else:
             voiced = ""
+    if plan.feedback == "wrong" and heard is not None and _mentions(note, heard.wrong):
+        voiced = ""  # the verdict's note says the student's number back already (a value said for another quantity)
     if plan.probe:
         probe = strip_label_notes(plan.probe)
         if said and all(norm(x) in said for x in sentences(probe)):  # asked before: another probing question
