@@ -21,7 +21,7 @@ import re
 from dataclasses import dataclass, field
 
 from knowledge.numbers import fmt, stands_for
-from tutor.numbers import replace_number_words
+from tutor.number_words import replace_number_words
 
 _NUMBER = re.compile(r"(?<![\d.])\d+(?:\.\d+)?(?![\d])")
 # words between a number and its noun that do not change its sense ("30 more minutes", "60 million dollars")

@@ -13,8 +13,9 @@ from inference import FakeBackend
 from inference.common import ModelBusy, ModelGate
 from tutor import TutorSession, TutorSettings, reveals, voice
 from tutor.examples import example_math
+from tutor.revoice_checks import revoice_reason, template_revoices
 from tutor.stream import Sentences
-from tutor.voice import decided_question, revoice_reason, template_revoices
+from tutor.voice import decided_question
 
 
 def test_sentences_end_at_punctuation_followed_by_space() -> None:

@@ -10,8 +10,8 @@ import time
 from inference import FakeBackend, Message, Options
 from tutor import TurnTrace, TutorSession, TutorSettings
 from tutor.examples import example_math
+from tutor.revoice_checks import revoice_early_reason, revoice_reason
 from tutor.stream import Pump
-from tutor.voice import revoice_early_reason, revoice_reason
 
 LONG = "Think about the boxes. " * 40
 MESSAGES = [Message(role="user", content="no idea")]

@@ -9,8 +9,9 @@ from knowledge.bank import starter_problem
 from knowledge.numbers import stands_for
 from knowledge.types import Problem, Step
 from tutor import TutorSession, TutorSettings
+from tutor.message_code import extract_code
 from tutor.numbers import extract
-from tutor.understand import classify, extract_code, understand
+from tutor.understand import classify, understand
 
 
 def values(text: str) -> list[float]:

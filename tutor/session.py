@@ -26,7 +26,7 @@ from errors import InputError
 from inference.base import Backend
 from knowledge import diagnose, tree_for
 from knowledge.types import Diagnosis, Problem
-from tutor import phrase, voice, wording
+from tutor import phrase, revoice_checks, voice, wording
 from tutor.guard import Verdict, reveals
 from tutor.judging import update_math
 from tutor.judging_code import update_code
@@ -168,7 +168,7 @@ class TutorSession:
             self._log_plan(plan, turn)
         mark = lap("template", now)
         job, job_note = wording.model_job(plan, self.settings, self.backend if self.llm else None)
-        if job == "revoice" and voice.template_revoices(template, text, self.problem.statement):
+        if job == "revoice" and revoice_checks.template_revoices(template, text, self.problem.statement):
             job, job_note = "", "the decided text already says the student's value back: no model"
         if tests is not None and tests.unavailable:  # never silent and never rephrased: the code was not run
             template = f"{tests.describe()}\n\n{template}"

@@ -24,6 +24,7 @@ from knowledge.types import Problem
 from tutor import phrase, voice
 from tutor.guard import Verdict, reveals
 from tutor.planner import Evidence, Plan
+from tutor.revoice_checks import revoice_early_reason, revoice_reason
 from tutor.sandbox import TestRun
 from tutor.state import KnowledgeState, StateSnapshot
 from tutor.types import TurnTrace, TutorSettings
@@ -230,7 +231,7 @@ def stream_reply(session: Replying, pending: PendingTurn) -> Iterator[str]:
     def check(sentence: str) -> str | None:
         nonlocal verdict
         if pending.job == "revoice":
-            why = voice.revoice_reason(sentence, student, earlier)
+            why = revoice_reason(sentence, student, earlier)
             candidate = " ".join(part for part in (head, sentence, tail) if part)
         else:
             candidate = " ".join([*used, sentence])
@@ -265,7 +266,7 @@ def stream_reply(session: Replying, pending: PendingTurn) -> Iterator[str]:
                 used.append(sentence)
                 yield emit(sentence)
                 stop = len(used) >= most
-            if not stop and pending.job == "revoice" and (early := voice.revoice_early_reason(cut.pending, student)):
+            if not stop and pending.job == "revoice" and (early := revoice_early_reason(cut.pending, student)):
                 rejected, stop = early, True  # no continuation can pass: stop the model now
                 if verdict is None:
                     verdict = Verdict(mode=plan.guard_mode)

@@ -2,9 +2,9 @@
 
 The default job (`revoice`) is one a small model can do: one short sentence restating what the student said, in
 their numbers and words, placed between the decided feedback and the decided question, which stay verbatim
-(`revoice_messages`, `revoice_reason`, `split_head`). Whether a model gets the job for a move kind is measured,
-not assumed (`may_voice`, `tutor/voice_measured.json`). The older `rewrite` job (the whole template rewritten) is
-kept for comparison.
+(`revoice_messages`, `split_head`; its quality gates: tutor.revoice_checks). Whether a model gets the job for a
+move kind is measured, not assumed (`may_voice`, `tutor/voice_measured.json`). The older `rewrite` job (the whole
+template rewritten) is kept for comparison.
 
 `tutor.phrase` builds the template text for a decided plan (no model). This module asks the model to voice it
 (`rephrase_messages`, `telling_messages`, `vanilla_messages`), generates, and decides whether the model's text is
@@ -98,7 +98,7 @@ _CONTENT = re.compile(r"[a-z]{4,}")
 _FILLER = {"what", "which", "that", "this", "with", "your", "have", "there", "they", "them", "then", "from", "about",
            "would", "could", "should", "think", "let's", "lets", "take", "part", "next", "step", "help", "here",
            "does", "when", "where", "into", "more", "some", "just", "like", "make", "want", "know", "tell", "look"}
-_META = re.compile(r"\b(?:rewrit(?:e|ten|ing)|planned message|decided (?:message|question)|the tutor's message|"
+META = re.compile(r"\b(?:rewrit(?:e|ten|ing)|planned message|decided (?:message|question)|the tutor's message|"
                    r"(?:these|my|the) instructions)\b", re.IGNORECASE)
 REPEAT_SIMILARITY = 0.75  # a rewrite this close to an earlier tutor message (and not to the plan) is a repeat
 QUESTION_KEPT = 0.4  # share of the decided question's content words a rewrite must keep (at least 1)
@@ -154,7 +154,7 @@ def reject_reason(text: str, student: str, needs_question: bool, plan_text: str 
         return "too long"
     if re.search(r"</?\s*[a-z_]+\s*>", reply, re.IGNORECASE):
         return "echoes prompt tags"
-    if _META.search(reply):
+    if META.search(reply):
         return "talks about its instructions"
     if student and len(student) > 12 and student.strip().lower()[:40] in reply.lower():
         return "echoes the student's message"
@@ -216,93 +216,6 @@ def warm(backend: Backend) -> None:
 def first_sentence(text: str) -> str:
     """The text up to its first sentence end (all of it when none)."""
     return re.split(r"(?<=[.!?])\s+", text.strip(), maxsplit=1)[0]
-
-
-REVOICE_MAX_WORDS = 25
-_VERDICT = re.compile(r"\b(?:right|correct(?:ly)?|incorrect|wrong|mistakes?|exactly|perfect|great|well done|good job|"
-                      r"nice|not quite|error|oops|close)\b", re.IGNORECASE)
-_TAG = re.compile(r"</?\s*[a-z_]+\s*>", re.IGNORECASE)
-_TO_STUDENT = re.compile(r"you(?:'re|'ve|r)?\b", re.IGNORECASE)
-
-
-# an operation a revoicing sentence names must be one the student's message signals
-_CLAIMS = {
-    "addition": re.compile(r"\badd(?:s|ed|ing)?\b|\bsum(?:med)?\b", re.IGNORECASE),
-    "multiplication": re.compile(r"\bmultipl", re.IGNORECASE),
-    "division": re.compile(r"\bdivid", re.IGNORECASE),
-    "subtraction": re.compile(r"\bsubtract", re.IGNORECASE),
-}
-_SIGNALS = {
-    "addition": re.compile(r"\+|\bplus\b|\badd|\bsum\b|\btotal|\bcombin|\btogether|\bin all\b", re.IGNORECASE),
-    "multiplication": re.compile(r"[*×]|\d\s*x\s*\d|\btimes\b|\bmultipl|\bdoubl|\btripl|\beach\b|\bper\b",
-                                 re.IGNORECASE),
-    "division": re.compile(r"/|÷|\bdivid|\bsplit|\bper\b|\beach\b|\bhalf\b|\bhalve|\bshare", re.IGNORECASE),
-    "subtraction": re.compile(r"\d\s*-\s*\d|−|\bminus\b|\bsubtract|\btak(?:e|es|ing) away\b|\btook away\b|\bleft\b|"
-                              r"\bless\b|\bdifference\b|\bfewer\b", re.IGNORECASE),
-}
-
-
-def revoice_reason(sentence: str, student: str, previous: list[str] | tuple[str, ...] = ()) -> str | None:
-    """Why a revoicing sentence is unusable (the template is shown alone), or None. It must speak to the student,
-    use only the student's numbers, give no verdict (the decided message carries it), ask nothing, and be about
-    what the student said."""
-    sentence = sentence.strip()
-    if len(sentence) < 8:
-        return "empty or too short"
-    if why := _never_passes(sentence, student):
-        return why
-    if extra := new_numbers(sentence, allowed_numbers(student)):
-        return f"adds a number the student did not write: {', '.join(extra[:3])}"
-    theirs = content_words(student) | {n for n in re.findall(r"\d+(?:\.\d+)?", student)}
-    mine = content_words(sentence) | {n for n in re.findall(r"\d+(?:\.\d+)?", sentence)}
-    if theirs and not theirs & mine:
-        return "not about the student's message"
-    for prev in previous:
-        if similarity(sentence, prev) >= REPEAT_SIMILARITY:
-            return f"repeats an earlier tutor message: {prev[:60]!r}"
-    return None
-
-
-def revoice_early_reason(partial: str, student: str) -> str | None:
-    """Why an unfinished revoicing sentence will be rejected whatever follows, or None (wait for its end): the
-    checks no continuation can undo, on the words completed so far (the text up to its last space), so the model
-    is stopped at once instead of finishing a sentence nobody will see. None does not pass the sentence:
-    `revoice_reason` checks it when it ends."""
-    cut = partial.rfind(" ")
-    done = partial[:cut].strip() if cut > 0 else ""
-    return _never_passes(done, student) if done else None
-
-
-def _never_passes(sentence: str, student: str) -> str | None:
-    """The revoice checks that stay failed however the sentence goes on (see `revoice_early_reason`)."""
-    if len(words := sentence.split()) > REVOICE_MAX_WORDS:
-        return f"too long ({len(words)} words)"
-    if _TAG.search(sentence):
-        return "echoes prompt tags"
-    if _META.search(sentence):
-        return "talks about its instructions"
-    if re.match(r"(?:i|i'm|i've|i'll|me|my)\b", sentence, re.IGNORECASE):
-        return "speaks as the student"
-    if "?" in sentence:
-        return "asks a question"
-    if (m := _VERDICT.search(sentence)) is not None:
-        return f"gives a verdict ({m.group(0).lower()!r})"
-    for op, claim in _CLAIMS.items():
-        if claim.search(sentence) and not _SIGNALS[op].search(student):
-            return f"names an operation the student did not write ({op})"
-    if not _TO_STUDENT.match(sentence):  # decided at the first word: a sentence that copies the student stops there
-        return "does not speak to the student (it must start with 'You')"
-    return None
-
-
-def template_revoices(template: str, student: str, statement: str) -> bool:
-    """Does the decided text already say back a value of the student's (one not given in the statement)? Then a
-    revoicing sentence would only repeat it, and the model is not asked."""
-    given = allowed_numbers(statement)
-    theirs = [r for n in extract(student).numbers if n.kind != "word" for r in n.readings()
-              if not any(close(r, g) for g in given)]
-    said = allowed_numbers(template)
-    return any(close(reading, quoted) for reading in theirs for quoted in said)
 
 
 def split_head(text: str, feedback_options: tuple[str, ...] | list[str]) -> tuple[str, str]:

@@ -23,9 +23,9 @@ from knowledge.trees import derive_tree
 from knowledge.types import Bug, Fix, Problem
 from store import SessionFilter, TutoringSession
 from tutor import TutorSession, TutorSettings, sandbox
+from tutor.message_code import extract_code
 from tutor.sandbox import LoadError, TestResult, TestRun
 from tutor.sandbox_slots import SLOTS, CodeTurn
-from tutor.understand import extract_code
 from ui import render
 from ui.accounts import student_class
 from ui.context import MAX_CODE_CHARS, SESSION_WAIT_S, AppContext, AuthError, attach_tree, check_text
