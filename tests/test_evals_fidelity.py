@@ -21,7 +21,7 @@ from simulator import StudentSession, builtin
 from simulator.transitions import FEATURES, FROZEN, PATH, Cue, bucket, load_transitions, odds_shift, parse, sigmoid
 from tests.problems import jacket_problem
 from tests.shared_data import MATHDIAL
-from tutor.phrase import CHECK_PROMPTS, GENERICS
+from tutor.phrasebook import CHECK_PROMPTS, GENERICS
 
 needs_data = pytest.mark.skipif(not MATHDIAL.exists(), reason="shared MathDial data not present")
 

@@ -12,24 +12,10 @@ from knowledge.trees import tree_for
 from knowledge.types import Problem
 from tutor import TutorSession, TutorSettings
 from tutor.examples import example_code
-from tutor.phrase import (
-    AFTER_BOTTOM_OUT,
-    FEEDBACK,
-    FINAL_ASK,
-    GENERICS,
-    PROBE_ASK,
-    SUCCESS,
-    UNSURE,
-    VOICE,
-    Heard,
-    generic,
-    norm,
-    said_sentences,
-    sentences,
-    template,
-    wrong_step,
-)
+from tutor.phrase import generic, norm, said_sentences, sentences, template
+from tutor.phrasebook import AFTER_BOTTOM_OUT, FEEDBACK, FINAL_ASK, GENERICS, PROBE_ASK, SUCCESS, UNSURE, VOICE
 from tutor.planner import Plan
+from tutor.quoting import Heard, wrong_step
 from tutor.state import KnowledgeState
 
 

@@ -26,7 +26,7 @@ from errors import InputError
 from inference.base import Backend
 from knowledge import diagnose, tree_for
 from knowledge.types import Diagnosis, Problem
-from tutor import phrase, revoice_checks, voice, wording
+from tutor import phrase, phrasebook, quoting, revoice_checks, voice, wording
 from tutor.guard import Verdict, reveals
 from tutor.judging import update_math
 from tutor.judging_code import update_code
@@ -59,7 +59,7 @@ class TutorSession:
         intro = f'Hi! Let\'s work on "{problem.title}" together.'
         self.opening = f"{intro} {phrase.question(first, 'focus', self.state)}"
         if reveals(self.opening, problem, self.state).leaks:
-            self.opening = f"{intro} {phrase.GENERIC}"
+            self.opening = f"{intro} {phrasebook.GENERIC}"
         self.state.append(QuestionAsked(turn=0, node_id=first.id, depth="focus", move="focus"))
 
     @classmethod
@@ -163,7 +163,7 @@ class TutorSession:
         note = tests.describe() if tests is not None and not tests.passed else evidence.note
         said = phrase.said_sentences(self.tutor_messages)
         template = phrase.template(plan, self.problem, self.tree, self.state, turn, note, said=said,
-                                   heard=phrase.heard(understanding, evidence, self.problem, self.tree, self.state))
+                                   heard=quoting.heard(understanding, evidence, self.problem, self.tree, self.state))
         if plan.kind != "tell":  # a bottom-out's disclosure is registered first: the guard allows that node's value
             self._log_plan(plan, turn)
         mark = lap("template", now)

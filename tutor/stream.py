@@ -21,7 +21,7 @@ from errors import RecoverableError
 from inference.base import Backend, Completion, Message, Options
 from inference.common import ModelBusy
 from knowledge.types import Problem
-from tutor import phrase, voice
+from tutor import phrasebook, voice
 from tutor.guard import Verdict, reveals
 from tutor.planner import Evidence, Plan
 from tutor.revoice_checks import revoice_early_reason, revoice_reason
@@ -203,7 +203,7 @@ def stream_reply(session: Replying, pending: PendingTurn) -> Iterator[str]:
     earlier = session.tutor_messages
     allow = settings.allow_final_bottom_out and plan.kind == "bottom_out"
     if pending.job == "revoice":
-        head, tail = voice.split_head(base, phrase.FEEDBACK.get(plan.feedback, ()))
+        head, tail = voice.split_head(base, phrasebook.FEEDBACK.get(plan.feedback, ()))
         if not head and plan.kind in ("success", "out_of_turns"):  # no question to keep last: the decided words first
             head, tail = base, ""
         messages, most, max_tokens = voice.revoice_messages(student), 1, min(settings.max_tokens, 48)
