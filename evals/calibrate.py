@@ -4,7 +4,7 @@
 
 Each fit-half dialogue is fed, turn by turn, to a frozen simulated student (`transitions.FROZEN`: nothing moves it)
 seeded from the record as `evals.fidelity` seeds it. Per fed teacher turn (at most 12) we keep the message's cue as
-the student sees it (`simulator.state.cue_of`), whether the frozen student's own reply already states the final
+the student sees it (`simulator.cues.cue_of`), whether the frozen student's own reply already states the final
 answer (`mech`: e.g. it walks through a wrong solution that contains the answer as an intermediate value; MathDial's
 rule counts that, on both sides) and whether the real student's reply does (`real`, MathDial's rule). A live
 student is the frozen one until its first hazard hit, so its chance of a first right reply at turn t is exactly
@@ -43,8 +43,8 @@ from evals.fidelity import classify, dialogue_seed, exchanges, load, malgorithm_
 from evals.replay_reference import question_givens
 from knowledge.dialogues import RealDialogue
 from knowledge.types import Problem
+from simulator.cues import cue_of
 from simulator.personas import BUILTIN, from_profile
-from simulator.state import cue_of
 from simulator.student import StudentSession
 from simulator.transitions import BUCKET_K, BUCKETS, FEATURES, FROZEN, MOVES, PATH, bucket, sigmoid
 

@@ -48,6 +48,7 @@ _REASON = re.compile(r"^(?:since|because|as|given)\b", re.I)
 _PRONOUN_SPLIT = re.compile(
     r"^(?P<ctx>(?:if|when|after|before|once|over|in|on|for|during|by|at)\b.+?)\s+"
     r"(?P<main>(?:he|she|they|it|we|i|you|there)\b.*)$", re.I)
+# fmt: off
 _STOP = {"in", "on", "at", "for", "to", "from", "per", "each", "that", "which", "who", "with", "by", "towards",
          "toward", "into", "after", "before", "left", "could", "would", "will", "can", "should", "must", "might",
          "are", "is", "was", "were", "have", "has", "had", "do", "does", "did", "so", "and", "because", "than",
@@ -57,6 +58,7 @@ _COMMON = {"the", "there", "he", "she", "it", "they", "we", "that", "this", "his
            "all", "both", "every", "one", "some", "these", "those", "then", "so", "you", "your", "my", "first",
            "next", "last", "total", "find", "how", "what", "two", "three", "four", "five", "six", "seven", "eight",
            "nine", "ten", "half", "twice"}
+# fmt: on
 _TAIL_WORDS = re.compile(r"(?:\s+|^)(?:a total of|a total|total of|the|a|an|about|only|exactly|another|an extra|"
                          r"of|or|and|by)$", re.I)
 _PRONOUN_NP = {"this", "that", "it", "they", "these", "those", "which"}

@@ -13,8 +13,8 @@ other bugs are `unknown`. Without a malgorithm every node the student must find 
 Confused students additionally start `unknown` on some units they would otherwise know (seeded).
 
 Transitions (`apply`), math with the fitted file (`simulator.transitions`, MathDial fit half): one hazard draw per
-tutor message over its cue (`cue_of`: what it states, what it is about, how far into the dialogue, the student's
-starting point), odds scaled by the persona's resistance; zero until a message has named something of the problem
+tutor message over its cue (`simulator.cues.cue_of`: what it states, what it is about, how far into the dialogue,
+the student's starting point), odds scaled by the persona's resistance; zero until a message has named something of the problem
 (no self-correction without teaching). A hit resolves every pending node, root first (the student redoes the
 problem), recorded as told when the message stated the answer or a step value, or was a telling.
 Transitions otherwise (code, or no fitted file): hand-set rules:
@@ -212,10 +212,10 @@ def apply(
 ) -> list[Event]:
     """Apply one tutor move to the state; `revealed` lists node ids whose content the message gave away
     (`answer_told`: the message stated the final answer). Math with fitted `transitions` uses them and the
-    message's `cue` (`cue_of`)."""
+    message's `cue` (`simulator.cues.cue_of`)."""
     if math and transitions is not None and transitions.fitted:
         if cue is None:
-            raise ValueError("fitted transitions need the message's cue (simulator.state.cue_of)")
+            raise ValueError("fitted transitions need the message's cue (simulator.cues.cue_of)")
         return _apply_fitted(state, node_id, move, persona, rng, turn, transitions, cue, revealed or [], answer_told)
     events: list[Event] = []
     for rid in revealed or []:
@@ -256,55 +256,6 @@ def _root(state: HiddenState) -> str | None:
     roots = [n.node_id for n in state.nodes if n.status == "misconceived" and not n.derived]
     rest = [n.node_id for n in state.nodes if n.status != "knows"]
     return (roots or rest or [None])[0]
-
-
-def target_of(state: HiddenState, node_id: str | None) -> str:
-    """The transitions' target of a move: the mapped node's status, `none` when it maps to no unresolved node."""
-    if node_id is None:
-        return "none"
-    status = state.node(node_id).status
-    return status if status != "knows" else "none"
-
-
-_WORD = re.compile(r"[a-z][a-z']{2,}")
-# words of a tutor message that name no part of a problem (content-free prompts use only these and stop words)
-_GENERIC_WORDS = frozenset([
-    "about", "again", "all", "another", "answer", "any", "are", "back", "can", "check", "could", "correct", "did",
-    "does", "done", "down", "each", "effort", "first", "for", "from", "good", "great", "have", "help", "how", "just",
-    "know", "let", "lets", "let's", "look", "missing", "more", "next", "now", "number", "once", "one", "over",
-    "part", "please", "problem", "question", "right", "same", "see", "slow", "solution", "step", "still", "story",
-    "sure", "take", "talk", "tell", "than", "thanks", "that", "the", "then", "there", "these", "think", "this",
-    "through", "time", "try", "walk", "was", "way", "well", "what", "when", "where", "which", "why", "will", "with",
-    "work", "would", "you", "your"
-])
-
-
-_PRAISE = re.compile(r"\b(good|great|well done|correct|right|nice|excellent|brilliant|perfect|yes|exactly)\b", re.I)
-_ERROR = re.compile(r"\b(mistakes?|errors?|wrong|incorrect|not quite|careful|isn't|not|doesn't)\b", re.I)
-
-
-def _words(text: str) -> set[str]:
-    return {w.rstrip("s") for w in _WORD.findall(text.lower()) if w not in _GENERIC_WORDS}
-
-
-def cue_of(problem: Problem, state: HiddenState, message: str, move: Move, node_id: str | None,
-           answer_told: bool, turn: int) -> Cue:
-    """The fitted transitions' view of one tutor message (see `simulator.transitions`), before it acts."""
-    said = parse_numbers(message)
-    statement = parse_numbers(problem.statement)
-    steps = problem.steps
-    last = len(steps) - 1
-    fresh = [i for i, s in enumerate(steps) if contains_value(said, s.value) and not contains_value(statement, s.value)]
-    known_numbers = [*statement, *(s.value for s in steps), *(x for s in steps for x in parse_numbers(s.expression))]
-    content = any(contains_value(known_numbers, x) for x in said) or bool(_words(message) & _words(problem.statement))
-    node = state.node(node_id) if node_id is not None else None
-    misconceived_steps = {n.step for n in state.nodes if n.status == "misconceived"}
-    return Cue(turn=turn, move=move, target=target_of(state, node_id), answer_told=answer_told,
-               fresh_values=len(fresh), fresh_previous=last >= 1 and (last - 1) in fresh,
-               last_step=node is not None and node.step == last, content=content, taught_before=state.taught,
-               praise=bool(_PRAISE.search(message)), error_pointed=bool(_ERROR.search(message)),
-               single_misconception=len(misconceived_steps) == 1,
-               unknown_steps=len({n.step for n in state.nodes if n.status == "unknown"}))
 
 
 def _apply_fitted(state: HiddenState, node_id: str | None, move: Move, persona: Persona, rng: random.Random,

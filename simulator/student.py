@@ -13,25 +13,20 @@ messages -> the same dialogue (with backend none or fake).
 
 from __future__ import annotations
 
-import logging
 import random
-import re
 import time
 from typing import TYPE_CHECKING, Any
 
-import simulator.fidelity as fidelity
 import simulator.state as st
-from errors import RecoverableError
-from inference.base import Message, Options
-from knowledge.numbers import fmt, parse_numbers
+from knowledge.numbers import parse_numbers
 from knowledge.trees import tree_for
 from knowledge.types import Fix, Malgorithm, Problem, QuestionTree
-from simulator.content import Composer, render
+from simulator.content import Composer
+from simulator.cues import cue_of, revealed_by
 from simulator.mapping import NodeMapper
 from simulator.move_model import MoveContext, classify_in_context
 from simulator.moves import classify_move
 from simulator.personas import builtin, from_profile
-from simulator.prompts import render_student_voice
 from simulator.transitions import Transitions, load_transitions
 from simulator.types import (
     EXTRACTION_TACTICS,
@@ -42,20 +37,11 @@ from simulator.types import (
     NodeMatch,
     Persona,
     StudentTurn,
-    Verdict,
 )
+from simulator.voice import voice
 
 if TYPE_CHECKING:
     from inference.base import Backend
-
-log = logging.getLogger(__name__)
-
-_SPACE = re.compile(r"\s+")
-
-
-def _norm_code(text: str) -> str:
-    return _SPACE.sub("", text)
-
 
 class StudentSession:
     """One simulated student working on one problem. Build it with `StudentSession.start(...)`."""
@@ -154,7 +140,8 @@ class StudentSession:
     def _open(self) -> None:
         content = self.composer.opening(self._rng_text)
         started = time.perf_counter()
-        text, used_llm, llm_text, verdict = self._voice(content, "")
+        text, used_llm, llm_text, verdict = voice(self.backend, self.persona, content, "", seed=self.seed, turn=0,
+                                                 statement=self.problem.statement)
         self.opening = text
         self.events.append(Event(turn=0, kind="opening", value=content.values[0] if content.values else None,
                                  detail=self.malgorithm.id if self.malgorithm else ""))
@@ -212,7 +199,7 @@ class StudentSession:
             self._told = True
         math = self.problem.domain == "math"
         node_id = match.node_id if match else None
-        cue = (st.cue_of(self.problem, self.hidden_state, message, move, node_id, answer_told, turn)
+        cue = (cue_of(self.problem, self.hidden_state, message, move, node_id, answer_told, turn)
                if math and self.transitions is not None and self.transitions.fitted else None)
         new_events = st.apply(self.hidden_state, node_id, move, self.persona,
                               self._rng_state, turn, math=math, revealed=revealed, answer_told=answer_told,
@@ -232,7 +219,8 @@ class StudentSession:
                                            just_resolved=just_resolved, just_told=just_told,
                                            already_solved=self.solved, rng=self._rng_text,
                                            last_code=self.last_code)
-        text, used_llm, llm_text, verdict = self._voice(content, message)
+        text, used_llm, llm_text, verdict = voice(self.backend, self.persona, content, message, seed=self.seed,
+                                                 turn=turn, statement=self.problem.statement)
         self._record_content(content, turn)
         self.turns.append(StudentTurn(turn=turn, tutor_message=message, move=move, node=match, content=content,
                                       text=text, used_llm=used_llm, llm_text=llm_text, verdict=verdict,
@@ -254,38 +242,8 @@ class StudentSession:
                                        backend=self.classify_backend, seed=self.seed)
         # a generic statement ("Thanks!") targets no node: skip the (embedding) mapping
         match = self.mapper.map(message) if move != "generic" or "?" in message else None
-        revealed, answer_told = self._revealed(message, move)
+        revealed, answer_told = revealed_by(self.problem, self.hidden_state, self._said, message, move)
         return move, match, revealed, answer_told
-
-    def _revealed(self, message: str, move: str) -> tuple[list[str], bool]:
-        """Nodes whose content the tutor's message gives away (the final answer, a step value, an accepted fix),
-        and whether it states the final answer."""
-        state = self.hidden_state
-        if self.problem.domain == "code":
-            norm = _norm_code(message)
-            buggy = _norm_code(self.problem.buggy_code)
-            out: list[str] = []
-            told = False
-            for j, bug in enumerate(self.problem.bugs):
-                lines = [ln for fix in bug.fixes for ln in fix.lines if len(_norm_code(ln)) >= 6]
-                if any(_norm_code(ln) in norm and _norm_code(ln) not in buggy for ln in lines):
-                    out += [n.node_id for n in state.nodes if n.bug == j and n.status != "knows"]
-                    told = True
-            return out, told
-        said = parse_numbers(message)
-        statement = parse_numbers(self.problem.statement)
-        fresh = [x for x in said if not st.contains_value(statement, x) and not st.contains_value(self._said, x)]
-        answer = self.problem.answer
-        if answer is not None and st.contains_value(fresh, answer):
-            return [n.node_id for n in state.nodes if n.status != "knows"], True
-        out = []
-        for i, step in enumerate(self.problem.steps):
-            if not st.contains_value(fresh, step.value):
-                continue
-            stated = move == "telling" or re.search(rf"(=|\bis|\bare|\bwas|\bget)\s*\$?{re.escape(fmt(step.value))}\b", message)
-            if stated:
-                out += [n.node_id for n in state.nodes if n.step == i and n.status != "knows"]
-        return out, False
 
     def _record_content(self, content: Content, turn: int) -> None:
         self._said += [*content.values, *parse_numbers(content.template)]
@@ -318,30 +276,3 @@ class StudentSession:
                 and not self._stated_final):
             self._stated_final = True  # the right value of the last step is the final answer
             self.events.append(Event(turn=turn, kind="solved", value=answer, detail="told" if self._told else ""))
-
-    # ------------------------------------------------------------------ phrasing
-
-    def _voice(self, content: Content, tutor_message: str) -> tuple[str, bool, str, Verdict | None]:
-        """(text sent, used the LLM, the LLM's raw text, fidelity verdict)."""
-        template_text = render(content.template, content)
-        backend = self.backend
-        if content.kind == "extraction" or backend is None or not backend.available:
-            return template_text, False, "", None
-        system, user = render_student_voice(self.persona, tutor_message, content.template,
-                                            [fmt(v) for v in content.values])
-        budget = min(320, max(60, len(content.template) // 3 + 40))  # room for the draft's length, no rambling
-        options = Options(temperature=0.7, top_p=0.95, max_tokens=budget, seed=self.seed * 1000 + self.turn,
-                          stop=["\nTutor:", "\nTeacher:", "\nStudent:", "```"], actor="student")
-        try:
-            completion = backend.chat([Message(role="system", content=system), Message(role="user", content=user)],
-                                      options)
-        except RecoverableError as exc:
-            log.warning("student phrasing failed, using the template: %s", exc.log_message)
-            return template_text, False, "", Verdict(ok=False, reasons=[f"llm error: {exc.user_message}"])
-        raw = completion.text or ""
-        text = raw.strip().strip('"').strip()
-        verdict = fidelity.check(text, content, statement=self.problem.statement, tutor_message=tutor_message)
-        if not verdict.ok:
-            log.info("student phrasing rejected (%s): %r", "; ".join(verdict.reasons), raw[:200])
-            return template_text, False, raw, verdict
-        return render(text, content), True, raw, verdict

@@ -5,7 +5,7 @@ the problem from their misconception and reaches the right answer) is
 
     p = sigmoid(intercept + sum(weight[f] * cue[f]) + offset[turn bucket])
 
-over the message's cues as the student sees them (`Cue`, built by `simulator.state.cue_of`): whether it states the
+over the message's cues as the student sees them (`Cue`, built by `simulator.cues.cue_of`): whether it states the
 final answer, how many step values it states, whether it states the value of the step before the last, whether it
 is about the last step, its move kind and its target node's status, whether it names anything of this problem,
 whether it praises or points at an error, and the student's own starting point (one misconceived step or several;

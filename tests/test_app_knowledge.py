@@ -11,7 +11,7 @@ import pytest
 from playwright import sync_api
 
 from knowledge.bank import load_starter
-from ui import accounts, student, teacher
+from ui import accounts, authoring, student
 from ui.choices import problem_choices
 from ui.context import AppContext
 from ui.testing import CHROMIUM, CHROMIUM_ARGS, app_context, browser_login, running_server, seed_accounts
@@ -49,7 +49,7 @@ def test_problems_already_in_the_database_are_synced_at_startup(tmp_path):
     tok, _ = accounts.create_first_teacher(c, "teach", "teachpass1")
     src = tmp_path / "zebra.json"
     src.write_text(json.dumps([ZEBRA]))
-    teacher.import_problems(c, tok, str(src))  # before the store opens: queued
+    authoring.import_problems(c, tok, str(src))  # before the store opens: queued
     assert c.knowledge.store is None
     started(c)
     assert c.knowledge.store.get("t-zebra").title == ZEBRA["title"]
@@ -69,18 +69,18 @@ def test_imported_and_added_problems_become_searchable(ctx, people):
     assert how == "meaning" and "t-zebra" not in [p.id for p in found]
     src = ctx.settings.data_dir / "zebra.json"
     src.write_text(json.dumps([ZEBRA]))
-    teacher.import_problems(ctx, tok, str(src))
+    authoring.import_problems(ctx, tok, str(src))
     found, how = student.search(ctx, s_tok, "zebras watering hole")
     assert how == "meaning" and found[0].id == "t-zebra"
     assert problem_choices(ctx, s_tok, query="zebras watering hole")[0][1] == "t-zebra"
     assert problem_choices(ctx, s_tok, domain="code", query="zebras watering hole")[0][1] != "t-zebra"  # filters still apply
 
-    p = teacher.add_math_problem(ctx, tok, title="Kayak rental", statement="A kayak rents for $9 an hour. Cost for 4 hours?",
+    p = authoring.add_math_problem(ctx, tok, title="Kayak rental", statement="A kayak rents for $9 an hour. Cost for 4 hours?",
                                  steps="Multiply | 9 * 4 | 36", answer="36", skills="money")
     assert student.search(ctx, s_tok, "kayak rental for hours")[0][0].id == p.id
-    data = json.loads(teacher.tree_text(ctx, tok, p.id))
+    data = json.loads(authoring.tree_text(ctx, tok, p.id))
     data["nodes"][0]["concept"] = "Hourly rate times hours"
-    teacher.save_tree(ctx, tok, p.id, json.dumps(data))
+    authoring.save_tree(ctx, tok, p.id, json.dumps(data))
     assert ctx.knowledge.store.get(p.id).tree.nodes[0].concept == "Hourly rate times hours"
     assert set(ctx.knowledge.store.ids()) >= {p.id for p in ctx.problems()}  # the two stores agree
 
@@ -100,7 +100,7 @@ def test_search_falls_back_to_substring_when_the_store_is_unavailable(tmp_path, 
     t_tok, _ = accounts.create_first_teacher(c, "teach2", "teachpass1")
     src = tmp_path / "zebra.json"
     src.write_text(json.dumps([ZEBRA]))
-    assert teacher.import_problems(c, t_tok, str(src))[0] == ["t-zebra"]  # the import still works
+    assert authoring.import_problems(c, t_tok, str(src))[0] == ["t-zebra"]  # the import still works
     found, how = student.search(c, t_tok, "zebras")
     assert how == "text" and [p.id for p in found] == ["t-zebra"]
     assert student.search(c, t_tok, "no such words anywhere")[0] == []

@@ -12,7 +12,7 @@ from errors import InputError, ValidationError
 from evals.bench_catalogue import bulk_problems
 from knowledge.bank import load_starter
 from knowledge.types import Problem
-from ui import accounts, student, teacher
+from ui import accounts, authoring, student
 from ui.context import AuthError
 
 
@@ -25,42 +25,42 @@ def teachers(ctx):
 
 
 def _edited(ctx, tok, pid, concept):
-    data = json.loads(teacher.tree_text(ctx, tok, pid))
+    data = json.loads(authoring.tree_text(ctx, tok, pid))
     data["nodes"][0]["concept"] = concept
     return json.dumps(data)
 
 
 def test_teachers_change_only_their_own_problems_and_starters_are_read_only(ctx, teachers, tmp_path):
     t1, t2 = teachers
-    mine = teacher.add_math_problem(ctx, t1, title="Pens", statement="3 pens at $2 each: total?", steps="Multiply | 3 * 2 | 6", answer="6")
+    mine = authoring.add_math_problem(ctx, t1, title="Pens", statement="3 pens at $2 each: total?", steps="Multiply | 3 * 2 | 6", answer="6")
     with pytest.raises(AuthError, match="another teacher"):
-        teacher.save_tree(ctx, t2, mine.id, _edited(ctx, t2, mine.id, "Hijacked"))
+        authoring.save_tree(ctx, t2, mine.id, _edited(ctx, t2, mine.id, "Hijacked"))
     assert ctx.problem(mine.id).tree.nodes[0].concept != "Hijacked"
     # importing a file that reuses someone else's id does not replace their problem
     theirs = {**mine.model_dump(mode="json"), "title": "Replaced", "tree": None}
     src = tmp_path / "steal.json"
     src.write_text(json.dumps([theirs]))
     with pytest.raises(AuthError, match=mine.id):
-        teacher.import_problems(ctx, t2, str(src))
+        authoring.import_problems(ctx, t2, str(src))
     assert ctx.problem(mine.id).title == "Pens"
     # starter problems: read-only for everyone, copied to edit
     starter = load_starter()[0]
     with pytest.raises(AuthError, match="read-only"):
-        teacher.save_tree(ctx, t1, starter.id, _edited(ctx, t1, starter.id, "Changed starter"))
+        authoring.save_tree(ctx, t1, starter.id, _edited(ctx, t1, starter.id, "Changed starter"))
     src.write_text(json.dumps([{**starter.model_dump(mode="json"), "title": "Replaced", "tree": None}]))
     with pytest.raises(AuthError, match="read-only"):
-        teacher.import_problems(ctx, t1, str(src))
+        authoring.import_problems(ctx, t1, str(src))
     assert ctx.store.get_problem(starter.id) is None and ctx.problem(starter.id).title == starter.title
-    copy = teacher.copy_problem(ctx, t1, starter.id)
+    copy = authoring.copy_problem(ctx, t1, starter.id)
     assert copy.id != starter.id and copy.source == "teacher" and copy.statement == starter.statement
-    teacher.save_tree(ctx, t1, copy.id, _edited(ctx, t1, copy.id, "My version"))
+    authoring.save_tree(ctx, t1, copy.id, _edited(ctx, t1, copy.id, "My version"))
     assert ctx.problem(copy.id).tree.nodes[0].concept == "My version"
     assert ctx.problem(starter.id).tree.nodes[0].concept != "My version"
     with pytest.raises(AuthError):
-        teacher.save_tree(ctx, t2, copy.id, _edited(ctx, t2, copy.id, "Hijacked"))
+        authoring.save_tree(ctx, t2, copy.id, _edited(ctx, t2, copy.id, "Hijacked"))
     # the owner re-imports their own problem: allowed
     src.write_text(json.dumps([{**mine.model_dump(mode="json"), "title": "Pens again", "tree": None}]))
-    assert teacher.import_problems(ctx, t1, str(src))[0] == [mine.id]
+    assert authoring.import_problems(ctx, t1, str(src))[0] == [mine.id]
     assert ctx.problem(mine.id).title == "Pens again"
 
 
@@ -75,10 +75,10 @@ def test_yaml_aliases_are_refused_quickly(ctx, teachers, tmp_path):
                    + "    extra:\n" + "".join("      " + line + "\n" for line in BOMB.splitlines()))
     start = time.process_time()
     with pytest.raises(ValidationError, match="alias"):
-        teacher.import_problems(ctx, t1, str(src))
-    p = teacher.add_math_problem(ctx, t1, title="Pens", statement="3 pens at $2 each: total?", steps="Multiply | 3 * 2 | 6", answer="6")
+        authoring.import_problems(ctx, t1, str(src))
+    p = authoring.add_math_problem(ctx, t1, title="Pens", statement="3 pens at $2 each: total?", steps="Multiply | 3 * 2 | 6", answer="6")
     with pytest.raises(InputError, match="alias"):
-        teacher.save_tree(ctx, t1, p.id, "problem_id: " + p.id + "\nnodes: []\n" + BOMB)
+        authoring.save_tree(ctx, t1, p.id, "problem_id: " + p.id + "\nnodes: []\n" + BOMB)
     assert time.process_time() - start < 1.0
 
 
@@ -126,9 +126,9 @@ def test_listing_the_catalogue_validates_each_stored_problem_once_not_on_every_l
     again = student.catalogue(ctx, t1)
     assert [p.id for p in again] == [p.id for p in first] and not [c for c in calls if str(c).startswith("t-bulk-")]
     # an edit (from this worker or another one on the same database) and a new problem are seen on the next list
-    tree = json.loads(teacher.tree_text(ctx, t1, "t-bulk-7"))
+    tree = json.loads(authoring.tree_text(ctx, t1, "t-bulk-7"))
     tree["nodes"][0]["concept"] = "an edited concept"
-    teacher.save_tree(ctx, t1, "t-bulk-7", json.dumps(tree))
+    authoring.save_tree(ctx, t1, "t-bulk-7", json.dumps(tree))
     _bulk(ctx, 2000, 2001)
     calls.clear()
     listed = {p.id: p for p in student.catalogue(ctx, t1)}

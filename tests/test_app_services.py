@@ -8,7 +8,7 @@ import pytest
 
 from errors import InputError, RecoverableError
 from store.testing import fresh_database_url, postgres_unavailable_reason
-from ui import accounts, student, teacher
+from ui import accounts, authoring, student, teacher
 from ui.context import MAX_MESSAGE_CHARS, AppContext, AuthError, check_text
 from ui.testing import app_context
 
@@ -165,44 +165,44 @@ def test_import_rejects_bad_files_and_writes_nothing(ctx, people, tmp_path):
     bad_bytes = tmp_path / "latin1.json"
     bad_bytes.write_bytes('{"title": "caf\xe9"}'.encode("latin-1"))
     with pytest.raises(InputError, match="UTF-8"):
-        teacher.import_problems(ctx, tok, str(bad_bytes))
+        authoring.import_problems(ctx, tok, str(bad_bytes))
     good = {"id": "t-ok", "domain": "math", "title": "OK", "statement": "1+1?", "steps": [{"description": "add", "expression": "1+1", "value": 2}], "answer": 2}
     broken = {**good, "id": "t-broken", "answer": None}
     mixed = tmp_path / "mixed.json"
     mixed.write_text(json.dumps([good, broken]))
     with pytest.raises(RecoverableError):
-        teacher.import_problems(ctx, tok, str(mixed))
+        authoring.import_problems(ctx, tok, str(mixed))
     assert ctx.store.list_problems() == []
     (tmp_path / "garbage.yaml").write_text("problems: [unclosed")
     with pytest.raises(RecoverableError):
-        teacher.import_problems(ctx, tok, str(tmp_path / "garbage.yaml"))
+        authoring.import_problems(ctx, tok, str(tmp_path / "garbage.yaml"))
     ok = tmp_path / "ok.json"
     ok.write_text(json.dumps([good]))
-    ids, _ = teacher.import_problems(ctx, tok, str(ok))
+    ids, _ = authoring.import_problems(ctx, tok, str(ok))
     assert ids == ["t-ok"] and ctx.store.get_problem("t-ok") is not None
     with pytest.raises(AuthError):
-        teacher.import_problems(ctx, people.student, str(ok))
+        authoring.import_problems(ctx, people.student, str(ok))
 
 
 def test_add_problem_and_edit_tree(ctx, people):
     tok = people.teacher
-    p = teacher.add_math_problem(ctx, tok, title="Pens", statement="3 pens at $2 each and a $1 eraser: total?",
+    p = authoring.add_math_problem(ctx, tok, title="Pens", statement="3 pens at $2 each and a $1 eraser: total?",
                                  steps="Cost of pens | 3 * 2 | 6\nAdd the eraser | 6 + 1 | 7", answer="7", skills="money")
     assert p.tree is not None and ctx.store.get_problem(p.id)
-    text = teacher.tree_text(ctx, tok, p.id)
+    text = authoring.tree_text(ctx, tok, p.id)
     data = json.loads(text)
     data["nodes"][0]["concept"] = "Edited concept"
-    teacher.save_tree(ctx, tok, p.id, json.dumps(data))
+    authoring.save_tree(ctx, tok, p.id, json.dumps(data))
     assert ctx.problem(p.id).tree.nodes[0].concept == "Edited concept"
     assert ctx.problem(p.id).tree.source == "teacher"
     for bad in ("{not json", json.dumps({"nodes": []}), json.dumps({**data, "problem_id": "other"})):
         with pytest.raises(InputError):
-            teacher.save_tree(ctx, tok, p.id, bad)
+            authoring.save_tree(ctx, tok, p.id, bad)
     assert ctx.problem(p.id).tree.nodes[0].concept == "Edited concept"  # unchanged by the failures
     with pytest.raises(InputError):
-        teacher.add_math_problem(ctx, tok, title="Bad", statement="s", steps="only two | parts", answer="1")
+        authoring.add_math_problem(ctx, tok, title="Bad", statement="s", steps="only two | parts", answer="1")
     with pytest.raises(InputError):
-        teacher.add_math_problem(ctx, tok, title="Bad", statement="s", steps="a | 1 | 1", answer="one")
+        authoring.add_math_problem(ctx, tok, title="Bad", statement="s", steps="a | 1 | 1", answer="one")
 
 
 def test_stuck_restart_and_history(ctx, people):

@@ -10,7 +10,7 @@ import json
 import unicodedata
 
 from store import visible_controls
-from ui import accounts, render, student, teacher
+from ui import accounts, authoring, render, student, teacher
 from ui.choices import problem_choices
 
 RLO, LRI, PDI, ZWSP, BOM, WJ = "\u202e", "\u2066", "\u2069", "\u200b", "\ufeff", "\u2060"
@@ -37,7 +37,7 @@ def test_teacher_views_and_exports_show_controls_instead_of_applying_them(ctx):
     view = student.start(ctx, s_tok, pid)
     list(student.send(ctx, s_tok, view.session_id, HOSTILE))
     teacher.annotate(ctx, tok, view.session_id, 1, f"looks {ZWSP}odd{RLO}", True)
-    evil = teacher.add_math_problem(ctx, tok, title=f"Evil{RLO} title", statement=f"Compute {RLO}2+2{PDI}.",
+    evil = authoring.add_math_problem(ctx, tok, title=f"Evil{RLO} title", statement=f"Compute {RLO}2+2{PDI}.",
                                     steps="add | 2+2 | 4", answer="4").id
 
     sessions = teacher.transcripts(ctx, tok)
@@ -56,10 +56,10 @@ def test_teacher_views_and_exports_show_controls_instead_of_applying_them(ctx):
     cells = list(csv.DictReader(io.StringIO(teacher.export(ctx, tok, "csv").read_text(encoding="utf-8"))))
     assert any(c["text"].startswith("my answer is ⟦U+202E⟧") for c in cells)
     assert ("Evil⟦U+202E⟧ title (math, medium)", evil) in problem_choices(ctx, tok)
-    tree = json.loads(teacher.tree_text(ctx, tok, evil))
+    tree = json.loads(authoring.tree_text(ctx, tok, evil))
     tree["nodes"][0]["concept"] += f" {RLO}sdrawkcab"
-    teacher.save_tree(ctx, tok, evil, json.dumps(tree))
-    assert "⟦U+202E⟧sdrawkcab" in teacher.tree_text(ctx, tok, evil)
+    authoring.save_tree(ctx, tok, evil, json.dumps(tree))
+    assert "⟦U+202E⟧sdrawkcab" in authoring.tree_text(ctx, tok, evil)
     headers, mrows = teacher.mastery(ctx, tok)
     assert applied_controls(json.dumps(mrows, ensure_ascii=False)) == []
     # what the student typed is stored as typed: only what teachers read is marked

@@ -234,6 +234,16 @@ def attach_tree(problem: Problem) -> Problem:
     return problem
 
 
+def opt_int(value: Any) -> int | None:
+    """A dropdown's or field's integer ("3", "3 Ada", "3: Ada"); None for empty or "all"."""
+    if value in (None, "", "all"):
+        return None
+    try:
+        return int(str(value).split(" ")[0].split(":")[0])
+    except ValueError:
+        raise InputError(f"{value!r} is not a valid choice.") from None
+
+
 def check_text(text: Any, limit: int = MAX_MESSAGE_CHARS, what: str = "message") -> tuple[str, str]:
     """Normalise a person's text. Returns (text, notice); the notice says when it was cut. Empty -> InputError."""
     if isinstance(text, list):  # Gradio 6 message content: a list of parts

@@ -7,7 +7,7 @@ from typing import Any
 import gradio as gr
 
 from knowledge.types import Problem
-from ui import teacher
+from ui import authoring
 from ui.choices import DIFFICULTIES, problem_choices
 from ui.context import AppContext
 from ui.handlers import Tab, Updates, need, safe
@@ -50,12 +50,12 @@ def problems_tab(ctx: AppContext, token: gr.State) -> Tab:
     p_msg = gr.Markdown("", elem_id="problems-msg")
 
     def added(tok: str, problem: Problem) -> Updates:
-        return {tree_problem: gr.update(choices=problem_choices(ctx, tok), value=problem.id), tree_editor: teacher.tree_text(ctx, tok, problem.id),
+        return {tree_problem: gr.update(choices=problem_choices(ctx, tok), value=problem.id), tree_editor: authoring.tree_text(ctx, tok, problem.id),
                 p_msg: f"Saved **{problem.id}**; its drafted tree is below for review."}
 
     @safe(show=p_msg)
     def do_import(tok: str, f: Any) -> Updates:
-        ids, skipped = teacher.import_problems(ctx, tok, f)
+        ids, skipped = authoring.import_problems(ctx, tok, f)
         note = f"Imported {len(ids)} problem(s): {', '.join(ids[:10])}{' …' if len(ids) > 10 else ''}."
         if skipped:
             note += f" Skipped {len(skipped)}: " + "; ".join(skipped[:5])
@@ -63,27 +63,27 @@ def problems_tab(ctx: AppContext, token: gr.State) -> Tab:
 
     @safe(show=p_msg)
     def add_math(tok: str, title: str, stmt: str, steps: str, ans: str, skills: str, diff: str) -> Updates:
-        return added(tok, teacher.add_math_problem(ctx, tok, title=title, statement=stmt, steps=steps, answer=ans, skills=skills, difficulty=diff))
+        return added(tok, authoring.add_math_problem(ctx, tok, title=title, statement=stmt, steps=steps, answer=ans, skills=skills, difficulty=diff))
 
     @safe(show=p_msg)
     def add_code(tok: str, title: str, stmt: str, code: str, entry: str, lines: str, tests: str, bug: str, fix: str) -> Updates:
-        return added(tok, teacher.add_code_problem(ctx, tok, title=title, statement=stmt, code=code, entry_point=entry, tests=tests,
+        return added(tok, authoring.add_code_problem(ctx, tok, title=title, statement=stmt, code=code, entry_point=entry, tests=tests,
                                                    bug_lines=lines, bug_description=bug, fix_description=fix))
 
     @safe
     def copy(tok: str, pid: str) -> Updates:
         need(pid, "Choose a problem.")
-        return added(tok, teacher.copy_problem(ctx, tok, pid))
+        return added(tok, authoring.copy_problem(ctx, tok, pid))
 
     @safe
     def load_tree(tok: str, pid: str) -> str:
         need(pid, "Choose a problem.")
-        return teacher.tree_text(ctx, tok, pid)
+        return authoring.tree_text(ctx, tok, pid)
 
     @safe(show=p_msg, suffix=" (nothing was saved)")
     def save_tree(tok: str, pid: str, text: str) -> Updates:
         need(pid, "Choose a problem.")
-        tree = teacher.save_tree(ctx, tok, pid, text)
+        tree = authoring.save_tree(ctx, tok, pid, text)
         return {p_msg: f"Saved the tree of **{pid}** ({len(tree.nodes)} nodes)."}
 
     added_outputs = [tree_problem, tree_editor, p_msg]

@@ -7,11 +7,8 @@ object is not in memory (after a restart of the server) is rebuilt by replaying 
 
 from __future__ import annotations
 
-import ast
 import contextlib
-import hashlib
 import logging
-import re
 from collections.abc import Generator, Iterator
 from typing import Any
 
@@ -19,17 +16,17 @@ from pydantic import BaseModel, Field
 
 import inference
 from errors import InputError, RecoverableError
-from knowledge.trees import derive_tree
-from knowledge.types import Bug, Fix, Problem
+from knowledge.types import Problem
 from store import SessionFilter, TutoringSession
-from tutor import TutorSession, TutorSettings, sandbox
+from tutor import TutorSession, TutorSettings
 from tutor.message_code import extract_code
 from tutor.sandbox import LoadError, TestResult, TestRun
 from tutor.sandbox_slots import SLOTS, CodeTurn
 from ui import render
 from ui.accounts import student_class
-from ui.context import MAX_CODE_CHARS, SESSION_WAIT_S, AppContext, AuthError, attach_tree, check_text
+from ui.context import SESSION_WAIT_S, AppContext, AuthError, attach_tree, check_text
 from ui.knowledge_link import rank_problems
+from ui.own_code import build_custom_problem
 
 log = logging.getLogger(__name__)
 
@@ -106,43 +103,6 @@ def start_custom(ctx: AppContext, token: str, code: str, tests: str) -> SessionV
 def _runner(ctx: AppContext, student_id: int) -> tuple[str, int]:
     """Whose code run it is (one in flight per student): the student, on this database."""
     return (ctx.settings.db_url, student_id)
-
-
-def build_custom_problem(code: Any, tests: Any) -> Problem:
-    """An ad-hoc code problem from pasted buggy Python and at least one failing test (an assert statement)."""
-    code, notice = check_text(code, MAX_CODE_CHARS, "code")
-    if notice:
-        raise InputError(f"Your code is too long (over {MAX_CODE_CHARS:,} characters); paste just the function that fails.")
-    tests_text, _ = check_text(tests, 4000, "test")
-    test_lines = [t.strip() for t in tests_text.splitlines() if t.strip() and not t.strip().startswith("#")]
-    for t in test_lines:
-        try:
-            ast.parse(t)
-        except SyntaxError as exc:
-            raise InputError(f"This test is not a Python statement: {t[:80]!r} ({exc.msg}).") from exc
-    names = re.findall(r"^def\s+([A-Za-z_]\w*)\s*\(", code, re.M)
-    if not names:
-        raise InputError("Paste a Python function (a `def ...:`) for the tutor to work on.")
-    used = [n for n in names if any(re.search(rf"\b{n}\s*\(", t) for t in test_lines)]
-    if not used:
-        raise InputError(f"Your test should call your function ({', '.join(names)}).")
-    entry = used[0]
-    def_line = next(i for i, line in enumerate(code.splitlines(), 1) if re.match(rf"def\s+{entry}\s*\(", line))
-    pid = "own-" + hashlib.sha256((code + "\n" + "\n".join(test_lines)).encode()).hexdigest()[:10]
-    problem = Problem(
-        id=pid, domain="code", title=f"Your code: {entry}()", source="student", difficulty="medium", skills=["debugging"],
-        statement=f"Make `{entry}` pass your test" + ("s" if len(test_lines) > 1 else "") + ":\n\n" + "\n".join(f"    {t}" for t in test_lines),
-        buggy_code=code, entry_point=entry, unit_tests=test_lines,
-        bugs=[Bug(lines=[def_line], description="The function does not pass the student's test.",
-                  fixes=[Fix(description="Change the function so that the failing test passes.")])],
-    )
-    run = sandbox.run_tests(code, problem)
-    if run.unavailable:
-        raise InputError(run.describe(), f"sandbox unavailable: {run.unavailable}")
-    if run.passed:
-        raise InputError("Your test passes already; paste a test that fails so we can work on it.")
-    problem.tree = derive_tree(problem)
-    return problem
 
 
 def _own(ctx: AppContext, token: str, session_id: Any) -> TutoringSession:
