@@ -17,10 +17,12 @@ DEV_HASH := $(shell cat requirements.txt requirements-dev.txt | sha256sum | cut 
 run: deps model
 	$(PY) app.py --host $(HOST) --port $(PORT) --model $(MODEL)
 
-test: dev-deps test-model
+# One formatting hand: the formatter's output and the linter (line length 120 included) are part of the test run.
+test: dev-deps test-model lint
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 lint: dev-deps
+	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/ruff check .
 
 $(PY):

@@ -51,8 +51,15 @@ def create_app(settings: Settings, **kwargs: Any):
     demo = build_ui(ctx)
     # Exports are not in allowed_paths: Gradio serves its copy from the temp dir, and only through ui.web.Guard
     # (a teacher's cookie; an export only to its teacher). Both folders are swept of files older than FILE_TTL_S.
-    app = gr.mount_gradio_app(app, demo, path="/", theme=gr.themes.Soft(), css=CSS, allowed_paths=[str(Path(settings.data_dir) / "evals")],
-                              max_file_size=web.MAX_UPLOAD_BODY)
+    app = gr.mount_gradio_app(
+        app,
+        demo,
+        path="/",
+        theme=gr.themes.Soft(),
+        css=CSS,
+        allowed_paths=[str(Path(settings.data_dir) / "evals")],
+        max_file_size=web.MAX_UPLOAD_BODY,
+    )
     app.add_middleware(web.Guard, ctx=ctx)
     app.state.ctx = ctx
     web.start_sweeper([Path(settings.data_dir) / "exports", temp])
@@ -77,7 +84,11 @@ def main(argv: list[str] | None = None) -> int:
         log.error("%s", exc.log_message)
         print(f"error: {exc.user_message}", file=sys.stderr)
         return 1
-    print(f"Socratic tutor on http://{settings.host}:{settings.port} (backend {settings.backend}, model {settings.model})", flush=True)
+    print(
+        f"Socratic tutor on http://{settings.host}:{settings.port} (backend {settings.backend}, model "
+        f"{settings.model})",
+        flush=True,
+    )
     uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning")
     return 0
 

@@ -41,23 +41,37 @@ def default_data_dir() -> Path:
 class Settings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    backend: str = Field(default="llama_cpp", description="model backend: llama_cpp, openai, transformers, fake or none (templates only)")
-    model: str = Field(default="qwen2.5-coder-1.5b", description="the model name (see `python -m inference list`) or a .gguf path")
+    backend: str = Field(
+        default="llama_cpp", description="model backend: llama_cpp, openai, transformers, fake or none (templates only)"
+    )
+    model: str = Field(
+        default="qwen2.5-coder-1.5b", description="the model name (see `python -m inference list`) or a .gguf path"
+    )
     base_url: str = Field(default="", description="the OpenAI-compatible server's URL, for the openai backend")
     api_key: str = Field(default="", description="the openai backend's API key; most local servers ignore it")
     threads: int = Field(default=0, ge=0, description="CPU threads for llama.cpp; 0: llama.cpp picks")
     context_size: int = Field(default=4096, ge=256, description="the model's context window in tokens")
-    data_dir: Path = Field(default_factory=default_data_dir, description="where the database, Chroma store, models, exports and eval runs live")
-    database_url: str = Field(default="", description="empty: SQLite under the data dir; postgresql://... for PostgreSQL")
-    chroma_url: str = Field(default="", description="empty: embedded Chroma under the data dir; http://host:port for a `chroma run` server")
+    data_dir: Path = Field(
+        default_factory=default_data_dir,
+        description="where the database, Chroma store, models, exports and eval runs live",
+    )
+    database_url: str = Field(
+        default="", description="empty: SQLite under the data dir; postgresql://... for PostgreSQL"
+    )
+    chroma_url: str = Field(
+        default="", description="empty: embedded Chroma under the data dir; http://host:port for a `chroma run` server"
+    )
     host: str = Field(default="127.0.0.1", description="the address the app listens on")
     port: int = Field(default=7860, ge=1, le=65535, description="the port the app listens on")
     policy: str = Field(default="tree", description="the tutor policy of new classes: tree, vanilla or telling")
     max_turns: int = Field(default=12, ge=1, description="turns before a dialogue ends unsolved")
     log_level: str = Field(default="INFO", description="DEBUG, INFO, WARNING or ERROR")
     admin_username: str = Field(default="", description="first run: create this teacher account when no teacher exists")
-    admin_password: str = Field(default="", description="the password of admin_username (environment only, never a flag)",
-                                json_schema_extra={"cli": False})
+    admin_password: str = Field(
+        default="",
+        description="the password of admin_username (environment only, never a flag)",
+        json_schema_extra={"cli": False},
+    )
 
     @property
     def db_url(self) -> str:
@@ -90,7 +104,9 @@ def add_settings_arguments(parser: argparse.ArgumentParser) -> None:
         if (field.json_schema_extra or {}).get("cli") is False:  # a secret: a flag would show it in the process list
             continue
         flag = "--" + name.replace("_", "-")
-        parser.add_argument(flag, dest=name, default=None, help=f"{field.description or name} (env {ENV_PREFIX}{name.upper()})")
+        parser.add_argument(
+            flag, dest=name, default=None, help=f"{field.description or name} (env {ENV_PREFIX}{name.upper()})"
+        )
 
 
 def settings_from_args(args: argparse.Namespace) -> Settings:

@@ -13,6 +13,17 @@ from evals.records import DialogueRecord, Outcome, Utterance
 from evals.runner import generate, run_dialogue
 
 __all__ = [
-    "REGISTRY", "DialogueRecord", "Metric", "Outcome", "PersonaSpec", "ProblemSet", "RoleConfig", "RunConfig",
-    "Utterance", "generate", "load_config", "metrics_for", "run_dialogue",
+    "REGISTRY",
+    "DialogueRecord",
+    "Metric",
+    "Outcome",
+    "PersonaSpec",
+    "ProblemSet",
+    "RoleConfig",
+    "RunConfig",
+    "Utterance",
+    "generate",
+    "load_config",
+    "metrics_for",
+    "run_dialogue",
 ]

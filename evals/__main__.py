@@ -1,6 +1,7 @@
 """`python -m evals run CONFIG.yaml [flags]` | `score RUN_DIR` | `report RUN_DIR` | `compare RUN_A RUN_B` |
 `replay SOURCE [--limit N] [--json OUT] [--labels PATH] [--part fit|validate|all]` |
-`fidelity SOURCE [--limit N] [--json OUT] [--part fit|validate|all] [--seeds N] [--hand-set] [--fit]` (teacher forcing, see evals.fidelity).
+`fidelity SOURCE [--limit N] [--json OUT] [--part fit|validate|all] [--seeds N] [--hand-set] [--fit]` (teacher
+forcing, see evals.fidelity).
 
 `run` is generate (resumable: finished dialogues in RUN_DIR/records.jsonl are skipped) then score then report;
 `--generate-only` stops after the dialogues. `score` and `report` work from the saved records alone.
@@ -57,15 +58,19 @@ def main(argv: list[str] | None = None) -> int:
     fid.add_argument("--seeds", type=int, default=1, help="report the mean and range over N seeds (from --seed)")
     fid.add_argument("--lexical", action="store_true", help="map tutor messages to nodes by word overlap")
     fid.add_argument("--hand-set", action="store_true", help="simulate with the hand-set rules, not the fitted file")
-    fid.add_argument("--fit", action="store_true",
-                     help="refit simulator/transitions.json on the fit half (mathdial only), then report")
+    fid.add_argument(
+        "--fit",
+        action="store_true",
+        help="refit simulator/transitions.json on the fit half (mathdial only), then report",
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     try:
         if args.cmd == "run":
             config = config_from_args(args)
-            run_dir = run_config(config, progress=not args.no_progress, generate_only=args.generate_only,
-                                 settings=settings_from_env())
+            run_dir = run_config(
+                config, progress=not args.no_progress, generate_only=args.generate_only, settings=settings_from_env()
+            )
             print(f"run folder: {run_dir}")
             if not args.generate_only:
                 _print_summary(run_dir)
@@ -96,8 +101,15 @@ def _fidelity(args) -> None:
         raise InputError("--limit must be at least 1")
     if args.fit:
         print(f"wrote {fit_and_write(args.source, limit=args.limit, use_embeddings=not args.lexical)}")
-    result = fidelity.run(args.source, part=args.part, limit=args.limit, seed=args.seed, seeds=args.seeds,
-                 use_embeddings=not args.lexical, fitted=not args.hand_set)
+    result = fidelity.run(
+        args.source,
+        part=args.part,
+        limit=args.limit,
+        seed=args.seed,
+        seeds=args.seeds,
+        use_embeddings=not args.lexical,
+        fitted=not args.hand_set,
+    )
     if args.json_out:
         print(f"wrote {write_atomic(args.json_out, result)}")
     print(fidelity.summary(result))
@@ -105,8 +117,17 @@ def _fidelity(args) -> None:
 
 def _print_summary(run_dir) -> None:
     data = json.loads((Path(run_dir) / "metrics.json").read_text(encoding="utf-8"))
-    keep = ("success@", "telling@", "leak", "turns_to_success", "diagnosis_accuracy", "mastery_brier", "pre", "post",
-            "gain")
+    keep = (
+        "success@",
+        "telling@",
+        "leak",
+        "turns_to_success",
+        "diagnosis_accuracy",
+        "mastery_brier",
+        "pre",
+        "post",
+        "gain",
+    )
     print(f"{data['n_dialogues']} dialogues")
     for r in data["metrics"]:
         if r["metric"].startswith(keep) and r["mean"] is not None:

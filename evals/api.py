@@ -22,7 +22,8 @@ def run_config(
     backends: dict[str, Backend] | None = None,
     settings: Settings | None = None,
 ) -> Path:
-    """Generate (resumable), score and report one run; return its folder. `settings`: the entry point's (model cache)."""
+    """Generate (resumable), score and report one run; return its folder. `settings`: the entry point's (model
+    cache)."""
     run_dir = generate(config, progress=progress, backends=backends, settings=settings)
     if not generate_only:
         score_run(run_dir, config)

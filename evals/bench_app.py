@@ -45,13 +45,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--turns", type=int, default=3, help="student turns per simulated student")
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--source", default=DEFAULT_SOURCE)
-    p.add_argument("--llm-moves", choices=["measured", "all"], default="measured",
-                   help="measured: the app's gate (tutor/voice_measured.json); all: the model on every move")
+    p.add_argument(
+        "--llm-moves",
+        choices=["measured", "all"],
+        default="measured",
+        help="measured: the app's gate (tutor/voice_measured.json); all: the model on every move",
+    )
     p.add_argument("--wait-s", type=float, default=3.0, help="the model wait budget (TutorSettings.model_wait_s)")
-    p.add_argument("--check-threads", action="store_true",
-                   help="only: raw llama.cpp tok/s bare, beside a loaded embedder, and during embedding work")
-    p.add_argument("--cold", action="store_true",
-                   help="do not read the revoice prompt's shared prefix first (voice.warm): the first call pays it")
+    p.add_argument(
+        "--check-threads",
+        action="store_true",
+        help="only: raw llama.cpp tok/s bare, beside a loaded embedder, and during embedding work",
+    )
+    p.add_argument(
+        "--cold",
+        action="store_true",
+        help="do not read the revoice prompt's shared prefix first (voice.warm): the first call pays it",
+    )
     p.add_argument("--json", dest="json_path", default=None)
     p.add_argument("--data-dir", default=None)
     return p
@@ -60,12 +70,21 @@ def build_parser() -> argparse.ArgumentParser:
 def _scripts(source: str, n: int, turns: int) -> list[tuple[Any, list[str]]]:
     problems = load_problems(source)
     ds = [d for d in read_source(source) if d.part == "validate" and d.problem_id in problems]
-    return [(problems[d.problem_id], [message_of(t) for t in d.student_turns[:turns]])
-            for d in (ds[i % len(ds)] for i in range(n))]
+    return [
+        (problems[d.problem_id], [message_of(t) for t in d.student_turns[:turns]])
+        for d in (ds[i % len(ds)] for i in range(n))
+    ]
 
 
-def _student(backend: Any, problem: Any, messages: list[str], settings: Any, start: threading.Barrier,
-             rows: list[dict[str, Any]], errors: list[str]) -> None:
+def _student(
+    backend: Any,
+    problem: Any,
+    messages: list[str],
+    settings: Any,
+    start: threading.Barrier,
+    rows: list[dict[str, Any]],
+    errors: list[str],
+) -> None:
     session = TutorSession.start(problem, settings, backend)
     start.wait()
     for msg in messages:
@@ -88,16 +107,28 @@ def _student(backend: Any, problem: Any, messages: list[str], settings: Any, sta
         if t.used_llm and t.llm_text and t.llm_tokens:  # the model sentence the student saw (generation stops
             sentence = voice.first_sentence(t.llm_text)  # one token past its end)
             shown = min(t.llm_tokens, len(backend.llm.tokenize(sentence.encode("utf-8"), add_bos=False)))
-        rows.append({
-            "student_message": msg, "kind": t.move_kind, "text": t.text, "job": t.voice, "used": t.used_llm,
-            "rejected": t.llm_rejected,
-            "note": t.voice_note, "template_ms": round(lat.get("total", 0.0) - model, 1), "model_ms": model,
-            "ttft_ms": lat.get("llm_ttft"), "first_visible_ms": round((first or whole) * 1000, 1),
-            # model work is a call that generated tokens (a call refused as busy only waited)
-            "whole_ms": round(whole * 1000, 1), "tokens": t.llm_tokens, "tokens_shown": shown, "model_work_ms": model if t.llm_tokens else 0.0,
-            "wasted_ms": 0.0 if t.used_llm or not t.llm_tokens else model,
-            "lost": not t.text.strip(),
-        })
+        rows.append(
+            {
+                "student_message": msg,
+                "kind": t.move_kind,
+                "text": t.text,
+                "job": t.voice,
+                "used": t.used_llm,
+                "rejected": t.llm_rejected,
+                "note": t.voice_note,
+                "template_ms": round(lat.get("total", 0.0) - model, 1),
+                "model_ms": model,
+                "ttft_ms": lat.get("llm_ttft"),
+                "first_visible_ms": round((first or whole) * 1000, 1),
+                # model work is a call that generated tokens (a call refused as busy only waited)
+                "whole_ms": round(whole * 1000, 1),
+                "tokens": t.llm_tokens,
+                "tokens_shown": shown,
+                "model_work_ms": model if t.llm_tokens else 0.0,
+                "wasted_ms": 0.0 if t.used_llm or not t.llm_tokens else model,
+                "lost": not t.text.strip(),
+            }
+        )
 
 
 def _raw_ms(backend: LlamaCppBackend, student: str, tokens: int, settings: Any) -> float:
@@ -109,9 +140,13 @@ def _raw_ms(backend: LlamaCppBackend, student: str, tokens: int, settings: Any) 
         for other in (voice.WARM_STUDENT, student):
             messages = [m.model_dump() for m in voice.revoice_messages(other)]
             start = time.monotonic()
-            for _ in llm.create_chat_completion(messages=messages, stream=True, temperature=settings.temperature,
-                                                seed=settings.seed, max_tokens=max(tokens, 1) if other == student
-                                                else 1):
+            for _ in llm.create_chat_completion(
+                messages=messages,
+                stream=True,
+                temperature=settings.temperature,
+                seed=settings.seed,
+                max_tokens=max(tokens, 1) if other == student else 1,
+            ):
                 pass
         return (time.monotonic() - start) * 1000
 
@@ -128,8 +163,10 @@ def run_level(backend: Any, n: int, args: argparse.Namespace, settings: Any) -> 
     rows: list[dict[str, Any]] = []
     errors: list[str] = []
     barrier = threading.Barrier(n)
-    threads = [threading.Thread(target=_student, args=(backend, p, msgs, settings, barrier, rows, errors))
-               for p, msgs in scripts]
+    threads = [
+        threading.Thread(target=_student, args=(backend, p, msgs, settings, barrier, rows, errors))
+        for p, msgs in scripts
+    ]
     wall = time.monotonic()
     with CallLog() as calls:
         for th in threads:
@@ -142,11 +179,18 @@ def run_level(backend: Any, n: int, args: argparse.Namespace, settings: Any) -> 
     model_total = sum(r["model_work_ms"] for r in rows)
     generated = sum(r["tokens"] for r in rows)
     return {
-        "students": n, "turns": len(rows), "expected_turns_at_most": expected, "errors": len(errors),
-        "error_samples": errors[:3], "lost_turns": sum(r["lost"] for r in rows), "wall_s": round(wall, 1),
-        **calls.prompt_figures(), "model_calls_per_turn": round(len(calls.calls) / len(rows), 2) if rows else None,
+        "students": n,
+        "turns": len(rows),
+        "expected_turns_at_most": expected,
+        "errors": len(errors),
+        "error_samples": errors[:3],
+        "lost_turns": sum(r["lost"] for r in rows),
+        "wall_s": round(wall, 1),
+        **calls.prompt_figures(),
+        "model_calls_per_turn": round(len(calls.calls) / len(rows), 2) if rows else None,
         "model_words_shown": len(wrote),
-        "tokens_generated": generated, "tokens_shown": sum(r["tokens_shown"] for r in rows),
+        "tokens_generated": generated,
+        "tokens_shown": sum(r["tokens_shown"] for r in rows),
         "wasted_token_share": round(1 - sum(r["tokens_shown"] for r in rows) / generated, 3) if generated else None,
         "busy_fallbacks": sum(1 for r in rows if "busy" in r["note"]),
         "template_ms_p50": _pct([r["template_ms"] for r in rows], 0.5),
@@ -156,7 +200,8 @@ def run_level(backend: Any, n: int, args: argparse.Namespace, settings: Any) -> 
         "whole_ms_p95": _pct([r["whole_ms"] for r in rows], 0.95),
         "wasted_share": round(sum(r["wasted_ms"] for r in rows) / model_total, 3) if model_total else None,
         "first_over_whole_when_model_writes_max": round(max(r["first_visible_ms"] / r["whole_ms"] for r in wrote), 3)
-        if wrote else None,
+        if wrote
+        else None,
         "rows": rows,
     }
 
@@ -170,8 +215,9 @@ def check_threads(backend: Any, settings: Any, n_tokens: int = 48) -> dict[str, 
     def speed() -> float:
         llm.reset()
         first, count = None, 0
-        for _ in llm.create_chat_completion(messages=messages, stream=True, temperature=0.0, seed=0,
-                                            max_tokens=n_tokens, stop=[]):
+        for _ in llm.create_chat_completion(
+            messages=messages, stream=True, temperature=0.0, seed=0, max_tokens=n_tokens, stop=[]
+        ):
             count += 1
             if first is None:
                 first = time.monotonic()
@@ -221,19 +267,41 @@ def main(argv: list[str] | None = None) -> int:
                 row["raw_ms"] = round(raw_ms, 1)
                 raw.append(row["whole_ms"] / raw_ms)
     print(f"model {args.model}, threads {args.threads}, llm_moves {args.llm_moves}, wait budget {args.wait_s}s")
-    cols = ("students", "turns", "errors", "lost_turns", "model_calls", "model_calls_per_turn", "calls_generating",
-            "model_words_shown", "busy_fallbacks", "prompt_tokens_mean", "prompt_tokens_read_mean",
-            "tokens_generated", "tokens_shown", "wasted_token_share",
-            "template_ms_p50", "ttft_ms_p50", "first_visible_ms_p50", "whole_ms_p50", "whole_ms_p95",
-            "wasted_share", "first_over_whole_when_model_writes_max")
+    cols = (
+        "students",
+        "turns",
+        "errors",
+        "lost_turns",
+        "model_calls",
+        "model_calls_per_turn",
+        "calls_generating",
+        "model_words_shown",
+        "busy_fallbacks",
+        "prompt_tokens_mean",
+        "prompt_tokens_read_mean",
+        "tokens_generated",
+        "tokens_shown",
+        "wasted_token_share",
+        "template_ms_p50",
+        "ttft_ms_p50",
+        "first_visible_ms_p50",
+        "whole_ms_p50",
+        "whole_ms_p95",
+        "wasted_share",
+        "first_over_whole_when_model_writes_max",
+    )
     for r in results:
         print("  " + ", ".join(f"{c}={r[c]}" for c in cols))
     if raw:
-        print(f"  whole reply / raw llama.cpp for the same shown tokens (1 student): median "
-              f"{statistics.median(raw):.2f}, max {max(raw):.2f} (n={len(raw)})")
+        print(
+            f"  whole reply / raw llama.cpp for the same shown tokens (1 student): median "
+            f"{statistics.median(raw):.2f}, max {max(raw):.2f} (n={len(raw)})"
+        )
     if len(results) > 1 and results[0]["whole_ms_p50"]:
-        print(f"  p95 reply at {results[-1]['students']} students / single-student median: "
-              f"{results[-1]['whole_ms_p95'] / results[0]['whole_ms_p50']:.2f}")
+        print(
+            f"  p95 reply at {results[-1]['students']} students / single-student median: "
+            f"{results[-1]['whole_ms_p95'] / results[0]['whole_ms_p50']:.2f}"
+        )
     if args.json_path:
         Path(args.json_path).write_text(json.dumps({"levels": results, "raw_ratios": raw}, indent=1))
     return 0

@@ -26,10 +26,17 @@ def bulk_problems(store, n0: int, n1: int) -> None:
     with store.db.transaction():
         for n in range(n0, n1):
             pid = f"t-bulk-{n}"
-            store.save_problem({**base, "id": pid, "title": f"Bulk {n}", "source": "teacher",
-                                "tree": {**base["tree"], "problem_id": pid} if base.get("tree") else None,
-                                "malgorithms": [{**m, "problem_id": pid} for m in base.get("malgorithms", [])]},
-                               author_id=1)
+            store.save_problem(
+                {
+                    **base,
+                    "id": pid,
+                    "title": f"Bulk {n}",
+                    "source": "teacher",
+                    "tree": {**base["tree"], "problem_id": pid} if base.get("tree") else None,
+                    "malgorithms": [{**m, "problem_id": pid} for m in base.get("malgorithms", [])],
+                },
+                author_id=1,
+            )
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -37,7 +44,9 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--n", type=int, default=10_000)
     n_max = p.parse_args(argv).n
     with tempfile.TemporaryDirectory() as tmp:
-        ctx = AppContext(Settings(backend="none", data_dir=Path(tmp)), backend=inference.get_backend("none"), embedder=HashEmbedder())
+        ctx = AppContext(
+            Settings(backend="none", data_dir=Path(tmp)), backend=inference.get_backend("none"), embedder=HashEmbedder()
+        )
         tok, _ = accounts.create_first_teacher(ctx, "teach", "teachpass1")
 
         def best() -> float:
@@ -54,8 +63,10 @@ def main(argv: list[str] | None = None) -> None:
         bulk_problems(ctx.store, 100, n_max)
         large = best()
         ctx.store.close()
-    print(f"catalogue list: {small * 1000:.0f} ms with 100 stored problems, {large * 1000:.0f} ms with {n_max:,} "
-          f"({large / small:.1f}x)")
+    print(
+        f"catalogue list: {small * 1000:.0f} ms with 100 stored problems, {large * 1000:.0f} ms with {n_max:,} "
+        f"({large / small:.1f}x)"
+    )
 
 
 if __name__ == "__main__":

@@ -57,16 +57,39 @@ def _measure(config: RunConfig, problems: list, backends: dict | None = None) ->
 
 def _config(name: str, out: Path, n: int, turns: int, tutor: RoleConfig, concurrency: int = 1) -> RunConfig:
     return RunConfig(
-        name=name, policies=["tree"], problems=[ProblemSet(source="starter", limit=n)],
-        personas=[PersonaSpec(use_problem_profile=False)], max_turns=turns, tutor=tutor, student=RoleConfig(),
-        concurrency=concurrency, output_dir=out / name, bootstrap=0,
+        name=name,
+        policies=["tree"],
+        problems=[ProblemSet(source="starter", limit=n)],
+        personas=[PersonaSpec(use_problem_profile=False)],
+        max_turns=turns,
+        tutor=tutor,
+        student=RoleConfig(),
+        concurrency=concurrency,
+        output_dir=out / name,
+        bootstrap=0,
     )
 
 
 def _start_server(model: str, port: int, threads: int, parallel: int) -> subprocess.Popen:
-    cmd = [sys.executable, "-m", "inference.serve", "--model", model, "--model_alias", model, "--host", "127.0.0.1",
-           "--port", str(port), "--n_threads", str(threads), "--n_ctx", "4096",
-           "--interrupt_requests", "False"]  # default True: a new request cancels the running one
+    cmd = [
+        sys.executable,
+        "-m",
+        "inference.serve",
+        "--model",
+        model,
+        "--model_alias",
+        model,
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--n_threads",
+        str(threads),
+        "--n_ctx",
+        "4096",
+        "--interrupt_requests",
+        "False",
+    ]  # default True: a new request cancels the running one
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=dict(os.environ))
     deadline = time.time() + 180
     while time.time() < deadline:
@@ -104,9 +127,13 @@ def main(argv: list[str] | None = None) -> int:
         cfg = cfg.model_copy(update={"seeds": list(range(repeats))})
         res = _measure(cfg, problems, backends)
         results["runs"][name] = res
-        print(f"{name:<22} {res['dialogues']:>3} dialogues {res['tutor_turns']:>4} tutor turns "
-              f"({res['llm_calls']} LLM calls, {res['llm_phrased_turns']} shown) {res['wall_s']:>8.1f} s  {res['dialogues_per_hour']:>7} dlg/h  "
-              f"{res['ten_turn_dialogues_per_hour']:>7} ten-turn dlg/h", flush=True)
+        print(
+            f"{name:<22} {res['dialogues']:>3} dialogues {res['tutor_turns']:>4} tutor turns "
+            f"({res['llm_calls']} LLM calls, {res['llm_phrased_turns']} shown) {res['wall_s']:>8.1f} s  "
+            f"{res['dialogues_per_hour']:>7} dlg/h  "
+            f"{res['ten_turn_dialogues_per_hour']:>7} ten-turn dlg/h",
+            flush=True,
+        )
 
     # Warm-up outside the timings: imports, the simulator's embedder, the sandbox.
     run_dialogue(problems[0], "tree", PersonaSpec(use_problem_profile=False), 0, max_turns=1)
@@ -121,8 +148,9 @@ def main(argv: list[str] | None = None) -> int:
             tutor = RoleConfig(backend="openai", model=args.model, base_url=f"http://127.0.0.1:{port}/v1")
             # Warm the server (first prompt, allocations) outside the timings, on a problem not measured.
             spare = all_problems[len(problems)] if len(all_problems) > len(problems) else problems[0]
-            run_dialogue(spare, "tree", PersonaSpec(use_problem_profile=False), 0, max_turns=1,
-                         tutor_backend=make_backend(tutor))
+            run_dialogue(
+                spare, "tree", PersonaSpec(use_problem_profile=False), 0, max_turns=1, tutor_backend=make_backend(tutor)
+            )
             for c in levels:
                 run(f"server_c{c}", tutor, c)
         finally:

@@ -57,8 +57,9 @@ def pairs_and_traces(backend: Any, args: argparse.Namespace) -> list[dict[str, A
     """Replay the dialogues with the model voicing every move; one row per student turn (the fixed pairs)."""
     dialogues = [d for d in read_source(args.source) if args.part == "all" or d.part == args.part]
     problems = load_problems(args.source)
-    settings = TutorSettings(policy="tree", max_turns=10_000, classify_with_llm=False, voice=args.job,
-                             llm_moves="all", model_wait_s=None)
+    settings = TutorSettings(
+        policy="tree", max_turns=10_000, classify_with_llm=False, voice=args.job, llm_moves="all", model_wait_s=None
+    )
     rows: list[dict[str, Any]] = []
     for d in dialogues:
         problem = problems.get(d.problem_id)
@@ -73,14 +74,28 @@ def pairs_and_traces(backend: Any, args: argparse.Namespace) -> list[dict[str, A
             whole = time.monotonic() - start
             t = session.last
             assert t is not None
-            rows.append({
-                "dialogue_id": d.id, "turn": turn.student_turn, "kind": t.move_kind, "student": t.student_message,
-                "template": t.template_text, "shown": shown, "model_text": t.llm_text, "job": t.voice,
-                "accepted": t.used_llm, "differs": t.used_llm and shown.strip() != t.template_text.strip(),
-                "rejected": t.llm_rejected, "leak": t.guard.leaks, "model_ms": t.latency_ms.get("llm"),
-                "ttft_ms": t.latency_ms.get("llm_ttft"), "first_visible_ms": t.latency_ms.get("first_visible"),
-                "reply_ms": round(whole * 1000, 1), "tokens": t.llm_tokens, "note": t.voice_note,
-            })
+            rows.append(
+                {
+                    "dialogue_id": d.id,
+                    "turn": turn.student_turn,
+                    "kind": t.move_kind,
+                    "student": t.student_message,
+                    "template": t.template_text,
+                    "shown": shown,
+                    "model_text": t.llm_text,
+                    "job": t.voice,
+                    "accepted": t.used_llm,
+                    "differs": t.used_llm and shown.strip() != t.template_text.strip(),
+                    "rejected": t.llm_rejected,
+                    "leak": t.guard.leaks,
+                    "model_ms": t.latency_ms.get("llm"),
+                    "ttft_ms": t.latency_ms.get("llm_ttft"),
+                    "first_visible_ms": t.latency_ms.get("first_visible"),
+                    "reply_ms": round(whole * 1000, 1),
+                    "tokens": t.llm_tokens,
+                    "note": t.voice_note,
+                }
+            )
         if len(rows) >= args.pairs:
             break
     return rows
@@ -114,8 +129,11 @@ class CallLog(logging.Handler):
             "model_calls": len(self.calls),
             "calls_generating": sum(1 for c in self.calls if c.get("completion_tokens")),
             "prompt_tokens_mean": round(statistics.mean(c["prompt_tokens"] for c in read), 1) if read else None,
-            "prompt_tokens_read_mean": round(statistics.mean(c["prompt_tokens"] - c.get("cached_tokens", 0)
-                                                             for c in read), 1) if read else None,
+            "prompt_tokens_read_mean": round(
+                statistics.mean(c["prompt_tokens"] - c.get("cached_tokens", 0) for c in read), 1
+            )
+            if read
+            else None,
         }
 
 
@@ -140,9 +158,12 @@ def figures(rows: list[dict[str, Any]]) -> dict[str, Any]:
         acc = [r for r in rs if r["accepted"]]
         model = [r["model_ms"] for r in rs if r["model_ms"] is not None]
         kinds[kind] = {
-            "n": len(rs), "accepted": len(acc), "acceptance": round(len(acc) / len(rs), 3),
+            "n": len(rs),
+            "accepted": len(acc),
+            "acceptance": round(len(acc) / len(rs), 3),
             "differs_share": round(sum(r["differs"] for r in acc) / len(acc), 3) if acc else None,
-            "added_ms_median": _median(model), "added_ms_p90": _p90(model),
+            "added_ms_median": _median(model),
+            "added_ms_p90": _p90(model),
             "reasons": dict(Counter(_reason(r["rejected"]) for r in rs if not r["accepted"])),
         }
     called = [r for r in rows if r["job"]]
@@ -150,9 +171,11 @@ def figures(rows: list[dict[str, Any]]) -> dict[str, Any]:
     generated = sum(r["tokens"] or 0 for r in called)
     wasted = sum(r["tokens"] or 0 for r in called if not r["accepted"])
     return {
-        "tokens_generated": generated, "tokens_of_rejected_texts": wasted,
+        "tokens_generated": generated,
+        "tokens_of_rejected_texts": wasted,
         "wasted_token_share": round(wasted / generated, 3) if generated else None,
-        "pairs": len(rows), "called": len(called),
+        "pairs": len(rows),
+        "called": len(called),
         "acceptance": round(len(accepted) / len(called), 3) if called else None,
         "differs_share": round(sum(r["differs"] for r in accepted) / len(accepted), 3) if accepted else None,
         "leaks_stopped": sum(1 for r in called if r["leak"]),
@@ -190,11 +213,15 @@ def table(rows: list[dict[str, Any]], n: int) -> str:
 
 def write_measured(model: str, job: str, result: dict[str, Any], provenance: dict[str, Any]) -> Path:
     data = json.loads(MEASURED_PATH.read_text(encoding="utf-8")) if MEASURED_PATH.exists() else {}
-    data["about"] = ("Measured acceptance of the tutor's model phrasing job by model and move kind, written by "
-                     "`python -m evals.bench phrasing --write`. The app calls the model for a move kind only when "
-                     f"acceptance >= {ACCEPT_AT} on n >= {MIN_MEASURED} (tutor.voice.may_voice).")
-    kinds = {k: {key: v[key] for key in ("n", "accepted", "acceptance", "differs_share", "added_ms_median")}
-             for k, v in result["kinds"].items()}
+    data["about"] = (
+        "Measured acceptance of the tutor's model phrasing job by model and move kind, written by "
+        "`python -m evals.bench phrasing --write`. The app calls the model for a move kind only when "
+        f"acceptance >= {ACCEPT_AT} on n >= {MIN_MEASURED} (tutor.voice.may_voice)."
+    )
+    kinds = {
+        k: {key: v[key] for key in ("n", "accepted", "acceptance", "differs_share", "added_ms_median")}
+        for k, v in result["kinds"].items()
+    }
     data.setdefault("models", {}).setdefault(model, {})[job] = {"kinds": kinds, "provenance": provenance}
     return write_atomic(MEASURED_PATH, data)
 
@@ -214,29 +241,43 @@ def main(argv: list[str] | None = None) -> int:
     result = figures(rows)
     result.update(calls.prompt_figures())
     wall = time.monotonic() - start
-    print(f"model {args.model}, job {args.job}, {result['pairs']} pairs from {args.source} ({args.part}), "
-          f"threads {args.threads}, {wall:.0f}s")
-    print(f"acceptance {result['acceptance']} of {result['called']} model texts; accepted texts differing from the "
-          f"template {result['differs_share']}; leaks stopped {result['leaks_stopped']}; "
-          f"added model time median {result['added_ms_median']} ms")
-    print(f"model calls {result['model_calls']}, prompt tokens mean {result['prompt_tokens_mean']} (read, not "
-          f"cached: {result['prompt_tokens_read_mean']}); tokens generated {result['tokens_generated']}, of rejected "
-          f"texts {result['tokens_of_rejected_texts']} (wasted share {result['wasted_token_share']})")
+    print(
+        f"model {args.model}, job {args.job}, {result['pairs']} pairs from {args.source} ({args.part}), "
+        f"threads {args.threads}, {wall:.0f}s"
+    )
+    print(
+        f"acceptance {result['acceptance']} of {result['called']} model texts; accepted texts differing from the "
+        f"template {result['differs_share']}; leaks stopped {result['leaks_stopped']}; "
+        f"added model time median {result['added_ms_median']} ms"
+    )
+    print(
+        f"model calls {result['model_calls']}, prompt tokens mean {result['prompt_tokens_mean']} (read, not "
+        f"cached: {result['prompt_tokens_read_mean']}); tokens generated {result['tokens_generated']}, of rejected "
+        f"texts {result['tokens_of_rejected_texts']} (wasted share {result['wasted_token_share']})"
+    )
     print(f"{'kind':<12} {'n':>3} {'accept':>7} {'differs':>8} {'added ms p50':>12} {'p90':>7}  reasons rejected")
     for kind, k in result["kinds"].items():
-        print(f"{kind:<12} {k['n']:>3} {k['acceptance']:>7.2f} {str(k['differs_share']):>8} "
-              f"{str(k['added_ms_median']):>12} {str(k['added_ms_p90']):>7}  {k['reasons']}")
+        print(
+            f"{kind:<12} {k['n']:>3} {k['acceptance']:>7.2f} {str(k['differs_share']):>8} "
+            f"{str(k['added_ms_median']):>12} {str(k['added_ms_p90']):>7}  {k['reasons']}"
+        )
     print()
     print(table(rows, args.sample))
     provenance = {
         "command": "python -m evals.bench phrasing " + " ".join(argv if argv is not None else sys.argv[1:]),
-        "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"), "git": git_hash(),
-        "source": args.source, "part": args.part, "pairs": result["pairs"], "per_dialogue": args.per_dialogue,
-        "threads": args.threads, "wall_s": round(wall, 1),
+        "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "git": git_hash(),
+        "source": args.source,
+        "part": args.part,
+        "pairs": result["pairs"],
+        "per_dialogue": args.per_dialogue,
+        "threads": args.threads,
+        "wall_s": round(wall, 1),
     }
     if args.json_path:
-        Path(args.json_path).write_text(json.dumps({"figures": result, "provenance": provenance, "rows": rows},
-                                                   indent=1, ensure_ascii=False))
+        Path(args.json_path).write_text(
+            json.dumps({"figures": result, "provenance": provenance, "rows": rows}, indent=1, ensure_ascii=False)
+        )
     if args.write:
         print(f"\nwrote {write_measured(args.model, args.job, result, provenance)}")
     return 0

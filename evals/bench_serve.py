@@ -84,9 +84,17 @@ def run_via(url: str, via: str, names: list[str], pid: str, turns: int) -> dict[
     for t in threads:
         t.join()
     lat = out["latency"]
-    return {"via": via, "students": len(names), "turns": len(lat), "errors": len(out["errors"]),
-            "error_sample": out["errors"][:3], "p50_s": round(_pct(lat, 0.5), 3), "p95_s": round(_pct(lat, 0.95), 3),
-            "max_s": round(max(lat), 3) if lat else None, "mean_s": round(statistics.mean(lat), 3) if lat else None}
+    return {
+        "via": via,
+        "students": len(names),
+        "turns": len(lat),
+        "errors": len(out["errors"]),
+        "error_sample": out["errors"][:3],
+        "p50_s": round(_pct(lat, 0.5), 3),
+        "p95_s": round(_pct(lat, 0.95), 3),
+        "max_s": round(max(lat), 3) if lat else None,
+        "mean_s": round(statistics.mean(lat), 3) if lat else None,
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -119,8 +127,10 @@ def main(argv: list[str] | None = None) -> int:
         check.close()
     for row in rows:
         row["lost_turns"] = row["turns"] - n_turns[row["via"]]
-        print(f"{row['via']:>7}: {row['students']} students x {args.turns} turns  p50 {row['p50_s']:.2f} s  "
-              f"p95 {row['p95_s']:.2f} s  max {row['max_s']} s  errors {row['errors']}  lost {row['lost_turns']}")
+        print(
+            f"{row['via']:>7}: {row['students']} students x {args.turns} turns  p50 {row['p50_s']:.2f} s  "
+            f"p95 {row['p95_s']:.2f} s  max {row['max_s']} s  errors {row['errors']}  lost {row['lost_turns']}"
+        )
     if args.json_path:
         Path(args.json_path).write_text(json.dumps(rows, indent=2))
     return 0

@@ -53,26 +53,40 @@ NEWTON_STEPS = 40
 OFFSET_BOUND = 4.0
 OBJECTIVE = (30.0, 3.0, 0.3)  # stage 3: weights of the success@k misfit, the disagreement and the gap
 POLISH_RIDGE = 0.01
-NOTICE = ("Parameters fitted on MathDial (Macina et al., 2023, https://github.com/eth-nlped/mathdial), licensed "
-          "CC BY-SA 4.0. This file is an adaptation of that data and is shared under CC BY-SA 4.0 "
-          "(https://creativecommons.org/licenses/by-sa/4.0/); keep this notice with it.")
+NOTICE = (
+    "Parameters fitted on MathDial (Macina et al., 2023, https://github.com/eth-nlped/mathdial), licensed "
+    "CC BY-SA 4.0. This file is an adaptation of that data and is shared under CC BY-SA 4.0 "
+    "(https://creativecommons.org/licenses/by-sa/4.0/); keep this notice with it."
+)
 
 
 def observe_dialogue(dialogue: RealDialogue, problem: Problem, *, use_embeddings: bool = True) -> dict[str, Any]:
     """One dialogue through a frozen student: per fed turn {x, gated, bucket, mech, real}."""
     m = malgorithm_for(dialogue, problem)
-    session = StudentSession.start(problem, from_profile(dialogue.profile), seed=dialogue_seed(dialogue.id, 0),
-                                   malgorithm_id=m.id, use_embeddings=use_embeddings, fitted=FROZEN)
+    session = StudentSession.start(
+        problem,
+        from_profile(dialogue.profile),
+        seed=dialogue_seed(dialogue.id, 0),
+        malgorithm_id=m.id,
+        use_embeddings=use_embeddings,
+        fitted=FROZEN,
+    )
     answer = float(problem.answer if problem.answer is not None else 0.0)
     givens = question_givens(dialogue.question)
     turns = []
     for i, ex in enumerate(exchanges(dialogue)[:12], start=1):
         move, match, _revealed, answer_told = session.observe(ex.teacher)
-        cue = cue_of(problem, session.hidden_state, ex.teacher, move, match.node_id if match else None,
-                     answer_told, i)
+        cue = cue_of(problem, session.hidden_state, ex.teacher, move, match.node_id if match else None, answer_told, i)
         mech = classify(session.respond(ex.teacher), answer, givens)[0] == "right"
-        turns.append({"x": cue.vector(), "gated": cue.gated, "bucket": bucket(i), "mech": mech,
-                      "real": classify(ex.reply, answer, givens)[0] == "right"})
+        turns.append(
+            {
+                "x": cue.vector(),
+                "gated": cue.gated,
+                "bucket": bucket(i),
+                "mech": mech,
+                "real": classify(ex.reply, answer, givens)[0] == "right",
+            }
+        )
     return {"dialogue": dialogue.id, "turns": turns}
 
 
@@ -91,8 +105,9 @@ def _logistic(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     return w
 
 
-def first_right_distribution(observations: list[dict[str, Any]], intercept: float, weights: list[float],
-                             offsets: dict[str, float]) -> list[list[float]]:
+def first_right_distribution(
+    observations: list[dict[str, Any]], intercept: float, weights: list[float], offsets: dict[str, float]
+) -> list[list[float]]:
     """Per dialogue, P(the simulated student's first right reply is at fed turn t), t = 1..T (exact)."""
     out = []
     for o in observations:
@@ -110,8 +125,9 @@ def real_first(o: dict[str, Any]) -> int | None:
     return next((i for i, t in enumerate(o["turns"], start=1) if t["real"]), None)
 
 
-def curves(observations: list[dict[str, Any]], intercept: float, weights: list[float],
-           offsets: dict[str, float]) -> dict[str, Any]:
+def curves(
+    observations: list[dict[str, Any]], intercept: float, weights: list[float], offsets: dict[str, float]
+) -> dict[str, Any]:
     """Real and expected simulated success@k, expected solved-or-not agreement and first-correct gap."""
     dist = first_right_distribution(observations, intercept, weights, offsets)
     firsts = [real_first(o) for o in observations]
@@ -122,8 +138,12 @@ def curves(observations: list[dict[str, Any]], intercept: float, weights: list[f
     both = [(f, ps) for f, ps in zip(firsts, dist, strict=True) if f is not None]
     mass = sum(sum(ps) for _, ps in both)
     gap = sum(p * abs(t - f) for f, ps in both for t, p in enumerate(ps, start=1)) / mass if mass else None
-    return {"real": [round(v, 3) for v in real], "sim": [round(v, 3) for v in sim], "agreement": round(agree, 3),
-            "first_correct_gap": round(gap, 3) if gap is not None else None}
+    return {
+        "real": [round(v, 3) for v in real],
+        "sim": [round(v, 3) for v in sim],
+        "agreement": round(agree, 3),
+        "first_correct_gap": round(gap, 3) if gap is not None else None,
+    }
 
 
 def observation_arrays(observations: list[dict[str, Any]]) -> dict[str, np.ndarray]:
@@ -143,7 +163,7 @@ def observation_arrays(observations: list[dict[str, Any]]) -> dict[str, np.ndarr
 def objective(theta: np.ndarray, a: dict[str, np.ndarray]) -> float:
     """Stage 3's loss for theta = (intercept, weights..., offsets...) (the same expected figures as `curves`)."""
     k = len(FEATURES)
-    z = theta[0] + a["x"] @ theta[1:1 + k] + a["buckets"] @ theta[1 + k:]
+    z = theta[0] + a["x"] @ theta[1 : 1 + k] + a["buckets"] @ theta[1 + k :]
     h = np.where(a["mech"] > 0, 1.0, a["gated"] / (1.0 + np.exp(-z))) * a["live"]
     alive = np.cumprod(1.0 - h, axis=1)
     ps = np.concatenate([np.ones((h.shape[0], 1)), alive[:, :-1]], axis=1) * h
@@ -155,8 +175,12 @@ def objective(theta: np.ndarray, a: dict[str, np.ndarray]) -> float:
     turn = np.arange(1, width + 1)
     mass = float(ps[solved].sum())
     gap = float((ps[solved] * np.abs(turn[None, :] - first[solved][:, None])).sum()) / mass if mass else 0.0
-    return (OBJECTIVE[0] * misfit + OBJECTIVE[1] * (1.0 - agree) + OBJECTIVE[2] * gap
-            + POLISH_RIDGE * float(np.sum(theta[1:] ** 2)))
+    return (
+        OBJECTIVE[0] * misfit
+        + OBJECTIVE[1] * (1.0 - agree)
+        + OBJECTIVE[2] * gap
+        + POLISH_RIDGE * float(np.sum(theta[1:] ** 2))
+    )
 
 
 def polish(observations: list[dict[str, Any]], theta: np.ndarray) -> np.ndarray:
@@ -205,11 +229,16 @@ def fit(observations: list[dict[str, Any]], *, stage3: bool = True) -> dict[str,
         offsets[b] = round((lo + hi) / 2, 4)
     if stage3:
         theta = polish(observations, np.array([intercept, *weights, *(offsets[b] for b in BUCKETS)]))
-        intercept, weights = float(theta[0]), [float(v) for v in theta[1:1 + len(FEATURES)]]
-        offsets = {b: round(float(v), 4) for b, v in zip(BUCKETS, theta[1 + len(FEATURES):], strict=True)}
-    return {"intercept": round(intercept, 4), "weights": {f: round(v, 4) for f, v in zip(FEATURES, weights, strict=True)},
-            "turn_offsets": offsets, "at_risk": len(ys), "events": int(sum(ys)),
-            "fit_curves": curves(observations, intercept, weights, offsets)}
+        intercept, weights = float(theta[0]), [float(v) for v in theta[1 : 1 + len(FEATURES)]]
+        offsets = {b: round(float(v), 4) for b, v in zip(BUCKETS, theta[1 + len(FEATURES) :], strict=True)}
+    return {
+        "intercept": round(intercept, 4),
+        "weights": {f: round(v, 4) for f, v in zip(FEATURES, weights, strict=True)},
+        "turn_offsets": offsets,
+        "at_risk": len(ys),
+        "events": int(sum(ys)),
+        "fit_curves": curves(observations, intercept, weights, offsets),
+    }
 
 
 def observe_source(source: str, *, limit: int | None = None, use_embeddings: bool = True) -> list[dict[str, Any]]:
@@ -217,8 +246,9 @@ def observe_source(source: str, *, limit: int | None = None, use_embeddings: boo
     return [observe_dialogue(d, p, use_embeddings=use_embeddings) for d, p in pairs]
 
 
-def fit_and_write(source: str, *, limit: int | None = None, use_embeddings: bool = True,
-                  path: str | Path | None = None) -> Path:
+def fit_and_write(
+    source: str, *, limit: int | None = None, use_embeddings: bool = True, path: str | Path | None = None
+) -> Path:
     """Refit on the fit half of a MathDial SOURCE and write the transitions file atomically."""
     kind, _, where = source.partition(":")
     if kind != "mathdial":
@@ -237,19 +267,27 @@ def fit_and_write(source: str, *, limit: int | None = None, use_embeddings: bool
             "dialogues": len(observations),
             "limit": limit,
             "node_mapping": "embedding" if use_embeddings else "lexical",
-            "command": f"python -m evals fidelity {source} --fit" + (f" --limit {limit}" if limit else "")
-                       + ("" if use_embeddings else " --lexical"),
+            "command": f"python -m evals fidelity {source} --fit"
+            + (f" --limit {limit}" if limit else "")
+            + ("" if use_embeddings else " --lexical"),
             "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d"),
             "model": "discrete-time logistic hazard over message cues + turn offsets (simulator.transitions)",
             "objective": f"stage 3 of evals.calibrate: {OBJECTIVE[0]} * success@k misfit^2 + {OBJECTIVE[1]} * "
-                         f"disagreement + {OBJECTIVE[2]} * first-correct gap + {POLISH_RIDGE} * |w|^2",
+            f"disagreement + {OBJECTIVE[2]} * first-correct gap + {POLISH_RIDGE} * |w|^2",
             "moves": MOVES,  # the move classifier the student used while observed (simulator.student reads it)
         },
         "reference_resistance": {"typical": BUILTIN["typical"].resistance},
-        "hazard": {"intercept": fitted["intercept"], "weights": fitted["weights"],
-                   "turn_offsets": fitted["turn_offsets"]},
-        "fit_summary": {"turns_at_risk": fitted["at_risk"], "events": fitted["events"],
-                        "success_at_k": list(BUCKET_K), **fitted["fit_curves"]},
+        "hazard": {
+            "intercept": fitted["intercept"],
+            "weights": fitted["weights"],
+            "turn_offsets": fitted["turn_offsets"],
+        },
+        "fit_summary": {
+            "turns_at_risk": fitted["at_risk"],
+            "events": fitted["events"],
+            "success_at_k": list(BUCKET_K),
+            **fitted["fit_curves"],
+        },
     }
     if not all(math.isfinite(v) for v in [data["hazard"]["intercept"], *fitted["weights"].values()]):
         raise InputError("the fit did not converge (a non-finite coefficient); nothing written")

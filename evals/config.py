@@ -25,7 +25,8 @@ class _Model(BaseModel):
 
 
 class ProblemSet(_Model):
-    """Where problems come from and which of them to use. Filters apply in the order: ids, domain, skill, sample, limit."""
+    """Where problems come from and which of them to use. Filters apply in the order: ids, domain, skill, sample,
+    limit."""
 
     source: str = "starter"  # starter | mathdial:PATH | sdb:DIR
     domain: Literal["math", "code"] | None = None
@@ -216,15 +217,24 @@ def config_from_args(args: argparse.Namespace) -> RunConfig:
     if args.modes is not None:
         data["personas"] = [{"name": m, "mode": m} for m in _csv(args.modes) or []]
     filters = {
-        "domain": args.domain, "skill": args.skill, "ids": _csv(args.ids), "limit": args.limit,
-        "sample": args.sample, "sample_seed": args.sample_seed,
+        "domain": args.domain,
+        "skill": args.skill,
+        "ids": _csv(args.ids),
+        "limit": args.limit,
+        "sample": args.sample,
+        "sample_seed": args.sample_seed,
     }
     sets = [{"source": args.problems}] if args.problems is not None else data["problems"]
     for ps in sets:
         ps.update({k: v for k, v in filters.items() if v is not None})
     data["problems"] = sets
     for role in ("tutor", "student"):
-        for field, flag in (("backend", "backend"), ("model", "model"), ("base_url", "base_url"), ("threads", "threads")):
+        for field, flag in (
+            ("backend", "backend"),
+            ("model", "model"),
+            ("base_url", "base_url"),
+            ("threads", "threads"),
+        ):
             if getattr(args, flag, None) is not None:
                 data[role][field] = getattr(args, flag)
     for role in ("tutor", "student", "judge"):

@@ -92,29 +92,49 @@ def malgorithm_for(dialogue: RealDialogue, problem: Problem) -> Malgorithm | Non
     return None
 
 
-def force_mathdial(dialogue: RealDialogue, problem: Problem, *, seed: int = 0, max_turns: int = 12,
-                   use_embeddings: bool = True, fitted: bool = True) -> dict[str, Any]:
+def force_mathdial(
+    dialogue: RealDialogue,
+    problem: Problem,
+    *,
+    seed: int = 0,
+    max_turns: int = 12,
+    use_embeddings: bool = True,
+    fitted: bool = True,
+) -> dict[str, Any]:
     """One dialogue: real and simulated reply classes per fed teacher turn."""
     m = malgorithm_for(dialogue, problem)
     if m is None:
         raise ValidationError(f"{dialogue.id}: no imported malgorithm carries this record's wrong solution")
     answer = float(problem.answer if problem.answer is not None else 0.0)
     givens = question_givens(dialogue.question)
-    session = StudentSession.start(problem, from_profile(dialogue.profile), seed=dialogue_seed(dialogue.id, seed),
-                                   malgorithm_id=m.id, use_embeddings=use_embeddings, fitted=fitted)
+    session = StudentSession.start(
+        problem,
+        from_profile(dialogue.profile),
+        seed=dialogue_seed(dialogue.id, seed),
+        malgorithm_id=m.id,
+        use_embeddings=use_embeddings,
+        fitted=fitted,
+    )
     fed = exchanges(dialogue)[:max_turns]
     real, sim = [], []
     for ex in fed:
         real.append(classify(ex.reply, answer, givens))
         sim.append(classify(session.respond(ex.teacher), answer, givens))
-    return _row(dialogue, real, sim, persona=session.persona.mode,
-                moves=[t.move for t in session.turns[1:]], gold=[ex.move for ex in fed])
+    return _row(
+        dialogue,
+        real,
+        sim,
+        persona=session.persona.mode,
+        moves=[t.move for t in session.turns[1:]],
+        gold=[ex.move for ex in fed],
+    )
 
 
 def force_sdb(dialogue: RealDialogue, problem: Problem, *, seed: int = 0, max_turns: int = 12) -> dict[str, Any]:
     """One SDB dialogue: does the real student's code pass at each turn, does the simulated student's."""
-    session = StudentSession.start(problem, builtin("typical"), seed=dialogue_seed(dialogue.id, seed),
-                                   use_embeddings=False)
+    session = StudentSession.start(
+        problem, builtin("typical"), seed=dialogue_seed(dialogue.id, seed), use_embeddings=False
+    )
     fed = exchanges(dialogue)[:max_turns]
     real: list[tuple[Cls, float | None]] = []
     sim: list[tuple[Cls, float | None]] = []
@@ -126,15 +146,32 @@ def force_sdb(dialogue: RealDialogue, problem: Problem, *, seed: int = 0, max_tu
         session.respond(ex.teacher)
         turn = session.turns[-1]
         sim.append(("right" if turn.content.accepted else "wrong", None) if turn.content.code else ("none", None))
-    return _row(dialogue, real, sim, persona=session.persona.mode, moves=[t.move for t in session.turns[1:]],
-                gold=[None] * len(fed), malgorithms=len(problem.malgorithms))
+    return _row(
+        dialogue,
+        real,
+        sim,
+        persona=session.persona.mode,
+        moves=[t.move for t in session.turns[1:]],
+        gold=[None] * len(fed),
+        malgorithms=len(problem.malgorithms),
+    )
 
 
 def _row(dialogue: RealDialogue, real: list, sim: list, **extra: Any) -> dict[str, Any]:
     rc, sc = [c for c, _ in real], [c for c, _ in sim]
-    return {"dialogue": dialogue.id, "problem": dialogue.problem_id, "part": dialogue.part, "turns": len(real),
-            "real": rc, "sim": sc, "real_values": [v for _, v in real], "sim_values": [v for _, v in sim],
-            "real_first": first_right(rc), "sim_first": first_right(sc), **extra}
+    return {
+        "dialogue": dialogue.id,
+        "problem": dialogue.problem_id,
+        "part": dialogue.part,
+        "turns": len(real),
+        "real": rc,
+        "sim": sc,
+        "real_values": [v for _, v in real],
+        "sim_values": [v for _, v in sim],
+        "real_first": first_right(rc),
+        "sim_first": first_right(sc),
+        **extra,
+    }
 
 
 def _rate(hits: int, n: int) -> dict[str, Any]:
@@ -154,26 +191,36 @@ def metrics(rows: list[dict[str, Any]]) -> dict[str, Any]:
     gap = sum(abs(r["real_first"] - r["sim_first"]) for r in both)
     out["first_correct_gap"] = {"value": round(gap / len(both), 3) if both else None, "n": len(both)}
     out["solved_agreement"] = _rate(sum((r["real_first"] is None) == (r["sim_first"] is None) for r in rows), n)
-    out["success_gap"] = {f"success@{k}": (round(out["sim"][f"success@{k}"]["value"] - out["real"][f"success@{k}"]["value"], 3)
-                                           if n else None) for k in KS}
-    pairs = [(a, b, va, vb) for r in rows
-             for a, b, va, vb in zip(r["real"], r["sim"], r["real_values"], r["sim_values"], strict=True)]
+    out["success_gap"] = {
+        f"success@{k}": (
+            round(out["sim"][f"success@{k}"]["value"] - out["real"][f"success@{k}"]["value"], 3) if n else None
+        )
+        for k in KS
+    }
+    pairs = [
+        (a, b, va, vb)
+        for r in rows
+        for a, b, va, vb in zip(r["real"], r["sim"], r["real_values"], r["sim_values"], strict=True)
+    ]
     p = len(pairs)
     out["turns"] = {
         "paired": p,
         "same_class": _rate(sum(a == b for a, b, _, _ in pairs), p),
         "both_right": _rate(sum(a == b == "right" for a, b, _, _ in pairs), p),
         "both_wrong": _rate(sum(a == b == "wrong" for a, b, _, _ in pairs), p),
-        "same_wrong_value": _rate(sum(a == b == "wrong" and va is not None and vb is not None and is_in(va, [vb])
-                                      for a, b, va, vb in pairs), p),
+        "same_wrong_value": _rate(
+            sum(a == b == "wrong" and va is not None and vb is not None and is_in(va, [vb]) for a, b, va, vb in pairs),
+            p,
+        ),
         "real_right_sim_not": _rate(sum(a == "right" and b != "right" for a, b, _, _ in pairs), p),
         "sim_right_real_not": _rate(sum(b == "right" and a != "right" for a, b, _, _ in pairs), p),
     }
     return out
 
 
-def load(source: str, part: PartChoice = "all", limit: int | None = None
-         ) -> tuple[list[tuple[RealDialogue, Problem]], list[tuple[str, str]]]:
+def load(
+    source: str, part: PartChoice = "all", limit: int | None = None
+) -> tuple[list[tuple[RealDialogue, Problem]], list[tuple[str, str]]]:
     """(dialogue, its imported problem) pairs of a SOURCE, and (dialogue id, reason) for those that cannot be forced."""
     dialogues = select_dialogues(source, part, limit)
     problems = load_problems(source)
@@ -191,9 +238,18 @@ def load(source: str, part: PartChoice = "all", limit: int | None = None
     return pairs, skipped
 
 
-def run(source: str, *, part: PartChoice = "all", limit: int | None = None, seed: int = 0, seeds: int = 1,
-        max_turns: int = 12, use_embeddings: bool = True, fitted: bool = True, progress: bool = False
-        ) -> dict[str, Any]:
+def run(
+    source: str,
+    *,
+    part: PartChoice = "all",
+    limit: int | None = None,
+    seed: int = 0,
+    seeds: int = 1,
+    max_turns: int = 12,
+    use_embeddings: bool = True,
+    fitted: bool = True,
+    progress: bool = False,
+) -> dict[str, Any]:
     """Teacher forcing over SOURCE; with seeds > 1 also the mean and range of the headline figures over the seeds
     seed .. seed + seeds - 1 (the rows and `metrics` are those of the first seed)."""
     if seeds < 1:
@@ -204,8 +260,11 @@ def run(source: str, *, part: PartChoice = "all", limit: int | None = None, seed
         rows = []
         for i, (d, problem) in enumerate(pairs, start=1):
             if d.source == "mathdial":
-                rows.append(force_mathdial(d, problem, seed=s, max_turns=max_turns, use_embeddings=use_embeddings,
-                                            fitted=fitted))
+                rows.append(
+                    force_mathdial(
+                        d, problem, seed=s, max_turns=max_turns, use_embeddings=use_embeddings, fitted=fitted
+                    )
+                )
             else:
                 rows.append(force_sdb(d, problem, seed=s, max_turns=max_turns))
             if progress and i % 50 == 0:
@@ -213,8 +272,17 @@ def run(source: str, *, part: PartChoice = "all", limit: int | None = None, seed
         per_seed.append(rows)
     rows = per_seed[0]
     provenance = load_transitions().provenance if fitted else {"fitted": "hand-set rules (--hand-set)"}
-    out = {"source": source, "part": part, "seed": seed, "seeds": seeds, "max_turns": max_turns, "skipped": skipped,
-           "transitions": provenance, "metrics": metrics(rows), "rows": rows}
+    out = {
+        "source": source,
+        "part": part,
+        "seed": seed,
+        "seeds": seeds,
+        "max_turns": max_turns,
+        "skipped": skipped,
+        "transitions": provenance,
+        "metrics": metrics(rows),
+        "rows": rows,
+    }
     if seeds > 1:
         out["over_seeds"] = over_seeds([metrics(r) for r in per_seed])
     if pairs and pairs[0][0].source == "sdb":
@@ -236,35 +304,49 @@ def over_seeds(ms: list[dict[str, Any]]) -> dict[str, dict[str, float | None]]:
     out: dict[str, dict[str, float | None]] = {}
     for key in HEADLINE:
         vals = [v for v in (_get(m, key) for m in ms) if v is not None]
-        out[key] = ({"mean": round(sum(vals) / len(vals), 3), "min": min(vals), "max": max(vals), "n": len(vals)}
-                    if vals else {"mean": None, "min": None, "max": None, "n": 0})
+        out[key] = (
+            {"mean": round(sum(vals) / len(vals), 3), "min": min(vals), "max": max(vals), "n": len(vals)}
+            if vals
+            else {"mean": None, "min": None, "max": None, "n": 0}
+        )
     return out
 
 
 def summary(result: dict[str, Any]) -> str:
     m = result["metrics"]
-    lines = [f"teacher forcing on {result['source']} (part {result['part']}): {m['dialogues']} dialogues, "
-             f"{len(result['skipped'])} skipped; transitions {result['transitions'].get('fitted', 'unfitted')}"]
+    lines = [
+        f"teacher forcing on {result['source']} (part {result['part']}): {m['dialogues']} dialogues, "
+        f"{len(result['skipped'])} skipped; transitions {result['transitions'].get('fitted', 'unfitted')}"
+    ]
     head = "".join(f"{'@' + str(k):>7}" for k in KS)
     lines.append(f"  {'':<10}{head}   solved  mean first-correct")
     for side, name in (("real", "real"), ("sim", "simulated")):
         s = m[side]
-        cells = "".join(f"{s[f'success@{k}']['value'] if s[f'success@{k}']['value'] is not None else '-':>7}" for k in KS)
+        cells = "".join(
+            f"{s[f'success@{k}']['value'] if s[f'success@{k}']['value'] is not None else '-':>7}" for k in KS
+        )
         lines.append(f"  {name:<10}{cells}   {s['solved']['value']}   {s['mean_first_correct']}")
-    lines.append(f"  solved-or-not agreement {m['solved_agreement']['value']} (n={m['solved_agreement']['n']}); "
-                 f"mean |first-correct gap| {m['first_correct_gap']['value']} (n={m['first_correct_gap']['n']})")
+    lines.append(
+        f"  solved-or-not agreement {m['solved_agreement']['value']} (n={m['solved_agreement']['n']}); "
+        f"mean |first-correct gap| {m['first_correct_gap']['value']} (n={m['first_correct_gap']['n']})"
+    )
     t = m["turns"]
-    lines.append(f"  turns: {t['paired']} paired; same class {t['same_class']['value']}, both right "
-                 f"{t['both_right']['value']}, both wrong {t['both_wrong']['value']}, same wrong value "
-                 f"{t['same_wrong_value']['value']}")
+    lines.append(
+        f"  turns: {t['paired']} paired; same class {t['same_class']['value']}, both right "
+        f"{t['both_right']['value']}, both wrong {t['both_wrong']['value']}, same wrong value "
+        f"{t['same_wrong_value']['value']}"
+    )
     if "over_seeds" in result:
         o = result["over_seeds"]
         cells = "".join(f"{o[f'sim.success@{k}']['mean']:>7}" for k in KS)
         lines.append(f"  over {result['seeds']} seeds, mean (range): simulated {cells}")
         ranges = ", ".join(f"@{k} {o[f'sim.success@{k}']['min']}-{o[f'sim.success@{k}']['max']}" for k in KS)
         lines.append(f"    {ranges}")
-        for key, name in (("solved_agreement", "solved-or-not agreement"), ("first_correct_gap", "|first-correct gap|"),
-                          ("turns.same_class", "turns same class")):
+        for key, name in (
+            ("solved_agreement", "solved-or-not agreement"),
+            ("first_correct_gap", "|first-correct gap|"),
+            ("turns.same_class", "turns same class"),
+        ):
             lines.append(f"    {name} {o[key]['mean']} ({o[key]['min']}-{o[key]['max']})")
     if "sdb_malgorithms" in result:
         lines.append(f"  SDB: {result['sdb_malgorithms']} of {m['dialogues']} dialogues' problems have a malgorithm")

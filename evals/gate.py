@@ -80,15 +80,24 @@ def main(argv: list[str] | None = None) -> int:
         cfg = gate_config(Path(tmp) / "gate", ids)
         measured = run_gate(cfg.run_dir, ids)
     if args.record:
-        keep = {k: measured[k] for k in ("n_dialogues", GATE_METRIC, "leak", "telling@12", "turns_to_success",
-                                         "diagnosis_accuracy") if k in measured}
+        keep = {
+            k: measured[k]
+            for k in ("n_dialogues", GATE_METRIC, "leak", "telling@12", "turns_to_success", "diagnosis_accuracy")
+            if k in measured
+        }
         BASELINE.parent.mkdir(exist_ok=True)
-        BASELINE.write_text(json.dumps({
-            **keep,
-            "recorded": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
-            "git_hash": git_hash(),
-            "problem_ids": cfg.problems[0].ids,
-        }, indent=2) + "\n")
+        BASELINE.write_text(
+            json.dumps(
+                {
+                    **keep,
+                    "recorded": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+                    "git_hash": git_hash(),
+                    "problem_ids": cfg.problems[0].ids,
+                },
+                indent=2,
+            )
+            + "\n"
+        )
         print(f"recorded {BASELINE}: {keep}")
         return 0
     failures = check(measured, baseline)

@@ -39,13 +39,43 @@ RELABEL_FROM = 235  # the re-label was drawn from the first 235 lines (the file 
 
 Label = Literal["right", "partly", "wrong", "none", "unclear"]
 REASONS: dict[str, tuple[str, ...]] = {
-    "right": ("correct_final", "correct_intermediate", "correct_method", "true_statement", "correct_calc",
-              "true_behaviour_claim", "right_line", "correct_fix", "code_passes", "true_concept"),
+    "right": (
+        "correct_final",
+        "correct_intermediate",
+        "correct_method",
+        "true_statement",
+        "correct_calc",
+        "true_behaviour_claim",
+        "right_line",
+        "correct_fix",
+        "code_passes",
+        "true_concept",
+    ),
     "partly": ("right_intermediate_wrong_final", "mixed_claims", "mixed_method", "partial_fix"),
-    "wrong": ("wrong_final", "wrong_value", "wrong_calc", "wrong_method", "false_statement", "false_behaviour_claim",
-              "wrong_line", "wrong_fix", "code_fails", "false_concept"),
-    "none": ("question", "stuck", "greeting", "thanks", "apology", "restated_given", "bare_answer", "acknowledgement",
-             "intention", "off_topic"),
+    "wrong": (
+        "wrong_final",
+        "wrong_value",
+        "wrong_calc",
+        "wrong_method",
+        "false_statement",
+        "false_behaviour_claim",
+        "wrong_line",
+        "wrong_fix",
+        "code_fails",
+        "false_concept",
+    ),
+    "none": (
+        "question",
+        "stuck",
+        "greeting",
+        "thanks",
+        "apology",
+        "restated_given",
+        "bare_answer",
+        "acknowledgement",
+        "intention",
+        "off_topic",
+    ),
     "unclear": ("unclear",),
 }
 
@@ -63,8 +93,9 @@ class HandLabel(BaseModel):
     @model_validator(mode="after")
     def _reason_fits_label(self) -> HandLabel:
         if self.reason not in REASONS[self.label]:
-            raise ValueError(f"reason {self.reason!r} is not one of the {self.label!r} reasons "
-                             f"({', '.join(REASONS[self.label])})")
+            raise ValueError(
+                f"reason {self.reason!r} is not one of the {self.label!r} reasons ({', '.join(REASONS[self.label])})"
+            )
         return self
 
     @property
@@ -84,8 +115,9 @@ def load(path: str | Path = DEFAULT_PATH) -> list[HandLabel]:
             field = ".".join(str(p) for p in first["loc"]) or "record"
             raise ValidationError(f"{where}: {field}: {first['msg']}") from exc
         if item.key in seen:
-            raise ValidationError(f"{where}: {item.dialogue_id} turn {item.turn} is already labelled on line "
-                                  f"{seen[item.key]}")
+            raise ValidationError(
+                f"{where}: {item.dialogue_id} turn {item.turn} is already labelled on line {seen[item.key]}"
+            )
         seen[item.key] = where.rsplit(":", 1)[1]
         out.append(item)
     return out
@@ -146,31 +178,50 @@ def agreement(a: list[HandLabel], b: list[HandLabel]) -> Agreement:
     for x, y in pairs:
         confusion.setdefault(x, {}).setdefault(y, 0)
         confusion[x][y] += 1
-    return Agreement(n=n, agree=agree, raw=po, kappa=kappa, only_in_a=len(set(la) - set(lb)),
-                     only_in_b=len(set(lb) - set(la)), confusion=confusion)
+    return Agreement(
+        n=n,
+        agree=agree,
+        raw=po,
+        kappa=kappa,
+        only_in_a=len(set(la) - set(lb)),
+        only_in_b=len(set(lb) - set(la)),
+        confusion=confusion,
+    )
 
 
-def check_against_data(labels: list[HandLabel], data_dir: str | Path,
-                       keys: Iterable[tuple[str, int]] | None = None) -> dict[str, Counter]:
+def check_against_data(
+    labels: list[HandLabel], data_dir: str | Path, keys: Iterable[tuple[str, int]] | None = None
+) -> dict[str, Counter]:
     """Every key names a real student turn; the labels cover exactly the deterministic reference sample, or the
     given `keys` (a re-label subset, `read_relabel_keys`). Returns label counts per source."""
     data_dir = Path(data_dir)
-    sources = {"mathdial": read_source(f"mathdial:{data_dir / 'mathdial' / 'dev.jsonl'}"),
-               "sdb": read_source(f"sdb:{data_dir / 'socratic-debugging'}")}
+    sources = {
+        "mathdial": read_source(f"mathdial:{data_dir / 'mathdial' / 'dev.jsonl'}"),
+        "sdb": read_source(f"sdb:{data_dir / 'socratic-debugging'}"),
+    }
     turns = {(d.id, t.student_turn): src for src, ds in sources.items() for d in ds for t in d.student_turns}
     for x in labels:
         if x.key not in turns:
             raise ValidationError(f"{x.dialogue_id} turn {x.turn} is not a student turn of the data in {data_dir}")
     if keys is None:
-        want, what = {(d.id, t.student_turn) for src, ds in sources.items()
-                      for d in reference_sample(ds, QUOTAS[src]) for t in d.student_turns}, "the reference sample"
+        want, what = (
+            {
+                (d.id, t.student_turn)
+                for src, ds in sources.items()
+                for d in reference_sample(ds, QUOTAS[src])
+                for t in d.student_turns
+            },
+            "the reference sample",
+        )
     else:
         want, what = set(keys), "the re-label keys"
     have = {x.key for x in labels}
     if have != want:
         missing, extra = sorted(want - have), sorted(have - want)
-        raise ValidationError(f"The labels do not cover {what}: {len(missing)} missing "
-                              f"(first {missing[:3]}), {len(extra)} outside it (first {extra[:3]})")
+        raise ValidationError(
+            f"The labels do not cover {what}: {len(missing)} missing "
+            f"(first {missing[:3]}), {len(extra)} outside it (first {extra[:3]})"
+        )
     counts: dict[str, Counter] = {src: Counter() for src in sources}
     for x in labels:
         counts[turns[x.key]][x.label] += 1
@@ -183,8 +234,13 @@ def main(argv: list[str] | None = None) -> int:
     chk = sub.add_parser("check", help="validate a label file against the data and print counts")
     chk.add_argument("labels", nargs="?", default=str(DEFAULT_PATH))
     chk.add_argument("--data", default="../shared/data")
-    chk.add_argument("--relabel", nargs="?", const=str(RELABEL_PATH), metavar="KEYS",
-                     help="the file is a re-label: it must cover exactly these keys (default relabel_keys.json)")
+    chk.add_argument(
+        "--relabel",
+        nargs="?",
+        const=str(RELABEL_PATH),
+        metavar="KEYS",
+        help="the file is a re-label: it must cover exactly these keys (default relabel_keys.json)",
+    )
     agr = sub.add_parser("agree", help="agreement (raw, Cohen's kappa) between two label files")
     agr.add_argument("a")
     agr.add_argument("b")
@@ -197,8 +253,10 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"{src:<9} {sum(c.values()):>4} turns  " + "  ".join(f"{k} {c[k]}" for k in REASONS))
         else:
             res = agreement(load(args.a), load(args.b))
-            print(f"{res.n} turns in both: agreement {res.raw:.3f} ({res.agree}/{res.n}), Cohen's kappa {res.kappa:.3f}"
-                  f"; only in A {res.only_in_a}, only in B {res.only_in_b}")
+            print(
+                f"{res.n} turns in both: agreement {res.raw:.3f} ({res.agree}/{res.n}), Cohen's kappa {res.kappa:.3f}"
+                f"; only in A {res.only_in_a}, only in B {res.only_in_b}"
+            )
             cats = [c for c in REASONS if c in res.confusion or any(c in r for r in res.confusion.values())]
             print("A \\ B    " + "".join(f"{c:>9}" for c in cats))
             for x in cats:

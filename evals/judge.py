@@ -45,9 +45,14 @@ MRBENCH_KEYS = {
     "Tutor_Tone": "tone",
 }
 MRBENCH_LABELS = {
-    "Yes": "yes", "To some extent": "partly", "No": "no",
-    "Yes (and the answer is correct)": "yes_correct", "Yes (but the answer is incorrect)": "yes_incorrect",
-    "Encouraging": "encouraging", "Neutral": "neutral", "Offensive": "offensive",
+    "Yes": "yes",
+    "To some extent": "partly",
+    "No": "no",
+    "Yes (and the answer is correct)": "yes_correct",
+    "Yes (but the answer is incorrect)": "yes_incorrect",
+    "Encouraging": "encouraging",
+    "Neutral": "neutral",
+    "Offensive": "offensive",
 }
 
 
@@ -70,14 +75,20 @@ SCHEMA: dict[str, Any] = {
 }
 
 
-def judge_reply(backend: Backend, conversation: str, response: str, solution: str = "", *, seed: int = 0) -> JudgeVerdict | None:
+def judge_reply(
+    backend: Backend, conversation: str, response: str, solution: str = "", *, seed: int = 0
+) -> JudgeVerdict | None:
     """One verdict, or None when the model's output does not decode into the schema (logged, never raised)."""
     if not backend.available:
         raise ConfigError("The judge needs a model backend; backend 'none' has no model.")
     messages = [
         Message(role="system", content=prompts.JUDGE_SYSTEM),
-        Message(role="user", content=prompts.JUDGE_USER.format(
-            conversation=conversation[-3000:], solution=solution[-1500:] or "(not given)", response=response[:1500])),
+        Message(
+            role="user",
+            content=prompts.JUDGE_USER.format(
+                conversation=conversation[-3000:], solution=solution[-1500:] or "(not given)", response=response[:1500]
+            ),
+        ),
     ]
     options = Options(temperature=0.0, max_tokens=160, seed=seed, json_schema=SCHEMA, actor="judge")
     completion = backend.chat(messages, options)
@@ -89,8 +100,16 @@ def judge_reply(backend: Backend, conversation: str, response: str, solution: st
 
 
 # Numeric value of a label for aggregation: share of "good" (revealing: share that reveal).
-SCORE = {"yes": 1.0, "partly": 0.5, "no": 0.0, "yes_correct": 1.0, "yes_incorrect": 1.0,
-         "encouraging": 1.0, "neutral": 0.5, "offensive": 0.0}
+SCORE = {
+    "yes": 1.0,
+    "partly": 0.5,
+    "no": 0.0,
+    "yes_correct": 1.0,
+    "yes_incorrect": 1.0,
+    "encouraging": 1.0,
+    "neutral": 0.5,
+    "offensive": 0.0,
+}
 
 
 def judge_metrics() -> list[Metric]:
@@ -98,7 +117,12 @@ def judge_metrics() -> list[Metric]:
         return None
 
     return [
-        Metric(f"judge.{d}", nothing, d != "revealing", f"LLM judge: {d.replace('_', ' ')} (unvalidated unless judge_validate says so)")
+        Metric(
+            f"judge.{d}",
+            nothing,
+            d != "revealing",
+            f"LLM judge: {d.replace('_', ' ')} (unvalidated unless judge_validate says so)",
+        )
         for d in DIMENSIONS
     ]
 
@@ -136,5 +160,8 @@ def judge_records(records: list, cfg: Any, cache: Path) -> dict[str, dict[str, f
 
 def _solution(problem: Any) -> str:
     if problem.domain == "math":
-        return "\n".join(f"{s.description}: {s.expression} = {s.value:g}" for s in problem.steps) + f"\nAnswer: {problem.answer:g}"
+        return (
+            "\n".join(f"{s.description}: {s.expression} = {s.value:g}" for s in problem.steps)
+            + f"\nAnswer: {problem.answer:g}"
+        )
     return "\n".join(f"{b.description}; fix: {b.fixes[0].description}" for b in problem.bugs)

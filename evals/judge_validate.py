@@ -39,13 +39,15 @@ def load_items(path: Path, limit: int | None = None) -> list[dict[str, Any]]:
                     labels[dim] = MRBENCH_LABELS[raw]
             if not labels or not resp.get("response"):
                 continue
-            items.append({
-                "id": f"{conv.get('conversation_id')}#{tutor_name}",
-                "conversation": conv.get("conversation_history", ""),
-                "solution": conv.get("Ground_Truth_Solution", ""),
-                "response": resp["response"],
-                "human": labels,
-            })
+            items.append(
+                {
+                    "id": f"{conv.get('conversation_id')}#{tutor_name}",
+                    "conversation": conv.get("conversation_history", ""),
+                    "solution": conv.get("Ground_Truth_Solution", ""),
+                    "response": resp["response"],
+                    "human": labels,
+                }
+            )
             if limit is not None and len(items) >= limit:
                 return items
     return items
@@ -68,7 +70,11 @@ def agreement(items: list[dict[str, Any]], verdicts: list[dict[str, str] | None]
     """Per dimension: n, accuracy, kappa, and the majority-label baseline accuracy. None verdicts -> 'invalid'."""
     out = {}
     for dim in DIMENSIONS:
-        pairs = [(it["human"][dim], (v or {}).get(dim, "invalid")) for it, v in zip(items, verdicts, strict=True) if dim in it["human"]]
+        pairs = [
+            (it["human"][dim], (v or {}).get(dim, "invalid"))
+            for it, v in zip(items, verdicts, strict=True)
+            if dim in it["human"]
+        ]
         human = [h for h, _ in pairs]
         judged = [j for _, j in pairs]
         majority = Counter(human).most_common(1)[0][1] / len(human) if human else 0.0
@@ -94,8 +100,10 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     try:
         items = load_items(args.path, args.limit)
-        backend = make_backend(RoleConfig(backend=args.backend, model=args.model, base_url=args.base_url, threads=args.threads),
-                               settings_from_env())
+        backend = make_backend(
+            RoleConfig(backend=args.backend, model=args.model, base_url=args.base_url, threads=args.threads),
+            settings_from_env(),
+        )
         t0 = time.perf_counter()
         verdicts = []
         for it in items:
@@ -113,7 +121,9 @@ def main(argv: list[str] | None = None) -> int:
     mean_kappa = sum(r["kappa"] for r in result.values()) / len(result)
     print(f"mean kappa {mean_kappa:.3f}" + ("  -> near chance: do not trust this judge" if mean_kappa < 0.2 else ""))
     if args.json:
-        args.json.write_text(json.dumps({"items": len(items), "invalid": invalid, "wall_s": wall, "dimensions": result}, indent=2))
+        args.json.write_text(
+            json.dumps({"items": len(items), "invalid": invalid, "wall_s": wall, "dimensions": result}, indent=2)
+        )
     return 0
 
 

@@ -111,8 +111,9 @@ def split_turns(history: str) -> list[tuple[str, str]]:
 
 
 def statement_of(history: str) -> str:
-    m = re.search(r"question (?:below|is)\W*(?:The question is:)?(.*?)(?:\n|\s)Student\s*:", history,
-                  re.DOTALL | re.IGNORECASE)
+    m = re.search(
+        r"question (?:below|is)\W*(?:The question is:)?(.*?)(?:\n|\s)Student\s*:", history, re.DOTALL | re.IGNORECASE
+    )
     return (m.group(1).strip() if m else "") or "(problem statement not available)"
 
 
@@ -123,10 +124,22 @@ def build_problem(record: dict[str, Any], index: int) -> tuple[Problem, list[flo
     if not steps:
         steps = [Step(description="final answer", value=answer)]
     history = record.get("conversation_history", "")
-    produced = [r for role, text in split_turns(history) if role == "student"
-                for n in extract(text).numbers for r in n.readings()]
-    problem = Problem(id=f"mrbench-{index}", domain="math", title=f"MRBench {index}", statement=statement_of(history),
-                      steps=steps, answer=answer, source="mrbench")
+    produced = [
+        r
+        for role, text in split_turns(history)
+        if role == "student"
+        for n in extract(text).numbers
+        for r in n.readings()
+    ]
+    problem = Problem(
+        id=f"mrbench-{index}",
+        domain="math",
+        title=f"MRBench {index}",
+        statement=statement_of(history),
+        steps=steps,
+        answer=answer,
+        source="mrbench",
+    )
     return problem, produced
 
 
@@ -139,7 +152,9 @@ MODES: dict[str, str] = {
 PartName = Literal["fit", "validate", "all"]
 
 
-def predict(response: str, problem: Problem, produced: list[float], key: AnswerKey, mode: Mode) -> tuple[bool, list[str]]:
+def predict(
+    response: str, problem: Problem, produced: list[float], key: AnswerKey, mode: Mode
+) -> tuple[bool, list[str]]:
     if mode == "mrbench":
         r = reveals_answer(response, key)
         return r.leaks, r.reasons
@@ -176,18 +191,42 @@ def evaluate(path: Path, *, final_only: bool = False, mode: Mode | None = None) 
             if not label or not response.strip():
                 continue
             predicted, reasons = predict(response, problem, produced, key, mode)
-            items.append(Item(conversation_id=cid, part=split_part(cid), tutor=tutor, response=response, label=label,
-                              gold=label.startswith("Yes"), predicted=predicted, reasons=reasons,
-                              naive=naive_reveals(response, key.value)))
+            items.append(
+                Item(
+                    conversation_id=cid,
+                    part=split_part(cid),
+                    tutor=tutor,
+                    response=response,
+                    label=label,
+                    gold=label.startswith("Yes"),
+                    predicted=predicted,
+                    reasons=reasons,
+                    naive=naive_reveals(response, key.value),
+                )
+            )
     return score(items, path=str(path), mode=mode, conversations=len(data), skipped=skipped), items
 
 
-def score(items: list[Item], *, path: str, mode: str, conversations: int, skipped: list[tuple[str, str]] | None = None,
-          part: PartName = "all", naive: bool = False) -> LeakReport:
+def score(
+    items: list[Item],
+    *,
+    path: str,
+    mode: str,
+    conversations: int,
+    skipped: list[tuple[str, str]] | None = None,
+    part: PartName = "all",
+    naive: bool = False,
+) -> LeakReport:
     """Confusion counts of `items` (one half or all), for the mode's prediction or the naive rule."""
     chosen = [it for it in items if part == "all" or it.part == part]
-    report = LeakReport(path=path, mode="naive: the reply contains the final number" if naive else MODES[mode],
-                        part=part, conversations=conversations, skipped=skipped or [], n=len(chosen))
+    report = LeakReport(
+        path=path,
+        mode="naive: the reply contains the final number" if naive else MODES[mode],
+        part=part,
+        conversations=conversations,
+        skipped=skipped or [],
+        n=len(chosen),
+    )
     hits: Counter[str] = Counter()
     for it in chosen:
         p = it.naive if naive else it.predicted
@@ -200,18 +239,20 @@ def score(items: list[Item], *, path: str, mode: str, conversations: int, skippe
 
 
 def format_report(r: LeakReport) -> str:
-    return "\n".join([
-        f"leak guard vs MRBench Revealing_of_the_Answer ({r.mode})",
-        f"file: {r.path}  part: {r.part}",
-        f"conversations: {r.conversations} (skipped {len(r.skipped)}: no ground-truth solution), responses: {r.n}",
-        f"precision {r.precision:.3f}  recall {r.recall:.3f}  F1 {r.f1:.3f}  accuracy {r.accuracy:.3f}",
-        "",
-        "                    predicted leak   predicted no leak",
-        f"human: reveals      {r.tp:>10}   {r.fn:>15}",
-        f"human: no           {r.fp:>10}   {r.tn:>15}",
-        "",
-        "recall by label: " + ", ".join(f"{k}: {v:.3f}" for k, v in sorted(r.recall_by_label.items())),
-    ])
+    return "\n".join(
+        [
+            f"leak guard vs MRBench Revealing_of_the_Answer ({r.mode})",
+            f"file: {r.path}  part: {r.part}",
+            f"conversations: {r.conversations} (skipped {len(r.skipped)}: no ground-truth solution), responses: {r.n}",
+            f"precision {r.precision:.3f}  recall {r.recall:.3f}  F1 {r.f1:.3f}  accuracy {r.accuracy:.3f}",
+            "",
+            "                    predicted leak   predicted no leak",
+            f"human: reveals      {r.tp:>10}   {r.fn:>15}",
+            f"human: no           {r.fp:>10}   {r.tn:>15}",
+            "",
+            "recall by label: " + ", ".join(f"{k}: {v:.3f}" for k, v in sorted(r.recall_by_label.items())),
+        ]
+    )
 
 
 def format_comparison(items: list[Item], *, path: str, mode: str, conversations: int) -> str:
@@ -220,23 +261,35 @@ def format_comparison(items: list[Item], *, path: str, mode: str, conversations:
     for part in ("fit", "validate", "all"):
         for naive in (False, True):
             r = score(items, path=path, mode=mode, conversations=conversations, part=part, naive=naive)  # type: ignore[arg-type]
-            rows.append(f"{part:<10} {'naive' if naive else mode:<8} {r.n:>9} {r.tp + r.fn:>8}  {r.precision:.3f}  "
-                        f"{r.recall:.3f}  {r.f1:.3f}  {r.recall_by_label.get(CORRECT, 0.0):>15.3f} "
-                        f"{r.recall_by_label.get(INCORRECT, 0.0):>17.3f}")
+            rows.append(
+                f"{part:<10} {'naive' if naive else mode:<8} {r.n:>9} {r.tp + r.fn:>8}  {r.precision:.3f}  "
+                f"{r.recall:.3f}  {r.f1:.3f}  {r.recall_by_label.get(CORRECT, 0.0):>15.3f} "
+                f"{r.recall_by_label.get(INCORRECT, 0.0):>17.3f}"
+            )
     return "\n".join(rows)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m evals.leakguard", description=__doc__.split("\n\n")[0])
     parser.add_argument("path", type=Path, help="MRBench JSON file (e.g. ../shared/data/mrbench/dev.json)")
-    parser.add_argument("--mode", choices=sorted(MODES), default=None,
-                        help="guard (default): the tutor's guard; final: its final-answer check; mrbench: MRBench's sense")
+    parser.add_argument(
+        "--mode",
+        choices=sorted(MODES),
+        default=None,
+        help="guard (default): the tutor's guard; final: its final-answer check; mrbench: MRBench's sense",
+    )
     parser.add_argument("--final-only", action="store_true", help="same as --mode final")
-    parser.add_argument("--part", choices=["all", "fit", "validate"], default="all",
-                        help="report one half of the fit/validate split (by conversation id)")
+    parser.add_argument(
+        "--part",
+        choices=["all", "fit", "validate"],
+        default="all",
+        help="report one half of the fit/validate split (by conversation id)",
+    )
     parser.add_argument("--compare", action="store_true", help="the mode and the naive rule, per half and on all")
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
-    parser.add_argument("--errors", type=int, default=0, metavar="N", help="show N false positives and N false negatives")
+    parser.add_argument(
+        "--errors", type=int, default=0, metavar="N", help="show N false positives and N false negatives"
+    )
     args = parser.parse_args(argv)
     if not args.path.exists():
         print(f"error: {args.path} not found", file=sys.stderr)
@@ -247,8 +300,9 @@ def main(argv: list[str] | None = None) -> int:
     except (json.JSONDecodeError, ValidationError) as exc:
         print(f"error: cannot read {args.path}: {exc}", file=sys.stderr)
         return 2
-    report = score(items, path=full.path, mode=mode, conversations=full.conversations, skipped=full.skipped,
-                   part=args.part)
+    report = score(
+        items, path=full.path, mode=mode, conversations=full.conversations, skipped=full.skipped, part=args.part
+    )
     if args.json:
         out = report.model_dump()
         out.update(precision=report.precision, recall=report.recall, f1=report.f1, accuracy=report.accuracy)
@@ -259,10 +313,14 @@ def main(argv: list[str] | None = None) -> int:
         print("\n" + format_comparison(items, path=full.path, mode=mode, conversations=full.conversations))
     if args.errors:
         chosen = [it for it in items if args.part == "all" or it.part == args.part]
-        for kind, pick in (("false positive", lambda it: it.predicted and not it.gold),
-                           ("false negative", lambda it: it.gold and not it.predicted)):
+        for kind, pick in (
+            ("false positive", lambda it: it.predicted and not it.gold),
+            ("false negative", lambda it: it.gold and not it.predicted),
+        ):
             for it in [it for it in chosen if pick(it)][: args.errors]:
-                print(f"\n[{kind}] {it.conversation_id[:12]} {it.tutor} ({it.label}) {it.reasons}\n  {it.response[:300]}")
+                print(
+                    f"\n[{kind}] {it.conversation_id[:12]} {it.tutor} ({it.label}) {it.reasons}\n  {it.response[:300]}"
+                )
     return 0
 
 

@@ -148,11 +148,7 @@ def telling_at(k: int) -> Metric:
 def leak(r: DialogueRecord) -> float:
     first = student_first_correct_turn(r)
     return float(
-        any(
-            tutor_states_answer(u.text, r.problem)
-            for u in r.messages("tutor")
-            if first is None or u.turn <= first
-        )
+        any(tutor_states_answer(u.text, r.problem) for u in r.messages("tutor") if first is None or u.turn <= first)
     )
 
 
@@ -188,8 +184,12 @@ def turns_to_success(r: DialogueRecord) -> float | None:
     return None if t is None else float(t)
 
 
-@register("diagnosis_accuracy", True, "tutor's first top diagnosis is the simulator's hidden malgorithm or one that "
-          "makes the same mistake (same wrong values, or the same misconception label)")
+@register(
+    "diagnosis_accuracy",
+    True,
+    "tutor's first top diagnosis is the simulator's hidden malgorithm or one that "
+    "makes the same mistake (same wrong values, or the same misconception label)",
+)
 def diagnosis_accuracy(r: DialogueRecord) -> float | None:
     if not r.malgorithm_id:
         return None
@@ -210,9 +210,12 @@ def same_mistake(problem: Problem, a: str, b: str) -> bool:
     if ma.label.strip().lower() == mb.label.strip().lower():
         return True
     if problem.domain == "math":
-        same_answer = ma.wrong_answer is not None and mb.wrong_answer is not None and close(ma.wrong_answer, mb.wrong_answer)
+        same_answer = (
+            ma.wrong_answer is not None and mb.wrong_answer is not None and close(ma.wrong_answer, mb.wrong_answer)
+        )
         steps = ma.step_values.keys() == mb.step_values.keys() and all(
-            close(ma.step_values[k], mb.step_values[k]) for k in ma.step_values)
+            close(ma.step_values[k], mb.step_values[k]) for k in ma.step_values
+        )
         return same_answer and steps
     return bool(ma.wrong_code) and _norm_code(ma.wrong_code) == _norm_code(mb.wrong_code)
 
@@ -328,7 +331,12 @@ def move_mix(r: DialogueRecord) -> dict[str, float | None]:
 
 def move_metrics() -> list[Metric]:
     return [
-        Metric(f"moves.{s}.{m}", lambda r, key=f"moves.{s}.{m}": move_mix(r)[key], None, f"share of {m} moves in the {s} third")
+        Metric(
+            f"moves.{s}.{m}",
+            lambda r, key=f"moves.{s}.{m}": move_mix(r)[key],
+            None,
+            f"share of {m} moves in the {s} third",
+        )
         for s in STAGES
         for m in MOVES
     ]

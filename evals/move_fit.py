@@ -55,8 +55,9 @@ def samples(path: str | Path) -> list[Sample]:
                 student = t.text
                 continue
             if t.move:
-                ctx = MoveContext(turn=t.teacher_turn or 1, previous_student=student, previous_tutor=tutor,
-                                  statement=d.question)
+                ctx = MoveContext(
+                    turn=t.teacher_turn or 1, previous_student=student, previous_tutor=tutor, statement=d.question
+                )
                 out.append(Sample(d.id, d.qid, d.part, t.move, t.text, ctx))
             tutor = t.text
     return out
@@ -124,14 +125,17 @@ def fit_linear(x: np.ndarray, y: np.ndarray, c: float, features: list[str], kind
     intercept = lr.intercept_ - coef @ scaler.mean_
     order = [list(lr.classes_).index(m) for m in MOVES]
     return {
-        "kind": kind, "C": c, "features": features,
+        "kind": kind,
+        "C": c,
+        "features": features,
         "coef": [[round(float(v), 6) for v in coef[i]] for i in order],
         "intercept": [round(float(intercept[i]), 6) for i in order],
     }
 
 
-def fit_model(path: str | Path, rows: list[Sample], embeddings: np.ndarray | None,
-              kinds: tuple[str, ...] = KINDS) -> dict[str, Any]:
+def fit_model(
+    path: str | Path, rows: list[Sample], embeddings: np.ndarray | None, kinds: tuple[str, ...] = KINDS
+) -> dict[str, Any]:
     """The move-model file's content fitted on every turn of `rows` (C chosen by grouped CV)."""
     y = np.array([s.move for s in rows])
     groups = np.array([s.qid for s in rows])

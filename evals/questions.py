@@ -58,7 +58,7 @@ def _pairs(expression: str) -> list[tuple[str, str, str]]:
     tokens = [{"x": "*", "\u00d7": "*", "\u00f7": "/"}.get(t, t) for t in tokens if t not in "()"]
     out = []
     for i in range(len(tokens) - 2):
-        a, op, b = tokens[i: i + 3]
+        a, op, b = tokens[i : i + 3]
         if re.match(r"[$\d.]", a) and op in _OP_RE and re.match(r"[$\d.]", b):
             out.append((a, op, b))
     return out
@@ -90,8 +90,9 @@ def _is_fraction(match: str) -> bool:
 
 
 def has_expression(text: str, patterns: list[tuple[bool, re.Pattern[str]]], *, final_only: bool = False) -> bool:
-    return any(not _is_fraction(m.group(0)) for final, p in patterns if final or not final_only
-               for m in p.finditer(text))
+    return any(
+        not _is_fraction(m.group(0)) for final, p in patterns if final or not final_only for m in p.finditer(text)
+    )
 
 
 def has_blank(text: str) -> bool:
@@ -100,12 +101,19 @@ def has_blank(text: str) -> bool:
 
 def mentions_value(text: str, values: Iterable[float]) -> bool:
     wanted = list(values)
-    return any(abs(r - v) <= 1e-6 * max(1.0, abs(v)) for n in extract(text).numbers for r in n.readings()
-               for v in wanted)
+    return any(
+        abs(r - v) <= 1e-6 * max(1.0, abs(v)) for n in extract(text).numbers for r in n.readings() for v in wanted
+    )
 
 
-def reply_flags(reply: str, earlier: set[str], problem: Problem, student_values: list[float], plan_kind: str = "",
-                patterns: list[tuple[bool, re.Pattern[str]]] | None = None) -> dict[str, Any]:
+def reply_flags(
+    reply: str,
+    earlier: set[str],
+    problem: Problem,
+    student_values: list[float],
+    plan_kind: str = "",
+    patterns: list[tuple[bool, re.Pattern[str]]] | None = None,
+) -> dict[str, Any]:
     """The flags of one reply; `earlier` (normalized sentences) is extended with the reply's sentences."""
     pats = expression_patterns(problem) if patterns is None else patterns
     said = sentences(reply)

@@ -103,17 +103,27 @@ def _reference(dialogue: RealDialogue, problem: Problem, turn: RealTurn) -> tupl
     return sdb_label(problem, turn, passes)
 
 
-def replay_dialogue(dialogue: RealDialogue, problem: Problem,
-                    hand: dict[tuple[str, int], HandLabel] | None = None) -> list[ReplayTurn]:
+def replay_dialogue(
+    dialogue: RealDialogue, problem: Problem, hand: dict[tuple[str, int], HandLabel] | None = None
+) -> list[ReplayTurn]:
     session = TutorSession.start(problem, TutorSettings(policy="tree", max_turns=10_000), backend=None)
     earlier = {norm(s) for s in sentences(session.opening)}
     patterns = expression_patterns(problem)
     out = []
     for t in dialogue.student_turns:
         reference, rule = _reference(dialogue, problem, t)
-        row = ReplayTurn(dialogue_id=dialogue.id, source=dialogue.source, part=dialogue.part,
-                         turn=t.student_turn or 0, student=t.text, code=t.code, verdict=None, reference=reference,
-                         reference_rule=rule, hand=(hand or {}).get((dialogue.id, t.student_turn or 0)))
+        row = ReplayTurn(
+            dialogue_id=dialogue.id,
+            source=dialogue.source,
+            part=dialogue.part,
+            turn=t.student_turn or 0,
+            student=t.text,
+            code=t.code,
+            verdict=None,
+            reference=reference,
+            reference_rule=rule,
+            hand=(hand or {}).get((dialogue.id, t.student_turn or 0)),
+        )
         if session.done:
             row.note = "session had ended"
         else:
@@ -126,8 +136,7 @@ def replay_dialogue(dialogue: RealDialogue, problem: Problem,
                 assert trace is not None
                 row.verdict, row.node, row.asked = trace.judgement, trace.state_before.current_node, trace.node_id
                 row.plan, row.reply, row.values = trace.plan_kind, reply, list(trace.values)
-                row.flags = reply_flags(reply, earlier, problem, row.values, trace.plan_kind,
-                                        patterns)
+                row.flags = reply_flags(reply, earlier, problem, row.values, trace.plan_kind, patterns)
         out.append(row)
     return out
 
@@ -143,7 +152,9 @@ def score(pairs: list[tuple[str | None, str | None]]) -> dict[str, Any]:
     right = [v for v, r in done if r == "right"]
     wrong = [(v, r) for v, r in done if r in ("wrong", "partly")]
     true = [v for v, r in done if r in ("right", "none")]
-    affirmed = sum(1 for v, r in wrong if (r == "wrong" and v in ("right", "partly")) or (r == "partly" and v == "right"))
+    affirmed = sum(
+        1 for v, r in wrong if (r == "wrong" and v in ("right", "partly")) or (r == "partly" and v == "right")
+    )
     f1 = {}
     for c in CLASSES:
         tp = sum(1 for v, r in done if v == c and r == c)
@@ -185,18 +196,26 @@ def metrics(turns: list[ReplayTurn]) -> dict[str, Any]:
         "unsure_share_all": _rate(sum(1 for t in judged if t.verdict == "unsure"), len(judged)),
         "hand_unclear": sum(1 for t in turns if t.hand == "unclear"),
     }
-    parts = {"fit": [t for t in turns if t.part == "fit"], "validate": [t for t in turns if t.part == "validate"],
-             "all": turns}
+    parts = {
+        "fit": [t for t in turns if t.part == "fit"],
+        "validate": [t for t in turns if t.part == "validate"],
+        "all": turns,
+    }
     for key, field in (("rule", "reference"), ("hand", "hand")):
-        out[key] = {name: score([(t.verdict, getattr(t, field)) for t in rows]) for name, rows in parts.items()
-                    if rows}
+        out[key] = {name: score([(t.verdict, getattr(t, field)) for t in rows]) for name, rows in parts.items() if rows}
     out["flags"] = question_flags(turns)
     return out
 
 
 # --- the run --------------------------------------------------------------------------------------------------
-def run(source: str, *, limit: int | None = None, part: PartChoice = "all", labels: str | Path | None = None,
-        progress: bool = False) -> dict[str, Any]:
+def run(
+    source: str,
+    *,
+    limit: int | None = None,
+    part: PartChoice = "all",
+    labels: str | Path | None = None,
+    progress: bool = False,
+) -> dict[str, Any]:
     dialogues = select_dialogues(source, part, limit)
     problems = load_problems(source)
     label_path = Path(labels) if labels is not None else HAND_LABELS
@@ -212,8 +231,9 @@ def run(source: str, *, limit: int | None = None, part: PartChoice = "all", labe
         if progress and k % 25 == 0:
             print(f"  {k}/{len(dialogues)} dialogues", flush=True)
     result = {"turns": [t.model_dump(mode="json") for t in turns], "metrics": metrics(turns)}
-    result["metrics"].update(source=source, part=part, skipped_dialogues=skipped,
-                             hand_labels=str(label_path) if hand else None)
+    result["metrics"].update(
+        source=source, part=part, skipped_dialogues=skipped, hand_labels=str(label_path) if hand else None
+    )
     return result
 
 
@@ -234,10 +254,18 @@ def write_atomic(path: str | Path, data: Any) -> Path:
 
 
 def summary(m: dict[str, Any]) -> str:
-    lines = [f"{m['dialogues']} dialogues, {m['student_turns']} student turns, {m['judged_turns']} judged "
-             f"({m['after_end']} after the session ended); verdicts {m['verdicts']}"]
-    names = ("accuracy_when_right", "accuracy_when_wrong", "false_affirmation", "false_rejection", "macro_f1",
-             "unsure_share")
+    lines = [
+        f"{m['dialogues']} dialogues, {m['student_turns']} student turns, {m['judged_turns']} judged "
+        f"({m['after_end']} after the session ended); verdicts {m['verdicts']}"
+    ]
+    names = (
+        "accuracy_when_right",
+        "accuracy_when_wrong",
+        "false_affirmation",
+        "false_rejection",
+        "macro_f1",
+        "unsure_share",
+    )
     for key in ("rule", "hand"):
         for part, s in m[key].items():
             if not s["n"]:
@@ -248,8 +276,15 @@ def summary(m: dict[str, Any]) -> str:
     for part, f in (("all", flags), ("fit", flags.get("fit")), ("validate", flags.get("validate"))):
         if not f or not f.get("replies"):
             continue
-        cells = [f"{n} {f[n]['value'] if f[n]['value'] is not None else '-'} (n={f[n]['n']})"
-                 for n in ("expression_or_blank", "final_expression", "long_question", "repeated_sentence",
-                           "generic_after_value")]
+        cells = [
+            f"{n} {f[n]['value'] if f[n]['value'] is not None else '-'} (n={f[n]['n']})"
+            for n in (
+                "expression_or_blank",
+                "final_expression",
+                "long_question",
+                "repeated_sentence",
+                "generic_after_value",
+            )
+        ]
         lines.append(f"  flags {part:<8} " + "  ".join(cells))
     return "\n".join(lines)

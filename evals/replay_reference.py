@@ -32,11 +32,43 @@ Reference = Literal["right", "partly", "wrong", "none"]
 
 _NUMBER = re.compile(r"(?<![\w.])-?\$?(\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?|\.\d+)(?:st|nd|rd|th)?")
 _WORDS = {
-    "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10,
-    "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15, "sixteen": 16, "seventeen": 17,
-    "eighteen": 18, "nineteen": 19, "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60,
-    "seventy": 70, "eighty": 80, "ninety": 90, "hundred": 100, "thousand": 1000, "half": 2, "twice": 2,
-    "double": 2, "triple": 3, "quarter": 4, "third": 3, "dozen": 12, "once": 1,
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+    "eleven": 11,
+    "twelve": 12,
+    "thirteen": 13,
+    "fourteen": 14,
+    "fifteen": 15,
+    "sixteen": 16,
+    "seventeen": 17,
+    "eighteen": 18,
+    "nineteen": 19,
+    "twenty": 20,
+    "thirty": 30,
+    "forty": 40,
+    "fifty": 50,
+    "sixty": 60,
+    "seventy": 70,
+    "eighty": 80,
+    "ninety": 90,
+    "hundred": 100,
+    "thousand": 1000,
+    "half": 2,
+    "twice": 2,
+    "double": 2,
+    "triple": 3,
+    "quarter": 4,
+    "third": 3,
+    "dozen": 12,
+    "once": 1,
 }
 
 
@@ -82,17 +114,61 @@ def _results(solution: str) -> list[float]:
     return out
 
 
-_FILLER = {"yes", "yeah", "okay", "ok", "so", "right", "the", "and", "that", "this", "there", "are", "was", "were",
-           "has", "have", "had", "for", "with", "of", "his", "her", "its", "their", "they", "she", "he", "each",
-           "per", "oh", "see", "well", "sure", "also", "then", "which", "who", "from", "into", "but", "all", "our"}
+_FILLER = {
+    "yes",
+    "yeah",
+    "okay",
+    "ok",
+    "so",
+    "right",
+    "the",
+    "and",
+    "that",
+    "this",
+    "there",
+    "are",
+    "was",
+    "were",
+    "has",
+    "have",
+    "had",
+    "for",
+    "with",
+    "of",
+    "his",
+    "her",
+    "its",
+    "their",
+    "they",
+    "she",
+    "he",
+    "each",
+    "per",
+    "oh",
+    "see",
+    "well",
+    "sure",
+    "also",
+    "then",
+    "which",
+    "who",
+    "from",
+    "into",
+    "but",
+    "all",
+    "our",
+}
 
 
 def _words(text: str) -> list[str]:
     return [w.rstrip("s") for w in re.findall(r"[a-z]+", text.lower()) if len(w) > 2 and w not in _FILLER]
 
 
-_CONCLUDES = re.compile(r"\b(?:so|therefore|thus|hence|answer|total|altogether|means|need|needs|will|would|"
-                        r"must|left|remaining)\b", re.I)
+_CONCLUDES = re.compile(
+    r"\b(?:so|therefore|thus|hence|answer|total|altogether|means|need|needs|will|would|"
+    r"must|left|remaining)\b",
+    re.I,
+)
 
 
 def restates(text: str, question: str) -> bool:

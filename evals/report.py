@@ -98,7 +98,9 @@ def plot_move_mix(scores: list[dict], path: Path) -> Path:
     for move in MOVES:
         vals = []
         for p, st in cols:
-            xs = [s[f"moves.{st}.{move}"] for s in scores if s["policy"] == p and s.get(f"moves.{st}.{move}") is not None]
+            xs = [
+                s[f"moves.{st}.{move}"] for s in scores if s["policy"] == p and s.get(f"moves.{st}.{move}") is not None
+            ]
             vals.append(sum(xs) / len(xs) if xs else 0.0)
         ax.bar(range(len(cols)), vals, bottom=bottoms, label=move)
         bottoms += np.asarray(vals)
@@ -180,7 +182,10 @@ def build_report(run_dir: Path) -> Path:
         "leak_rate": plot_leak_rate(table, plots_dir / "leak_rate.png"),
         "diagnosis_confusion": plot_confusion(scores, plots_dir / "diagnosis_confusion.png"),
     }
-    write_json(run_dir / "report.json", {"stamp": stamp, "config": cfg, **metrics, "plots": {k: f"plots/{v.name}" for k, v in paths.items()}})
+    write_json(
+        run_dir / "report.json",
+        {"stamp": stamp, "config": cfg, **metrics, "plots": {k: f"plots/{v.name}" for k, v in paths.items()}},
+    )
     _write_csv(run_dir / "metrics.csv", table, ["group", "metric", "n", "mean", "lo", "hi", "higher_is_better"])
     _write_csv(run_dir / "dialogues.csv", scores, list(scores[0].keys()) if scores else [])
     out = run_dir / "report.html"
@@ -224,23 +229,31 @@ def _html(stamp: dict, cfg: dict, metrics: dict, paths: dict[str, Path], run_dir
         desc = e(info.get(name, {}).get("description", ""))
         cells = "".join(f"<td>{_fmt(by.get((g, name)))}</td>" for g in groups)
         body.append(f"<tr><th title='{desc}'>{e(name)} {arrow}</th>{cells}</tr>")
-    stamp_rows = "".join(f"<tr><th>{e(k)}</th><td>{e(json.dumps(v) if isinstance(v, dict) else str(v))}</td></tr>" for k, v in stamp.items())
+    stamp_rows = "".join(
+        f"<tr><th>{e(k)}</th><td>{e(json.dumps(v) if isinstance(v, dict) else str(v))}</td></tr>"
+        for k, v in stamp.items()
+    )
     imgs = "".join(
-        f"<figure><img alt='{e(k)}' src='data:image/png;base64,{base64.b64encode(p.read_bytes()).decode()}'><figcaption>{e(k)}</figcaption></figure>"
+        f"<figure><img alt='{e(k)}' "
+        f"src='data:image/png;base64,{base64.b64encode(p.read_bytes()).decode()}'><figcaption>{e(k)}</figcaption></figure>"
         for k, p in paths.items()
     )
     samples = _sample_transcripts(run_dir)
-    validity = "<ul>" + "".join(f"<li>{e(line)}</li>" for line in panel_lines(metrics["validity"])) + "</ul>" \
-        if "validity" in metrics else "<p>not computed (scored before the panel existed: rerun the score stage)</p>"
-    return f"""<!doctype html><html><head><meta charset="utf-8"><title>Evaluation {e(stamp['run'])}</title>
-<style>body{{font-family:system-ui,sans-serif;margin:2em;max-width:1100px}}table{{border-collapse:collapse;margin:1em 0}}
+    validity = (
+        "<ul>" + "".join(f"<li>{e(line)}</li>" for line in panel_lines(metrics["validity"])) + "</ul>"
+        if "validity" in metrics
+        else "<p>not computed (scored before the panel existed: rerun the score stage)</p>"
+    )
+    return f"""<!doctype html><html><head><meta charset="utf-8"><title>Evaluation {e(stamp["run"])}</title>
+<style>body{{font-family:system-ui,sans-serif;margin:2em;max-width:1100px}}
+table{{border-collapse:collapse;margin:1em 0}}
 td,th{{border:1px solid #ccc;padding:3px 8px;text-align:left;font-size:13px}}small{{color:#666}}
 figure{{display:inline-block;margin:.5em}}img{{max-width:520px}}pre{{background:#f6f6f6;padding:1em;white-space:pre-wrap}}
 .t{{color:#1f4e79}}.s{{color:#7f3f00}}.t,.s{{white-space:pre-wrap;margin:.2em 0}}</style></head><body>
-<h1>Evaluation run: {e(stamp['run'])}</h1>
+<h1>Evaluation run: {e(stamp["run"])}</h1>
 <h2>Stamp</h2><table>{stamp_rows}</table>
 <h2>Metrics (mean [95% bootstrap CI] per policy; ↑ higher is better, ↓ lower is better)</h2>
-<table><tr><th>metric</th>{head}</tr>{''.join(body)}</table>
+<table><tr><th>metric</th>{head}</tr>{"".join(body)}</table>
 <h2>Validity panel (can this run separate policies?)</h2>{validity}
 <h2>Plots</h2>{imgs}
 <h2>Sample transcripts</h2>{samples}
@@ -257,7 +270,8 @@ def _sample_transcripts(run_dir: Path, per_policy: int = 2) -> str:
             continue
         seen[r.policy] += 1
         lines = "".join(
-            f"<div class='{'t' if u.role == 'tutor' else 's'}'><b>{u.role} {u.turn}:</b> {e(u.text)}</div>" for u in r.transcript
+            f"<div class='{'t' if u.role == 'tutor' else 's'}'><b>{u.role} {u.turn}:</b> {e(u.text)}</div>"
+            for u in r.transcript
         )
         summary = f"{e(r.policy)} · {e(r.problem_id)} · {e(r.persona_label)} · seed {r.seed} · {e(r.outcome.ended)}"
         out.append(f"<details><summary>{summary}</summary>{lines}</details>")
@@ -292,7 +306,9 @@ def compare(run_a: Path, run_b: Path) -> str:
             verdict = "changed"
         else:
             verdict = "better" if (delta > 0) == hib else "worse"
-        verdict += " (CIs overlap)" if overlap and verdict != "same" else (" (CIs disjoint)" if verdict != "same" else "")
+        verdict += (
+            " (CIs overlap)" if overlap and verdict != "same" else (" (CIs disjoint)" if verdict != "same" else "")
+        )
         fa = f"{ra['mean']:.3f} [{ra['lo']:.2f},{ra['hi']:.2f}]"
         fb = f"{r['mean']:.3f} [{r['lo']:.2f},{r['hi']:.2f}]"
         lines.append(f"{r['metric']:<24} {r['group']:<10} {fa:>22} {fb:>22} {delta:>+8.3f}  {verdict}")

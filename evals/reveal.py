@@ -25,22 +25,135 @@ from tutor.number_words import replace_number_words
 
 _NUMBER = re.compile(r"(?<![\d.])\d+(?:\.\d+)?(?![\d])")
 # words between a number and its noun that do not change its sense ("30 more minutes", "60 million dollars")
-_SKIP = {"more", "less", "fewer", "extra", "additional", "total", "whole", "full", "million", "thousand", "billion",
-         "hundred", "new", "different", "remaining", "left", "other"}
+_SKIP = {
+    "more",
+    "less",
+    "fewer",
+    "extra",
+    "additional",
+    "total",
+    "whole",
+    "full",
+    "million",
+    "thousand",
+    "billion",
+    "hundred",
+    "new",
+    "different",
+    "remaining",
+    "left",
+    "other",
+}
 # words after a number that are not its noun
 _NOT_NOUN = {
-    "a", "an", "the", "is", "are", "was", "were", "be", "been", "will", "would", "should", "could", "can", "may",
-    "might", "must", "and", "or", "but", "not", "nor", "so", "then", "than", "that", "which", "who", "this", "these",
-    "those", "it", "its", "to", "of", "in", "on", "at", "by", "for", "from", "with", "as", "into", "per", "each",
-    "every", "if", "when", "because", "since", "while", "you", "we", "he", "she", "they", "i", "me", "us", "them",
-    "his", "her", "their", "your", "our", "my", "do", "does", "did", "has", "have", "had", "times", "divided",
-    "multiplied", "plus", "minus", "x", "equals", "makes", "gives", "instead", "rather", "yet", "too", "also",
-    "again", "now", "here", "there", "right", "correct", "wrong", "first", "all", "both", "just", "only", "what",
-    "many", "much",
+    "a",
+    "an",
+    "the",
+    "is",
+    "are",
+    "was",
+    "were",
+    "be",
+    "been",
+    "will",
+    "would",
+    "should",
+    "could",
+    "can",
+    "may",
+    "might",
+    "must",
+    "and",
+    "or",
+    "but",
+    "not",
+    "nor",
+    "so",
+    "then",
+    "than",
+    "that",
+    "which",
+    "who",
+    "this",
+    "these",
+    "those",
+    "it",
+    "its",
+    "to",
+    "of",
+    "in",
+    "on",
+    "at",
+    "by",
+    "for",
+    "from",
+    "with",
+    "as",
+    "into",
+    "per",
+    "each",
+    "every",
+    "if",
+    "when",
+    "because",
+    "since",
+    "while",
+    "you",
+    "we",
+    "he",
+    "she",
+    "they",
+    "i",
+    "me",
+    "us",
+    "them",
+    "his",
+    "her",
+    "their",
+    "your",
+    "our",
+    "my",
+    "do",
+    "does",
+    "did",
+    "has",
+    "have",
+    "had",
+    "times",
+    "divided",
+    "multiplied",
+    "plus",
+    "minus",
+    "x",
+    "equals",
+    "makes",
+    "gives",
+    "instead",
+    "rather",
+    "yet",
+    "too",
+    "also",
+    "again",
+    "now",
+    "here",
+    "there",
+    "right",
+    "correct",
+    "wrong",
+    "first",
+    "all",
+    "both",
+    "just",
+    "only",
+    "what",
+    "many",
+    "much",
 }
-_OPERAND_VERB = re.compile(r"\b(?:add|added|adding|subtract|subtracted|subtracting|minus|plus|multiply|multiplied|"
-                           r"multiplying|divide|divided|dividing|by|from|times|take away|took away|over)\s*\$?\s*$",
-                           re.IGNORECASE)
+_OPERAND_VERB = re.compile(
+    r"\b(?:add|added|adding|subtract|subtracted|subtracting|minus|plus|multiply|multiplied|"
+    r"multiplying|divide|divided|dividing|by|from|times|take away|took away|over)\s*\$?\s*$",
+    re.IGNORECASE,
+)
 # a value stated as the answer to the question: "the answer is", "the total cost would be", "the correct number
 # of balls left, which is", "a profit of"; "a total of" alone is too common for intermediate sums
 _ANSWER_PHRASE = re.compile(
@@ -48,11 +161,14 @@ _ANSWER_PHRASE = re.compile(
     r"(?:total|number|amount|cost|price))\b[^.;!?\d$]{0,60}?"
     r"|\b(?:correct|right|actual) total\b[^.;!?]{0,60}?)"
     r"(?:\b(?:is|was|would be|should be|will be|must be|comes to|equals|of|be)|=)\s*"
-    r"(?:actually|indeed|just|only|exactly|really|still)?\s*\$?\s*$", re.IGNORECASE)
+    r"(?:actually|indeed|just|only|exactly|really|still)?\s*\$?\s*$",
+    re.IGNORECASE,
+)
 _ANSWER_CUE = re.compile(r"\b(?:answer|result|total|altogether|in all|final)\b[^.;!?]{0,40}$", re.IGNORECASE)
 # verbs that state a sum as the outcome: "it totals to 75 haircuts", "that adds up to 40 minutes"
-_ANSWER_VERB = re.compile(r"\b(?:totals?|totaled|totalling|adds? up|added up|comes? to|came to)(?: up)?(?: to)?\s*\$?\s*$",
-                          re.IGNORECASE)
+_ANSWER_VERB = re.compile(
+    r"\b(?:totals?|totaled|totalling|adds? up|added up|comes? to|came to)(?: up)?(?: to)?\s*\$?\s*$", re.IGNORECASE
+)
 
 
 @dataclass(frozen=True)
@@ -94,7 +210,9 @@ class AnswerKey:
         """`sense` writes the answer's own noun or currency."""
         if sense.money or sense.cents:
             return sense.money == self.sense.money and sense.cents == self.sense.cents
-        return bool(sense.noun) and (sense.noun in self.aliases or self.sense.noun != "" and same_sense(sense, self.sense))
+        return bool(sense.noun) and (
+            sense.noun in self.aliases or self.sense.noun != "" and same_sense(sense, self.sense)
+        )
 
 
 @dataclass
@@ -134,7 +252,7 @@ def occurrences(text: str) -> list[Occurrence]:
     t = _normalize(text)
     out = []
     for m in _NUMBER.finditer(t):
-        before, after = t[: m.start()], t[m.end():]
+        before, after = t[: m.start()], t[m.end() :]
         cents = bool(re.match(r"\s*(?:cents?\b|¢)", after, re.IGNORECASE))
         money = bool(re.search(r"[$€£]\s*$", before)) or bool(re.match(r"\s*(?:dollars?|bucks)\b", after, re.I))
         noun = "" if money or cents else ("percent" if re.match(r"\s*%", after) else _noun(after))
@@ -142,9 +260,15 @@ def occurrences(text: str) -> list[Occurrence]:
         preceded_by_op = bool(re.search(r"\d\s*\)?\s*[-+*/x]\s*\$?\s*$", before))
         operand = followed_by_op or preceded_by_op or bool(_OPERAND_VERB.search(before[-30:]))
         clause = re.split(r"[.;:!?,\n]\s", before)[-1]
-        out.append(Occurrence(value=float(m.group(0)), sense=Sense(money=money, cents=cents, noun=noun),
-                              operand=operand, before=before[-120:],
-                              negated=bool(re.search(r"\b(?:not|never|no)\b|n't\b", clause, re.IGNORECASE))))
+        out.append(
+            Occurrence(
+                value=float(m.group(0)),
+                sense=Sense(money=money, cents=cents, noun=noun),
+                operand=operand,
+                before=before[-120:],
+                negated=bool(re.search(r"\b(?:not|never|no)\b|n't\b", clause, re.IGNORECASE)),
+            )
+        )
     return out
 
 
@@ -166,10 +290,16 @@ def answer_key(solution: str, answer: float, statement: str = "") -> AnswerKey:
             results = [o for o in written if re.search(r"=\s*\$?\s*$", o.before)]
             sense = (results or written or hits)[-1].sense
             break
-    key = AnswerKey(value=answer, sense=sense, statement=occurrences(statement),
-                    aliases=_aliases(sense.noun, f"{statement}\n{solution}"))
-    key.other_senses = any(stands_for(o.value, answer) and o.sense != Sense() and not key.compatible(o.sense)
-                           for o in occurrences(f"{statement}\n{solution}"))
+    key = AnswerKey(
+        value=answer,
+        sense=sense,
+        statement=occurrences(statement),
+        aliases=_aliases(sense.noun, f"{statement}\n{solution}"),
+    )
+    key.other_senses = any(
+        stands_for(o.value, answer) and o.sense != Sense() and not key.compatible(o.sense)
+        for o in occurrences(f"{statement}\n{solution}")
+    )
     return key
 
 
@@ -208,15 +338,22 @@ def reveals_answer(reply: str, key: AnswerKey) -> Reveal:
         if stands_for(o.value, key.value):
             # written with no sense, a value the problem also uses for something else is that, unless it is stated
             # as a result
-            if not explicit and (key.in_statement(key.value, any_sense=True) or key.other_senses) \
-                    and not (_is_result(o.before) or _ANSWER_CUE.search(o.before[-60:])):
+            if (
+                not explicit
+                and (key.in_statement(key.value, any_sense=True) or key.other_senses)
+                and not (_is_result(o.before) or _ANSWER_CUE.search(o.before[-60:]))
+            ):
                 continue
             result.leaks, result.correct = True, True
             result.reasons.append(f"states the final answer {fmt(key.value)}")
         elif key.in_statement(o.value):
             continue
-        elif (phrase := _ANSWER_PHRASE.search(o.before[-90:])) and (explicit or _names_the_answer(phrase.group(0), key)) \
-                or explicit and _ANSWER_VERB.search(o.before[-40:]):
+        elif (
+            (phrase := _ANSWER_PHRASE.search(o.before[-90:]))
+            and (explicit or _names_the_answer(phrase.group(0), key))
+            or explicit
+            and _ANSWER_VERB.search(o.before[-40:])
+        ):
             result.leaks = True
             result.correct = result.correct or False
             result.reasons.append(f"states {fmt(o.value)} as the answer (the answer is {fmt(key.value)})")

@@ -4,7 +4,8 @@ A dialogue: the tutor opens, the student answers with their (wrong) attempt, the
 tutor reply -> student answer. Turn t is the tutor's t-th reply and the student's answer to it. The dialogue
 ends when the student has the right answer (the tutor gets one closing reply if turns remain), when the tutor
 is done, or at `max_turns`. Then the student takes the post-test (simulator.posttest: a sibling problem with new
-numbers, answered from the hidden state alone). Code submissions are verified with `tutor.sandbox.run_tests`, independently of
+numbers, answered from the hidden state alone). Code submissions are verified with `tutor.sandbox.run_tests`,
+independently of
 what the simulator believes.
 """
 
@@ -59,7 +60,11 @@ def make_persona(spec: PersonaSpec | Persona, problem: Problem) -> Persona:
     """A `simulator.Persona` from a spec; the problem's own student profile seeds it when asked and present."""
     if isinstance(spec, Persona):
         return spec
-    fields = {k: v for k, v in spec.model_dump().items() if k in ("name", "mode", "grade", "profile", "resistance", "verbosity")}
+    fields = {
+        k: v
+        for k, v in spec.model_dump().items()
+        if k in ("name", "mode", "grade", "profile", "resistance", "verbosity")
+    }
     fields = {k: v for k, v in fields.items() if v not in (None, "")}
     if spec.use_problem_profile and problem.student_profile:
         return from_profile(problem.student_profile).model_copy(update=fields)
@@ -67,7 +72,8 @@ def make_persona(spec: PersonaSpec | Persona, problem: Problem) -> Persona:
 
 
 def extract_code(text: str, problem: Problem) -> str | None:
-    """The program a student submitted in a message: a fenced block, or the message itself if it defines the entry point."""
+    """The program a student submitted in a message: a fenced block, or the message itself if it defines the entry
+    point."""
     blocks = _FENCE.findall(text)
     for block in reversed(blocks):
         if problem.entry_point and f"def {problem.entry_point}" in block:
@@ -158,7 +164,11 @@ def run_dialogue(
         log.warning("dialogue %s/%s/%s failed: %s", problem.id, policy, seed, exc.log_message)
     outcome.solved_turn = _solved_turn(problem, outcome)
     outcome.solved = outcome.solved_turn is not None
-    posttest = post_test(problem, initial_state, student.hidden_state) if student is not None and initial_state is not None else None
+    posttest = (
+        post_test(problem, initial_state, student.hidden_state)
+        if student is not None and initial_state is not None
+        else None
+    )
     timings["total_s"] = time.perf_counter() - t0
     return DialogueRecord(
         key=dialogue_key(problem.id, policy, label, seed),
@@ -251,8 +261,14 @@ def generate(
 
     def one(job: Job) -> DialogueRecord:
         record = run_dialogue(
-            job.problem, job.policy, job.persona, job.seed, max_turns=config.max_turns,
-            tutor_backend=tutor_backend, student_backend=student_backend, persona_label=job.persona.label,
+            job.problem,
+            job.policy,
+            job.persona,
+            job.seed,
+            max_turns=config.max_turns,
+            tutor_backend=tutor_backend,
+            student_backend=student_backend,
+            persona_label=job.persona.label,
         )
         store.append(record)
         return record
@@ -278,8 +294,13 @@ def generate(
 def _log_generation(run_dir: Path, planned: int, wall_s: float, workers: int) -> None:
     """Append this invocation's wall time to generate_log.jsonl (a resumed run has several lines)."""
     done = len(RecordFile(records_path(run_dir)).keys())
-    line = {"finished": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), "planned": planned,
-            "records_total": done, "wall_s": round(wall_s, 2), "workers": workers}
+    line = {
+        "finished": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "planned": planned,
+        "records_total": done,
+        "wall_s": round(wall_s, 2),
+        "workers": workers,
+    }
     with (run_dir / "generate_log.jsonl").open("a", encoding="utf-8") as f:
         f.write(json.dumps(line) + "\n")
 

@@ -39,9 +39,16 @@ def score_run(run_dir: Path, config: RunConfig | None = None) -> dict[str, Any]:
     rows = []
     for r in records:
         row: dict[str, Any] = {
-            "key": r.key, "problem_id": r.problem_id, "domain": r.problem.domain, "policy": r.policy,
-            "persona": r.persona_label, "seed": r.seed, "malgorithm_id": r.malgorithm_id,
-            "ended": r.outcome.ended, "turns": r.outcome.turns, "total_s": r.timings.get("total_s"),
+            "key": r.key,
+            "problem_id": r.problem_id,
+            "domain": r.problem.domain,
+            "policy": r.policy,
+            "persona": r.persona_label,
+            "seed": r.seed,
+            "malgorithm_id": r.malgorithm_id,
+            "ended": r.outcome.ended,
+            "turns": r.outcome.turns,
+            "total_s": r.timings.get("total_s"),
         }
         pair = diagnosis_pair(r)
         row["solved_turn"] = r.outcome.solved_turn
@@ -61,7 +68,9 @@ def score_run(run_dir: Path, config: RunConfig | None = None) -> dict[str, Any]:
         "n_dialogues": len(records),
         "metrics": [a.as_dict() for a in table],
         "validity": validity_panel(rows, max(config.k), **kwargs),
-        "metric_info": {m.name: {"higher_is_better": m.higher_is_better, "description": m.description} for m in metrics},
+        "metric_info": {
+            m.name: {"higher_is_better": m.higher_is_better, "description": m.description} for m in metrics
+        },
     }
     with (run_dir / "scores.jsonl").open("w", encoding="utf-8") as f:
         for row in rows:

@@ -60,13 +60,15 @@ def carries(text: str, value: float | None) -> bool:
     return value is not None and any(close(x, value) for x in numbers_in(text))  # digits and number words
 
 
-def run_one(problem: Any, malgorithm_id: str, *, backend: Any, max_turns: int, seed: int,
-            use_embeddings: bool) -> dict[str, Any]:
+def run_one(
+    problem: Any, malgorithm_id: str, *, backend: Any, max_turns: int, seed: int, use_embeddings: bool
+) -> dict[str, Any]:
     m = problem.malgorithm(malgorithm_id)
     profile = m.description.removeprefix("Student profile: ") if m.description else problem.student_profile
     persona = from_profile(profile)
-    s = StudentSession.start(problem, persona, seed=seed, backend=backend, malgorithm_id=malgorithm_id,
-                             use_embeddings=use_embeddings)
+    s = StudentSession.start(
+        problem, persona, seed=seed, backend=backend, malgorithm_id=malgorithm_id, use_embeddings=use_embeddings
+    )
     wrong = m.wrong_answer
     answer = problem.answer
     opening_wrong = carries(s.opening, wrong)
@@ -176,32 +178,44 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     rows = []
     for i, (p, mid) in enumerate(pairs, start=1):
-        rows.append(run_one(p, mid, backend=backend, max_turns=args.max_turns, seed=args.seed,
-                            use_embeddings=not args.lexical))
+        rows.append(
+            run_one(p, mid, backend=backend, max_turns=args.max_turns, seed=args.seed, use_embeddings=not args.lexical)
+        )
         if backend is not None or i % 50 == 0 or i == len(pairs):
             print(f"\r  {i}/{len(pairs)} students", end="", file=sys.stderr, flush=True)
     print(file=sys.stderr)
     elapsed = time.perf_counter() - started
     summary = summarise(rows)
-    print(f"Simulator fidelity on {args.path}: {summary['students']} students ({len(skipped)} records skipped by "
-          f"the importer), backend {note}, {elapsed:.1f} s")
+    print(
+        f"Simulator fidelity on {args.path}: {summary['students']} students ({len(skipped)} records skipped by "
+        f"the importer), backend {note}, {elapsed:.1f} s"
+    )
     print(f"  opening carries the assigned wrong answer      {summary['opening_wrong']:.3f}")
     print(f"  first reply carries the assigned wrong answer  {summary['first_reply_wrong']:.3f}")
     print(f"  self-correct before any focus/probing/telling  {summary['self_correct_early']:.3f}")
     turns = summary["mean_solved_turn"]
-    print(f"  solved under the scripted tutor (no telling)   {summary['solved']:.3f}"
-          + (f"  (mean turn {turns:.1f})" if turns is not None else ""))
+    print(
+        f"  solved under the scripted tutor (no telling)   {summary['solved']:.3f}"
+        + (f"  (mean turn {turns:.1f})" if turns is not None else "")
+    )
     if summary["phrasings_tried"]:
-        print(f"  LLM phrasings tried {summary['phrasings_tried']}, rejected by the fidelity check "
-              f"{summary['phrasings_rejected']} ({summary['rejection_rate']:.3f})")
+        print(
+            f"  LLM phrasings tried {summary['phrasings_tried']}, rejected by the fidelity check "
+            f"{summary['phrasings_rejected']} ({summary['rejection_rate']:.3f})"
+        )
         for reason, count in summary["rejection_reasons"].items():
             print(f"    {count:5d}  {reason}")
     else:
         print("  LLM phrasings: none tried (templates only)")
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
-        payload = {"backend": note, "path": str(args.path), "summary": summary, "rows": rows,
-                   "values": {r["malgorithm"]: fmt(r["wrong_answer"]) for r in rows if r["wrong_answer"] is not None}}
+        payload = {
+            "backend": note,
+            "path": str(args.path),
+            "summary": summary,
+            "rows": rows,
+            "values": {r["malgorithm"]: fmt(r["wrong_answer"]) for r in rows if r["wrong_answer"] is not None},
+        }
         args.json.write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
     return 0
 

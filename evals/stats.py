@@ -24,7 +24,9 @@ class Aggregate:
         return dict(self.__dict__)
 
 
-def bootstrap_ci(values: list[float], *, n_boot: int, ci: float, seed: int) -> tuple[float | None, float | None, float | None]:
+def bootstrap_ci(
+    values: list[float], *, n_boot: int, ci: float, seed: int
+) -> tuple[float | None, float | None, float | None]:
     """Mean and a percentile bootstrap interval (seeded, so reruns give the same interval)."""
     if not values:
         return None, None, None

@@ -78,7 +78,10 @@ def validity_panel(rows: list[Row], k: int, *, n_boot: int = 1000, ci: float = 0
     return {
         "k": k,
         "tree_vs_null": _paired(rows, "null", "tree", success, **boot),
-        "telling": {"success": _mean(rows, "telling", success, **boot), "telling": _mean(rows, "telling", telling, **boot)},
+        "telling": {
+            "success": _mean(rows, "telling", success, **boot),
+            "telling": _mean(rows, "telling", telling, **boot),
+        },
         "tree_telling": _mean(rows, "tree", telling, **boot),
         "gain": {p: _mean(rows, p, "gain", **boot) for p in policies},
         "gain_tree_vs_telling": _paired(rows, "telling", "tree", "gain", **boot),
@@ -106,6 +109,10 @@ def panel_lines(panel: dict[str, Any]) -> list[str]:
     for p, rep in panel["replicates"].items():
         seeds = ", ".join(f"seed {s}: {v:.3f}" for s, v in rep["per_seed"].items())
         spread = rep["spread"]
-        tail = rep.get("note", "") if spread is None else f"min {spread['min']:.3f}, max {spread['max']:.3f}, sd {spread['sd']:.3f}"
+        tail = (
+            rep.get("note", "")
+            if spread is None
+            else f"min {spread['min']:.3f}, max {spread['max']:.3f}, sd {spread['sd']:.3f}"
+        )
         lines.append(f"replicates {p}, success@{k}: {seeds or 'no dialogues'}; {tail}")
     return lines

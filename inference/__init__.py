@@ -55,8 +55,13 @@ def backend_from_settings(settings: Settings) -> Backend:
     """The backend the app's settings describe (backend, model, threads, context size, base URL, data dir)."""
     name = settings.backend
     if name in ("llama_cpp", "transformers"):
-        return get_backend(name, model=settings.model, threads=settings.threads,
-                           context_size=settings.context_size, cache_dir=settings.model_cache_dir)
+        return get_backend(
+            name,
+            model=settings.model,
+            threads=settings.threads,
+            context_size=settings.context_size,
+            cache_dir=settings.model_cache_dir,
+        )
     if name == "openai":
         return get_backend(name, model=settings.model, base_url=settings.base_url, api_key=settings.api_key)
     if name == "langchain":

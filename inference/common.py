@@ -75,8 +75,10 @@ class ModelGate:
         """Hold the model; yields the seconds this call waited for it."""
         start = time.monotonic()
         if wait_s is not None and (ahead := self.expected_wait()) > wait_s:
-            raise ModelBusy("The model is busy; the tutor answers from its templates.",
-                            f"model {self.name} busy: {ahead:.1f}s of queued work > budget {wait_s:g}s")
+            raise ModelBusy(
+                "The model is busy; the tutor answers from its templates.",
+                f"model {self.name} busy: {ahead:.1f}s of queued work > budget {wait_s:g}s",
+            )
         with self._meta:
             self.waiting += 1
         try:
@@ -85,8 +87,10 @@ class ModelGate:
             with self._meta:
                 self.waiting -= 1
         if not got:
-            raise ModelBusy("The model is busy; the tutor answers from its templates.",
-                            f"model {self.name} busy: not free within {wait_s if wait_s is not None else LOCK_TIMEOUT_S:g}s")
+            raise ModelBusy(
+                "The model is busy; the tutor answers from its templates.",
+                f"model {self.name} busy: not free within {wait_s if wait_s is not None else LOCK_TIMEOUT_S:g}s",
+            )
         began = time.monotonic()
         with self._meta:
             self.running_since = began
@@ -199,11 +203,17 @@ class StreamingBackend(Backend):
                 parts.append(item)
                 yield item
         except GeneratorExit:  # the caller closed the stream: generation stopped early
-            cancelled = Completion(text="".join(parts), usage=Usage(prompt_tokens=meta.prompt_tokens or 0,
-                                                                    completion_tokens=chunks,
-                                                                    cached_tokens=meta.cached_tokens),
-                                   latency_s=time.perf_counter() - start, ttft_s=ttft, backend=self.name,
-                                   model=self.model, finish_reason="cancelled")
+            cancelled = Completion(
+                text="".join(parts),
+                usage=Usage(
+                    prompt_tokens=meta.prompt_tokens or 0, completion_tokens=chunks, cached_tokens=meta.cached_tokens
+                ),
+                latency_s=time.perf_counter() - start,
+                ttft_s=ttft,
+                backend=self.name,
+                model=self.model,
+                finish_reason="cancelled",
+            )
             log_call(cancelled, options)
             raise
         except RecoverableError as exc:
@@ -239,6 +249,7 @@ class StreamingBackend(Backend):
         return None
 
     def _log_failure(self, options: Options, start: float, detail: str) -> None:
-        failed = Completion(text="", latency_s=time.perf_counter() - start, backend=self.name, model=self.model,
-                            finish_reason="error")
+        failed = Completion(
+            text="", latency_s=time.perf_counter() - start, backend=self.name, model=self.model, finish_reason="error"
+        )
         log_call(failed, options, error=detail)

@@ -26,8 +26,9 @@ class FakeBackend(StreamingBackend):
 
     name = "fake"
 
-    def __init__(self, replies: list[str] | None = None, model: str = "fake", *, delay_s: float = 0.0,
-                 serial: bool = False) -> None:
+    def __init__(
+        self, replies: list[str] | None = None, model: str = "fake", *, delay_s: float = 0.0, serial: bool = False
+    ) -> None:
         self.model = model
         self.delay_s = delay_s
         self.gate = ModelGate("fake") if serial else None
@@ -61,7 +62,6 @@ class FakeBackend(StreamingBackend):
                 yield from self._chunks(chunks)
         prompt_tokens = sum(len(m.content.split()) for m in messages)
         yield Meta(prompt_tokens=prompt_tokens, completion_tokens=len(chunks), finish_reason="stop")
-
 
     def _chunks(self, chunks: list[str]) -> Iterator[str]:
         with self._lock:

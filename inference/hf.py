@@ -31,8 +31,16 @@ class TransformersBackend(StreamingBackend):
 
     name = "transformers"
 
-    def __init__(self, model: str = DEFAULT_MODEL, *, device: str | None = None, threads: int = 0,
-                 cache_dir: Path | str | None = None, dtype: str | None = None, **_: Any) -> None:
+    def __init__(
+        self,
+        model: str = DEFAULT_MODEL,
+        *,
+        device: str | None = None,
+        threads: int = 0,
+        cache_dir: Path | str | None = None,
+        dtype: str | None = None,
+        **_: Any,
+    ) -> None:
         self.model = model
         local = Path(model).expanduser()
         if local.is_dir():
@@ -65,18 +73,21 @@ class TransformersBackend(StreamingBackend):
                 dtype = torch.float32
             extra = {"gguf_file": self.gguf_file} if self.gguf_file else {}
             try:
-                tokenizer = transformers.AutoTokenizer.from_pretrained(str(self.directory), local_files_only=True,
-                                                                       **extra)
+                tokenizer = transformers.AutoTokenizer.from_pretrained(
+                    str(self.directory), local_files_only=True, **extra
+                )
                 model = transformers.AutoModelForCausalLM.from_pretrained(
-                    str(self.directory), local_files_only=True, dtype=dtype, **extra)
+                    str(self.directory), local_files_only=True, dtype=dtype, **extra
+                )
             except (OSError, ValueError, RuntimeError, KeyError) as exc:
                 raise InferenceError(
                     f"The model {self.model} could not be loaded with transformers.",
                     f"transformers load {self.directory} gguf={self.gguf_file}: {exc!r}",
                 ) from exc
             model = model.to(device).eval()
-            log.info("loaded %s%s on %s (%s)", self.directory, f"/{self.gguf_file}" if self.gguf_file else "",
-                     device, dtype)
+            log.info(
+                "loaded %s%s on %s (%s)", self.directory, f"/{self.gguf_file}" if self.gguf_file else "", device, dtype
+            )
             self.device = device
             self._resident = (model, tokenizer, threading.Lock())
             return self._resident
@@ -96,11 +107,13 @@ class TransformersBackend(StreamingBackend):
         if options.json_schema is not None:
             note = JSON_INSTRUCTION.format(schema=json.dumps(bound_schema(options.json_schema)))
             chat = [{"role": "system", "content": note}, *chat]
-        inputs = tokenizer.apply_chat_template(chat, add_generation_prompt=True, return_tensors="pt",
-                                               return_dict=True).to(model.device)
+        inputs = tokenizer.apply_chat_template(
+            chat, add_generation_prompt=True, return_tensors="pt", return_dict=True
+        ).to(model.device)
         prompt_tokens = int(inputs["input_ids"].shape[-1])
-        streamer = transformers.TextIteratorStreamer(tokenizer, skip_prompt=True, skip_special_tokens=True,
-                                                     timeout=600.0)
+        streamer = transformers.TextIteratorStreamer(
+            tokenizer, skip_prompt=True, skip_special_tokens=True, timeout=600.0
+        )
         sample = options.temperature > 0
         kwargs: dict[str, Any] = {
             **inputs,

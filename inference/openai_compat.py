@@ -26,8 +26,16 @@ class OpenAIBackend(StreamingBackend):
 
     name = "openai"
 
-    def __init__(self, model: str = "", *, base_url: str = "", api_key: str = "", timeout: float = 120.0,
-                 json_mode: JsonMode = "auto", **_: Any) -> None:
+    def __init__(
+        self,
+        model: str = "",
+        *,
+        base_url: str = "",
+        api_key: str = "",
+        timeout: float = 120.0,
+        json_mode: JsonMode = "auto",
+        **_: Any,
+    ) -> None:
         if not base_url:
             raise ConfigError(
                 "The 'openai' backend needs the server's URL: set TUTOR_BASE_URL or --base-url "
@@ -41,8 +49,9 @@ class OpenAIBackend(StreamingBackend):
         self.base_url = base_url.rstrip("/")
         self.json_mode = json_mode
         self._openai = openai
-        self.client = openai.OpenAI(base_url=self.base_url, api_key=api_key or "not-needed", timeout=timeout,
-                                    max_retries=0)
+        self.client = openai.OpenAI(
+            base_url=self.base_url, api_key=api_key or "not-needed", timeout=timeout, max_retries=0
+        )
 
     def _request(self, messages: list[Message], options: Options, streaming: bool) -> dict[str, Any]:
         request: dict[str, Any] = {
@@ -90,9 +99,11 @@ class OpenAIBackend(StreamingBackend):
         choice = response.choices[0]
         yield choice.message.content or ""
         usage = response.usage
-        yield Meta(prompt_tokens=getattr(usage, "prompt_tokens", None),
-                   completion_tokens=getattr(usage, "completion_tokens", None),
-                   finish_reason=choice.finish_reason or "stop")
+        yield Meta(
+            prompt_tokens=getattr(usage, "prompt_tokens", None),
+            completion_tokens=getattr(usage, "completion_tokens", None),
+            finish_reason=choice.finish_reason or "stop",
+        )
 
     def _generate(self, messages: list[Message], options: Options) -> Iterator[str | Meta]:
         response = self._create(messages, options, streaming=True)
@@ -109,14 +120,19 @@ class OpenAIBackend(StreamingBackend):
                 finish = choice.finish_reason or finish
         finally:
             response.close()
-        yield Meta(prompt_tokens=getattr(usage, "prompt_tokens", None),
-                   completion_tokens=getattr(usage, "completion_tokens", None), finish_reason=finish or "stop")
+        yield Meta(
+            prompt_tokens=getattr(usage, "prompt_tokens", None),
+            completion_tokens=getattr(usage, "completion_tokens", None),
+            finish_reason=finish or "stop",
+        )
 
     def wrap_error(self, exc: Exception) -> RecoverableError | None:
         openai = self._openai
         if isinstance(exc, openai.APITimeoutError):
-            return InferenceError(f"The model server at {self.base_url} did not answer in time.",
-                                  f"openai timeout {self.base_url}: {exc!r}")
+            return InferenceError(
+                f"The model server at {self.base_url} did not answer in time.",
+                f"openai timeout {self.base_url}: {exc!r}",
+            )
         if isinstance(exc, openai.APIConnectionError):
             return InferenceError(
                 f"The model server at {self.base_url} is not reachable. Is it running?",

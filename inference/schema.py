@@ -18,8 +18,9 @@ _SUBSCHEMA_LISTS = ("anyOf", "oneOf", "allOf", "prefixItems")
 _SUBSCHEMA_MAPS = ("properties", "$defs", "definitions", "patternProperties")
 
 
-def bound_schema(schema: dict[str, Any], *, max_length: int = DEFAULT_MAX_LENGTH,
-                 max_items: int = DEFAULT_MAX_ITEMS) -> dict[str, Any]:
+def bound_schema(
+    schema: dict[str, Any], *, max_length: int = DEFAULT_MAX_LENGTH, max_items: int = DEFAULT_MAX_ITEMS
+) -> dict[str, Any]:
     """Return a bounded deep copy of `schema` (the input is not modified)."""
     if not isinstance(schema, dict):
         raise TypeError(f"a JSON schema must be a dict, got {type(schema).__name__}")
@@ -73,7 +74,12 @@ def _all_strings_bounded(node: Any) -> bool:
         return all(_all_strings_bounded(n) for n in node)
     if not isinstance(node, dict):
         return True
-    if ("string" in _types(node) and "maxLength" not in node and "pattern" not in node
-            and "enum" not in node and "const" not in node):
+    if (
+        "string" in _types(node)
+        and "maxLength" not in node
+        and "pattern" not in node
+        and "enum" not in node
+        and "const" not in node
+    ):
         return False
     return all(_all_strings_bounded(v) for k, v in node.items() if isinstance(v, dict | list) and k != "enum")

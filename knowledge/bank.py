@@ -71,6 +71,7 @@ EXPRESSION_FUNCTIONS = {
     "floor": math.floor,
 }
 
+
 def evaluate_expression(expression: str) -> float:
     """Evaluate plain arithmetic (numbers, + - * / // % **, parentheses, EXPRESSION_FUNCTIONS) like Python would.
 

@@ -86,11 +86,17 @@ def _synthetic(problems: list[Any], target: int, per_problem: int = 5) -> list[A
         for j in range(min(per_problem, target - have)):
             m = rng.choice(pool)
             shift = rng.randint(1, 50)
-            ms.append(Malgorithm(id=f"{pid}-m{j}", problem_id=pid, label=m.label + f" \u27e8v{k}.{j}\u27e9",
-                                 wrong_solution=m.wrong_solution + f" \u27e8v{k}.{j}\u27e9",
-                                 step=min(m.step or 0, len(src.steps) - 1),
-                                 step_values={i: v + shift for i, v in m.step_values.items() if i < len(src.steps)},
-                                 wrong_answer=(m.wrong_answer or 0) + shift))  # fmt: skip
+            ms.append(
+                Malgorithm(
+                    id=f"{pid}-m{j}",
+                    problem_id=pid,
+                    label=m.label + f" \u27e8v{k}.{j}\u27e9",
+                    wrong_solution=m.wrong_solution + f" \u27e8v{k}.{j}\u27e9",
+                    step=min(m.step or 0, len(src.steps) - 1),
+                    step_values={i: v + shift for i, v in m.step_values.items() if i < len(src.steps)},
+                    wrong_answer=(m.wrong_answer or 0) + shift,
+                )
+            )
         out.append(src.model_copy(update={"id": pid, "malgorithms": ms, "tree": None, "source": "synthetic"}))
         have += len(ms)
         k += 1
@@ -112,12 +118,18 @@ def main(argv: list[str] | None = None) -> int:
     apply_offline_env()
     results: dict[str, Any] = {"goal_p95_ms": 20.0}
     report, dt = _timed(import_mathdial, args.mathdial)
-    results["import_mathdial_parse"] = {"records": report.records, "seconds": round(dt, 3),
-                                        "records_per_s": round(report.records / dt, 1)}  # fmt: skip
+    results["import_mathdial_parse"] = {
+        "records": report.records,
+        "seconds": round(dt, 3),
+        "records_per_s": round(report.records / dt, 1),
+    }
     if args.sdb.is_dir():
         sdb, dt = _timed(import_sdb, args.sdb)
-        results["import_sdb_parse_and_verify"] = {"files": sdb.records, "seconds": round(dt, 3),
-                                                  "files_per_s": round(sdb.records / dt, 1)}  # fmt: skip
+        results["import_sdb_parse_and_verify"] = {
+            "files": sdb.records,
+            "seconds": round(dt, 3),
+            "files_per_s": round(sdb.records / dt, 1),
+        }
     real = default_embedder()
     real.encode(["warm up"])
     problems = report.problems
@@ -130,9 +142,12 @@ def main(argv: list[str] | None = None) -> int:
         t = time.perf_counter()
         store.upsert(sample)
         again = time.perf_counter() - t
-        results["import_store_write_real_embedder"] = {"problems": len(sample), "seconds": round(dt, 2),
-                                                       "problems_per_s": round(len(sample) / dt, 2),
-                                                       "reimport_seconds": round(again, 2)}  # fmt: skip
+        results["import_store_write_real_embedder"] = {
+            "problems": len(sample),
+            "seconds": round(dt, 2),
+            "problems_per_s": round(len(sample) / dt, 2),
+            "reimport_seconds": round(again, 2),
+        }
 
         base: dict[str, np.ndarray] = {}
         lookup = _LookupEmbedder(base, real)
@@ -142,8 +157,12 @@ def main(argv: list[str] | None = None) -> int:
         allp = problems + fill
         for i in range(0, len(allp), 200):
             big.upsert(allp[i : i + 200])
-        results["fill"] = {"problems": len(allp), "malgorithms": sum(len(p.malgorithms) for p in allp),
-                           "chroma_rows": big.count("malgorithms"), "seconds": round(time.perf_counter() - t, 1)}  # fmt: skip
+        results["fill"] = {
+            "problems": len(allp),
+            "malgorithms": sum(len(p.malgorithms) for p in allp),
+            "chroma_rows": big.count("malgorithms"),
+            "seconds": round(time.perf_counter() - t, 1),
+        }
 
         rng = random.Random(1)
         rows = [(p, m) for p in problems for m in p.malgorithms]

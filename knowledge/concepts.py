@@ -29,25 +29,36 @@ _NUM_TOKEN = re.compile(rf"[$\u20ac\u00a3]?\s?{_NUM}\s?%?")
 _CURRENCY = "$\u20ac\u00a3"
 _ARITH = re.compile(  # arithmetic between numbers; a written fraction ("3/4") is a number
     rf"{_NUM}\s*%?\s*[-+*x\u00d7\u00f7]\s*[$\u20ac\u00a3]?\s*{_NUM}|{_NUM}\s*%?(?:\s+/\s*|\s*/\s+)[$]?{_NUM}|"
-    rf"[$\u20ac\u00a3]{_NUM}\s*/\s*[$]?{_NUM}|{_NUM}\s*/\s*[$\u20ac\u00a3]{_NUM}")
+    rf"[$\u20ac\u00a3]{_NUM}\s*/\s*[$]?{_NUM}|{_NUM}\s*/\s*[$\u20ac\u00a3]{_NUM}"
+)
 _BLANK = re.compile(r"\u2026|\.\.\.|_{2,}")
 _FIND = re.compile(
     r"(?:^|[,;:]\s*|\b(?:first|then|next|now|finally|so|and|we|to)\s+)(?:let'?s\s+|we\s+(?:can\s+|need\s+to\s+)?)?"
-    r"(?:find(?:\s+out)?|figure\s+out|calculate|compute|work\s+out|determine|get|see)\s+(?P<t>.{3,})$", re.I)
-_METHOD = re.compile(r"\s+(?:by|using)\s+(?:\w+ing)\b.*$|\s*[:;](?=\s|$).*$|\s+(?:we|you)\s+(?:need|have)\s+to\b.*$", re.I)
+    r"(?:find(?:\s+out)?|figure\s+out|calculate|compute|work\s+out|determine|get|see)\s+(?P<t>.{3,})$",
+    re.I,
+)
+_METHOD = re.compile(
+    r"\s+(?:by|using)\s+(?:\w+ing)\b.*$|\s*[:;](?=\s|$).*$|\s+(?:we|you)\s+(?:need|have)\s+to\b.*$", re.I
+)
 _LEAD_WORDS = re.compile(
     r"^(?:(?:so|thus|therefore|hence|then|next|now|finally|first|second|third|lastly|also|and|but|in total|"
     r"altogether|in all|overall|so far|currently|now|that means|this means|which means|it means|that'?s)\b"
-    r"[\s,]*)+", re.I)
+    r"[\s,]*)+",
+    re.I,
+)
 _COPULA = re.compile(
     r"\s+(?:is|are|was|were|will be|would be|equals|is equal to|are equal to|comes to|came to|must be|should be)"
-    r"(?:\s+(?:a total of|about|then|now|still|equal to|therefore))*$", re.I)
+    r"(?:\s+(?:a total of|about|then|now|still|equal to|therefore))*$",
+    re.I,
+)
 _SUBORDINATE = re.compile(r"^(?:if|when|after|before|once|while|over|in|on|for|during|with|by|at|from)\b", re.I)
 _CONDITION = re.compile(r"^(?:if|when|after|before|once|while|during)\b", re.I)
 _REASON = re.compile(r"^(?:since|because|as|given)\b", re.I)
 _PRONOUN_SPLIT = re.compile(
     r"^(?P<ctx>(?:if|when|after|before|once|over|in|on|for|during|by|at)\b.+?)\s+"
-    r"(?P<main>(?:he|she|they|it|we|i|you|there)\b.*)$", re.I)
+    r"(?P<main>(?:he|she|they|it|we|i|you|there)\b.*)$",
+    re.I,
+)
 # fmt: off
 _STOP = {"in", "on", "at", "for", "to", "from", "per", "each", "that", "which", "who", "with", "by", "towards",
          "toward", "into", "after", "before", "left", "could", "would", "will", "can", "should", "must", "might",
@@ -59,24 +70,57 @@ _COMMON = {"the", "there", "he", "she", "it", "they", "we", "that", "this", "his
            "next", "last", "total", "find", "how", "what", "two", "three", "four", "five", "six", "seven", "eight",
            "nine", "ten", "half", "twice"}
 # fmt: on
-_TAIL_WORDS = re.compile(r"(?:\s+|^)(?:a total of|a total|total of|the|a|an|about|only|exactly|another|an extra|"
-                         r"of|or|and|by)$", re.I)
+_TAIL_WORDS = re.compile(
+    r"(?:\s+|^)(?:a total of|a total|total of|the|a|an|about|only|exactly|another|an extra|"
+    r"of|or|and|by)$",
+    re.I,
+)
 _PRONOUN_NP = {"this", "that", "it", "they", "these", "those", "which"}
-_MONEY_WORDS = re.compile(r"\b(?:dollars?|cents?|euros?|pounds sterling|money|cost|price|paid|pay|spend|spent|"
-                          r"earn\w*|save\w*|budget|bill|change|salary|wage|profit|charge\w*|fee)\b", re.I)
+_MONEY_WORDS = re.compile(
+    r"\b(?:dollars?|cents?|euros?|pounds sterling|money|cost|price|paid|pay|spend|spent|"
+    r"earn\w*|save\w*|budget|bill|change|salary|wage|profit|charge\w*|fee)\b",
+    re.I,
+)
 
 
 def _lower_first(text: str) -> str:
     text = text.strip()
     first = text.split(" ", 1)[0]
-    if first.lower().strip(",") in _COMMON or (len(first) > 1 and first[0].isupper() and first[1:].islower()
-                                                 and first.lower() in _COMMON):
-        return first.lower() + text[len(first):]
+    if first.lower().strip(",") in _COMMON or (
+        len(first) > 1 and first[0].isupper() and first[1:].islower() and first.lower() in _COMMON
+    ):
+        return first.lower() + text[len(first) :]
     return text
 
 
-_WORDS = {w: float(i) for i, w in enumerate(
-    ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen", "twenty"])}
+_WORDS = {
+    w: float(i)
+    for i, w in enumerate(
+        [
+            "zero",
+            "one",
+            "two",
+            "three",
+            "four",
+            "five",
+            "six",
+            "seven",
+            "eight",
+            "nine",
+            "ten",
+            "eleven",
+            "twelve",
+            "thirteen",
+            "fourteen",
+            "fifteen",
+            "sixteen",
+            "seventeen",
+            "eighteen",
+            "nineteen",
+            "twenty",
+        ]
+    )
+}
 
 
 def _numbers(text: str) -> list[float]:
@@ -93,12 +137,20 @@ def _numbers(text: str) -> list[float]:
 def acceptable(phrase: str, value: float | None = None, given: list[float] | None = None) -> bool:
     """No '=', no arithmetic, no blank, not the value; for a worked line (`given` not None) only the statement's
     numbers and no clause cut in the middle."""
-    if not phrase or len(phrase.split()) < 2 or re.search(r"[=*+\u00d7\u00f7]|\s[-/]\s", phrase) \
-            or _ARITH.search(phrase) or _BLANK.search(phrase):
+    if (
+        not phrase
+        or len(phrase.split()) < 2
+        or re.search(r"[=*+\u00d7\u00f7]|\s[-/]\s", phrase)
+        or _ARITH.search(phrase)
+        or _BLANK.search(phrase)
+    ):
         return False
     if given is not None and (  # a worked line's clause cut in the middle ("... bags he made for"), or run on
-            re.search(r"\b(?:for|in|on|at|of|to|with|by|from|which|that|who|and|or|meaning|because|so|than|as)$",
-                      phrase, re.I) or re.search(r"\s(?:He|She|They|It|We)(?:'s|'re)?\b", phrase)):
+        re.search(
+            r"\b(?:for|in|on|at|of|to|with|by|from|which|that|who|and|or|meaning|because|so|than|as)$", phrase, re.I
+        )
+        or re.search(r"\s(?:He|She|They|It|We)(?:'s|'re)?\b", phrase)
+    ):
         return False
     nums = _numbers(phrase)
     if value is not None and any(close(n, value) for n in nums):
@@ -128,11 +180,11 @@ def _split_value(text: str, value: float) -> tuple[str, str, bool, bool] | None:
     """(lead, suffix, money, percent) around the step's result in its clause; None when it cannot be found."""
     if "=" in text:
         first, last = text.index("="), text.rindex("=")
-        right = text[last + 1:]
+        right = text[last + 1 :]
         tok = re.match(rf"\s*([{_CURRENCY}])?\s*({_NUM})\s*([{_CURRENCY}%])?", right)
         if not tok or re.match(r"\s*\d+:\d", right):  # a clock time is no quantity
             return None
-        suffix = right[tok.end():]
+        suffix = right[tok.end() :]
         money = bool(tok.group(1)) or (tok.group(3) or "") in _CURRENCY and bool(tok.group(3))
         percent = tok.group(3) == "%"
         left = text[:first]
@@ -142,7 +194,7 @@ def _split_value(text: str, value: float) -> tuple[str, str, bool, bool] | None:
             return None
         start = nums[-1].start()
         for prev, cur in zip(reversed(nums[:-1]), reversed(nums[1:]), strict=False):
-            between = left[prev.end(): cur.start()]
+            between = left[prev.end() : cur.start()]
             if re.search(r"[-+*/x\u00d7\u00f7(]", between) and len(between.split()) <= 5:
                 start = prev.start()
             else:
@@ -156,10 +208,10 @@ def _split_value(text: str, value: float) -> tuple[str, str, bool, bool] | None:
             claim = lead[: reason.start()]
             hit = _value_in(claim, value)
             if hit:
-                return claim[: hit[0]], claim[hit[1]:], hit[2], hit[3]
+                return claim[: hit[0]], claim[hit[1] :], hit[2], hit[3]
         return lead, suffix, money, percent
     hit = _value_in(text, value)
-    return (text[: hit[0]], text[hit[1]:], hit[2], hit[3]) if hit else None
+    return (text[: hit[0]], text[hit[1] :], hit[2], hit[3]) if hit else None
 
 
 def _value_in(text: str, value: float) -> tuple[int, int, bool, bool] | None:
@@ -192,7 +244,7 @@ def _noun(suffix: str) -> tuple[str, str, bool]:
         noun.append(w.strip(","))
         if len(noun) >= 5:
             break
-    return " ".join(noun), _tidy(" ".join(words[len(noun):])), ordinal
+    return " ".join(noun), _tidy(" ".join(words[len(noun) :])), ordinal
 
 
 def _clause_phrase(lead: str, suffix: str, money: bool, percent: bool) -> list[str]:
@@ -206,7 +258,7 @@ def _clause_phrase(lead: str, suffix: str, money: bool, percent: bool) -> list[s
         context, lead = head, main
     if " so " in f" {lead.lower()} ":
         idx = lead.lower().rfind(" so ")
-        context, lead = (context + " " + lead[:idx]).strip(), lead[idx + 4:]
+        context, lead = (context + " " + lead[:idx]).strip(), lead[idx + 4 :]
     split = _PRONOUN_SPLIT.match(lead)
     if split and not _COPULA.search(split.group("ctx")):
         context, lead = (context + " " + split.group("ctx")).strip(), split.group("main")
@@ -216,8 +268,11 @@ def _clause_phrase(lead: str, suffix: str, money: bool, percent: bool) -> list[s
     context = _LEAD_WORDS.sub("", _tidy(context)).strip()
     if not lead and context and not _REASON.match(context):
         lead, context = _TAIL_WORDS.sub("", context).strip(), ""
-    if _REASON.match(context) or context and not (_CONDITION.match(context) or _SUBORDINATE.match(context)
-                                                  and re.search(r"\d", context)):
+    if (
+        _REASON.match(context)
+        or context
+        and not (_CONDITION.match(context) or _SUBORDINATE.match(context) and re.search(r"\d", context))
+    ):
         context = ""
     noun, rest, ordinal = _noun(suffix)
     if noun.lower() in ("dollars", "dollar", "cents", "euros") or money or percent:
@@ -233,7 +288,7 @@ def _clause_phrase(lead: str, suffix: str, money: bool, percent: bool) -> list[s
     cop = _COPULA.search(" " + lead)
     if cop:
         np = _tidy((" " + lead)[: cop.start()])
-        verb = _tidy((" " + lead)[cop.start():])
+        verb = _tidy((" " + lead)[cop.start() :])
         if noun.lower().startswith("years old"):
             out.append(f"how old {_lower_first(np)} {verb}")
         elif np and np.lower() not in _PRONOUN_NP and len(np.split()) >= 2 and not ordinal:
@@ -268,8 +323,9 @@ def _clause_phrase(lead: str, suffix: str, money: bool, percent: bool) -> list[s
     return [o for o in out if o]
 
 
-def concept_phrase(description: str, value: float | None = None, index: int = 0, *,
-                   statement: str | None = None) -> str:
+def concept_phrase(
+    description: str, value: float | None = None, index: int = 0, *, statement: str | None = None
+) -> str:
     """A value-free, expression-free phrase naming what a step finds (see the module docstring)."""
     text = _tidy(description)
     text = re.sub(r"\b[a-z]\s*=\s*(?=[\d(])", "", text)  # "x=80/4 = 20": the variable is no quantity
@@ -287,8 +343,7 @@ def concept_phrase(description: str, value: float | None = None, index: int = 0,
         if parts:
             candidates += _clause_phrase(*parts)
     if not worked:
-        candidates.append(re.sub(r"^(?:find|compute|calculate|work out|figure out|determine)\s+", "", text,
-                                 flags=re.I))
+        candidates.append(re.sub(r"^(?:find|compute|calculate|work out|figure out|determine)\s+", "", text, flags=re.I))
     for c in list(candidates):  # a derived count inside a name: "the 5 pizzas" -> "the pizzas"
         bare = re.sub(rf"\b(the|all|those|these|his|her|their|its)\s+{_NUM}\s+(?=[a-z])", r"\1 ", c, flags=re.I)
         if bare != c:

@@ -99,7 +99,9 @@ def rank(
     found = numbers_in(student_text)
     answer = student_value if student_value is not None else (found[-1] if found else None)
     others = [x for x in found if not any(close(x, g, VALUE_TOLERANCE) for g in givens)]
-    answer_is_given = student_value is None and answer is not None and any(close(answer, g, VALUE_TOLERANCE) for g in givens)
+    answer_is_given = (
+        student_value is None and answer is not None and any(close(answer, g, VALUE_TOLERANCE) for g in givens)
+    )
     scored = []
     for order, (m, sim) in enumerate(zip(malgorithms, sims, strict=True)):
         vs = value_score(m, None if answer_is_given else answer, others)

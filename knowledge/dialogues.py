@@ -101,7 +101,7 @@ def parse_mathdial_conversation(conversation: str) -> list[RealTurn]:
         body = body.strip()
         move = None
         if role == "teacher" and (m := _MOVE.match(body)):
-            move, body = m.group(1).lower(), body[m.end():].strip()
+            move, body = m.group(1).lower(), body[m.end() :].strip()
         turns.append(RealTurn(index=len(turns), role=role, text=body, move=move))
     return _numbered(turns)
 
@@ -123,13 +123,21 @@ def read_mathdial(path: str | Path) -> list[RealDialogue]:
             raise ValidationError(f"{where} (qid {qid}): {exc}") from exc
         k = seen.get(qid, 0)
         seen[qid] = k + 1
-        out.append(RealDialogue(
-            id=f"mathdial-{qid}-{k}", source="mathdial", problem_id=f"mathdial-{qid}", part=split_part(qid),
-            turns=turns, qid=qid, question=str(row.get("question") or ""),
-            ground_truth=str(row.get("ground_truth") or ""),
-            incorrect_solution=str(row.get("student_incorrect_solution") or ""),
-            profile=str(row.get("student_profile") or ""), confusion=str(row.get("teacher_described_confusion") or ""),
-        ))
+        out.append(
+            RealDialogue(
+                id=f"mathdial-{qid}-{k}",
+                source="mathdial",
+                problem_id=f"mathdial-{qid}",
+                part=split_part(qid),
+                turns=turns,
+                qid=qid,
+                question=str(row.get("question") or ""),
+                ground_truth=str(row.get("ground_truth") or ""),
+                incorrect_solution=str(row.get("student_incorrect_solution") or ""),
+                profile=str(row.get("student_profile") or ""),
+                confusion=str(row.get("teacher_described_confusion") or ""),
+            )
+        )
     return out
 
 
@@ -201,8 +209,16 @@ def read_sdb(directory: str | Path) -> list[RealDialogue]:
         turns = parse_sdb_dialogue(found.group(1))
         if not turns:
             raise ValidationError(f"{path}: the <dialogue> section has no User/Assistant turns")
-        out.append(RealDialogue(id=path.stem, source="sdb", problem_id=f"sdb-{match['problem']}_{match['bug']}",
-                                part=split_part(f"sdb-{match['problem']}"), turns=turns, path=str(path)))
+        out.append(
+            RealDialogue(
+                id=path.stem,
+                source="sdb",
+                problem_id=f"sdb-{match['problem']}_{match['bug']}",
+                part=split_part(f"sdb-{match['problem']}"),
+                turns=turns,
+                path=str(path),
+            )
+        )
     return out
 
 

@@ -52,9 +52,11 @@ class ImportReport(BaseModel):
         ]
         if self.source == "sdb":
             f = self.fixes
-            lines.append(f"  fixes: {f.verified} verified ({f.from_dialogue} with a dialogue's corrected program), "
-                         f"{f.failed} still failing and {f.unapplied} not applied (reported below), {f.added} "
-                         f"corrected programs added as fixes; malgorithms are wrong fixes that fail a test")
+            lines.append(
+                f"  fixes: {f.verified} verified ({f.from_dialogue} with a dialogue's corrected program), "
+                f"{f.failed} still failing and {f.unapplied} not applied (reported below), {f.added} "
+                f"corrected programs added as fixes; malgorithms are wrong fixes that fail a test"
+            )
         lines += [f"  skipped {where}: {reason}" for where, reason in self.skipped]
         lines += [f"  note: {n}" for n in self.notes]
         return "\n".join(lines)
@@ -218,8 +220,10 @@ def import_mathdial(path: str | Path, progress: Progress | None = None) -> Impor
         # a ground-truth line is a worked sentence; the step keeps a concept phrase naming what it finds (no
         # expression, no result, no blank), as the starter bank's steps do
         question_text = str(first.get("question") or "")
-        steps = [s.model_copy(update={"description": concept_phrase(s.description, s.value, i, statement=question_text)})
-                 for i, s in enumerate(steps)]
+        steps = [
+            s.model_copy(update={"description": concept_phrase(s.description, s.value, i, statement=question_text)})
+            for i, s in enumerate(steps)
+        ]
         where = f"{path}:{n0} (qid {qid})"
         if not str(first.get("question") or "").strip():
             report.skipped += [(f"{path}:{n} (qid {qid})", "empty question") for n, _ in members]

@@ -34,8 +34,10 @@ def load_yaml(text: str) -> Any:
     (a 484-byte file cost 2.6 s of CPU), so a document that uses them is refused (yaml.YAMLError naming the line)."""
     for event in yaml.parse(text, Loader=yaml.SafeLoader):
         if isinstance(event, yaml.AliasEvent):
-            raise yaml.YAMLError(f"line {event.start_mark.line + 1}: YAML aliases (*{event.anchor}) are not allowed; "
-                                 "write the values out")
+            raise yaml.YAMLError(
+                f"line {event.start_mark.line + 1}: YAML aliases (*{event.anchor}) are not allowed; "
+                "write the values out"
+            )
     return yaml.safe_load(text)
 
 

@@ -103,8 +103,12 @@ def evaluate(expression: str, functions: dict[str, Callable[..., float]] | None 
             return _BINOPS[type(node.op)](left, right)
         if isinstance(node, ast.UnaryOp) and type(node.op) in _UNARY:
             return _UNARY[type(node.op)](ev(node.operand))
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in allowed \
-                and not node.keywords:
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Name)
+            and node.func.id in allowed
+            and not node.keywords
+        ):
             return allowed[node.func.id](*(ev(a) for a in node.args))
         raise ValueError(f"not plain arithmetic: {ast.unparse(node)!r}")
 
@@ -203,7 +207,8 @@ NUMBER_WORDS = {
     "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90, "hundred": 100,
 }  # fmt: skip
 _ANSWER_NUMBER = re.compile(
-    r"(?<![\w.])(-?\$?\s?\d[\d,]*(?:\.\d+)?(?:\s*/\s*\d+(?:\.\d+)?)?%?|-?\$?\.\d+%?)|\b(" + "|".join(NUMBER_WORDS)
+    r"(?<![\w.])(-?\$?\s?\d[\d,]*(?:\.\d+)?(?:\s*/\s*\d+(?:\.\d+)?)?%?|-?\$?\.\d+%?)|\b("
+    + "|".join(NUMBER_WORDS)
     + r")\b",
     re.I,
 )

@@ -193,7 +193,8 @@ CODE_PROBE = (
 # --- optional offline re-phrasing with an LLM ---------------------------------------------------------------------
 REPHRASE_SYSTEM = (
     "You rewrite a tutor's question so it sounds natural and friendly for a {grade_phrase} student. "
-    "Keep its meaning and its level of help exactly; add no numbers, answers, code or hints that are not already in it. "
+    "Keep its meaning and its level of help exactly; add no numbers, answers, code or hints that are not already in "
+    "it. "
     "Output only the rewritten question, one or two sentences, no preamble."
 )
 REPHRASE_USER = '<problem>\n{statement}\n</problem>\n<question depth="{depth}">\n{question}\n</question>'

@@ -121,8 +121,9 @@ def _run(programs: list[str], tests: list[str]) -> list[dict[str, Any]]:
     return results
 
 
-def _inconsistent_tests(fix_results: list[dict[str, Any]], programs: list[str], attempts: list[Any],
-                        tests: list[str]) -> list[str]:
+def _inconsistent_tests(
+    fix_results: list[dict[str, Any]], programs: list[str], attempts: list[Any], tests: list[str]
+) -> list[str]:
     """Tests the benchmark's own solution fails: every applied fix fails the same tests (not all of them, and
     loading fine), and a student's program in the dialogues is one of those fixes. Empty when there is no such
     evidence."""
@@ -168,24 +169,39 @@ def build_problem(group: list[dict[str, Any]], verify: bool) -> tuple[Problem, F
                 attempts.append(near)
         programs = [a[0] for _, a in fixes if a]
         results = _run([code, *programs, *(a.code for a in attempts)], tests)
-        broken = _inconsistent_tests(results[1:1 + len(programs)], programs, attempts, tests)
+        broken = _inconsistent_tests(results[1 : 1 + len(programs)], programs, attempts, tests)
         if broken:
             tests = [t for t in tests if t not in broken]
-            notes.append(f"{pid}: unit test(s) {'; '.join(broken)} dropped: every benchmark fix fails them and a "
-                         "student's final program in the dialogues is that fix")
+            notes.append(
+                f"{pid}: unit test(s) {'; '.join(broken)} dropped: every benchmark fix fails them and a "
+                "student's final program in the dialogues is that fix"
+            )
             results = _run([code, *programs, *(a.code for a in attempts)], tests)
         if results[0]["passed"]:
             raise SDBFormatError("the buggy code passes all of its unit tests")
         failing_tests = [t for t in results[0]["failed"] if t != "<load>"]
         fix_models, malgorithms, counts, resolved = resolve(
-            pid, code, tests, fixes, attempts, results[1:1 + len(programs)], results[1 + len(programs):],
-            buggy_loads=results[0]["failed"] != ["<load>"])
+            pid,
+            code,
+            tests,
+            fixes,
+            attempts,
+            results[1 : 1 + len(programs)],
+            results[1 + len(programs) :],
+            buggy_loads=results[0]["failed"] != ["<load>"],
+        )
         notes += resolved
     else:
-        fix_models = [Fix(description=desc, code=applied[0],
-                          lines=[applied[0].rstrip("\n").split("\n")[n - 1].strip() for n in applied[1]])
-                      if applied else Fix(description=desc, lines=[y.strip() for _, y in REPLACE_PAIR.findall(desc)])
-                      for desc, applied in fixes]
+        fix_models = [
+            Fix(
+                description=desc,
+                code=applied[0],
+                lines=[applied[0].rstrip("\n").split("\n")[n - 1].strip() for n in applied[1]],
+            )
+            if applied
+            else Fix(description=desc, lines=[y.strip() for _, y in REPLACE_PAIR.findall(desc)])
+            for desc, applied in fixes
+        ]
     title = canonical["name"].replace("_", " ").strip().capitalize()
     problem = Problem(
         id=f"sdb-{key}",
@@ -213,8 +229,11 @@ def build_problem(group: list[dict[str, Any]], verify: bool) -> tuple[Problem, F
 def import_sdb_dir(
     directory: Path, report: Any, progress: Callable[[int], None] | None = None, *, verify: bool = True
 ) -> Any:
-    files = sorted(p for p in directory.iterdir() if p.suffix.lower() == ".txt" and p.is_file()) \
-        if directory.is_dir() else []
+    files = (
+        sorted(p for p in directory.iterdir() if p.suffix.lower() == ".txt" and p.is_file())
+        if directory.is_dir()
+        else []
+    )
     if not directory.is_dir():
         report.skipped.append((str(directory), "not a directory"))
         return report
@@ -226,7 +245,7 @@ def import_sdb_dir(
         except SDBFormatError as exc:
             reason = str(exc).removeprefix(str(path))
             located = re.match(r":(\d+): ", reason)
-            reason = f"line {located[1]}: {reason[located.end():]}" if located else reason.removeprefix(": ")
+            reason = f"line {located[1]}: {reason[located.end() :]}" if located else reason.removeprefix(": ")
             report.skipped.append((path.name, reason))
             continue
         groups.setdefault(parsed["key"], []).append((path, parsed))

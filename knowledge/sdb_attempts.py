@@ -92,8 +92,12 @@ def unnumber(block: str, buggy: str) -> str:
     whatever the width of N (so `9.     a` and `10.    b` are one level); of the readings that compile, the one
     whose block structure is closest to the buggy program's."""
     first = strip_line_numbers(block)
-    column = textwrap.dedent("\n".join(re.sub(r"^\s*\d+\.", lambda m: " " * len(m.group(0)), ln)
-                                       for ln in block.split("\n"))).rstrip() + "\n"
+    column = (
+        textwrap.dedent(
+            "\n".join(re.sub(r"^\s*\d+\.", lambda m: " " * len(m.group(0)), ln) for ln in block.split("\n"))
+        ).rstrip()
+        + "\n"
+    )
     snapped = snap_indentation(column.rstrip("\n").split("\n"))
     readings = [c for c in dict.fromkeys([first, column, snapped]) if _compiles(c)] or [first]
     target = line_keys(buggy)
@@ -135,8 +139,10 @@ def partial_fixes(buggy: str, fix_descriptions: list[str]) -> list[Attempt]:
         lines = numbers_after(desc, "line")
         edits = []
         if len(pairs) > 1:
-            edits = [f"Replace `{a}` with `{b}`" + (f" on lines {', '.join(map(str, lines))}." if lines else ".")
-                     for a, b in pairs]
+            edits = [
+                f"Replace `{a}` with `{b}`" + (f" on lines {', '.join(map(str, lines))}." if lines else ".")
+                for a, b in pairs
+            ]
         elif len(pairs) == 1 and len(lines) > 1:
             edits = [f"Replace `{pairs[0][0]}` with `{pairs[0][1]}` on line {n}." for n in lines]
         for edit in edits:
@@ -160,7 +166,13 @@ def new_snippets(description: str) -> list[str]:
 
 def _is_code(snippet: str) -> bool:
     text = snippet.strip().rstrip(":")
-    for candidate in (text, text + ": pass", text + ": None", "def _f():\n    " + text, "def _f():\n    " + text + ": pass"):
+    for candidate in (
+        text,
+        text + ": pass",
+        text + ": None",
+        "def _f():\n    " + text,
+        "def _f():\n    " + text + ": pass",
+    ):
         try:
             compile(candidate, "<snippet>", "exec")
             return True
@@ -196,7 +208,9 @@ def label(attempt: Attempt, buggy: str, failed: list[str], n_tests: int) -> tupl
     """(label, description) of a wrong-fix malgorithm. The label is what a tutor's probe may name: the student's
     own change and the test it fails, never the fix."""
     lines = edited_lines(buggy, attempt.code)
-    where = f"line {lines[0]}" if len(lines) == 1 else f"lines {', '.join(map(str, lines[:4]))}" if lines else "the code"
+    where = (
+        f"line {lines[0]}" if len(lines) == 1 else f"lines {', '.join(map(str, lines[:4]))}" if lines else "the code"
+    )
     test = failed[0].removeprefix("assert ").strip() if failed else ""
     test = f"`{test}`" if test and len(test) <= 60 else "a test"
     if attempt.kind == "partial":
@@ -204,8 +218,10 @@ def label(attempt: Attempt, buggy: str, failed: list[str], n_tests: int) -> tupl
         desc = f"A partial fix: {attempt.edit} Still fails {len(failed)} of {n_tests} tests."
     elif attempt.kind == "near-miss":
         text = f"the change on {where} still fails {test}"
-        desc = (f"A near miss (generated, not from a student): {attempt.edit} on the bug line. Still fails "
-                f"{len(failed)} of {n_tests} tests.")
+        desc = (
+            f"A near miss (generated, not from a student): {attempt.edit} on the bug line. Still fails "
+            f"{len(failed)} of {n_tests} tests."
+        )
     else:
         text = f"the change on {where} still fails {test}"
         desc = f"A fix a student sent in {attempt.origin}; still fails {len(failed)} of {n_tests} tests."
@@ -235,9 +251,16 @@ def _fix(desc: str, code: str, buggy: str, changed: list[int] | None = None) -> 
     return Fix(description=desc, code=code, lines=lines)
 
 
-def resolve(pid: str, buggy: str, tests: list[str], fixes: list[tuple[str, tuple[str, list[int]] | None]],
-            attempts: list[Attempt], fix_results: list[dict], attempt_results: list[dict], buggy_loads: bool
-            ) -> tuple[list[Fix], list[Malgorithm], FixCounts, list[str]]:
+def resolve(
+    pid: str,
+    buggy: str,
+    tests: list[str],
+    fixes: list[tuple[str, tuple[str, list[int]] | None]],
+    attempts: list[Attempt],
+    fix_results: list[dict],
+    attempt_results: list[dict],
+    buggy_loads: bool,
+) -> tuple[list[Fix], list[Malgorithm], FixCounts, list[str]]:
     """Verified fixes, wrong-fix malgorithms, counts and notes from the test runs of the fix programs (one result
     per applied fix, in order) and of the attempts."""
     counts, notes = FixCounts(), []
@@ -261,13 +284,17 @@ def resolve(pid: str, buggy: str, tests: list[str], fixes: list[tuple[str, tuple
         models.append(Fix(description=desc, lines=snippets))
         if applied is None:
             counts.unapplied += 1
-            notes.append(f"{pid}: fix {desc[:60]!r} not verified: the edit could not be applied and no dialogue "
-                         "program makes it; code left empty")
+            notes.append(
+                f"{pid}: fix {desc[:60]!r} not verified: the edit could not be applied and no dialogue "
+                "program makes it; code left empty"
+            )
         else:
             counts.failed += 1
             failed = len(result["failed"])
-            notes.append(f"{pid}: fix {desc[:60]!r} applied but still fails {failed} of {len(tests)} tests "
-                         f"({result['error'] or 'failed'}); code left empty")
+            notes.append(
+                f"{pid}: fix {desc[:60]!r} applied but still fails {failed} of {len(tests)} tests "
+                f"({result['error'] or 'failed'}); code left empty"
+            )
     if passing and not any(f.code for f in models):
         best = min(passing, key=lambda a: (len(changed_code_lines(a.code, buggy)), len(a.code)))
         counts.added += 1
@@ -277,21 +304,37 @@ def resolve(pid: str, buggy: str, tests: list[str], fixes: list[tuple[str, tuple
     fix_keys = {program_key(applied[0]) for _, applied in fixes if applied}
     pairs = [(a, r) for a, r in zip(attempts, attempt_results, strict=True) if a.kind != "near-miss"]
     real = sum(1 for a, r in pairs if not r["passed"] and program_key(a.code) not in fix_keys)
-    generated = sorted(((a, r) for a, r in zip(attempts, attempt_results, strict=True)
-                        if a.kind == "near-miss" and not r["passed"] and r["failed"] != ["<load>"]),
-                       key=lambda ar: len(ar[1]["failed"]))  # the closest misses first
+    generated = sorted(
+        (
+            (a, r)
+            for a, r in zip(attempts, attempt_results, strict=True)
+            if a.kind == "near-miss" and not r["passed"] and r["failed"] != ["<load>"]
+        ),
+        key=lambda ar: len(ar[1]["failed"]),
+    )  # the closest misses first
     pairs += generated[: max(0, min(MAX_NEAR_MISSES, WANTED_WRONG_FIXES - real))]
     for attempt, result in pairs:
         if result["passed"] or program_key(attempt.code) in fix_keys:  # the benchmark's own fix is no wrong fix
             continue
-        if result["failed"] == ["<load>"] and result["error"] in ("SyntaxError", "IndentationError", "TabError") \
-                and buggy_loads:
+        if (
+            result["failed"] == ["<load>"]
+            and result["error"] in ("SyntaxError", "IndentationError", "TabError")
+            and buggy_loads
+        ):
             notes.append(f"{pid}: a program in {attempt.origin} does not compile; not used as a wrong fix")
             continue
         failed = [t for t in result["failed"] if t != "<load>"] or tests
         text, desc = label(attempt, buggy, failed, len(tests))
-        malgorithms.append(Malgorithm(id=f"{pid}-m{len(malgorithms)}", problem_id=pid, label=text, description=desc,
-                                      bug=0, wrong_code=attempt.code))
+        malgorithms.append(
+            Malgorithm(
+                id=f"{pid}-m{len(malgorithms)}",
+                problem_id=pid,
+                label=text,
+                description=desc,
+                bug=0,
+                wrong_code=attempt.code,
+            )
+        )
     return models, malgorithms, counts, notes
 
 
@@ -317,13 +360,19 @@ def near_misses(buggy: str, lines: list[int]) -> list[Attempt]:
             if before.endswith(("/", "%", "*")):  # a divisor or factor: not the kind of number students nudge
                 continue
             k = int(m.group(0))
-            variants += [body[: m.start()] + str(v) + body[m.end():] for v in (k + 1, k - 1)
-                         if v > 0 or (v == 0 and not before.endswith("-"))]
+            variants += [
+                body[: m.start()] + str(v) + body[m.end() :]
+                for v in (k + 1, k - 1)
+                if v > 0 or (v == 0 and not before.endswith("-"))
+            ]
         for m in _OP.finditer(body):
-            variants.append(body[: m.start()] + _OPS[m.group(0)] + body[m.end():])
+            variants.append(body[: m.start()] + _OPS[m.group(0)] + body[m.end() :])
         for new in variants:
             code = "\n".join(rows[: n - 1] + [new.rstrip()] + rows[n:]) + "\n"
             if _compiles(code):
-                out.append(Attempt(code=code, kind="near-miss", origin=f"line {n}",
-                                   edit=f"`{line.strip()}` -> `{new.strip()}`"))
+                out.append(
+                    Attempt(
+                        code=code, kind="near-miss", origin=f"line {n}", edit=f"`{line.strip()}` -> `{new.strip()}`"
+                    )
+                )
     return out

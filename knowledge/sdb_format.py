@@ -90,11 +90,19 @@ def file_name_parts(name: str) -> dict[str, str] | None:
         if len(words) > kind_words:
             prefix = words[-3] if kind_words == 3 else "conversational"
             prefix = "socratic" if _like(prefix, "socratic") else "conversational"
-            return {"problem": head["problem"], "bug": head["bug"], "name": "_".join(words[:-kind_words]),
-                    "kind": f"{prefix}_thread_{words[-1]}"}
+            return {
+                "problem": head["problem"],
+                "bug": head["bug"],
+                "name": "_".join(words[:-kind_words]),
+                "kind": f"{prefix}_thread_{words[-1]}",
+            }
     if len(words) >= 3 and _like(words[-2], "socratic") and _like(words[-1], "dialogue"):
-        return {"problem": head["problem"], "bug": head["bug"], "name": "_".join(words[:-2]),
-                "kind": "socratic_dialogue"}
+        return {
+            "problem": head["problem"],
+            "bug": head["bug"],
+            "name": "_".join(words[:-2]),
+            "kind": "socratic_dialogue",
+        }
     return None
 
 
@@ -102,8 +110,10 @@ def parse_file(path: Path) -> dict[str, Any]:
     """Parse one SDB file into raw fields; raises SDBFormatError naming the file and what is wrong."""
     match = file_name_parts(path.name)
     if not match:
-        raise SDBFormatError(f"{path}: file name does not match PROBLEM_BUG_name_kind.txt "
-                             "(kind: socratic_dialogue or conversational_thread_N)")
+        raise SDBFormatError(
+            f"{path}: file name does not match PROBLEM_BUG_name_kind.txt "
+            "(kind: socratic_dialogue or conversational_thread_N)"
+        )
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:

@@ -112,14 +112,30 @@ def make_sibling(problem: Problem) -> Sibling | None:
         values = _recompute(problem.steps, given, factor)
         if values is None:
             continue
-        steps = [s.model_copy(update={"value": v, "expression": _substitute(s.expression, [(g, g * factor) for g in
-                 given] + [(o.value, n) for o, n in zip(problem.steps[:i], values, strict=False)])})
-                 for i, (s, v) in enumerate(zip(problem.steps, values, strict=True))]
+        steps = [
+            s.model_copy(
+                update={
+                    "value": v,
+                    "expression": _substitute(
+                        s.expression,
+                        [(g, g * factor) for g in given]
+                        + [(o.value, n) for o, n in zip(problem.steps[:i], values, strict=False)],
+                    ),
+                }
+            )
+            for i, (s, v) in enumerate(zip(problem.steps, values, strict=True))
+        ]
         statement = _substitute(problem.statement, [(g, g * factor) for g in given])
-        sib = problem.model_copy(update={
-            "id": f"{problem.id}.sibling{factor}", "statement": statement, "steps": steps, "answer": values[-1],
-            "tree": None, "malgorithms": [],
-        })
+        sib = problem.model_copy(
+            update={
+                "id": f"{problem.id}.sibling{factor}",
+                "statement": statement,
+                "steps": steps,
+                "answer": values[-1],
+                "tree": None,
+                "malgorithms": [],
+            }
+        )
         wrong = {m.id: _wrong_answer(m, given, factor) for m in problem.malgorithms}
         return Sibling(problem=sib, factor=factor, wrong_answers=wrong)
     return None

@@ -51,11 +51,17 @@ def chroma_client(path: str | Path | None, url: str = "") -> Any:
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ConfigError("The Chroma URL must look like http://host:port.", f"bad chroma_url {url!r}")
     try:
-        return chromadb.HttpClient(host=parts.hostname, port=parts.port or (443 if parts.scheme == "https" else 8000),
-                                   ssl=parts.scheme == "https", settings=settings)
+        return chromadb.HttpClient(
+            host=parts.hostname,
+            port=parts.port or (443 if parts.scheme == "https" else 8000),
+            ssl=parts.scheme == "https",
+            settings=settings,
+        )
     except Exception as exc:  # chromadb raises plain ValueError/ConnectError when the server is not there
-        raise ConfigError(f"Could not reach the Chroma server at {url}; check that it runs (`chroma run`).",
-                          f"chromadb.HttpClient({url}): {type(exc).__name__}: {exc}") from exc
+        raise ConfigError(
+            f"Could not reach the Chroma server at {url}; check that it runs (`chroma run`).",
+            f"chromadb.HttpClient({url}): {type(exc).__name__}: {exc}",
+        ) from exc
 
 
 class KnowledgeStore:
@@ -216,8 +222,15 @@ class KnowledgeStore:
             include=["metadatas", "distances", "documents"],
         )
         return [
-            NodeHit(problem_id=meta["problem_id"], node_id=meta["node_id"], kind=meta["kind"], domain=meta["domain"],
-                    skills=[s for s in meta["skills"].split(",") if s], document=doc, similarity=1.0 - dist)
+            NodeHit(
+                problem_id=meta["problem_id"],
+                node_id=meta["node_id"],
+                kind=meta["kind"],
+                domain=meta["domain"],
+                skills=[s for s in meta["skills"].split(",") if s],
+                document=doc,
+                similarity=1.0 - dist,
+            )
             for meta, doc, dist in zip(res["metadatas"][0], res["documents"][0], res["distances"][0], strict=True)
         ]
 

@@ -87,9 +87,7 @@ def _math_probes(problem: Problem, index: int, topic: str) -> dict[str, str]:
         if wrong is None and m.wrong_answer is not None and index == len(problem.steps) - 1:
             wrong = m.wrong_answer
         if wrong is not None:
-            text = prompts.MATH_PROBE.format(
-                wrong_value=fmt(wrong), topic=topic, label_lower=_label_lower(m.label)
-            )
+            text = prompts.MATH_PROBE.format(wrong_value=fmt(wrong), topic=topic, label_lower=_label_lower(m.label))
         else:
             text = prompts.MATH_PROBE_NO_VALUE.format(topic=topic, label_lower=_label_lower(m.label))
         probes[m.id] = text
@@ -130,17 +128,41 @@ def _math_nodes(problem: Problem) -> list[Node]:
         probes = _math_probes(problem, i, topic)
         expr_re = _expression_pattern(step.expression)
         concept_pattern = f"{expr_re}|{value_pattern(step.value)}" if expr_re else value_pattern(step.value)
-        concept_questions = _questions(fill, prompts.MATH_CONCEPT_FOCUS, prompts.MATH_CONCEPT_PROBING, hints,
-                                       bottoms if step.expression.strip() else ())
-        value_questions = _questions(fill, prompts.MATH_VALUE_FOCUS, prompts.MATH_VALUE_PROBING,
-                                     prompts.MATH_VALUE_HINT, prompts.MATH_VALUE_BOTTOM_OUT)
+        concept_questions = _questions(
+            fill,
+            prompts.MATH_CONCEPT_FOCUS,
+            prompts.MATH_CONCEPT_PROBING,
+            hints,
+            bottoms if step.expression.strip() else (),
+        )
+        value_questions = _questions(
+            fill,
+            prompts.MATH_VALUE_FOCUS,
+            prompts.MATH_VALUE_PROBING,
+            prompts.MATH_VALUE_HINT,
+            prompts.MATH_VALUE_BOTTOM_OUT,
+        )
         nodes += [
-            Node(id=f"s{i}-concept", concept=f"what to find and which operation: {topic}", kind="conceptual", step=i,
-                 check=Check(kind="pattern", pattern=concept_pattern, value=step.value), questions=concept_questions,
-                 probes=probes, skills=list(problem.skills)),
-            Node(id=f"s{i}-value", concept=f"the value of {topic}", kind="computational", step=i,
-                 check=Check(kind="value", value=step.value, tolerance=1e-4), questions=value_questions,
-                 probes=dict(probes), skills=list(problem.skills)),
+            Node(
+                id=f"s{i}-concept",
+                concept=f"what to find and which operation: {topic}",
+                kind="conceptual",
+                step=i,
+                check=Check(kind="pattern", pattern=concept_pattern, value=step.value),
+                questions=concept_questions,
+                probes=probes,
+                skills=list(problem.skills),
+            ),
+            Node(
+                id=f"s{i}-value",
+                concept=f"the value of {topic}",
+                kind="computational",
+                step=i,
+                check=Check(kind="value", value=step.value, tolerance=1e-4),
+                questions=value_questions,
+                probes=dict(probes),
+                skills=list(problem.skills),
+            ),
         ]
     return nodes
 
@@ -192,17 +214,40 @@ def _code_nodes(problem: Problem, failing_tests: Sequence[str] | None) -> list[N
             if (m.bug if m.bug is not None else 0) == j
         }
         skills = list(problem.skills)
-        behaviour_pattern = (r"\b(?:instead|expected|expects?|should|returns?|returned|outputs?|prints?|gives?|gave|"
-                             r"got|error|exception|fail\w*|wrong|incorrect)\b")
+        behaviour_pattern = (
+            r"\b(?:instead|expected|expects?|should|returns?|returned|outputs?|prints?|gives?|gave|"
+            r"got|error|exception|fail\w*|wrong|incorrect)\b"
+        )
         nodes += [
-            Node(id=f"b{j}-behaviour", concept=f"the failing behaviour of {problem.entry_point}", kind="behaviour",
-                 bug=j, check=Check(kind="pattern", pattern=behaviour_pattern),
-                 questions=_code_questions("BEHAVIOUR", fill), skills=skills),
-            Node(id=f"b{j}-locate", concept=_plural_lines(f"where the bug is: line {fill['line_no']}"), kind="locate", bug=j,
-                 check=Check(kind="pattern", pattern=_locate_pattern(problem, bug)),
-                 questions=_code_questions("LOCATE", fill), probes=probes, skills=skills),
-            Node(id=f"b{j}-fix", concept=concept or "the concept behind the fix", kind="fix", bug=j,
-                 check=Check(kind="tests"), questions=_code_questions("FIX", fill), probes=dict(probes), skills=skills),
+            Node(
+                id=f"b{j}-behaviour",
+                concept=f"the failing behaviour of {problem.entry_point}",
+                kind="behaviour",
+                bug=j,
+                check=Check(kind="pattern", pattern=behaviour_pattern),
+                questions=_code_questions("BEHAVIOUR", fill),
+                skills=skills,
+            ),
+            Node(
+                id=f"b{j}-locate",
+                concept=_plural_lines(f"where the bug is: line {fill['line_no']}"),
+                kind="locate",
+                bug=j,
+                check=Check(kind="pattern", pattern=_locate_pattern(problem, bug)),
+                questions=_code_questions("LOCATE", fill),
+                probes=probes,
+                skills=skills,
+            ),
+            Node(
+                id=f"b{j}-fix",
+                concept=concept or "the concept behind the fix",
+                kind="fix",
+                bug=j,
+                check=Check(kind="tests"),
+                questions=_code_questions("FIX", fill),
+                probes=dict(probes),
+                skills=skills,
+            ),
         ]
     return nodes
 

@@ -36,8 +36,9 @@ def clean_solution(text: str) -> str:
 class Composer:
     """Decides the content of each reply for one problem, malgorithm and persona."""
 
-    def __init__(self, problem: Problem, tree: QuestionTree, malgorithm: Malgorithm | None, persona: Persona,
-                 fix: Fix | None) -> None:
+    def __init__(
+        self, problem: Problem, tree: QuestionTree, malgorithm: Malgorithm | None, persona: Persona, fix: Fix | None
+    ) -> None:
         self.problem = problem
         self.tree = tree
         self.m = malgorithm
@@ -87,8 +88,9 @@ class Composer:
             return self._code_opening(rng)
         value = self.wrong_final()
         if self.m is None or value is None:
-            return Content(kind="opening", template=self._pick(rng, T.OPENING_NO_ATTEMPT),
-                           forbidden=[self.problem.answer or 0.0])
+            return Content(
+                kind="opening", template=self._pick(rng, T.OPENING_NO_ATTEMPT), forbidden=[self.problem.answer or 0.0]
+            )
         fill = {"value": fmt(value) + _unit(self.problem.answer_unit), "solution": self.solution or "I worked it out."}
         if self.tier == "quiet":
             options = T.OPENING_QUIET
@@ -96,18 +98,29 @@ class Composer:
             options = T.OPENING_CONFUSED
         else:
             options = T.OPENING
-        return Content(kind="opening", values=[value], forbidden=[self.problem.answer or 0.0],
-                       template=self._pick(rng, options).format(**fill))
+        return Content(
+            kind="opening",
+            values=[value],
+            forbidden=[self.problem.answer or 0.0],
+            template=self._pick(rng, options).format(**fill),
+        )
 
     def _code_opening(self, rng: random.Random) -> Content:
         if self.m is None or not self.m.wrong_code:
             text = self._pick(rng, T.OPENING_CODE_NO_ATTEMPT).format(entry_point=self.problem.entry_point)
             return Content(kind="opening", template=text, code=self.problem.buggy_code)
         line = self.wrong_line()
-        options = T.OPENING_CODE_QUIET if self.tier == "quiet" else (
-            T.OPENING_CODE_CONFUSED if self.persona.mode == "confused" else T.OPENING_CODE)
-        return Content(kind="opening", values=[float(line)], template=self._pick(rng, options).format(line=line),
-                       code=self.m.wrong_code)
+        options = (
+            T.OPENING_CODE_QUIET
+            if self.tier == "quiet"
+            else (T.OPENING_CODE_CONFUSED if self.persona.mode == "confused" else T.OPENING_CODE)
+        )
+        return Content(
+            kind="opening",
+            values=[float(line)],
+            template=self._pick(rng, options).format(line=line),
+            code=self.m.wrong_code,
+        )
 
     # ------------------------------------------------------------------ replies
 
@@ -115,14 +128,32 @@ class Composer:
         bank = T.EXTRACTION_CODE if self.problem.domain == "code" else T.EXTRACTION
         return Content(kind="extraction", tactic=tactic, template=self._pick(rng, bank[tactic]))
 
-    def decide(self, state: HiddenState, node_id: str | None, move: Move, message: str, *, just_resolved: bool,
-               just_told: bool, already_solved: bool, rng: random.Random, last_code: str = "") -> Content:
+    def decide(
+        self,
+        state: HiddenState,
+        node_id: str | None,
+        move: Move,
+        message: str,
+        *,
+        just_resolved: bool,
+        just_told: bool,
+        already_solved: bool,
+        rng: random.Random,
+        last_code: str = "",
+    ) -> Content:
         """last_code: the code the student sent last (code problems; default the buggy code): a reply that sends the
         same code again does not say it changed it."""
         about_node = node_id is not None and (move != "generic" or "?" in message)
         if self.problem.domain == "code":
-            content = self._decide_code(state, node_id if about_node else None, move, just_resolved=just_resolved,
-                                        just_told=just_told, already_solved=already_solved, rng=rng)
+            content = self._decide_code(
+                state,
+                node_id if about_node else None,
+                move,
+                just_resolved=just_resolved,
+                just_told=just_told,
+                already_solved=already_solved,
+                rng=rng,
+            )
             return self._unchanged(content, last_code or self.problem.buggy_code, rng)
         if state.all_known:
             return self._final(move, just_resolved or just_told, already_solved, rng)
@@ -141,8 +172,9 @@ class Composer:
         text = self._pick(rng, options).format(value=fmt(answer), unit=_unit(self.problem.answer_unit))
         return Content(kind="final", values=[answer], template=text)
 
-    def _step(self, state: HiddenState, node_id: str, *, just_resolved: bool, just_told: bool,
-              rng: random.Random) -> Content:
+    def _step(
+        self, state: HiddenState, node_id: str, *, just_resolved: bool, just_told: bool, rng: random.Random
+    ) -> Content:
         node = self.tree.node(node_id)
         step = node.step
         assert step is not None
@@ -176,8 +208,12 @@ class Composer:
             line = self._line_with_no_value()
             if not line:
                 return Content(kind="unsure", node=node_id, forbidden=forbidden, template=self._pick(rng, T.UNSURE))
-            return Content(kind="explain", node=node_id, forbidden=forbidden,
-                           template=self._pick(rng, T.STEP_WRONG_NO_VALUE).format(line=line))
+            return Content(
+                kind="explain",
+                node=node_id,
+                forbidden=forbidden,
+                template=self._pick(rng, T.STEP_WRONG_NO_VALUE).format(line=line),
+            )
         line = self._line_with(wrong)
         fill = {"value": fmt(wrong), "unit": unit, "line": line}
         if self.tier == "quiet":
@@ -186,8 +222,13 @@ class Composer:
             options = T.STEP_WRONG_VERBOSE
         else:
             options = T.STEP_WRONG
-        return Content(kind="step", node=node_id, values=[wrong], forbidden=forbidden,
-                       template=self._pick(rng, options).format(**fill))
+        return Content(
+            kind="step",
+            node=node_id,
+            values=[wrong],
+            forbidden=forbidden,
+            template=self._pick(rng, options).format(**fill),
+        )
 
     def _line_with_no_value(self) -> str:
         lines = [ln.strip() for ln in self.solution.splitlines() if ln.strip()]
@@ -208,12 +249,23 @@ class Composer:
             options = T.RESTATE_WALKTHROUGH
         else:
             options = T.RESTATE
-        return Content(kind="restate", values=[value], forbidden=[answer], template=self._pick(rng, options).format(**fill))
+        return Content(
+            kind="restate", values=[value], forbidden=[answer], template=self._pick(rng, options).format(**fill)
+        )
 
     # ------------------------------------------------------------------ code
 
-    def _decide_code(self, state: HiddenState, node_id: str | None, move: Move, *, just_resolved: bool,
-                     just_told: bool, already_solved: bool, rng: random.Random) -> Content:
+    def _decide_code(
+        self,
+        state: HiddenState,
+        node_id: str | None,
+        move: Move,
+        *,
+        just_resolved: bool,
+        just_told: bool,
+        already_solved: bool,
+        rng: random.Random,
+    ) -> Content:
         fix_code = self.fix.code if self.fix else ""
         if state.all_known:
             if already_solved and move == "generic":
@@ -242,7 +294,9 @@ class Composer:
                 if not fix_code:
                     return self._no_fix_code(rng, node_id)
                 options = T.FIX_ACCEPTED_TOLD if just_told else T.FIX_ACCEPTED
-                return Content(kind="code", node=node_id, code=fix_code, accepted=True, template=self._pick(rng, options))
+                return Content(
+                    kind="code", node=node_id, code=fix_code, accepted=True, template=self._pick(rng, options)
+                )
             if node.kind == "fix" and self.m is not None and self.m.wrong_code:
                 return Content(kind="code", node=node_id, code=self.m.wrong_code, template=self._pick(rng, T.FIX_WRONG))
         return self._code_restate(state, rng)
@@ -254,13 +308,16 @@ class Composer:
         code = self.m.wrong_code if self.m is not None and self.m.wrong_code else self.problem.buggy_code
         return Content(kind="restate", code=code, template=self._pick(rng, T.CODE_RESTATE))
 
-
     def _no_fix_code(self, rng: random.Random, node_id: str | None = None) -> Content:
         """The student knows the fix but the problem has no verified corrected program: it says so and sends no code
         (it never announces code it does not send, and never passes tests it was not run on)."""
         line = self.problem.bugs[self.m.bug if self.m is not None and self.m.bug is not None else 0].lines[0]
-        return Content(kind="explain", node=node_id, values=[float(line)],
-                       template=self._pick(rng, T.FIX_KNOWN_NO_CODE).format(line=line))
+        return Content(
+            kind="explain",
+            node=node_id,
+            values=[float(line)],
+            template=self._pick(rng, T.FIX_KNOWN_NO_CODE).format(line=line),
+        )
 
     def _unchanged(self, content: Content, last_code: str, rng: random.Random) -> Content:
         """Code sent again unchanged is not announced as a change."""

@@ -30,15 +30,93 @@ def target_of(state: HiddenState, node_id: str | None) -> str:
 
 _WORD = re.compile(r"[a-z][a-z']{2,}")
 # words of a tutor message that name no part of a problem (content-free prompts use only these and stop words)
-_GENERIC_WORDS = frozenset([
-    "about", "again", "all", "another", "answer", "any", "are", "back", "can", "check", "could", "correct", "did",
-    "does", "done", "down", "each", "effort", "first", "for", "from", "good", "great", "have", "help", "how", "just",
-    "know", "let", "lets", "let's", "look", "missing", "more", "next", "now", "number", "once", "one", "over",
-    "part", "please", "problem", "question", "right", "same", "see", "slow", "solution", "step", "still", "story",
-    "sure", "take", "talk", "tell", "than", "thanks", "that", "the", "then", "there", "these", "think", "this",
-    "through", "time", "try", "walk", "was", "way", "well", "what", "when", "where", "which", "why", "will", "with",
-    "work", "would", "you", "your"
-])
+_GENERIC_WORDS = frozenset(
+    [
+        "about",
+        "again",
+        "all",
+        "another",
+        "answer",
+        "any",
+        "are",
+        "back",
+        "can",
+        "check",
+        "could",
+        "correct",
+        "did",
+        "does",
+        "done",
+        "down",
+        "each",
+        "effort",
+        "first",
+        "for",
+        "from",
+        "good",
+        "great",
+        "have",
+        "help",
+        "how",
+        "just",
+        "know",
+        "let",
+        "lets",
+        "let's",
+        "look",
+        "missing",
+        "more",
+        "next",
+        "now",
+        "number",
+        "once",
+        "one",
+        "over",
+        "part",
+        "please",
+        "problem",
+        "question",
+        "right",
+        "same",
+        "see",
+        "slow",
+        "solution",
+        "step",
+        "still",
+        "story",
+        "sure",
+        "take",
+        "talk",
+        "tell",
+        "than",
+        "thanks",
+        "that",
+        "the",
+        "then",
+        "there",
+        "these",
+        "think",
+        "this",
+        "through",
+        "time",
+        "try",
+        "walk",
+        "was",
+        "way",
+        "well",
+        "what",
+        "when",
+        "where",
+        "which",
+        "why",
+        "will",
+        "with",
+        "work",
+        "would",
+        "you",
+        "your",
+    ]
+)
 
 
 _PRAISE = re.compile(r"\b(good|great|well done|correct|right|nice|excellent|brilliant|perfect|yes|exactly)\b", re.I)
@@ -49,8 +127,9 @@ def _words(text: str) -> set[str]:
     return {w.rstrip("s") for w in _WORD.findall(text.lower()) if w not in _GENERIC_WORDS}
 
 
-def cue_of(problem: Problem, state: HiddenState, message: str, move: Move, node_id: str | None,
-           answer_told: bool, turn: int) -> Cue:
+def cue_of(
+    problem: Problem, state: HiddenState, message: str, move: Move, node_id: str | None, answer_told: bool, turn: int
+) -> Cue:
     """The fitted transitions' view of one tutor message (see `simulator.transitions`), before it acts."""
     said = parse_numbers(message)
     statement = parse_numbers(problem.statement)
@@ -61,12 +140,21 @@ def cue_of(problem: Problem, state: HiddenState, message: str, move: Move, node_
     content = any(contains_value(known_numbers, x) for x in said) or bool(_words(message) & _words(problem.statement))
     node = state.node(node_id) if node_id is not None else None
     misconceived_steps = {n.step for n in state.nodes if n.status == "misconceived"}
-    return Cue(turn=turn, move=move, target=target_of(state, node_id), answer_told=answer_told,
-               fresh_values=len(fresh), fresh_previous=last >= 1 and (last - 1) in fresh,
-               last_step=node is not None and node.step == last, content=content, taught_before=state.taught,
-               praise=bool(_PRAISE.search(message)), error_pointed=bool(_ERROR.search(message)),
-               single_misconception=len(misconceived_steps) == 1,
-               unknown_steps=len({n.step for n in state.nodes if n.status == "unknown"}))
+    return Cue(
+        turn=turn,
+        move=move,
+        target=target_of(state, node_id),
+        answer_told=answer_told,
+        fresh_values=len(fresh),
+        fresh_previous=last >= 1 and (last - 1) in fresh,
+        last_step=node is not None and node.step == last,
+        content=content,
+        taught_before=state.taught,
+        praise=bool(_PRAISE.search(message)),
+        error_pointed=bool(_ERROR.search(message)),
+        single_misconception=len(misconceived_steps) == 1,
+        unknown_steps=len({n.step for n in state.nodes if n.status == "unknown"}),
+    )
 
 
 _SPACE = re.compile(r"\s+")
@@ -76,8 +164,9 @@ def _norm_code(text: str) -> str:
     return _SPACE.sub("", text)
 
 
-def revealed_by(problem: Problem, state: HiddenState, said_before: list[float], message: str,
-                move: str) -> tuple[list[str], bool]:
+def revealed_by(
+    problem: Problem, state: HiddenState, said_before: list[float], message: str, move: str
+) -> tuple[list[str], bool]:
     """Nodes whose content the tutor's message gives away (the final answer, a step value the student has not
     said (`said_before`), an accepted fix), and whether it states the final answer."""
     if problem.domain == "code":
@@ -101,7 +190,9 @@ def revealed_by(problem: Problem, state: HiddenState, said_before: list[float], 
     for i, step in enumerate(problem.steps):
         if not contains_value(fresh, step.value):
             continue
-        stated = move == "telling" or re.search(rf"(=|\bis|\bare|\bwas|\bget)\s*\$?{re.escape(fmt(step.value))}\b", message)
+        stated = move == "telling" or re.search(
+            rf"(=|\bis|\bare|\bwas|\bget)\s*\$?{re.escape(fmt(step.value))}\b", message
+        )
         if stated:
             out += [n.node_id for n in state.nodes if n.step == i and n.status != "knows"]
     return out, False

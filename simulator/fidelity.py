@@ -25,7 +25,29 @@ MAX_CHARS = 700
 NUMBER_WORDS = {
     w: float(i)
     for i, w in enumerate(
-        ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen", "twenty"]
+        [
+            "zero",
+            "one",
+            "two",
+            "three",
+            "four",
+            "five",
+            "six",
+            "seven",
+            "eight",
+            "nine",
+            "ten",
+            "eleven",
+            "twelve",
+            "thirteen",
+            "fourteen",
+            "fifteen",
+            "sixteen",
+            "seventeen",
+            "eighteen",
+            "nineteen",
+            "twenty",
+        ]
     )
 }
 NUMBER_WORDS.update({"thirty": 30.0, "forty": 40.0, "fifty": 50.0, "hundred": 100.0, "half": 0.5})
@@ -46,12 +68,15 @@ CODE = re.compile(r"```|^\s*(def |return |for .* in .*:|import )", re.MULTILINE)
 # a reply that says it sends code: ends on a colon, or "here's my code / new version / fixed version"
 ANNOUNCES_CODE = re.compile(
     r":\s*$|\bhere(?:'s| is) (?:my|the)\b[^.!?]*\b(?:code|version|function|program)\b|\b(?:new|fixed|updated) "
-    r"(?:code|version|function|program)\b", re.IGNORECASE)
+    r"(?:code|version|function|program)\b",
+    re.IGNORECASE,
+)
 # a reply that says the code changed since the last version the student sent
 CLAIMS_CHANGE = re.compile(
     r"\bi(?:'ve| have)? (?:just )?(?:changed|fixed|edited|updated|modified|rewrote|rewritten|replaced|tried)\b|"
     r"\b(?:new|fixed|updated) (?:code|version|function|program)\b|\bwhat i changed\b|\bthis fixes\b",
-    re.IGNORECASE)
+    re.IGNORECASE,
+)
 
 
 def announces_code(prose: str) -> bool:
@@ -74,8 +99,10 @@ def numbers_in(text: str) -> list[float]:
 
 
 def _has(numbers: list[float], value: float) -> bool:
-    return any(close(x, value) or close(x, value * 100) for x in numbers) if abs(value) < 1 else any(
-        close(x, value) for x in numbers
+    return (
+        any(close(x, value) or close(x, value * 100) for x in numbers)
+        if abs(value) < 1
+        else any(close(x, value) for x in numbers)
     )
 
 

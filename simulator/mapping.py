@@ -26,7 +26,76 @@ log = logging.getLogger(__name__)
 
 _WORD = re.compile(r"[a-z][a-z']+")
 _STOP = frozenset(
-    ["a", "an", "and", "are", "as", "at", "be", "by", "can", "could", "did", "do", "does", "for", "from", "has", "have", "how", "i", "if", "in", "is", "it", "its", "let's", "lets", "me", "my", "of", "on", "or", "our", "so", "that", "the", "their", "them", "then", "there", "these", "this", "to", "us", "was", "we", "were", "what", "when", "where", "which", "who", "why", "will", "with", "would", "you", "your", "yes", "no", "ok", "okay", "now", "think", "tell", "find", "work", "out", "look"]
+    [
+        "a",
+        "an",
+        "and",
+        "are",
+        "as",
+        "at",
+        "be",
+        "by",
+        "can",
+        "could",
+        "did",
+        "do",
+        "does",
+        "for",
+        "from",
+        "has",
+        "have",
+        "how",
+        "i",
+        "if",
+        "in",
+        "is",
+        "it",
+        "its",
+        "let's",
+        "lets",
+        "me",
+        "my",
+        "of",
+        "on",
+        "or",
+        "our",
+        "so",
+        "that",
+        "the",
+        "their",
+        "them",
+        "then",
+        "there",
+        "these",
+        "this",
+        "to",
+        "us",
+        "was",
+        "we",
+        "were",
+        "what",
+        "when",
+        "where",
+        "which",
+        "who",
+        "why",
+        "will",
+        "with",
+        "would",
+        "you",
+        "your",
+        "yes",
+        "no",
+        "ok",
+        "okay",
+        "now",
+        "think",
+        "tell",
+        "find",
+        "work",
+        "out",
+        "look",
+    ]
 )
 
 
@@ -172,8 +241,9 @@ class NodeMapper:
         for i, cues in enumerate(self._numbers):
             hits = sum(1 for x in numbers if any(close(x, c) for c in cues))
             specific = sum(
-                1 for x in numbers if any(close(x, c) for c in cues) and not any(
-                    close(x, s) for s in self._statement_numbers)
+                1
+                for x in numbers
+                if any(close(x, c) for c in cues) and not any(close(x, s) for s in self._statement_numbers)
             )
             bonus[i] = 0.08 * min(hits, 3) + 0.07 * min(specific, 2)
         return sim + bonus
@@ -185,7 +255,11 @@ class NodeMapper:
         if WALKTHROUGH.search(message) and not parse_numbers(message) and len(message.split()) <= 20:
             return None  # "talk me through your solution" is about the whole attempt, not one node
         norm = _normalise(message)
-        exact = [i for i, qs in enumerate(self._questions) if any(q and (q == norm or (len(q) > 25 and q in norm)) for q in qs)]
+        exact = [
+            i
+            for i, qs in enumerate(self._questions)
+            if any(q and (q == norm or (len(q) > 25 and q in norm)) for q in qs)
+        ]
         if exact:
             i = exact[0]
             return NodeMatch(node_id=self.tree.nodes[i].id, score=1.0, method="exact")
@@ -203,7 +277,13 @@ class NodeMapper:
         )
 
 
-def map_to_node(message: str, tree: QuestionTree, problem: Problem | None = None, *, embedder: Any = None,
-                use_embeddings: bool = True) -> NodeMatch | None:
+def map_to_node(
+    message: str,
+    tree: QuestionTree,
+    problem: Problem | None = None,
+    *,
+    embedder: Any = None,
+    use_embeddings: bool = True,
+) -> NodeMatch | None:
     """One-off mapping of a tutor message to a tree node (see `NodeMapper`)."""
     return NodeMapper(tree, problem, embedder=embedder, use_embeddings=use_embeddings).map(message)

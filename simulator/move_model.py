@@ -33,13 +33,50 @@ PATH = Path(__file__).with_name("moves_model.json")
 EMBEDDING_DIM = 384
 KINDS = ("embedding", "lexical")
 RULES = (
-    "greeting", "walkthrough", "praise", "wellbeing", "short_statement", "probe", "strong_probe", "quantity_question",
-    "quantity_phrase", "other_question", "directive", "numbers_in_question", "tell_phrase", "equation", "negation",
-    "imperative", "numbers_statement", "number_statement", "long_statement",
+    "greeting",
+    "walkthrough",
+    "praise",
+    "wellbeing",
+    "short_statement",
+    "probe",
+    "strong_probe",
+    "quantity_question",
+    "quantity_phrase",
+    "other_question",
+    "directive",
+    "numbers_in_question",
+    "tell_phrase",
+    "equation",
+    "negation",
+    "imperative",
+    "numbers_statement",
+    "number_statement",
+    "long_statement",
 )
 OPENERS = (
-    "what", "how", "why", "can", "could", "do", "does", "did", "is", "are", "would", "where", "which", "so", "and",
-    "ok", "okay", "yes", "no", "let's", "great", "well", "good",
+    "what",
+    "how",
+    "why",
+    "can",
+    "could",
+    "do",
+    "does",
+    "did",
+    "is",
+    "are",
+    "would",
+    "where",
+    "which",
+    "so",
+    "and",
+    "ok",
+    "okay",
+    "yes",
+    "no",
+    "let's",
+    "great",
+    "well",
+    "good",
 )
 _SENTENCE = re.compile(r"(?<=[.!?])\s+")
 _WORDS = re.compile(r"[a-z']+")
@@ -76,11 +113,18 @@ def text_features(text: str) -> dict[str, float]:
     f.update({f"rule_is_{m}": float(scored.move == m) for m in MOVES})
     f.update({f"rule_{name}": float(name in hits) for name in RULES})
     nums = parse_numbers(t)
-    f.update({
-        "question": float("?" in t), "questions": float(min(t.count("?"), 3)), "digit": float(bool(re.search(r"\d", t))),
-        "numbers": float(min(len(nums), 5)), "equals": float("=" in t), "words": min(len(t.split()), 90) / 30,
-        "sentences": min(len(sentences), 9) / 3, "ends_with_question": float(last.endswith("?")),
-    })
+    f.update(
+        {
+            "question": float("?" in t),
+            "questions": float(min(t.count("?"), 3)),
+            "digit": float(bool(re.search(r"\d", t))),
+            "numbers": float(min(len(nums), 5)),
+            "equals": float("=" in t),
+            "words": min(len(t.split()), 90) / 30,
+            "sentences": min(len(sentences), 9) / 3,
+            "ends_with_question": float(last.endswith("?")),
+        }
+    )
     first, last_first = _first_word(t), _first_word(last)
     f.update({f"first_{w}": float(first == w) for w in OPENERS})
     f.update({f"last_first_{w}": float(last_first == w) for w in OPENERS})
@@ -94,14 +138,19 @@ def lexical_features(text: str, context: MoveContext | None = None) -> dict[str,
     nums = parse_numbers(text)
     student = parse_numbers(ctx.previous_student)
     statement = parse_numbers(ctx.statement)
-    f.update({
-        "numbers_from_student": float(min(sum(1 for x in nums if _close(x, student)), 5)),
-        "numbers_from_statement": float(min(sum(1 for x in nums if _close(x, statement)), 5)),
-        "numbers_new": float(min(sum(1 for x in nums if not _close(x, statement + student)), 5)),
-        "student_numbers": float(bool(student)), "student_question": float("?" in ctx.previous_student),
-        "turn": min(max(ctx.turn, 1), 10) / 10, "turn_1": float(ctx.turn <= 1), "turn_2": float(ctx.turn == 2),
-        "has_previous_tutor": float(bool(ctx.previous_tutor.strip())),
-    })
+    f.update(
+        {
+            "numbers_from_student": float(min(sum(1 for x in nums if _close(x, student)), 5)),
+            "numbers_from_statement": float(min(sum(1 for x in nums if _close(x, statement)), 5)),
+            "numbers_new": float(min(sum(1 for x in nums if not _close(x, statement + student)), 5)),
+            "student_numbers": float(bool(student)),
+            "student_question": float("?" in ctx.previous_student),
+            "turn": min(max(ctx.turn, 1), 10) / 10,
+            "turn_1": float(ctx.turn <= 1),
+            "turn_2": float(ctx.turn == 2),
+            "has_previous_tutor": float(bool(ctx.previous_tutor.strip())),
+        }
+    )
     f.update({f"prev_{k}": v for k, v in text_features(ctx.previous_tutor).items()})
     return f
 
@@ -120,8 +169,9 @@ class LinearMoves:
     coef: np.ndarray  # classes x (embedding dim + len(features)), the input standardisation folded in
     intercept: np.ndarray
 
-    def probabilities(self, text: str, context: MoveContext | None = None,
-                      embedding: np.ndarray | None = None) -> dict[Move, float]:
+    def probabilities(
+        self, text: str, context: MoveContext | None = None, embedding: np.ndarray | None = None
+    ) -> dict[Move, float]:
         lex = lexical_features(text, context)
         x = np.array([lex[name] for name in self.features], dtype=np.float64)
         if self.kind == "embedding":
@@ -161,8 +211,10 @@ def parse(data: Any, where: str) -> MoveModel:
             intercept = np.asarray(spec["intercept"], dtype=np.float64)
             width = len(features) + (EMBEDDING_DIM if kind == "embedding" else 0)
             if coef.shape != (len(classes), width) or intercept.shape != (len(classes),):
-                raise ValueError(f"model {kind!r}: coef {coef.shape} / intercept {intercept.shape}, expected "
-                                 f"({len(classes)}, {width}) / ({len(classes)},)")
+                raise ValueError(
+                    f"model {kind!r}: coef {coef.shape} / intercept {intercept.shape}, expected "
+                    f"({len(classes)}, {width}) / ({len(classes)},)"
+                )
             if not (np.isfinite(coef).all() and np.isfinite(intercept).all()):
                 raise ValueError(f"model {kind!r} has non-finite parameters")
             models[kind] = LinearMoves(kind, classes, features, coef, intercept)  # type: ignore[arg-type]
@@ -194,8 +246,14 @@ def default_model() -> MoveModel | None:
 TIE_MARGIN = 0.15  # the fitted model is unsure when its top two probabilities are this close
 
 
-def classify_in_context(text: str, context: MoveContext | None = None, *, embedding: np.ndarray | None = None,
-                        backend: Backend | None = None, seed: int = 0) -> Move:
+def classify_in_context(
+    text: str,
+    context: MoveContext | None = None,
+    *,
+    embedding: np.ndarray | None = None,
+    backend: Backend | None = None,
+    seed: int = 0,
+) -> Move:
     """The move of a tutor message where it sits in a dialogue (the simulator's classifier).
 
     `embedding`: the message's packaged-MiniLM vector (`NodeMapper.message_vector`); None uses the lexical

@@ -224,4 +224,3 @@ def llm_tie_break(text: str, scored: MoveScores, backend: Backend, seed: int) ->
         log.info("move tie-break failed, keeping the rule result %s: %s", scored.move, exc)
         return scored.move
     return move if move in top else scored.move
-

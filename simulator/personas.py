@@ -9,24 +9,49 @@ from simulator.types import MODES, Mode, Persona
 BUILTIN: dict[Mode, Persona] = {
     p.mode: p
     for p in (
-        Persona(mode="typical", name="Sam", grade=7, resistance=0.5, verbosity=0.5,
-                profile="Sam is a 7th grade student who works carefully but sometimes applies a rule where it does "
-                        "not fit."),
-        Persona(mode="quiet", name="Mia", grade=6, resistance=0.5, verbosity=0.1,
-                profile="Mia is a 6th grade student who answers in as few words as possible."),
-        Persona(mode="confused", name="Leo", grade=6, resistance=0.5, verbosity=0.6,
-                profile="Leo is a 6th grade student who mixes up several ideas and is unsure about most "
-                        "steps."),
-        Persona(mode="adversarial", name="Max", grade=8, resistance=0.6, verbosity=0.4,
-                extraction_rate=0.5,
-                profile="Max is an 8th grade student who would rather get the answer than work it out."),
+        Persona(
+            mode="typical",
+            name="Sam",
+            grade=7,
+            resistance=0.5,
+            verbosity=0.5,
+            profile="Sam is a 7th grade student who works carefully but sometimes applies a rule where it does "
+            "not fit.",
+        ),
+        Persona(
+            mode="quiet",
+            name="Mia",
+            grade=6,
+            resistance=0.5,
+            verbosity=0.1,
+            profile="Mia is a 6th grade student who answers in as few words as possible.",
+        ),
+        Persona(
+            mode="confused",
+            name="Leo",
+            grade=6,
+            resistance=0.5,
+            verbosity=0.6,
+            profile="Leo is a 6th grade student who mixes up several ideas and is unsure about most steps.",
+        ),
+        Persona(
+            mode="adversarial",
+            name="Max",
+            grade=8,
+            resistance=0.6,
+            verbosity=0.4,
+            extraction_rate=0.5,
+            profile="Max is an 8th grade student who would rather get the answer than work it out.",
+        ),
     )
 }
 
 _GRADE = re.compile(r"\b(\d{1,2})(?:st|nd|rd|th)[ -]grade\b|\bgrade\s+(\d{1,2})\b", re.IGNORECASE)
 _NAME = re.compile(r"^\s*([A-Z][A-Za-z'\-]*(?:\s+[A-Z][A-Za-z'\-]*)?)\s+(?:is|was)\b")
 _QUIET = re.compile(r"\b(shy|quiet|few words|reserved|short answers?)\b", re.IGNORECASE)
-_CONFUSED = re.compile(r"\b(confus\w*|mixes up|overwhelm\w*|lost|struggles? with (?:most|many|several))\b", re.IGNORECASE)
+_CONFUSED = re.compile(
+    r"\b(confus\w*|mixes up|overwhelm\w*|lost|struggles? with (?:most|many|several))\b", re.IGNORECASE
+)
 _RESIST = re.compile(r"\b(stubborn|insists?|defends?|overconfident|rarely changes)\b", re.IGNORECASE)
 
 

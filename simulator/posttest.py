@@ -72,9 +72,16 @@ def post_test(problem: Problem, initial: HiddenState, final: HiddenState) -> Pos
             lines.append(f"{step.expression} = {fmt_exact(step.value)}")
             continue
         wrong = sibling.wrong_answers.get(initial.malgorithm_id or "") if "misconceived" in held else None
-        lines.append(f"So the answer is {fmt_exact(wrong)}." if wrong is not None else "I'm not sure how to go on from here.")
+        lines.append(
+            f"So the answer is {fmt_exact(wrong)}." if wrong is not None else "I'm not sure how to go on from here."
+        )
         break
     else:
         lines.append(f"So the answer is {fmt_exact(steps[-1].value)}.")
-    return PostTest(sibling_id=sibling.problem.id, attempt="\n".join(lines), answer=steps[-1].value,
-                    kept_misconception=kept, reverted=reverted)
+    return PostTest(
+        sibling_id=sibling.problem.id,
+        attempt="\n".join(lines),
+        answer=steps[-1].value,
+        kept_misconception=kept,
+        reverted=reverted,
+    )

@@ -39,8 +39,20 @@ MOVE_CLASSIFIER_SYSTEM = (
 MOVE_CLASSIFIER_USER = "<tutor_message>\n{message}\n</tutor_message>\nChoose between: {choices}."
 
 
-_ORDINALS = ["first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth",
-             "eleventh", "twelfth"]
+_ORDINALS = [
+    "first",
+    "second",
+    "third",
+    "fourth",
+    "fifth",
+    "sixth",
+    "seventh",
+    "eighth",
+    "ninth",
+    "tenth",
+    "eleventh",
+    "twelfth",
+]
 
 
 def _words_for_grades(text: str) -> str:

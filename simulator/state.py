@@ -14,7 +14,8 @@ Confused students additionally start `unknown` on some units they would otherwis
 
 Transitions (`apply`), math with the fitted file (`simulator.transitions`, MathDial fit half): one hazard draw per
 tutor message over its cue (`simulator.cues.cue_of`: what it states, what it is about, how far into the dialogue,
-the student's starting point), odds scaled by the persona's resistance; zero until a message has named something of the problem
+the student's starting point), odds scaled by the persona's resistance; zero until a message has named something of
+the problem
 (no self-correction without teaching). A hit resolves every pending node, root first (the student redoes the
 problem), recorded as told when the message stated the answer or a step value, or was a telling.
 Transitions otherwise (code, or no fitted file): hand-set rules:
@@ -168,9 +169,7 @@ def _unit_nodes(state: HiddenState, node: NodeState) -> list[NodeState]:
     return [node]
 
 
-def resolve(
-    state: HiddenState, node_id: str, how: str, turn: int, move: Move | None, *, math: bool
-) -> list[Event]:
+def resolve(state: HiddenState, node_id: str, how: str, turn: int, move: Move | None, *, math: bool) -> list[Event]:
     """Mark a node `knows` and cascade (see the module docstring). Returns the `resolved` events."""
     events: list[Event] = []
     target = state.node(node_id)
@@ -258,8 +257,18 @@ def _root(state: HiddenState) -> str | None:
     return (roots or rest or [None])[0]
 
 
-def _apply_fitted(state: HiddenState, node_id: str | None, move: Move, persona: Persona, rng: random.Random,
-                  turn: int, tr: Transitions, cue: Cue, revealed: list[str], answer_told: bool) -> list[Event]:
+def _apply_fitted(
+    state: HiddenState,
+    node_id: str | None,
+    move: Move,
+    persona: Persona,
+    rng: random.Random,
+    turn: int,
+    tr: Transitions,
+    cue: Cue,
+    revealed: list[str],
+    answer_told: bool,
+) -> list[Event]:
     """One hazard draw (see `simulator.transitions`): a hit resolves every pending node (the student redoes the
     problem from the root); recorded as told when the message stated the answer or a value, or was a telling."""
     events: list[Event] = []

@@ -43,12 +43,23 @@ from simulator.voice import voice
 if TYPE_CHECKING:
     from inference.base import Backend
 
+
 class StudentSession:
     """One simulated student working on one problem. Build it with `StudentSession.start(...)`."""
 
-    def __init__(self, problem: Problem, persona: Persona, seed: int, backend: Backend | None,
-                 malgorithm: Malgorithm | None, tree: QuestionTree, mapper: NodeMapper, fix: Fix | None,
-                 classify_backend: Backend | None = None, fitted: bool | Transitions = False) -> None:
+    def __init__(
+        self,
+        problem: Problem,
+        persona: Persona,
+        seed: int,
+        backend: Backend | None,
+        malgorithm: Malgorithm | None,
+        tree: QuestionTree,
+        mapper: NodeMapper,
+        fix: Fix | None,
+        classify_backend: Backend | None = None,
+        fitted: bool | Transitions = False,
+    ) -> None:
         self.problem = problem
         self.persona = persona
         self.seed = seed
@@ -62,8 +73,9 @@ class StudentSession:
         self._rng_text = random.Random(f"{seed}:text")
         self._rng_adv = random.Random(f"{seed}:adversary")
         self.composer = Composer(problem, tree, malgorithm, persona, fix)
-        self.hidden_state: HiddenState = st.initial_state(problem, tree, malgorithm, persona,
-                                                          random.Random(f"{seed}:initial"))
+        self.hidden_state: HiddenState = st.initial_state(
+            problem, tree, malgorithm, persona, random.Random(f"{seed}:initial")
+        )
         self.transitions: Transitions | None = None
         if problem.domain == "math":
             self.transitions = fitted if isinstance(fitted, Transitions) else (load_transitions() if fitted else None)
@@ -73,8 +85,11 @@ class StudentSession:
             self._rng_state = random.Random(f"{seed}:{problem.id}:state")
         # the move classifier the transitions were calibrated with (transitions.json before its provenance names
         # one: the rules); otherwise the fitted classifier of simulator/moves_model.json
-        calibrated_on = self.transitions.provenance.get("moves", "rules") if self.transitions is not None and \
-            self.transitions.fitted else "fitted"
+        calibrated_on = (
+            self.transitions.provenance.get("moves", "rules")
+            if self.transitions is not None and self.transitions.fitted
+            else "fitted"
+        )
         self.move_classifier = "rules" if calibrated_on == "rules" else "fitted"
         self.events: list[Event] = []
         self.turns: list[StudentTurn] = []
@@ -120,7 +135,9 @@ class StudentSession:
                 malgorithm: Malgorithm | None = problem.malgorithm(malgorithm_id)
             except KeyError:
                 known = ", ".join(m.id for m in problem.malgorithms) or "none"
-                raise ValueError(f"problem {problem.id} has no malgorithm {malgorithm_id!r} (it has: {known})") from None
+                raise ValueError(
+                    f"problem {problem.id} has no malgorithm {malgorithm_id!r} (it has: {known})"
+                ) from None
         elif problem.malgorithms:
             malgorithm = random.Random(f"{seed}:malgorithm").choice(problem.malgorithms)
         else:
@@ -140,15 +157,31 @@ class StudentSession:
     def _open(self) -> None:
         content = self.composer.opening(self._rng_text)
         started = time.perf_counter()
-        text, used_llm, llm_text, verdict = voice(self.backend, self.persona, content, "", seed=self.seed, turn=0,
-                                                 statement=self.problem.statement)
+        text, used_llm, llm_text, verdict = voice(
+            self.backend, self.persona, content, "", seed=self.seed, turn=0, statement=self.problem.statement
+        )
         self.opening = text
-        self.events.append(Event(turn=0, kind="opening", value=content.values[0] if content.values else None,
-                                 detail=self.malgorithm.id if self.malgorithm else ""))
+        self.events.append(
+            Event(
+                turn=0,
+                kind="opening",
+                value=content.values[0] if content.values else None,
+                detail=self.malgorithm.id if self.malgorithm else "",
+            )
+        )
         self._record_content(content, 0)
-        self.turns.append(StudentTurn(turn=0, tutor_message="", content=content, text=text, used_llm=used_llm,
-                                      llm_text=llm_text, verdict=verdict,
-                                      latency_ms=round((time.perf_counter() - started) * 1000, 3)))
+        self.turns.append(
+            StudentTurn(
+                turn=0,
+                tutor_message="",
+                content=content,
+                text=text,
+                used_llm=used_llm,
+                llm_text=llm_text,
+                verdict=verdict,
+                latency_ms=round((time.perf_counter() - started) * 1000, 3),
+            )
+        )
 
     # ------------------------------------------------------------------ public state
 
@@ -199,11 +232,24 @@ class StudentSession:
             self._told = True
         math = self.problem.domain == "math"
         node_id = match.node_id if match else None
-        cue = (cue_of(self.problem, self.hidden_state, message, move, node_id, answer_told, turn)
-               if math and self.transitions is not None and self.transitions.fitted else None)
-        new_events = st.apply(self.hidden_state, node_id, move, self.persona,
-                              self._rng_state, turn, math=math, revealed=revealed, answer_told=answer_told,
-                              transitions=self.transitions, cue=cue)
+        cue = (
+            cue_of(self.problem, self.hidden_state, message, move, node_id, answer_told, turn)
+            if math and self.transitions is not None and self.transitions.fitted
+            else None
+        )
+        new_events = st.apply(
+            self.hidden_state,
+            node_id,
+            move,
+            self.persona,
+            self._rng_state,
+            turn,
+            math=math,
+            revealed=revealed,
+            answer_told=answer_told,
+            transitions=self.transitions,
+            cue=cue,
+        )
         self.events += new_events
         just_resolved = any(e.kind == "resolved" for e in new_events)
         just_told = any(e.kind == "resolved" and e.detail == "told" for e in new_events)
@@ -215,16 +261,35 @@ class StudentSession:
             if draw < rate:
                 content = self.composer.extraction(tactic, self._rng_text)
         if content is None:
-            content = self.composer.decide(self.hidden_state, match.node_id if match else None, move, message,
-                                           just_resolved=just_resolved, just_told=just_told,
-                                           already_solved=self.solved, rng=self._rng_text,
-                                           last_code=self.last_code)
-        text, used_llm, llm_text, verdict = voice(self.backend, self.persona, content, message, seed=self.seed,
-                                                 turn=turn, statement=self.problem.statement)
+            content = self.composer.decide(
+                self.hidden_state,
+                match.node_id if match else None,
+                move,
+                message,
+                just_resolved=just_resolved,
+                just_told=just_told,
+                already_solved=self.solved,
+                rng=self._rng_text,
+                last_code=self.last_code,
+            )
+        text, used_llm, llm_text, verdict = voice(
+            self.backend, self.persona, content, message, seed=self.seed, turn=turn, statement=self.problem.statement
+        )
         self._record_content(content, turn)
-        self.turns.append(StudentTurn(turn=turn, tutor_message=message, move=move, node=match, content=content,
-                                      text=text, used_llm=used_llm, llm_text=llm_text, verdict=verdict,
-                                      latency_ms=round((time.perf_counter() - started) * 1000, 3)))
+        self.turns.append(
+            StudentTurn(
+                turn=turn,
+                tutor_message=message,
+                move=move,
+                node=match,
+                content=content,
+                text=text,
+                used_llm=used_llm,
+                llm_text=llm_text,
+                verdict=verdict,
+                latency_ms=round((time.perf_counter() - started) * 1000, 3),
+            )
+        )
         return text
 
     def observe(self, tutor_message: str) -> tuple[Move, NodeMatch | None, list[str], bool]:
@@ -236,10 +301,19 @@ class StudentSession:
             move = classify_move(message, backend=self.classify_backend, seed=self.seed)
         else:
             last = self.turns[-1] if self.turns else None
-            context = MoveContext(turn=max(len(self.turns), 1), previous_student=last.text if last else self.opening,
-                                  previous_tutor=last.tutor_message if last else "", statement=self.problem.statement)
-            move = classify_in_context(message, context, embedding=self.mapper.message_vector(message),
-                                       backend=self.classify_backend, seed=self.seed)
+            context = MoveContext(
+                turn=max(len(self.turns), 1),
+                previous_student=last.text if last else self.opening,
+                previous_tutor=last.tutor_message if last else "",
+                statement=self.problem.statement,
+            )
+            move = classify_in_context(
+                message,
+                context,
+                embedding=self.mapper.message_vector(message),
+                backend=self.classify_backend,
+                seed=self.seed,
+            )
         # a generic statement ("Thanks!") targets no node: skip the (embedding) mapping
         match = self.mapper.map(message) if move != "generic" or "?" in message else None
         revealed, answer_told = revealed_by(self.problem, self.hidden_state, self._said, message, move)
@@ -254,8 +328,11 @@ class StudentSession:
             self.last_code = content.code
             was_solved = self.solved
             self.last_code_accepted = content.accepted
-            self.events.append(Event(turn=turn, kind="submitted", node=content.node,
-                                     detail="accepted" if content.accepted else "wrong"))
+            self.events.append(
+                Event(
+                    turn=turn, kind="submitted", node=content.node, detail="accepted" if content.accepted else "wrong"
+                )
+            )
             if content.accepted and not was_solved:
                 self.events.append(Event(turn=turn, kind="solved", node=content.node, detail="code"))
             return
@@ -271,8 +348,14 @@ class StudentSession:
         answer = self.problem.answer
         last_step = len(self.problem.steps) - 1
         node = self.composer.tree.node(content.node) if content.node else None
-        if (self.problem.domain == "math" and answer is not None and content.kind == "step" and node is not None
-                and node.step == last_step and any(st.close(v, answer) for v in content.values)
-                and not self._stated_final):
+        if (
+            self.problem.domain == "math"
+            and answer is not None
+            and content.kind == "step"
+            and node is not None
+            and node.step == last_step
+            and any(st.close(v, answer) for v in content.values)
+            and not self._stated_final
+        ):
             self._stated_final = True  # the right value of the last step is the final answer
             self.events.append(Event(turn=turn, kind="solved", value=answer, detail="told" if self._told else ""))

@@ -25,7 +25,10 @@ OPENING_CODE_NO_ATTEMPT = ("I don't understand why {entry_point} is wrong. This 
 # --- a step of a math problem ---------------------------------------------------------------------------------------
 STEP_KNOWS_QUIET = ("{value}.", "It's {value}.")
 STEP_KNOWS = ("It's {value}{unit}.", "I get {value}{unit}.")
-STEP_KNOWS_VERBOSE = ("I did {expression} = {value}, so it's {value}{unit}.", "{expression} is {value}, so {value}{unit}.")
+STEP_KNOWS_VERBOSE = (
+    "I did {expression} = {value}, so it's {value}{unit}.",
+    "{expression} is {value}, so {value}{unit}.",
+)
 STEP_CONCEPT_KNOWS = ("We need to work out {expression}, which is {value}.", "I'd do {expression} = {value}.")
 STEP_RESOLVED_PREFIX = ("Oh, I see now. ", "Oh wait, I get it. ", "Hmm, okay, I think I had that wrong. ")
 STEP_TOLD_PREFIX = ("Okay, so ", "Oh, okay. So ")

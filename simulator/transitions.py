@@ -33,8 +33,22 @@ from typing import Any
 from errors import ValidationError
 
 PATH = Path(__file__).with_name("transitions.json")
-FEATURES = ("answer_told", "fresh_values", "fresh_previous", "last_step", "focus", "probing", "telling",
-            "misconceived", "unknown", "content", "praise", "error_pointed", "single_misconception", "unknown_steps")
+FEATURES = (
+    "answer_told",
+    "fresh_values",
+    "fresh_previous",
+    "last_step",
+    "focus",
+    "probing",
+    "telling",
+    "misconceived",
+    "unknown",
+    "content",
+    "praise",
+    "error_pointed",
+    "single_misconception",
+    "unknown_steps",
+)
 BUCKETS = ("1", "2", "3-4", "5-8", "9+")
 BUCKET_K = (1, 2, 4, 8, 12)  # the success@k each bucket's offset is matched to (its last turn)
 
@@ -74,14 +88,22 @@ class Cue:
         return self.content or self.answer_told or self.taught_before > 0
 
     def values(self) -> dict[str, float]:
-        return {"answer_told": float(self.answer_told), "fresh_values": float(min(self.fresh_values, 3)),
-                "fresh_previous": float(self.fresh_previous), "last_step": float(self.last_step),
-                "focus": float(self.move == "focus"), "probing": float(self.move == "probing"),
-                "telling": float(self.move == "telling"), "misconceived": float(self.target == "misconceived"),
-                "unknown": float(self.target == "unknown"), "content": float(self.content),
-                "praise": float(self.praise), "error_pointed": float(self.error_pointed),
-                "single_misconception": float(self.single_misconception),
-                "unknown_steps": float(min(self.unknown_steps, 3))}
+        return {
+            "answer_told": float(self.answer_told),
+            "fresh_values": float(min(self.fresh_values, 3)),
+            "fresh_previous": float(self.fresh_previous),
+            "last_step": float(self.last_step),
+            "focus": float(self.move == "focus"),
+            "probing": float(self.move == "probing"),
+            "telling": float(self.move == "telling"),
+            "misconceived": float(self.target == "misconceived"),
+            "unknown": float(self.target == "unknown"),
+            "content": float(self.content),
+            "praise": float(self.praise),
+            "error_pointed": float(self.error_pointed),
+            "single_misconception": float(self.single_misconception),
+            "unknown_steps": float(min(self.unknown_steps, 3)),
+        }
 
     def vector(self) -> list[float]:
         v = self.values()
@@ -104,8 +126,11 @@ class Transitions:
 
     def logit(self, cue: Cue) -> float:
         v = cue.values()
-        return (self.intercept + sum(self.weights.get(f, 0.0) * v[f] for f in FEATURES)
-                + self.offsets.get(bucket(cue.turn), 0.0))
+        return (
+            self.intercept
+            + sum(self.weights.get(f, 0.0) * v[f] for f in FEATURES)
+            + self.offsets.get(bucket(cue.turn), 0.0)
+        )
 
     def hazard(self, cue: Cue, *, mode: str = "typical", resistance: float | None = None) -> float:
         """The chance that this message moves a student who has not got there yet (0 before any teaching)."""
@@ -140,8 +165,14 @@ def parse(data: Any, where: str) -> Transitions:
         raise ValidationError(f"{where}: a coefficient outside [-20, 20]")
     if any(not 0.0 <= r <= 1.0 for r in ref.values()) or "typical" not in ref:
         raise ValidationError(f"{where}: reference_resistance needs 'typical', each in [0, 1]")
-    return Transitions(fitted=True, intercept=intercept, weights=weights, offsets=offsets, reference_resistance=ref,
-                       provenance=provenance)
+    return Transitions(
+        fitted=True,
+        intercept=intercept,
+        weights=weights,
+        offsets=offsets,
+        reference_resistance=ref,
+        provenance=provenance,
+    )
 
 
 @lru_cache(maxsize=4)

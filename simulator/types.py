@@ -123,7 +123,8 @@ class HiddenState(_Model):
 
 
 class Event(_Model):
-    """One thing that happened to the student, in order. Turn 0 is the opening; turn t answers the tutor's t-th message."""
+    """One thing that happened to the student, in order. Turn 0 is the opening; turn t answers the tutor's t-th
+    message."""
 
     turn: int = Field(ge=0)
     kind: EventKind

@@ -25,19 +25,32 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-def voice(backend: Backend | None, persona: Persona, content: Content, tutor_message: str, *, seed: int, turn: int,
-          statement: str) -> tuple[str, bool, str, Verdict | None]:
+def voice(
+    backend: Backend | None,
+    persona: Persona,
+    content: Content,
+    tutor_message: str,
+    *,
+    seed: int,
+    turn: int,
+    statement: str,
+) -> tuple[str, bool, str, Verdict | None]:
     """(text sent, used the LLM, the LLM's raw text, fidelity verdict)."""
     template_text = render(content.template, content)
     if content.kind == "extraction" or backend is None or not backend.available:
         return template_text, False, "", None
     system, user = render_student_voice(persona, tutor_message, content.template, [fmt(v) for v in content.values])
     budget = min(320, max(60, len(content.template) // 3 + 40))  # room for the draft's length, no rambling
-    options = Options(temperature=0.7, top_p=0.95, max_tokens=budget, seed=seed * 1000 + turn,
-                      stop=["\nTutor:", "\nTeacher:", "\nStudent:", "```"], actor="student")
+    options = Options(
+        temperature=0.7,
+        top_p=0.95,
+        max_tokens=budget,
+        seed=seed * 1000 + turn,
+        stop=["\nTutor:", "\nTeacher:", "\nStudent:", "```"],
+        actor="student",
+    )
     try:
-        completion = backend.chat([Message(role="system", content=system), Message(role="user", content=user)],
-                                  options)
+        completion = backend.chat([Message(role="system", content=system), Message(role="user", content=user)], options)
     except RecoverableError as exc:
         log.warning("student phrasing failed, using the template: %s", exc.log_message)
         return template_text, False, "", Verdict(ok=False, reasons=[f"llm error: {exc.user_message}"])

@@ -14,7 +14,25 @@ from store.types import Annotation, ClassRoom, EvalRun, ProblemRecord, SessionFi
 from store.visible import visible_controls
 
 __all__ = [
-    "CURRENT_VERSION", "MIGRATIONS", "TOKEN_TTL", "Annotation", "ClassRoom", "Database", "EvalRun", "ProblemRecord",
-    "SessionFilter", "Store", "Turn", "TutoringSession", "User", "connect", "export_sessions", "migrate",
-    "password_problem", "schema_version", "session_cursor", "visible_controls", "write_sessions",
+    "CURRENT_VERSION",
+    "MIGRATIONS",
+    "TOKEN_TTL",
+    "Annotation",
+    "ClassRoom",
+    "Database",
+    "EvalRun",
+    "ProblemRecord",
+    "SessionFilter",
+    "Store",
+    "Turn",
+    "TutoringSession",
+    "User",
+    "connect",
+    "export_sessions",
+    "migrate",
+    "password_problem",
+    "schema_version",
+    "session_cursor",
+    "visible_controls",
+    "write_sessions",
 ]

@@ -54,11 +54,18 @@ def main(argv: list[str] | None = None) -> int:
             if teacher is None or teacher.role != "teacher":
                 print(f"error: no teacher named {args.teacher!r}", file=sys.stderr)
                 return 2
-            klass = store.create_class(teacher.id, args.name, model=args.class_model, policy=args.policy,
-                                       allow_final_bottom_out=args.allow_final_bottom_out)
+            klass = store.create_class(
+                teacher.id,
+                args.name,
+                model=args.class_model,
+                policy=args.policy,
+                allow_final_bottom_out=args.allow_final_bottom_out,
+            )
             print(f"created class {klass.name!r} (id {klass.id}); join code: {klass.join_code}")
         elif args.command == "export":
-            sessions = store.list_sessions(SessionFilter(class_id=args.class_id, problem_id=args.problem_id), limit=100000)
+            sessions = store.list_sessions(
+                SessionFilter(class_id=args.class_id, problem_id=args.problem_id), limit=100000
+            )
             text = export_sessions(store, sessions, args.format)
             if args.output == "-":
                 sys.stdout.write(text)

@@ -77,7 +77,9 @@ class Accounts:
         return User(**row)
 
     def _user_row(self, where: str, value: Any) -> dict[str, Any] | None:
-        return self.db.one(f"SELECT id, username, display_name, role, created_at, password_hash FROM users WHERE {where} = ?", (value,))
+        return self.db.one(
+            f"SELECT id, username, display_name, role, created_at, password_hash FROM users WHERE {where} = ?", (value,)
+        )
 
     def get_user(self, user_id: int) -> User | None:
         row = self._user_row("id", user_id)
@@ -107,13 +109,20 @@ class Accounts:
 
     def list_users(self, role: str | None = None) -> list[User]:
         sql = "SELECT id, username, display_name, role, created_at FROM users"
-        rows = self.db.execute(sql + " WHERE role = ? ORDER BY username", (role,)) if role else self.db.execute(sql + " ORDER BY username")
+        rows = (
+            self.db.execute(sql + " WHERE role = ? ORDER BY username", (role,))
+            if role
+            else self.db.execute(sql + " ORDER BY username")
+        )
         return [User(**r) for r in rows]
 
     def issue_token(self, user_id: int) -> str:
         token = secrets.token_urlsafe(32)
         expires = (datetime.now(UTC) + TOKEN_TTL).isoformat(timespec="seconds")
-        self.db.execute("INSERT INTO auth_tokens (token, user_id, created_at, expires_at) VALUES (?, ?, ?, ?)", (token_hash(token), user_id, now(), expires))
+        self.db.execute(
+            "INSERT INTO auth_tokens (token, user_id, created_at, expires_at) VALUES (?, ?, ?, ?)",
+            (token_hash(token), user_id, now(), expires),
+        )
         return token
 
     def user_for_token(self, token: str | None) -> User | None:

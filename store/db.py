@@ -130,7 +130,9 @@ class Database:
         if self.dialect == "sqlite":
             rows = self.execute("SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%'")
         else:
-            rows = self.execute("SELECT table_name AS name FROM information_schema.tables WHERE table_schema = current_schema()")
+            rows = self.execute(
+                "SELECT table_name AS name FROM information_schema.tables WHERE table_schema = current_schema()"
+            )
         return sorted(r["name"] for r in rows)
 
     def columns(self, table: str) -> list[str]:

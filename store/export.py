@@ -15,9 +15,27 @@ from store.types import TutoringSession
 from store.visible import visible_controls
 
 CSV_COLUMNS = [
-    "session_id", "student", "class_id", "problem_id", "policy", "model", "outcome", "started_at", "ended_at",
-    "turn_id", "idx", "role", "text", "move", "node_id", "reason", "diagnosis", "guard_leaks", "latency_ms",
-    "flagged", "comments",
+    "session_id",
+    "student",
+    "class_id",
+    "problem_id",
+    "policy",
+    "model",
+    "outcome",
+    "started_at",
+    "ended_at",
+    "turn_id",
+    "idx",
+    "role",
+    "text",
+    "move",
+    "node_id",
+    "reason",
+    "diagnosis",
+    "guard_leaks",
+    "latency_ms",
+    "flagged",
+    "comments",
 ]
 
 
@@ -49,17 +67,33 @@ def _csv(store: Store, sessions: Iterable[TutoringSession], out: TextIO) -> int:
         for t in store.turns(s.id):
             trace = t.trace or {}
             diag = trace.get("diagnosis") or []
-            writer.writerow(visible_controls({
-                "session_id": s.id, "student": s.student_name, "class_id": s.class_id or "", "problem_id": s.problem_id,
-                "policy": s.policy, "model": s.model, "outcome": s.outcome, "started_at": s.started_at,
-                "ended_at": s.ended_at or "", "turn_id": t.id, "idx": t.idx, "role": t.role, "text": t.text,
-                "move": t.move or "", "node_id": trace.get("node_id") or "", "reason": trace.get("reason") or "",
-                "diagnosis": "; ".join(str(d.get("label", d)) if isinstance(d, dict) else str(d) for d in diag),
-                "guard_leaks": "" if t.guard is None else int(bool(t.guard.get("leaks"))),
-                "latency_ms": "" if t.latency_ms is None else round(t.latency_ms, 1),
-                "flagged": int(any(a.flag for a in notes.get(t.id, []))),
-                "comments": " | ".join(a.comment for a in notes.get(t.id, []) if a.comment),
-            }))
+            writer.writerow(
+                visible_controls(
+                    {
+                        "session_id": s.id,
+                        "student": s.student_name,
+                        "class_id": s.class_id or "",
+                        "problem_id": s.problem_id,
+                        "policy": s.policy,
+                        "model": s.model,
+                        "outcome": s.outcome,
+                        "started_at": s.started_at,
+                        "ended_at": s.ended_at or "",
+                        "turn_id": t.id,
+                        "idx": t.idx,
+                        "role": t.role,
+                        "text": t.text,
+                        "move": t.move or "",
+                        "node_id": trace.get("node_id") or "",
+                        "reason": trace.get("reason") or "",
+                        "diagnosis": "; ".join(str(d.get("label", d)) if isinstance(d, dict) else str(d) for d in diag),
+                        "guard_leaks": "" if t.guard is None else int(bool(t.guard.get("leaks"))),
+                        "latency_ms": "" if t.latency_ms is None else round(t.latency_ms, 1),
+                        "flagged": int(any(a.flag for a in notes.get(t.id, []))),
+                        "comments": " | ".join(a.comment for a in notes.get(t.id, []) if a.comment),
+                    }
+                )
+            )
     return n
 
 

@@ -162,7 +162,10 @@ MIGRATION_LOCK = 0x7475746F72  # "tutor": the advisory-lock key of the migration
 
 
 def _migrate(db: Database) -> list[int]:
-    db.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)")
+    db.execute(
+        "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT "
+        "NOT NULL)"
+    )
     applied = []
     current = schema_version(db)
     for number, name, statements in MIGRATIONS:

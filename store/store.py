@@ -31,7 +31,9 @@ class Store(Accounts, Sessions):
         self.db.close()
 
     # -- classes --------------------------------------------------------------------------------------------
-    def create_class(self, teacher_id: int, name: str, *, model: str = "", policy: str = "tree", allow_final_bottom_out: bool = False) -> ClassRoom:
+    def create_class(
+        self, teacher_id: int, name: str, *, model: str = "", policy: str = "tree", allow_final_bottom_out: bool = False
+    ) -> ClassRoom:
         if not name.strip():
             raise InputError("A class needs a name.")
         for _ in range(20):
@@ -51,11 +53,15 @@ class Store(Accounts, Sessions):
         return ClassRoom(**row) if row else None
 
     def classes_of_teacher(self, teacher_id: int) -> list[ClassRoom]:
-        return [ClassRoom(**r) for r in self.db.execute("SELECT * FROM classes WHERE teacher_id = ? ORDER BY id", (teacher_id,))]
+        return [
+            ClassRoom(**r)
+            for r in self.db.execute("SELECT * FROM classes WHERE teacher_id = ? ORDER BY id", (teacher_id,))
+        ]
 
     def classes_of_student(self, user_id: int) -> list[ClassRoom]:
         rows = self.db.execute(
-            "SELECT c.* FROM classes c JOIN memberships m ON m.class_id = c.id WHERE m.user_id = ? ORDER BY m.joined_at, c.id",
+            "SELECT c.* FROM classes c JOIN memberships m ON m.class_id = c.id WHERE m.user_id = ? ORDER BY "
+            "m.joined_at, c.id",
             (user_id,),
         )
         return [ClassRoom(**r) for r in rows]
@@ -65,10 +71,19 @@ class Store(Accounts, Sessions):
         if row is None:
             raise InputError("No class has that join code; check it with your teacher.")
         if not self.db.one("SELECT 1 AS x FROM memberships WHERE class_id = ? AND user_id = ?", (row["id"], user_id)):
-            self.db.execute("INSERT INTO memberships (class_id, user_id, joined_at) VALUES (?, ?, ?)", (row["id"], user_id, now()))
+            self.db.execute(
+                "INSERT INTO memberships (class_id, user_id, joined_at) VALUES (?, ?, ?)", (row["id"], user_id, now())
+            )
         return ClassRoom(**row)
 
-    def update_class(self, class_id: int, *, model: str | None = None, policy: str | None = None, allow_final_bottom_out: bool | None = None) -> ClassRoom:
+    def update_class(
+        self,
+        class_id: int,
+        *,
+        model: str | None = None,
+        policy: str | None = None,
+        allow_final_bottom_out: bool | None = None,
+    ) -> ClassRoom:
         if policy is not None and policy not in ("tree", "vanilla", "telling"):
             raise InputError("The policy must be tree, vanilla or telling.")
         with self.db.transaction():
@@ -77,7 +92,10 @@ class Store(Accounts, Sessions):
             if policy is not None:
                 self.db.execute("UPDATE classes SET policy = ? WHERE id = ?", (policy, class_id))
             if allow_final_bottom_out is not None:
-                self.db.execute("UPDATE classes SET allow_final_bottom_out = ? WHERE id = ?", (int(allow_final_bottom_out), class_id))
+                self.db.execute(
+                    "UPDATE classes SET allow_final_bottom_out = ? WHERE id = ?",
+                    (int(allow_final_bottom_out), class_id),
+                )
         found = self.get_class(class_id)
         if found is None:
             raise InputError("No such class.")
@@ -86,7 +104,8 @@ class Store(Accounts, Sessions):
     def students_of_teacher(self, teacher_id: int) -> list[User]:
         rows = self.db.execute(
             "SELECT DISTINCT u.id, u.username, u.display_name, u.role, u.created_at FROM users u "
-            "JOIN memberships m ON m.user_id = u.id JOIN classes c ON c.id = m.class_id WHERE c.teacher_id = ? ORDER BY u.username",
+            "JOIN memberships m ON m.user_id = u.id JOIN classes c ON c.id = m.class_id WHERE c.teacher_id = ? ORDER "
+            "BY u.username",
             (teacher_id,),
         )
         return [User(**r) for r in rows]
@@ -100,13 +119,31 @@ class Store(Accounts, Sessions):
         with self.db.transaction():
             if existing:
                 self.db.execute(
-                    "UPDATE problems SET domain = ?, title = ?, source = ?, problem_json = ?, updated_at = ? WHERE id = ?",
-                    (problem["domain"], problem["title"], problem.get("source", "teacher"), dump_json(problem), stamp, problem["id"]),
+                    "UPDATE problems SET domain = ?, title = ?, source = ?, problem_json = ?, updated_at = ? WHERE "
+                    "id = ?",
+                    (
+                        problem["domain"],
+                        problem["title"],
+                        problem.get("source", "teacher"),
+                        dump_json(problem),
+                        stamp,
+                        problem["id"],
+                    ),
                 )
             else:
                 self.db.execute(
-                    "INSERT INTO problems (id, domain, title, source, problem_json, author_id, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    (problem["id"], problem["domain"], problem["title"], problem.get("source", "teacher"), dump_json(problem), author_id, stamp, stamp),
+                    "INSERT INTO problems (id, domain, title, source, problem_json, author_id, created_at, "
+                    "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        problem["id"],
+                        problem["domain"],
+                        problem["title"],
+                        problem.get("source", "teacher"),
+                        dump_json(problem),
+                        author_id,
+                        stamp,
+                        stamp,
+                    ),
                 )
         found = self.get_problem(problem["id"])
         assert found is not None
@@ -133,7 +170,9 @@ class Store(Accounts, Sessions):
         assert row is not None
         return _eval_run(row)
 
-    def finish_eval_run(self, run_id: int, *, status: str, report_dir: str = "", summary: dict[str, Any] | None = None) -> EvalRun:
+    def finish_eval_run(
+        self, run_id: int, *, status: str, report_dir: str = "", summary: dict[str, Any] | None = None
+    ) -> EvalRun:
         self.db.execute(
             "UPDATE eval_runs SET status = ?, report_dir = ?, summary = ?, finished_at = ? WHERE id = ?",
             (status, report_dir, dump_json(summary or {}), now(), run_id),

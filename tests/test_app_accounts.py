@@ -27,8 +27,17 @@ def test_tokens_are_stored_hashed(ctx, code):
     assert ctx.store.user_for_token(tok) is None
 
 
-@pytest.mark.parametrize("username,password", [("maria", "maria"), ("mariarossi", "MariaRossi"), ("maria", "password1"),
-                                               ("maria", "12345678"), ("maria", "qwertyuiop"), ("maria", "Password123")])
+@pytest.mark.parametrize(
+    "username,password",
+    [
+        ("maria", "maria"),
+        ("mariarossi", "MariaRossi"),
+        ("maria", "password1"),
+        ("maria", "12345678"),
+        ("maria", "qwertyuiop"),
+        ("maria", "Password123"),
+    ],
+)
 def test_password_policy(ctx, code, username, password):
     with pytest.raises(InputError, match="password"):
         accounts.register_student(ctx, username, password, code)

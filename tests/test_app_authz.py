@@ -14,7 +14,11 @@ pytestmark = [pytest.mark.server, pytest.mark.slow]
 @pytest.fixture(scope="module")
 def app(tmp_path_factory):
     data = tmp_path_factory.mktemp("authz")
-    seed_accounts(data, teachers=[("teach1", "teachpass1"), ("teach2", "teachpass2")], students=[("alice", "alicepass1"), ("bob", "bobpass1")])
+    seed_accounts(
+        data,
+        teachers=[("teach1", "teachpass1"), ("teach2", "teachpass2")],
+        students=[("alice", "alicepass1"), ("bob", "bobpass1")],
+    )
     with running_server(data) as server:
         yield server
 
@@ -38,14 +42,29 @@ def test_tokens_roles_and_ownership(app):
     # students cannot call teacher endpoints
     for path in ("/teacher/transcripts", "/teacher/export?format=csv", "/teacher/mastery"):
         assert httpx.get(url + path, headers=alice).status_code == 403, path
-    assert httpx.post(url + "/teacher/annotations", json={"session_id": sid, "turn_idx": 0, "flag": True}, headers=alice).status_code == 403
+    assert (
+        httpx.post(
+            url + "/teacher/annotations", json={"session_id": sid, "turn_idx": 0, "flag": True}, headers=alice
+        ).status_code
+        == 403
+    )
     # teachers see their own classes only
     assert httpx.get(url + f"/sessions/{sid}", headers=t1).status_code == 200
     assert httpx.get(url + f"/sessions/{sid}", headers=t2).status_code == 403
     assert [s["id"] for s in httpx.get(url + "/teacher/transcripts", headers=t1).json()] == [sid]
     assert httpx.get(url + "/teacher/transcripts", headers=t2).json() == []
-    assert httpx.post(url + "/teacher/annotations", json={"session_id": sid, "turn_idx": 0, "flag": True}, headers=t2).status_code == 403
-    assert httpx.post(url + "/teacher/annotations", json={"session_id": sid, "turn_idx": 0, "flag": True}, headers=t1).status_code == 200
+    assert (
+        httpx.post(
+            url + "/teacher/annotations", json={"session_id": sid, "turn_idx": 0, "flag": True}, headers=t2
+        ).status_code
+        == 403
+    )
+    assert (
+        httpx.post(
+            url + "/teacher/annotations", json={"session_id": sid, "turn_idx": 0, "flag": True}, headers=t1
+        ).status_code
+        == 200
+    )
     csv_text = httpx.get(url + "/teacher/export?format=csv", headers=t1).text
     assert csv_text.startswith("session_id,") and str(sid) in csv_text
 

@@ -26,12 +26,30 @@ from ui.context import AppContext, SessionLock
 from ui.handlers import safe
 from ui.testing import REPO
 
-HEAVY = ("gradio", "fastapi", "huggingface_hub", "transformers", "sentence_transformers", "chromadb", "torch", "llama_cpp")
+HEAVY = (
+    "gradio",
+    "fastapi",
+    "huggingface_hub",
+    "transformers",
+    "sentence_transformers",
+    "chromadb",
+    "torch",
+    "llama_cpp",
+)
 
 
 def loaded_heavy(code: str) -> list[str]:
-    out = subprocess.run([sys.executable, "-c", code + f"\nimport sys, json; print(json.dumps([m for m in {HEAVY!r} if m in sys.modules]))"],
-                         capture_output=True, text=True, timeout=120, cwd=REPO)
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            code + f"\nimport sys, json; print(json.dumps([m for m in {HEAVY!r} if m in sys.modules]))",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=REPO,
+    )
     assert out.returncode == 0, out.stderr
     return json.loads(out.stdout.splitlines()[-1])
 
@@ -79,7 +97,9 @@ def test_make_context_creates_the_admin_from_the_settings_it_is_given(tmp_path):
 
 def test_accounts_reads_no_environment():
     tree = ast.parse((REPO / "ui" / "accounts.py").read_text())
-    names = {n.attr for n in ast.walk(tree) if isinstance(n, ast.Attribute)} | {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
+    names = {n.attr for n in ast.walk(tree) if isinstance(n, ast.Attribute)} | {
+        n.id for n in ast.walk(tree) if isinstance(n, ast.Name)
+    }
     assert not names & {"environ", "getenv", "settings_from_env", "admin_username", "admin_password"}
 
 
@@ -98,7 +118,9 @@ def test_safe_shows_recoverable_errors_and_lets_bugs_raise():
 
     with pytest.raises(gr.Error, match="Choose a problem"):
         safe(refuse)()
-    assert safe(show=note, suffix=" (nothing was saved)")(refuse)() == {note: "**Error:** Choose a problem. (nothing was saved)"}
+    assert safe(show=note, suffix=" (nothing was saved)")(refuse)() == {
+        note: "**Error:** Choose a problem. (nothing was saved)"
+    }
     with pytest.raises(KeyError):
         safe(show=note)(bug)()
     assert list(safe(show=note)(stream)()) == [{note: "partial"}, {note: "**Error:** Choose a problem."}]

@@ -33,9 +33,15 @@ def test_the_api_export_streams_and_leaves_no_file(ctx, people):
     app = FastAPI()
     api.install(app, ctx)
     exports = Path(ctx.settings.data_dir) / "exports"
-    with TestClient(app) as client, client.stream(
-            "GET", "/api/v1/teacher/export", params={"format": "csv"},
-            headers={"Authorization": f"Bearer {people.teacher}"}) as r:
+    with (
+        TestClient(app) as client,
+        client.stream(
+            "GET",
+            "/api/v1/teacher/export",
+            params={"format": "csv"},
+            headers={"Authorization": f"Bearer {people.teacher}"},
+        ) as r,
+    ):
         assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
         assert "content-length" not in r.headers  # sent in pieces, not read whole first
         body = b"".join(r.iter_bytes())

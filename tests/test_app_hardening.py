@@ -18,7 +18,9 @@ pytestmark = [pytest.mark.server, pytest.mark.slow]
 @pytest.fixture(scope="module")
 def app(tmp_path_factory):
     data = tmp_path_factory.mktemp("hardening")
-    klass = seed_accounts(data, teachers=[("teach1", "teachpass1"), ("teach2", "teachpass2")], students=[("alice", "alicepass1")])
+    klass = seed_accounts(
+        data, teachers=[("teach1", "teachpass1"), ("teach2", "teachpass2")], students=[("alice", "alicepass1")]
+    )
     with running_server(data) as server:
         server.data = data
         server.t1_id = klass.teacher_id
@@ -27,12 +29,18 @@ def app(tmp_path_factory):
 
 def cookie_for(app, headers: dict[str, str]) -> dict[str, str]:
     r = httpx.post(app.url + "/api/v1/browser-session", headers=headers)
-    assert r.status_code == 200 and "httponly" in r.headers["set-cookie"].lower() and "samesite=strict" in r.headers["set-cookie"].lower()
+    assert (
+        r.status_code == 200
+        and "httponly" in r.headers["set-cookie"].lower()
+        and "samesite=strict" in r.headers["set-cookie"].lower()
+    )
     return {web.COOKIE: r.cookies[web.COOKIE]}
 
 
 def test_exports_and_uploads_need_the_teachers_login(app):
-    t1, t2, alice = (api_login(app.url, *c) for c in (("teach1", "teachpass1"), ("teach2", "teachpass2"), ("alice", "alicepass1")))
+    t1, t2, alice = (
+        api_login(app.url, *c) for c in (("teach1", "teachpass1"), ("teach2", "teachpass2"), ("alice", "alicepass1"))
+    )
     # an export file on disk (as the UI writes it) is not served without its teacher's login
     exports = app.data / "exports"
     exports.mkdir(exist_ok=True)
@@ -42,8 +50,12 @@ def test_exports_and_uploads_need_the_teachers_login(app):
     assert httpx.get(url).status_code == 401  # no login
     assert httpx.get(url, cookies=cookie_for(app, alice)).status_code == 401  # a student
     assert httpx.get(url, cookies=cookie_for(app, t2)).status_code == 403
-    assert "secret" not in httpx.get(url, cookies=cookie_for(app, t1)).text  # only Gradio's own copy is served, never the folder
-    assert httpx.get(f"{app.url}/gradio_api/file=http://example.com/x.png", cookies=cookie_for(app, t1)).status_code == 403
+    assert (
+        "secret" not in httpx.get(url, cookies=cookie_for(app, t1)).text
+    )  # only Gradio's own copy is served, never the folder
+    assert (
+        httpx.get(f"{app.url}/gradio_api/file=http://example.com/x.png", cookies=cookie_for(app, t1)).status_code == 403
+    )
     leaked.unlink()
     # an export answered through the API leaves no file behind
     assert httpx.get(app.url + "/api/v1/teacher/export?format=csv", headers=t1).text.startswith("session_id,")
@@ -60,24 +72,38 @@ def test_request_bodies_are_capped_before_parsing(app):
     big = b'{"username": "' + b"x" * (web.MAX_API_BODY + 10) + b'", "password": "y"}'
     r = httpx.post(app.url + "/api/v1/login", content=big, headers={"content-type": "application/json"})
     assert r.status_code == 413
-    huge = httpx.post(app.url + "/gradio_api/queue/join", content=b"[" + b"1," * web.MAX_BODY + b"1]",
-                      headers={"content-type": "application/json"})
+    huge = httpx.post(
+        app.url + "/gradio_api/queue/join",
+        content=b"[" + b"1," * web.MAX_BODY + b"1]",
+        headers={"content-type": "application/json"},
+    )
     assert huge.status_code == 413
 
     def chunks():
         yield b'{"username": "a", '
         yield b'"password": "b"}'
 
-    assert httpx.post(app.url + "/api/v1/login", content=chunks(), headers={"content-type": "application/json"}).status_code == 411
+    assert (
+        httpx.post(
+            app.url + "/api/v1/login", content=chunks(), headers={"content-type": "application/json"}
+        ).status_code
+        == 411
+    )
 
 
 def test_lone_surrogates_are_a_clear_400(app):
     alice = api_login(app.url, "alice", "alicepass1")
-    sid = httpx.post(app.url + "/api/v1/sessions", json={"problem_id": "math-trail-mix"}, headers=alice, timeout=60).json()["session_id"]
-    for path, body in ((f"/api/v1/sessions/{sid}/messages", {"text": "half a pair \ud800 here"}),
-                       ("/api/v1/login", {"username": "\udfff", "password": "whatever1"}),
-                       ("/api/v1/sessions", {"code": "def f():\n    return '\ud83d'\n", "test": "assert f() == 1"})):
-        r = httpx.post(app.url + path, content=json.dumps(body), headers={**alice, "content-type": "application/json"}, timeout=60)
+    sid = httpx.post(
+        app.url + "/api/v1/sessions", json={"problem_id": "math-trail-mix"}, headers=alice, timeout=60
+    ).json()["session_id"]
+    for path, body in (
+        (f"/api/v1/sessions/{sid}/messages", {"text": "half a pair \ud800 here"}),
+        ("/api/v1/login", {"username": "\udfff", "password": "whatever1"}),
+        ("/api/v1/sessions", {"code": "def f():\n    return '\ud83d'\n", "test": "assert f() == 1"}),
+    ):
+        r = httpx.post(
+            app.url + path, content=json.dumps(body), headers={**alice, "content-type": "application/json"}, timeout=60
+        )
         assert r.status_code == 400 and "surrogate" in r.json()["error"], (path, r.status_code, r.text)
     turns = httpx.get(app.url + f"/api/v1/sessions/{sid}", headers=alice).json()["messages"]
     assert len(turns) == 1  # nothing half-written
@@ -88,7 +114,9 @@ def test_security_headers_on_every_page(app):
         r = httpx.get(app.url + path)
         assert r.headers.get("x-frame-options") == "DENY", path
         csp = r.headers.get("content-security-policy", "")
-        assert "frame-ancestors 'none'" in csp and "img-src 'self' data: blob:" in csp and "frame-src 'none'" in csp, path
+        assert "frame-ancestors 'none'" in csp and "img-src 'self' data: blob:" in csp and "frame-src 'none'" in csp, (
+            path
+        )
 
 
 def test_api_logout_revokes_the_token(app):

@@ -16,9 +16,15 @@ from ui.choices import problem_choices
 from ui.context import AppContext
 from ui.testing import CHROMIUM, CHROMIUM_ARGS, app_context, browser_login, running_server, seed_accounts
 
-ZEBRA = {"id": "t-zebra", "domain": "math", "title": "Zebras at the watering hole",
-         "statement": "A herd of 12 zebras splits into 3 equal groups at the watering hole. How many zebras per group?",
-         "steps": [{"description": "split the herd", "expression": "12 / 3", "value": 4}], "answer": 4, "skills": ["division"]}
+ZEBRA = {
+    "id": "t-zebra",
+    "domain": "math",
+    "title": "Zebras at the watering hole",
+    "statement": "A herd of 12 zebras splits into 3 equal groups at the watering hole. How many zebras per group?",
+    "steps": [{"description": "split the herd", "expression": "12 / 3", "value": 4}],
+    "answer": 4,
+    "skills": ["division"],
+}
 
 
 def started(c: AppContext) -> AppContext:
@@ -73,10 +79,19 @@ def test_imported_and_added_problems_become_searchable(ctx, people):
     found, how = student.search(ctx, s_tok, "zebras watering hole")
     assert how == "meaning" and found[0].id == "t-zebra"
     assert problem_choices(ctx, s_tok, query="zebras watering hole")[0][1] == "t-zebra"
-    assert problem_choices(ctx, s_tok, domain="code", query="zebras watering hole")[0][1] != "t-zebra"  # filters still apply
+    assert (
+        problem_choices(ctx, s_tok, domain="code", query="zebras watering hole")[0][1] != "t-zebra"
+    )  # filters still apply
 
-    p = authoring.add_math_problem(ctx, tok, title="Kayak rental", statement="A kayak rents for $9 an hour. Cost for 4 hours?",
-                                 steps="Multiply | 9 * 4 | 36", answer="36", skills="money")
+    p = authoring.add_math_problem(
+        ctx,
+        tok,
+        title="Kayak rental",
+        statement="A kayak rents for $9 an hour. Cost for 4 hours?",
+        steps="Multiply | 9 * 4 | 36",
+        answer="36",
+        skills="money",
+    )
     assert student.search(ctx, s_tok, "kayak rental for hours")[0][0].id == p.id
     data = json.loads(authoring.tree_text(ctx, tok, p.id))
     data["nodes"][0]["concept"] = "Hourly rate times hours"

@@ -13,7 +13,11 @@ from ui.context import AuthError
 def test_rehearse_summarises_a_cohort(ctx, people):
     t_tok, s_tok = people.teacher, people.student
     out = labs.rehearse(ctx, t_tok, "math-trail-mix", n_students=3, max_turns=6)
-    assert len(out.students) == 3 and [r[0] for r in out.students] == ["student1/typical", "student2/confused", "student3/quiet"]
+    assert len(out.students) == 3 and [r[0] for r in out.students] == [
+        "student1/typical",
+        "student2/confused",
+        "student3/quiet",
+    ]
     problem = ctx.problem("math-trail-mix")
     assert [r[0] for r in out.nodes] == [n.id for n in problem.tree.nodes]
     assert 0 <= out.solved <= 3 and f"{out.solved} of 3" in out.summary

@@ -32,7 +32,9 @@ def _edited(ctx, tok, pid, concept):
 
 def test_teachers_change_only_their_own_problems_and_starters_are_read_only(ctx, teachers, tmp_path):
     t1, t2 = teachers
-    mine = authoring.add_math_problem(ctx, t1, title="Pens", statement="3 pens at $2 each: total?", steps="Multiply | 3 * 2 | 6", answer="6")
+    mine = authoring.add_math_problem(
+        ctx, t1, title="Pens", statement="3 pens at $2 each: total?", steps="Multiply | 3 * 2 | 6", answer="6"
+    )
     with pytest.raises(AuthError, match="another teacher"):
         authoring.save_tree(ctx, t2, mine.id, _edited(ctx, t2, mine.id, "Hijacked"))
     assert ctx.problem(mine.id).tree.nodes[0].concept != "Hijacked"
@@ -65,18 +67,24 @@ def test_teachers_change_only_their_own_problems_and_starters_are_read_only(ctx,
 
 
 BOMB = "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
-    f"{c}: &{c} [{', '.join(['*' + p] * 9)}]\n" for p, c in zip("abcdefgh", "bcdefghi", strict=True))
+    f"{c}: &{c} [{', '.join(['*' + p] * 9)}]\n" for p, c in zip("abcdefgh", "bcdefghi", strict=True)
+)
 
 
 def test_yaml_aliases_are_refused_quickly(ctx, teachers, tmp_path):
     t1, _ = teachers
     src = tmp_path / "bomb.yaml"
-    src.write_text("problems:\n  - id: t-bomb\n    domain: math\n    title: Bomb\n    statement: s\n    answer: 1\n    steps: []\n"
-                   + "    extra:\n" + "".join("      " + line + "\n" for line in BOMB.splitlines()))
+    src.write_text(
+        "problems:\n  - id: t-bomb\n    domain: math\n    title: Bomb\n    statement: s\n    answer: 1\n    steps: []\n"
+        + "    extra:\n"
+        + "".join("      " + line + "\n" for line in BOMB.splitlines())
+    )
     start = time.process_time()
     with pytest.raises(ValidationError, match="alias"):
         authoring.import_problems(ctx, t1, str(src))
-    p = authoring.add_math_problem(ctx, t1, title="Pens", statement="3 pens at $2 each: total?", steps="Multiply | 3 * 2 | 6", answer="6")
+    p = authoring.add_math_problem(
+        ctx, t1, title="Pens", statement="3 pens at $2 each: total?", steps="Multiply | 3 * 2 | 6", answer="6"
+    )
     with pytest.raises(InputError, match="alias"):
         authoring.save_tree(ctx, t1, p.id, "problem_id: " + p.id + "\nnodes: []\n" + BOMB)
     assert time.process_time() - start < 1.0
@@ -98,7 +106,9 @@ def test_a_large_catalogue_does_not_slow_starting_a_session(ctx, teachers):
     base = load_starter()[1].model_dump(mode="json")
     with ctx.store.db.transaction():
         for n in range(10_000):
-            ctx.store.save_problem({**base, "id": f"t-bulk-{n}", "title": f"Bulk {n}", "source": "teacher"}, author_id=1)
+            ctx.store.save_problem(
+                {**base, "id": f"t-bulk-{n}", "title": f"Bulk {n}", "source": "teacher"}, author_id=1
+            )
     after = min(start_once() for _ in range(3))
     assert after < max(10 * before, 0.2), (before, after)
 

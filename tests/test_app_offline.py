@@ -22,7 +22,7 @@ from ui.testing import api_login, running_server
 
 pytestmark = [pytest.mark.server, pytest.mark.slow]
 
-GUARD = textwrap.dedent('''
+GUARD = textwrap.dedent("""
     import ipaddress, os, sys
 
     _LOG = os.environ.get("NETGUARD_LOG")
@@ -57,7 +57,7 @@ GUARD = textwrap.dedent('''
             raise OSError(f"netguard: refused non-loopback {event} to {host!r}")
 
     sys.addaudithook(_hook)
-''')
+""")
 
 
 @pytest.fixture
@@ -66,18 +66,23 @@ def guard_env(tmp_path):
     site.mkdir()
     (site / "sitecustomize.py").write_text(GUARD)
     log = tmp_path / "net.log"
-    env = {"PYTHONPATH": os.pathsep.join([str(site), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep), "NETGUARD_LOG": str(log)}
+    env = {
+        "PYTHONPATH": os.pathsep.join([str(site), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep),
+        "NETGUARD_LOG": str(log),
+    }
     return env, log
 
 
 def test_guard_records_remote_connections(guard_env):
     """Control: the hook does see (and refuse) a non-loopback connect and a remote name lookup."""
     env, log = guard_env
-    code = ("import socket\n"
-            "for target in [('10.255.255.1', 80), ('example.org', 80)]:\n"
-            "    try: socket.create_connection(target, timeout=0.2)\n"
-            "    except OSError: pass\n"
-            "s = socket.socket(); s.bind(('127.0.0.1', 0)); s.listen(); socket.create_connection(s.getsockname()).close()\n")
+    code = (
+        "import socket\n"
+        "for target in [('10.255.255.1', 80), ('example.org', 80)]:\n"
+        "    try: socket.create_connection(target, timeout=0.2)\n"
+        "    except OSError: pass\n"
+        "s = socket.socket(); s.bind(('127.0.0.1', 0)); s.listen(); socket.create_connection(s.getsockname()).close()\n"
+    )
     subprocess.run([sys.executable, "-c", code], env={**os.environ, **env}, check=True, timeout=60)
     text = log.read_text()
     assert "10.255.255.1" in text and "example.org" in text and "127.0.0.1" not in text
@@ -96,8 +101,15 @@ def test_app_start_and_one_chat_message_stay_on_loopback(guard_env, tmp_path):
         headers = api_login(server.url, "stud", "studpass1")
         assert httpx.get(server.url + "/", timeout=30).status_code == 200  # the Gradio page itself
         pid = httpx.get(server.url + "/api/v1/problems?domain=math", headers=headers).json()[0]["id"]
-        sid = httpx.post(server.url + "/api/v1/sessions", json={"problem_id": pid}, headers=headers, timeout=60).json()["session_id"]
-        reply = httpx.post(server.url + f"/api/v1/sessions/{sid}/messages", json={"text": "I think it is 12"}, headers=headers, timeout=120)
+        sid = httpx.post(server.url + "/api/v1/sessions", json={"problem_id": pid}, headers=headers, timeout=60).json()[
+            "session_id"
+        ]
+        reply = httpx.post(
+            server.url + f"/api/v1/sessions/{sid}/messages",
+            json={"text": "I think it is 12"},
+            headers=headers,
+            timeout=120,
+        )
         assert reply.status_code == 200, reply.text
         assert reply.json()["messages"][-1]["role"] == "assistant" and reply.json()["messages"][-1]["content"]
         deadline = time.monotonic() + 300  # the knowledge store seeds in the background with the real MiniLM
@@ -105,8 +117,15 @@ def test_app_start_and_one_chat_message_stay_on_loopback(guard_env, tmp_path):
             time.sleep(1)
         n = len(load_starter())
         assert f"{n} problems ({n} seeded from the starter bank" in server.log(), server.log()[-3000:]
-        found = httpx.get(server.url + "/api/v1/problems", params={"q": "how many slices of the pie were eaten"}, headers=headers, timeout=60).json()
+        found = httpx.get(
+            server.url + "/api/v1/problems",
+            params={"q": "how many slices of the pie were eaten"},
+            headers=headers,
+            timeout=60,
+        ).json()
         assert "pizza" in " ".join(p["id"] for p in found[:3]), found[:3]  # ranked by meaning, not by words
         server_log = server.log()
-    assert not log.exists() or log.read_text() == "", f"non-loopback network use:\n{log.read_text()}\n--- server log:\n{server_log[-2000:]}"
+    assert not log.exists() or log.read_text() == "", (
+        f"non-loopback network use:\n{log.read_text()}\n--- server log:\n{server_log[-2000:]}"
+    )
     assert Path(data / "gradio-tmp").is_dir()

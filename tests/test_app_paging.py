@@ -23,12 +23,17 @@ _PG = postgres_unavailable_reason()
 N = 1234
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.skipif(_PG is not None, reason=_PG or ""))])
+@pytest.fixture(
+    params=["sqlite", pytest.param("postgres", marks=pytest.mark.skipif(_PG is not None, reason=_PG or ""))]
+)
 def busy(request, tmp_path):
     """A teacher whose class has N sessions (many started in the same second, as a class starting together does)."""
     with fresh_database_url(request.param, tmp_path) as url:
-        ctx = AppContext(Settings(backend="none", data_dir=tmp_path / "data", database_url=url),
-                         backend=inference.get_backend("none"), embedder=HashEmbedder())
+        ctx = AppContext(
+            Settings(backend="none", data_dir=tmp_path / "data", database_url=url),
+            backend=inference.get_backend("none"),
+            embedder=HashEmbedder(),
+        )
         tok, _ = accounts.create_first_teacher(ctx, "teach", "teachpass1")
         klass = accounts.create_class(ctx, tok, "Period 1")
         problem = load_starter()[0].model_dump(mode="json")
@@ -56,7 +61,10 @@ def test_pages_and_exports_cover_every_session(busy):
             break
         after = f"{page[-1].started_at}|{page[-1].id}"
     assert sorted(seen) == sorted(ids) and len(seen) == len(set(seen))
-    csv_ids = {int(r["session_id"]) for r in csv.DictReader(io.StringIO(teacher.export(ctx, tok, "csv").read_text(encoding="utf-8")))}
+    csv_ids = {
+        int(r["session_id"])
+        for r in csv.DictReader(io.StringIO(teacher.export(ctx, tok, "csv").read_text(encoding="utf-8")))
+    }
     assert csv_ids == set(ids)
     lines = teacher.export(ctx, tok, "jsonl").read_text(encoding="utf-8").splitlines()
     assert sorted(json.loads(line)["id"] for line in lines) == sorted(ids)
@@ -88,7 +96,9 @@ def test_the_problem_filter_lists_problems_beyond_the_first_page(busy):
     ctx, tok, ids = busy
     first = ctx.store.get_session(ids[0])
     other = load_starter()[1]
-    old = ctx.store.start_session(first.student_id, other.model_dump(mode="json"), policy="tree", class_id=first.class_id)
+    old = ctx.store.start_session(
+        first.student_id, other.model_dump(mode="json"), policy="tree", class_id=first.class_id
+    )
     ctx.store.db.execute("UPDATE sessions SET started_at = ? WHERE id = ?", ("2000-01-01T00:00:00", old.id))
     assert other.id not in {s.problem_id for s in teacher.transcripts(ctx, tok)}  # the oldest: not on the first page
     assert teacher.transcript_problems(ctx, tok) == sorted({first.problem_id, other.id})

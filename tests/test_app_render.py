@@ -17,27 +17,63 @@ def test_latex_delimiters_leave_prices_alone():
 
 
 def test_chat_messages_fence_pasted_code():
-    msgs = render.chat_messages([turn(0, "tutor", "Hi"), turn(1, "student", "def f(x):\n    return x"), turn(2, "student", "it is 4")])
+    msgs = render.chat_messages(
+        [turn(0, "tutor", "Hi"), turn(1, "student", "def f(x):\n    return x"), turn(2, "student", "it is 4")]
+    )
     assert [m["role"] for m in msgs] == ["assistant", "user", "user"]
     assert msgs[1]["content"].startswith("```python\n") and msgs[2]["content"] == "it is 4"
 
 
 def test_transcript_escapes_and_shows_traces():
-    trace = {"node_id": "s0", "move": "probing", "reason": "wrong value", "diagnosis": [{"label": "adds across", "confidence": 0.9}],
-             "guard": {"leaks": True, "reasons": ["states the answer"]}, "used_llm": True}
-    turns = [turn(0, "tutor", "Q?"), turn(1, "student", "<script>alert(1)</script>"),
-             turn(2, "tutor", "Hmm", trace=trace, guard=trace["guard"], move="probing", latency_ms=12.0)]
-    html = render.transcript_html(turns, [Annotation(id=1, turn_id=3, teacher_id=1, comment="<b>nice</b>", flag=True, created_at="x")])
+    trace = {
+        "node_id": "s0",
+        "move": "probing",
+        "reason": "wrong value",
+        "diagnosis": [{"label": "adds across", "confidence": 0.9}],
+        "guard": {"leaks": True, "reasons": ["states the answer"]},
+        "used_llm": True,
+    }
+    turns = [
+        turn(0, "tutor", "Q?"),
+        turn(1, "student", "<script>alert(1)</script>"),
+        turn(2, "tutor", "Hmm", trace=trace, guard=trace["guard"], move="probing", latency_ms=12.0),
+    ]
+    html = render.transcript_html(
+        turns, [Annotation(id=1, turn_id=3, teacher_id=1, comment="<b>nice</b>", flag=True, created_at="x")]
+    )
     assert "<script>" not in html and "&lt;script&gt;" in html and "&lt;b&gt;nice" in html
     assert "adds across (90%)" in html and "LEAK replaced: states the answer" in html and "opening question" in html
 
 
 def test_progress_names_concepts_only():
-    tree = QuestionTree(problem_id="p", nodes=[
-        Node(id="a", concept="find one batch", kind="computational", check=Check(kind="value", value=0.875), questions=Questions()),
-        Node(id="b", concept="scale to <4> batches", kind="computational", check=Check(kind="value", value=3.5), questions=Questions()),
-    ])
-    problem = Problem(id="p", domain="math", title="t", statement="s", steps=[Step(description="d", value=0.875), Step(description="e", value=3.5)], answer=3.5, tree=tree)
+    tree = QuestionTree(
+        problem_id="p",
+        nodes=[
+            Node(
+                id="a",
+                concept="find one batch",
+                kind="computational",
+                check=Check(kind="value", value=0.875),
+                questions=Questions(),
+            ),
+            Node(
+                id="b",
+                concept="scale to <4> batches",
+                kind="computational",
+                check=Check(kind="value", value=3.5),
+                questions=Questions(),
+            ),
+        ],
+    )
+    problem = Problem(
+        id="p",
+        domain="math",
+        title="t",
+        statement="s",
+        steps=[Step(description="d", value=0.875), Step(description="e", value=3.5)],
+        answer=3.5,
+        tree=tree,
+    )
 
     class State:
         def is_resolved(self, node_id):

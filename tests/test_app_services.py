@@ -15,7 +15,14 @@ from ui.testing import app_context
 PG_SKIP = postgres_unavailable_reason()
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=[pytest.mark.server, pytest.mark.skipif(PG_SKIP is not None, reason=PG_SKIP or "")])])
+@pytest.fixture(
+    params=[
+        "sqlite",
+        pytest.param(
+            "postgres", marks=[pytest.mark.server, pytest.mark.skipif(PG_SKIP is not None, reason=PG_SKIP or "")]
+        ),
+    ]
+)
 def ctx(request, tmp_path):
     with fresh_database_url(request.param, tmp_path) as url:
         c = app_context(tmp_path, database_url=url)
@@ -102,7 +109,15 @@ def test_resume_by_replay_after_restart(ctx, people, tmp_path):
     rebuilt = ctx2.live[v.session_id]
     assert len(rebuilt.trace) == n_before + 1
     roles = [t.role for t in ctx2.store.turns(v.session_id)]
-    assert roles == ["tutor", "student", "tutor", "student", "tutor", "student", "tutor"]  # the missing reply was recorded
+    assert roles == [
+        "tutor",
+        "student",
+        "tutor",
+        "student",
+        "tutor",
+        "student",
+        "tutor",
+    ]  # the missing reply was recorded
     assert view.messages[-1]["role"] == "assistant"
     final = list(student.send(ctx2, tok, v.session_id, "I'm stuck"))[-1]
     assert len(final.messages) == 9
@@ -116,7 +131,11 @@ def test_students_cannot_read_others_or_teacher_data(ctx, people):
         student.open_session(ctx, other_tok, v.session_id)
     with pytest.raises(AuthError):
         list(student.send(ctx, other_tok, v.session_id, "hi"))
-    for call in (lambda: teacher.transcripts(ctx, tok), lambda: teacher.export(ctx, tok, "csv"), lambda: teacher.mastery(ctx, tok)):
+    for call in (
+        lambda: teacher.transcripts(ctx, tok),
+        lambda: teacher.export(ctx, tok, "csv"),
+        lambda: teacher.mastery(ctx, tok),
+    ):
         with pytest.raises(AuthError):
             call()
     lone_teacher = ctx.store.create_user("lone", "lonepass1", "teacher")
@@ -166,7 +185,14 @@ def test_import_rejects_bad_files_and_writes_nothing(ctx, people, tmp_path):
     bad_bytes.write_bytes('{"title": "caf\xe9"}'.encode("latin-1"))
     with pytest.raises(InputError, match="UTF-8"):
         authoring.import_problems(ctx, tok, str(bad_bytes))
-    good = {"id": "t-ok", "domain": "math", "title": "OK", "statement": "1+1?", "steps": [{"description": "add", "expression": "1+1", "value": 2}], "answer": 2}
+    good = {
+        "id": "t-ok",
+        "domain": "math",
+        "title": "OK",
+        "statement": "1+1?",
+        "steps": [{"description": "add", "expression": "1+1", "value": 2}],
+        "answer": 2,
+    }
     broken = {**good, "id": "t-broken", "answer": None}
     mixed = tmp_path / "mixed.json"
     mixed.write_text(json.dumps([good, broken]))
@@ -186,8 +212,15 @@ def test_import_rejects_bad_files_and_writes_nothing(ctx, people, tmp_path):
 
 def test_add_problem_and_edit_tree(ctx, people):
     tok = people.teacher
-    p = authoring.add_math_problem(ctx, tok, title="Pens", statement="3 pens at $2 each and a $1 eraser: total?",
-                                 steps="Cost of pens | 3 * 2 | 6\nAdd the eraser | 6 + 1 | 7", answer="7", skills="money")
+    p = authoring.add_math_problem(
+        ctx,
+        tok,
+        title="Pens",
+        statement="3 pens at $2 each and a $1 eraser: total?",
+        steps="Cost of pens | 3 * 2 | 6\nAdd the eraser | 6 + 1 | 7",
+        answer="7",
+        skills="money",
+    )
     assert p.tree is not None and ctx.store.get_problem(p.id)
     text = authoring.tree_text(ctx, tok, p.id)
     data = json.loads(text)

@@ -10,7 +10,9 @@ from ui.testing import REPO
 
 
 def test_every_setting_is_described_and_in_help():
-    out = subprocess.run([sys.executable, str(REPO / "app.py"), "--help"], capture_output=True, text=True, timeout=120, cwd=REPO)
+    out = subprocess.run(
+        [sys.executable, str(REPO / "app.py"), "--help"], capture_output=True, text=True, timeout=120, cwd=REPO
+    )
     assert out.returncode == 0, out.stderr
     help_text = " ".join(out.stdout.split())
     for name, field in Settings.model_fields.items():

@@ -23,7 +23,10 @@ def applied_controls(text: str) -> list[str]:
 
 def test_visible_controls_marks_each_control_and_keeps_the_rest():
     assert visible_controls(f"a{RLO}b{ZWSP}c") == "a⟦U+202E⟧b⟦U+200B⟧c"
-    assert visible_controls("plain text, ünïcode, 中文, tabs\tand\nnewlines") == "plain text, ünïcode, 中文, tabs\tand\nnewlines"
+    assert (
+        visible_controls("plain text, ünïcode, 中文, tabs\tand\nnewlines")
+        == "plain text, ünïcode, 中文, tabs\tand\nnewlines"
+    )
     assert visible_controls("bell\x07") == "bell⟦U+0007⟧"
     assert visible_controls({"a": [f"x{RLO}", 3, None]}) == {"a": ["x⟦U+202E⟧", 3, None]}
     assert applied_controls(visible_controls(HOSTILE)) == []
@@ -37,8 +40,9 @@ def test_teacher_views_and_exports_show_controls_instead_of_applying_them(ctx):
     view = student.start(ctx, s_tok, pid)
     list(student.send(ctx, s_tok, view.session_id, HOSTILE))
     teacher.annotate(ctx, tok, view.session_id, 1, f"looks {ZWSP}odd{RLO}", True)
-    evil = authoring.add_math_problem(ctx, tok, title=f"Evil{RLO} title", statement=f"Compute {RLO}2+2{PDI}.",
-                                    steps="add | 2+2 | 4", answer="4").id
+    evil = authoring.add_math_problem(
+        ctx, tok, title=f"Evil{RLO} title", statement=f"Compute {RLO}2+2{PDI}.", steps="add | 2+2 | 4", answer="4"
+    ).id
 
     sessions = teacher.transcripts(ctx, tok)
     rows = render.session_rows(sessions)
@@ -46,8 +50,15 @@ def test_teacher_views_and_exports_show_controls_instead_of_applying_them(ctx):
     t = teacher.transcript(ctx, tok, view.session_id)
     assert "⟦U+202E⟧01 = x⟦U+2069⟧" in t.html and "looks ⟦U+200B⟧odd" in t.html
     assert applied_controls(t.html) == []
-    assert applied_controls(json.dumps([x.model_dump() for x in t.turns] + [a.model_dump() for a in t.annotations]
-                                       + [t.session.model_dump()], ensure_ascii=False)) == []
+    assert (
+        applied_controls(
+            json.dumps(
+                [x.model_dump() for x in t.turns] + [a.model_dump() for a in t.annotations] + [t.session.model_dump()],
+                ensure_ascii=False,
+            )
+        )
+        == []
+    )
     for fmt in ("csv", "jsonl"):
         path = teacher.export(ctx, tok, fmt)
         text = path.read_text(encoding="utf-8")
@@ -69,7 +80,10 @@ def test_teacher_views_and_exports_show_controls_instead_of_applying_them(ctx):
 def test_the_marked_set_is_every_format_and_control_character_of_this_python():
     import sys
 
-    expected = {chr(c) for c in range(sys.maxunicode + 1)
-                if unicodedata.category(chr(c)) == "Cf" or (unicodedata.category(chr(c)) == "Cc" and chr(c) not in "\t\n\r")}
+    expected = {
+        chr(c)
+        for c in range(sys.maxunicode + 1)
+        if unicodedata.category(chr(c)) == "Cf" or (unicodedata.category(chr(c)) == "Cc" and chr(c) not in "\t\n\r")
+    }
     text = "".join(sorted(expected))
     assert visible_controls(text).count("⟦") == len(expected)

@@ -17,11 +17,19 @@ from ui.throttle import MAX_FAILURES
 _PG = postgres_unavailable_reason()
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.skipif(_PG is not None, reason=_PG or ""))])
+@pytest.fixture(
+    params=["sqlite", pytest.param("postgres", marks=pytest.mark.skipif(_PG is not None, reason=_PG or ""))]
+)
 def workers(request, tmp_path):
     with fresh_database_url(request.param, tmp_path) as url:
-        ctxs = [AppContext(Settings(backend="none", data_dir=tmp_path / f"data{n}", database_url=url),
-                           backend=inference.get_backend("none"), embedder=HashEmbedder()) for n in (1, 2)]
+        ctxs = [
+            AppContext(
+                Settings(backend="none", data_dir=tmp_path / f"data{n}", database_url=url),
+                backend=inference.get_backend("none"),
+                embedder=HashEmbedder(),
+            )
+            for n in (1, 2)
+        ]
         yield ctxs
         for c in ctxs:
             c.store.close()

@@ -31,7 +31,9 @@ def fenced(code: str) -> str:
 
 
 def pick_problems(tmp_path: Path):
-    catalogue = AppContext(Settings(backend="none", data_dir=tmp_path / "cat", database_url=f"sqlite:///{tmp_path / 'cat.db'}"))
+    catalogue = AppContext(
+        Settings(backend="none", data_dir=tmp_path / "cat", database_url=f"sqlite:///{tmp_path / 'cat.db'}")
+    )
     try:
         code = next(p for p in catalogue.problems() if p.domain == "code" and p.entry_point)
         math = next(p for p in catalogue.problems() if p.domain == "math")
@@ -46,7 +48,9 @@ def test_math_turns_are_answered_while_forty_sleepers_run(tmp_path):
     api_names = [f"api{i}" for i in range(N_API)] + ["mathapi"]
     seed_accounts(data, teachers=[("teach", "teachpass1")], students=[(n, f"{n}pass1") for n in ui_names + api_names])
     code, math = pick_problems(tmp_path)
-    sleeper = fenced(f"def {code.entry_point}(*args, **kwargs):\n    import time\n    time.sleep({SLEEP_S})\n    return None")
+    sleeper = fenced(
+        f"def {code.entry_point}(*args, **kwargs):\n    import time\n    time.sleep({SLEEP_S})\n    return None"
+    )
     with running_server(data) as srv:
         api = srv.url + "/api/v1"
         clients = {}
@@ -57,8 +61,12 @@ def test_math_turns_are_answered_while_forty_sleepers_run(tmp_path):
         heads, sids = {}, {}
         for n in api_names:
             heads[n] = api_login(srv.url, n, f"{n}pass1")
-            r = httpx.post(api + "/sessions", json={"problem_id": code.id if n != "mathapi" else math.id},
-                           headers=heads[n], timeout=60)
+            r = httpx.post(
+                api + "/sessions",
+                json={"problem_id": code.id if n != "mathapi" else math.id},
+                headers=heads[n],
+                timeout=60,
+            )
             sids[n] = r.json()["session_id"]
 
         done: dict[str, float] = {}
@@ -86,23 +94,32 @@ def test_math_turns_are_answered_while_forty_sleepers_run(tmp_path):
         clients["mathui"].predict("is it 2?", api_name="/send")
         ui_s, ui_done = time.monotonic() - t1, time.monotonic() - t0
         t2 = time.monotonic()
-        r = httpx.post(f"{api}/sessions/{sids['mathapi']}/messages", json={"text": "is it 2?"}, headers=heads["mathapi"],
-                       timeout=300)
+        r = httpx.post(
+            f"{api}/sessions/{sids['mathapi']}/messages",
+            json={"text": "is it 2?"},
+            headers=heads["mathapi"],
+            timeout=300,
+        )
         api_s, api_done = time.monotonic() - t2, time.monotonic() - t0
         waiting = next(n for n in api_names[:-1] if n not in done)  # its first submission is still in flight
         try:  # a second submission while the first still runs
-            again = httpx.post(f"{api}/sessions/{sids[waiting]}/messages", json={"text": sleeper},
-                               headers=heads[waiting], timeout=30)
+            again = httpx.post(
+                f"{api}/sessions/{sids[waiting]}/messages", json={"text": sleeper}, headers=heads[waiting], timeout=30
+            )
         except httpx.TimeoutException:
             again = None
         for th in threads:
             th.join(timeout=600)
         assert r.status_code == 200 and r.json()["messages"][-1]["role"] == "assistant"
-        turns = {n: httpx.get(f"{api}/sessions/{sids[n]}", headers=heads[n], timeout=60).json()["messages"]
-                 for n in api_names[:-1]}
+        turns = {
+            n: httpx.get(f"{api}/sessions/{sids[n]}", headers=heads[n], timeout=60).json()["messages"]
+            for n in api_names[:-1]
+        }
     first, last = min(done.values()), max(done.values())
-    print(f"math turn beside {N_UI + N_API} sleepers: UI {ui_s:.2f} s, API {api_s:.2f} s; sleepers done between "
-          f"{first:.1f} s and {last:.1f} s (each sleeps {SLEEP_S} s)")
+    print(
+        f"math turn beside {N_UI + N_API} sleepers: UI {ui_s:.2f} s, API {api_s:.2f} s; sleepers done between "
+        f"{first:.1f} s and {last:.1f} s (each sleeps {SLEEP_S} s)"
+    )
     assert ui_done < first, f"the UI math turn took {ui_s:.1f} s and came after the first sleeper ({first:.1f} s)"
     assert api_done < first, f"the API math turn took {api_s:.1f} s and came after the first sleeper ({first:.1f} s)"
     assert len(done) == N_UI + N_API and all(len(m) == 3 for m in turns.values())  # every sleeper was answered

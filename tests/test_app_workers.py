@@ -25,8 +25,11 @@ pytestmark = [pytest.mark.server, pytest.mark.slow, pytest.mark.skipif(PG_SKIP i
 
 def reference_replies(problem, messages: list[str]) -> tuple[str, list[str], list[list[bool]]]:
     """The opening, the replies and the progress one tutor in one process gives to these messages."""
-    ts = TutorSession.start(problem, settings=TutorSettings(policy="tree", max_turns=12, allow_final_bottom_out=False),
-                           backend=inference.get_backend("none"))
+    ts = TutorSession.start(
+        problem,
+        settings=TutorSettings(policy="tree", max_turns=12, allow_final_bottom_out=False),
+        backend=inference.get_backend("none"),
+    )
     replies, progress = [], []
     for m in messages:
         replies.append("".join(ts.reply(m)))
@@ -50,23 +53,32 @@ def test_dialogue_moves_between_workers(tmp_path, pg_url):
     env = {"TUTOR_DATABASE_URL": pg_url}
     with running_server(tmp_path / "a", env=env) as a, running_server(tmp_path / "b", env=env) as b:
         h = api_login(a.url, "stud", "studpass1")  # a token issued by A is valid on B: it lives in the database
-        sid = httpx.post(a.url + "/api/v1/sessions", json={"problem_id": problem.id}, headers=h, timeout=60).json()["session_id"]
+        sid = httpx.post(a.url + "/api/v1/sessions", json={"problem_id": problem.id}, headers=h, timeout=60).json()[
+            "session_id"
+        ]
         workers = [a, b, a]
         for i, (server, text) in enumerate(zip(workers, messages, strict=True)):
             r = httpx.post(server.url + f"/api/v1/sessions/{sid}/messages", json={"text": text}, headers=h, timeout=120)
             assert r.status_code == 200, r.text
             got = r.json()
             assert got["messages"][0]["content"] == opening
-            assert got["messages"][-1]["content"] == expected[i], f"turn {i + 1} on worker {'AB'[workers.index(server)]}"
+            assert got["messages"][-1]["content"] == expected[i], (
+                f"turn {i + 1} on worker {'AB'[workers.index(server)]}"
+            )
             assert [p["resolved"] for p in got["progress"]] == expected_progress[i]
         # a GET on B (whose tutor is one turn behind) shows the record and the current progress
         shown = httpx.get(b.url + f"/api/v1/sessions/{sid}", headers=h, timeout=60).json()
-        assert [m["content"] for m in shown["messages"]] == [opening, *[x for pair in zip(messages, expected, strict=True) for x in pair]]
+        assert [m["content"] for m in shown["messages"]] == [
+            opening,
+            *[x for pair in zip(messages, expected, strict=True) for x in pair],
+        ]
         assert [p["resolved"] for p in shown["progress"]] == expected_progress[-1]
 
         # two messages at once, one to each worker: answered one after the other, each reply after its own message
         def post(server, text):
-            return httpx.post(server.url + f"/api/v1/sessions/{sid}/messages", json={"text": text}, headers=h, timeout=180)
+            return httpx.post(
+                server.url + f"/api/v1/sessions/{sid}/messages", json={"text": text}, headers=h, timeout=180
+            )
 
         with concurrent.futures.ThreadPoolExecutor(2) as pool:
             results = list(pool.map(post, [a, b], ["is it 1?", "maybe 2?"]))

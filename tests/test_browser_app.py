@@ -19,8 +19,11 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 # Screenshots go to docs/ (shown in the README) only when asked for, so a test run leaves the checkout unchanged:
 # TUTOR_SCREENSHOTS=1 .venv/bin/pytest tests/test_browser_app.py
-DOCS = (Path(__file__).resolve().parents[1] / "docs" if os.environ.get("TUTOR_SCREENSHOTS")
-        else Path(tempfile.gettempdir()) / "tutor-screenshots")
+DOCS = (
+    Path(__file__).resolve().parents[1] / "docs"
+    if os.environ.get("TUTOR_SCREENSHOTS")
+    else Path(tempfile.gettempdir()) / "tutor-screenshots"
+)
 DOCS.mkdir(parents=True, exist_ok=True)
 PROBLEM = "Trail mix batches (math, easy)"  # math-trail-mix: steps 7/8 cup, then 3.5 cups
 
@@ -31,7 +34,11 @@ if not os.path.exists(CHROMIUM):
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     data = tmp_path_factory.mktemp("browser")
-    seed_accounts(data, teachers=[("teach", "teachpass1", "Ms Rivera")], students=[("alice", "alicepass1", "Alice"), ("bob", "bobpass1", "Bob")])
+    seed_accounts(
+        data,
+        teachers=[("teach", "teachpass1", "Ms Rivera")],
+        students=[("alice", "alicepass1", "Alice"), ("bob", "bobpass1", "Bob")],
+    )
     with running_server(data) as srv:
         yield srv
 
@@ -87,7 +94,9 @@ def test_student_solves_a_starter_math_problem(server, page):
 def test_teacher_reviews_flags_and_exports(server, page, tmp_path):
     h = api_login(server.url, "bob", "bobpass1")
     api = server.url + "/api/v1"
-    sid = httpx.post(api + "/sessions", json={"problem_id": "math-trail-mix"}, headers=h, timeout=60).json()["session_id"]
+    sid = httpx.post(api + "/sessions", json={"problem_id": "math-trail-mix"}, headers=h, timeout=60).json()[
+        "session_id"
+    ]
     httpx.post(api + f"/sessions/{sid}/messages", json={"text": "I added 1+3 and 2+8 so 4/10"}, headers=h, timeout=60)
 
     browser_login(page, server.url, "teach", "teachpass1")
@@ -124,7 +133,9 @@ def test_teacher_rehearses_a_problem(server, page):
     page.click("#rehearse-problem input")
     page.get_by_role("option", name=PROBLEM).click()
     page.click("#rehearse-btn")
-    page.wait_for_function("document.querySelector('#rehearse-summary').innerText.includes('simulated students')", timeout=120_000)
+    page.wait_for_function(
+        "document.querySelector('#rehearse-summary').innerText.includes('simulated students')", timeout=120_000
+    )
     page.screenshot(path=str(DOCS / "rehearse.png"), full_page=True)
 
 
@@ -136,8 +147,6 @@ def test_student_cannot_open_teacher_views(server, page):
     # the browser holds no teacher credentials; the server refuses the teacher API outright
     status = page.evaluate("async (u) => (await fetch(u + '/api/v1/teacher/export?format=csv')).status", server.url)
     assert status == 401
-
-
 
 
 def test_first_run_creates_the_teacher_and_a_class(browser, tmp_path):

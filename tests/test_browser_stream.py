@@ -74,8 +74,11 @@ def test_first_sentence_is_visible_before_the_last_arrives(model_installed, tmp_
         db.close()
         turn = turns[-1]
         whole = " ".join(turn.text.split())
-        page.wait_for_function("([i, t]) => { const b = document.querySelectorAll('#chat [data-testid=\"bot\"]')[i];"
-                               " return b && b.innerText.trim().split(/\\s+/).join(' ') === t; }", arg=[before, whole])
+        page.wait_for_function(
+            "([i, t]) => { const b = document.querySelectorAll('#chat [data-testid=\"bot\"]')[i];"
+            " return b && b.innerText.trim().split(/\\s+/).join(' ') === t; }",
+            arg=[before, whole],
+        )
         timeline = page.evaluate("window.__timeline")
         browser.close()
     trace = turn.trace
@@ -90,5 +93,8 @@ def test_first_sentence_is_visible_before_the_last_arrives(model_installed, tmp_
     partial = next(text for ms, text in seen if first in text)
     assert last not in partial, f"the reply arrived whole: {seen}"
     assert t_first < t_last, seen
-    print(f"first sentence visible at {t_first:.0f} ms, last at {t_last:.0f} ms after the send began "
-          f"(server: first visible {trace['latency_ms'].get('first_visible')} ms, model {trace['latency_ms'].get('llm')} ms)")
+    print(
+        f"first sentence visible at {t_first:.0f} ms, last at {t_last:.0f} ms after the send began "
+        f"(server: first visible {trace['latency_ms'].get('first_visible')} ms, model "
+        f"{trace['latency_ms'].get('llm')} ms)"
+    )

@@ -13,14 +13,28 @@ from tests.shared_data import MATHDIAL
 
 
 def _row(kind: str, accepted: bool, model_ms: float, why: str | None = None, tokens: int = 10) -> dict:
-    return {"kind": kind, "job": "revoice", "accepted": accepted, "differs": accepted, "rejected": why, "tokens": tokens,
-            "leak": bool(why and why.startswith("leak")), "model_ms": model_ms, "student": "I got 12",
-            "model_text": "You got 12.", "shown": "You got 12. What next?"}
+    return {
+        "kind": kind,
+        "job": "revoice",
+        "accepted": accepted,
+        "differs": accepted,
+        "rejected": why,
+        "tokens": tokens,
+        "leak": bool(why and why.startswith("leak")),
+        "model_ms": model_ms,
+        "student": "I got 12",
+        "model_text": "You got 12.",
+        "shown": "You got 12. What next?",
+    }
 
 
 def test_figures_per_kind() -> None:
-    rows = [_row("focus", True, 100), _row("focus", False, 300, "too long (30 words)", 30), _row("probe", True, 200),
-            {**_row("focus", False, 0), "job": ""}]  # not called: left out
+    rows = [
+        _row("focus", True, 100),
+        _row("focus", False, 300, "too long (30 words)", 30),
+        _row("probe", True, 200),
+        {**_row("focus", False, 0), "job": ""},
+    ]  # not called: left out
     f = figures(rows)
     assert f["called"] == 3 and f["acceptance"] == pytest.approx(2 / 3, abs=1e-3)
     assert f["kinds"]["focus"]["n"] == 2 and f["kinds"]["focus"]["acceptance"] == 0.5
@@ -39,5 +53,6 @@ def test_pairs_come_from_replayed_dialogues_with_the_fake_backend() -> None:
     assert len(rows) == 6 and called and len(fake.history) == len(called)  # llm_moves=all: every move kind
     assert all("already says" in r["note"] for r in rows if not r["job"])  # the template said their value back
     again = pairs_and_traces(FakeBackend(), args)  # the pairs do not depend on the model's words
-    assert [(r["dialogue_id"], r["turn"], r["kind"]) for r in again] == [(r["dialogue_id"], r["turn"], r["kind"])
-                                                                        for r in rows]
+    assert [(r["dialogue_id"], r["turn"], r["kind"]) for r in again] == [
+        (r["dialogue_id"], r["turn"], r["kind"]) for r in rows
+    ]

@@ -12,8 +12,24 @@ from evals.config import PersonaSpec, ProblemSet, RunConfig
 
 def test_cli_run_score_report_compare(tmp_path, capsys):
     out = tmp_path / "run"
-    argv = ["run", "--problems", "starter", "--domain", "math", "--limit", "2", "--policies", "tree,telling",
-            "--max-turns", "4", "--backend", "none", "--output-dir", str(out), "--no-progress"]
+    argv = [
+        "run",
+        "--problems",
+        "starter",
+        "--domain",
+        "math",
+        "--limit",
+        "2",
+        "--policies",
+        "tree,telling",
+        "--max-turns",
+        "4",
+        "--backend",
+        "none",
+        "--output-dir",
+        str(out),
+        "--no-progress",
+    ]
     assert main(argv) == 0
     text = capsys.readouterr().out
     assert "4 dialogues" in text and "success@4" in text
@@ -34,8 +50,14 @@ def test_cli_reports_bad_config(tmp_path, capsys):
 
 
 def test_api_start_run_and_load_report(tmp_path):
-    cfg = RunConfig(name="api", policies=["tree"], problems=[ProblemSet(source="starter", domain="code", limit=1)],
-                    personas=[PersonaSpec(use_problem_profile=False)], max_turns=6, output_dir=tmp_path / "api")
+    cfg = RunConfig(
+        name="api",
+        policies=["tree"],
+        problems=[ProblemSet(source="starter", domain="code", limit=1)],
+        personas=[PersonaSpec(use_problem_profile=False)],
+        max_turns=6,
+        output_dir=tmp_path / "api",
+    )
     run_dir = start_run(cfg)
     report = load_report(run_dir)
     rows = {(r["group"], r["metric"]): r for r in report["metrics"]}
@@ -48,8 +70,24 @@ def test_api_start_run_and_load_report(tmp_path):
 
 def test_bench_evals_templates_only(tmp_path, capsys):
     out = tmp_path / "bench.json"
-    assert bench(["--dialogues", "1", "--turns", "2", "--concurrency", "", "--skip-in-process",
-                  "--out", str(tmp_path / "b"), "--json", str(out)]) == 0
+    assert (
+        bench(
+            [
+                "--dialogues",
+                "1",
+                "--turns",
+                "2",
+                "--concurrency",
+                "",
+                "--skip-in-process",
+                "--out",
+                str(tmp_path / "b"),
+                "--json",
+                str(out),
+            ]
+        )
+        == 0
+    )
     result = json.loads(out.read_text())
     run = result["runs"]["templates"]
     assert run["dialogues"] == 1 and run["llm_phrased_turns"] == 0 and run["dialogues_per_hour"] > 0

@@ -39,11 +39,33 @@ def test_unknown_fields_are_rejected(tmp_path):
 
 
 def test_flags_override_yaml():
-    cfg = config_from_args(_args(
-        str(CONFIGS / "starter.yaml"), "--policies", "tree,telling", "--max-turns", "6", "--backend", "openai",
-        "--base-url", "http://127.0.0.1:8080/v1", "--student-backend", "none", "--concurrency", "4", "--limit", "3",
-        "--domain", "math", "--modes", "quiet,adversarial", "--seeds", "1,2", "--students", "2",
-    ))
+    cfg = config_from_args(
+        _args(
+            str(CONFIGS / "starter.yaml"),
+            "--policies",
+            "tree,telling",
+            "--max-turns",
+            "6",
+            "--backend",
+            "openai",
+            "--base-url",
+            "http://127.0.0.1:8080/v1",
+            "--student-backend",
+            "none",
+            "--concurrency",
+            "4",
+            "--limit",
+            "3",
+            "--domain",
+            "math",
+            "--modes",
+            "quiet,adversarial",
+            "--seeds",
+            "1,2",
+            "--students",
+            "2",
+        )
+    )
     assert cfg.policies == ["tree", "telling"] and cfg.max_turns == 6 and cfg.k == [4, 6]
     assert cfg.tutor.backend == "openai" and cfg.tutor.base_url.startswith("http://127.0.0.1")
     assert cfg.student.backend == "none" and cfg.concurrency == 4

@@ -68,10 +68,22 @@ def test_late_real_solvers_are_not_solved_at_once() -> None:
 
 def test_metrics_from_rows() -> None:
     rows = [
-        {"real": ["wrong", "right"], "sim": ["right", "right"], "real_values": [3.0, 5.0], "sim_values": [5.0, 5.0],
-         "real_first": 2, "sim_first": 1},
-        {"real": ["wrong", "wrong"], "sim": ["wrong", "none"], "real_values": [3.0, 4.0], "sim_values": [3.0, None],
-         "real_first": None, "sim_first": None},
+        {
+            "real": ["wrong", "right"],
+            "sim": ["right", "right"],
+            "real_values": [3.0, 5.0],
+            "sim_values": [5.0, 5.0],
+            "real_first": 2,
+            "sim_first": 1,
+        },
+        {
+            "real": ["wrong", "wrong"],
+            "sim": ["wrong", "none"],
+            "real_values": [3.0, 4.0],
+            "sim_values": [3.0, None],
+            "real_first": None,
+            "sim_first": None,
+        },
     ]
     m = metrics(rows)
     assert m["real"]["success@1"]["value"] == 0.0 and m["real"]["success@2"]["value"] == 0.5
@@ -83,9 +95,21 @@ def test_metrics_from_rows() -> None:
 
 
 def _cue(**kw) -> Cue:
-    base = dict(turn=3, move="focus", target="misconceived", answer_told=False, fresh_values=0, fresh_previous=False,
-                last_step=False, content=True, taught_before=1, praise=False, error_pointed=False,
-                single_misconception=False, unknown_steps=0)
+    base = dict(
+        turn=3,
+        move="focus",
+        target="misconceived",
+        answer_told=False,
+        fresh_values=0,
+        fresh_previous=False,
+        last_step=False,
+        content=True,
+        taught_before=1,
+        praise=False,
+        error_pointed=False,
+        single_misconception=False,
+        unknown_steps=0,
+    )
     return Cue(**{**base, **kw})
 
 
@@ -234,7 +258,8 @@ def test_fitted_students_of_one_seed_do_not_move_in_lockstep() -> None:
 def test_stage3_trades_a_little_curve_for_agreement_when_the_teacher_stops_at_the_answer() -> None:
     # real dialogues end at the turn the student gets it (or after 8 turns): the stopping is informative, which the
     # stage-1 likelihood ignores. Stage 3 must raise the expected solved-or-not agreement over stage 2, keep every
-    # worst success@k misfit lower (it trades the early curve for the late one), lower the gap and never score worse on its own objective
+    # worst success@k misfit lower (it trades the early curve for the late one), lower the gap and never score worse
+    # on its own objective
     rng = random.Random(11)
     index = {f: i for i, f in enumerate(FEATURES)}
     obs = []

@@ -58,16 +58,26 @@ def test_relabel_keys_are_the_first_fifty_by_hash():
     assert len(keys) == 50 and keys == relabel_selection(load()[:RELABEL_FROM])
 
 
-@pytest.mark.parametrize("line, message", [
-    ("{not json", r"bad.jsonl:2: invalid JSON"),
-    ('{"dialogue_id": "x-1", "turn": 1, "label": "right", "reason": "correct_final", "student": "I got 4"}',
-     r"bad.jsonl:2: student: Extra inputs"),
-    ('{"dialogue_id": "x-1", "turn": 1, "label": "wrong", "reason": "correct_final"}',
-     r"bad.jsonl:2: .*'correct_final' is not one of the 'wrong' reasons"),
-    ('{"dialogue_id": "x-1", "turn": 0, "label": "none", "reason": "question"}', r"bad.jsonl:2: turn"),
-    ('{"dialogue_id": "x 1", "turn": 1, "label": "maybe", "reason": "question"}', r"bad.jsonl:2: "),
-    ('{"dialogue_id": "x-0", "turn": 1, "label": "none", "reason": "thanks"}', r"bad.jsonl:2: x-0 turn 1 is already"),
-])
+@pytest.mark.parametrize(
+    "line, message",
+    [
+        ("{not json", r"bad.jsonl:2: invalid JSON"),
+        (
+            '{"dialogue_id": "x-1", "turn": 1, "label": "right", "reason": "correct_final", "student": "I got 4"}',
+            r"bad.jsonl:2: student: Extra inputs",
+        ),
+        (
+            '{"dialogue_id": "x-1", "turn": 1, "label": "wrong", "reason": "correct_final"}',
+            r"bad.jsonl:2: .*'correct_final' is not one of the 'wrong' reasons",
+        ),
+        ('{"dialogue_id": "x-1", "turn": 0, "label": "none", "reason": "question"}', r"bad.jsonl:2: turn"),
+        ('{"dialogue_id": "x 1", "turn": 1, "label": "maybe", "reason": "question"}', r"bad.jsonl:2: "),
+        (
+            '{"dialogue_id": "x-0", "turn": 1, "label": "none", "reason": "thanks"}',
+            r"bad.jsonl:2: x-0 turn 1 is already",
+        ),
+    ],
+)
 def test_a_malformed_label_file_names_the_line(tmp_path, line, message):
     path = tmp_path / "bad.jsonl"
     path.write_text('{"dialogue_id": "x-0", "turn": 1, "label": "none", "reason": "question"}\n' + line + "\n")

@@ -21,16 +21,41 @@ def code_problem() -> Problem:
     return problem("t-double")
 
 
-def trace(turn: int, *, move: str = "focus", diagnoses: list[str] = (), mastery: float | None = None,
-          guard_leaks: bool = False, policy: str = "tree") -> TurnTrace:
+def trace(
+    turn: int,
+    *,
+    move: str = "focus",
+    diagnoses: list[str] = (),
+    mastery: float | None = None,
+    guard_leaks: bool = False,
+    policy: str = "tree",
+) -> TurnTrace:
     """A tutor trace as the session writes it, with the fields the metrics read set from the arguments."""
-    state = StateSnapshot(turn=turn, current_node=None, nodes={}, produced_values=[], disclosed_values=[], solved=False,
-                          mastery={"multiplication": mastery} if mastery is not None else {})
+    state = StateSnapshot(
+        turn=turn,
+        current_node=None,
+        nodes={},
+        produced_values=[],
+        disclosed_values=[],
+        solved=False,
+        mastery={"multiplication": mastery} if mastery is not None else {},
+    )
     return TurnTrace(
-        turn=turn, policy=policy, student_message="", intent="answer", node_id=None, move=move, plan_kind="ask",
-        reason="", state_before=state, state_after=state, text="", template_text="",
+        turn=turn,
+        policy=policy,
+        student_message="",
+        intent="answer",
+        node_id=None,
+        move=move,
+        plan_kind="ask",
+        reason="",
+        state_before=state,
+        state_after=state,
+        text="",
+        template_text="",
         diagnosis=[Diagnosis(malgorithm_id=d, label=d, confidence=0.9, reason="value") for d in diagnoses],
-        guard=Verdict(leaks=guard_leaks), guard_final=Verdict(),
+        guard=Verdict(leaks=guard_leaks),
+        guard_final=Verdict(),
     )
 
 
@@ -61,8 +86,14 @@ def record(
     n = len(tutor) - 1
     moves = moves or ["focus"] * n
     traces = [
-        trace(i + 1, move=moves[i], diagnoses=diagnoses[i] if diagnoses and i < len(diagnoses) else [],
-              mastery=mastery, guard_leaks=bool(guard_flags[i]) if guard_flags else False, policy=policy)
+        trace(
+            i + 1,
+            move=moves[i],
+            diagnoses=diagnoses[i] if diagnoses and i < len(diagnoses) else [],
+            mastery=mastery,
+            guard_leaks=bool(guard_flags[i]) if guard_flags else False,
+            policy=policy,
+        )
         for i in range(n)
     ]
     hidden = []
@@ -70,9 +101,21 @@ def record(
         node = NodeState(node_id="s0", status="knows" if hidden_resolved else "misconceived")
         hidden = [HiddenState(problem_id=problem.id, malgorithm_id=malgorithm_id, nodes=[node])]
     return DialogueRecord(
-        key=key, problem=problem, policy=policy, persona=Persona(name="student", mode="typical"),
-        persona_label="student/typical", seed=0, max_turns=12, malgorithm_id=malgorithm_id, transcript=transcript,
-        tutor_traces=traces, student_hidden_states=hidden,
-        outcome=Outcome(ended="solved" if solved_turn is not None else "max_turns", solved=solved_turn is not None,
-                        solved_turn=solved_turn, turns=n),
+        key=key,
+        problem=problem,
+        policy=policy,
+        persona=Persona(name="student", mode="typical"),
+        persona_label="student/typical",
+        seed=0,
+        max_turns=12,
+        malgorithm_id=malgorithm_id,
+        transcript=transcript,
+        tutor_traces=traces,
+        student_hidden_states=hidden,
+        outcome=Outcome(
+            ended="solved" if solved_turn is not None else "max_turns",
+            solved=solved_turn is not None,
+            solved_turn=solved_turn,
+            turns=n,
+        ),
     )

@@ -17,8 +17,15 @@ from inference import get_backend
 from tests.shared_data import MRBENCH
 from tests.test_evals_helpers import record
 
-GOOD = {"mistake_identification": "yes", "mistake_location": "partly", "revealing": "no", "guidance": "yes",
-        "actionability": "no", "coherence": "yes", "tone": "neutral"}
+GOOD = {
+    "mistake_identification": "yes",
+    "mistake_location": "partly",
+    "revealing": "no",
+    "guidance": "yes",
+    "actionability": "no",
+    "coherence": "yes",
+    "tone": "neutral",
+}
 
 
 def test_judge_decodes_a_valid_verdict_and_sends_the_schema():
@@ -73,8 +80,12 @@ def test_judge_in_the_score_stage_is_cached(tmp_path, monkeypatch):
     fake = get_backend("fake")
     fake.enqueue(*[json.dumps(GOOD)] * 2)
     monkeypatch.setattr(judge, "make_backend", lambda cfg: fake)  # the judge's backend is the scripted fake
-    cfg = RunConfig(name="j", output_dir=tmp_path, judge=JudgeConfig(enabled=True, backend="fake", turns_per_dialogue=2),
-                    bootstrap=10)
+    cfg = RunConfig(
+        name="j",
+        output_dir=tmp_path,
+        judge=JudgeConfig(enabled=True, backend="fake", turns_per_dialogue=2),
+        bootstrap=10,
+    )
     write_json(tmp_path / "config.json", cfg.model_dump(mode="json"))
     RecordFile(runner.records_path(tmp_path)).append(record(["hi", "q1", "q2", "q3"], ["7", "a", "b"]))
     result = score_run(tmp_path)

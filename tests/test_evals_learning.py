@@ -16,12 +16,25 @@ from tests.test_evals_helpers import math_problem, record
 
 def shirt() -> Problem:
     return Problem(
-        id="t-shirt", domain="math", title="Shirt", statement="A shirt costs $80. It is 25% off. What does it cost now?",
-        steps=[Step(description="the discount", expression="80 * 25 / 100", value=20),
-               Step(description="the new price", expression="80 - 20", value=60)],
+        id="t-shirt",
+        domain="math",
+        title="Shirt",
+        statement="A shirt costs $80. It is 25% off. What does it cost now?",
+        steps=[
+            Step(description="the discount", expression="80 * 25 / 100", value=20),
+            Step(description="the new price", expression="80 - 20", value=60),
+        ],
         answer=60,
-        malgorithms=[Malgorithm(id="t-shirt-m0", problem_id="t-shirt", label="subtracts the percent as dollars",
-                                step=0, wrong_solution="The price is 80 - 25 = 55 dollars.", wrong_answer=55)],
+        malgorithms=[
+            Malgorithm(
+                id="t-shirt-m0",
+                problem_id="t-shirt",
+                label="subtracts the percent as dollars",
+                step=0,
+                wrong_solution="The price is 80 - 25 = 55 dollars.",
+                wrong_answer=55,
+            )
+        ],
     )
 
 
@@ -41,9 +54,14 @@ def test_no_sibling_when_expressions_do_not_give_their_values():
 
 
 def _states(resolved_by: str | None) -> tuple[HiddenState, HiddenState]:
-    initial = HiddenState(problem_id="t-shirt", malgorithm_id="t-shirt-m0", nodes=[
-        NodeState(node_id="s0", status="misconceived", malgorithm_id="t-shirt-m0", step=0),
-        NodeState(node_id="s1", status="misconceived", malgorithm_id="t-shirt-m0", step=1, derived=True)])
+    initial = HiddenState(
+        problem_id="t-shirt",
+        malgorithm_id="t-shirt-m0",
+        nodes=[
+            NodeState(node_id="s0", status="misconceived", malgorithm_id="t-shirt-m0", step=0),
+            NodeState(node_id="s1", status="misconceived", malgorithm_id="t-shirt-m0", step=1, derived=True),
+        ],
+    )
     final = initial.model_copy(deep=True)
     if resolved_by is not None:
         for n in final.nodes:
@@ -93,8 +111,18 @@ def test_null_policy_gives_no_content():
 
 
 def _rows(policy: str, success: list[float], seed: int = 0) -> list[dict]:
-    return [{"policy": policy, "problem_id": f"p{i}", "persona": "s", "seed": seed, "success@12": v, "telling@12": 0.0,
-             "gain": v} for i, v in enumerate(success)]
+    return [
+        {
+            "policy": policy,
+            "problem_id": f"p{i}",
+            "persona": "s",
+            "seed": seed,
+            "success@12": v,
+            "telling@12": 0.0,
+            "gain": v,
+        }
+        for i, v in enumerate(success)
+    ]
 
 
 def test_validity_panel_separates_and_says_what_was_not_run():

@@ -21,16 +21,24 @@ def test_success_at_k_counts_only_within_k():
 
 
 def test_telling_when_tutor_states_answer_first():
-    told = record(["hi", "The answer is 12 apples.", "good"], ["I got 7", "oh, 12"], solved_turn=1, policy="telling",
-                  moves=["telling", "generic"])
+    told = record(
+        ["hi", "The answer is 12 apples.", "good"],
+        ["I got 7", "oh, 12"],
+        solved_turn=1,
+        policy="telling",
+        moves=["telling", "generic"],
+    )
     assert M.telling_at(12).fn(told) == 1.0
     assert M.telling_at(0).fn(told) == 0.0  # told at turn 1, after the cut-off
 
 
 def test_no_telling_when_student_gets_there_first():
     # The student says 12 at turn 1; the tutor only confirms it at turn 2.
-    r = record(["hi", "How many apples are in one box?", "Yes, 12 is right."], ["I got 7", "4 per box, so 12", ""],
-               solved_turn=1)
+    r = record(
+        ["hi", "How many apples are in one box?", "Yes, 12 is right."],
+        ["I got 7", "4 per box, so 12", ""],
+        solved_turn=1,
+    )
     assert M.telling_at(12).fn(r) == 0.0
     assert M.tutor_tell_turn(r) == 2
     assert M.student_first_correct_turn(r) == 1
@@ -39,8 +47,9 @@ def test_no_telling_when_student_gets_there_first():
 def test_leak_before_student_but_not_after():
     leaked = record(["hi", "It's 12.", "ok"], ["I got 7", "12"], solved_turn=1)
     assert M.leak(leaked) == 1.0
-    clean = record(["hi", "What does 'in each box' tell you?", "Well done, 12 it is."], ["I got 7", "so 12"],
-                   solved_turn=1)
+    clean = record(
+        ["hi", "What does 'in each box' tell you?", "Well done, 12 it is."], ["I got 7", "so 12"], solved_turn=1
+    )
     assert M.leak(clean) == 0.0
 
 
@@ -61,13 +70,17 @@ def test_quoting_the_buggy_line_is_no_leak_of_a_fix_line_inside_it():
     # code-basket-default-list: one fix line is `basket = []`, which is also part of the buggy line 1
     # `def add_item(item, basket=[]):`. A bottom-out of the locate node quotes line 1: that shows the bug, not the fix.
     p = next(q for q in load_starter() if q.id == "code-basket-default-list")
-    quoted = record(["hi", "The problem is on line 1 (`def add_item(item, basket=[]):`). How could you change it?"],
-                    ["here"], problem=p)
+    quoted = record(
+        ["hi", "The problem is on line 1 (`def add_item(item, basket=[]):`). How could you change it?"],
+        ["here"],
+        problem=p,
+    )
     assert M.leak(quoted) == 0.0
     told = record(["hi", "Inside the function write `basket = []` when basket is None."], ["here"], problem=p)
     assert M.leak(told) == 1.0
-    both = record(["hi", "Line 1 is `def add_item(item, basket=[]):`; then write `basket = []` inside."], ["here"],
-                  problem=p)
+    both = record(
+        ["hi", "Line 1 is `def add_item(item, basket=[]):`; then write `basket = []` inside."], ["here"], problem=p
+    )
     assert M.leak(both) == 1.0
 
 
@@ -107,11 +120,13 @@ def test_simulator_fidelity_first_answer():
 
 
 def test_simulator_fidelity_no_self_correction_before_guidance():
-    early = record(["hi", "Hello there!", "x"], ["7", "Actually it is 12", ""], moves=["generic", "generic"],
-                   solved_turn=1)
+    early = record(
+        ["hi", "Hello there!", "x"], ["7", "Actually it is 12", ""], moves=["generic", "generic"], solved_turn=1
+    )
     assert M.sim_no_early_fix(early) == 0.0
-    guided = record(["hi", "How many apples are in each box?", "x"], ["7", "12", ""], moves=["probing", "generic"],
-                    solved_turn=1)
+    guided = record(
+        ["hi", "How many apples are in each box?", "x"], ["7", "12", ""], moves=["probing", "generic"], solved_turn=1
+    )
     assert M.sim_no_early_fix(guided) == 1.0
     assert M.sim_fidelity(early) == 0.0
     assert M.sim_fidelity(guided) == 1.0

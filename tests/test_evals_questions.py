@@ -8,17 +8,24 @@ from knowledge.types import Problem, Step
 
 def _problem() -> Problem:
     # made up: 3 other bidders add $50 each to a $200 desk
-    return Problem(id="p", domain="math", title="desk", answer=350,
-                   statement="A desk costs $200. 3 other people each bid $50 more. What is the final price?",
-                   steps=[Step(description="3 bids * $50 per bid = $150 added to the cost", expression="3 * 50",
-                               value=150),
-                          Step(description="The price is 200 + 150 = $350.", expression="200 + 150", value=350)])
+    return Problem(
+        id="p",
+        domain="math",
+        title="desk",
+        answer=350,
+        statement="A desk costs $200. 3 other people each bid $50 more. What is the final price?",
+        steps=[
+            Step(description="3 bids * $50 per bid = $150 added to the cost", expression="3 * 50", value=150),
+            Step(description="The price is 200 + 150 = $350.", expression="200 + 150", value=350),
+        ],
+    )
 
 
 def test_expression_and_blank_in_a_question_are_flagged():
     p = _problem()
-    f = reply_flags("Let's take one part at a time: there are 3 bids * $50 per bid = $\u2026 added. Which numbers?",
-                    set(), p, [])
+    f = reply_flags(
+        "Let's take one part at a time: there are 3 bids * $50 per bid = $\u2026 added. Which numbers?", set(), p, []
+    )
     assert f["expression"] and f["blank"]
     f = reply_flags("What do you get for 150 + 200?", set(), p, [])  # commuted addition
     assert f["expression"] and f["final_expression"] and not f["blank"]
@@ -49,8 +56,11 @@ def test_generic_after_a_student_value():
 def test_aggregate_rates_with_their_n():
     p = _problem()
     earlier: set[str] = set()
-    flags = [reply_flags("What is 3 * 50?", earlier, p, [3.0]), reply_flags("What is 3 * 50?", earlier, p, []),
-             reply_flags("Good.", earlier, p, [150.0])]
+    flags = [
+        reply_flags("What is 3 * 50?", earlier, p, [3.0]),
+        reply_flags("What is 3 * 50?", earlier, p, []),
+        reply_flags("Good.", earlier, p, [150.0]),
+    ]
     a = aggregate(flags)
     assert a["expression_or_blank"] == {"value": 1.0, "n": 2}
     assert a["repeated_sentence"] == {"value": round(1 / 3, 4), "n": 3}

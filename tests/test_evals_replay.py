@@ -20,30 +20,46 @@ needs_data = pytest.mark.skipif(not MATHDIAL.exists(), reason="shared MathDial d
 def _dialogue(*student: str) -> RealDialogue:
     # made up: 4 trays of 9 rolls, 20 sold; 36 made, 16 left; the wrong path adds (4 + 9 = 13, 13 - 20 ...)
     turns = [RealTurn(index=i, role="student", text=t, student_turn=i + 1) for i, t in enumerate(student)]
-    return RealDialogue(id="mathdial-x-0", source="mathdial", problem_id="mathdial-x", part="fit", turns=turns,
-                        question="A baker makes 4 trays of 9 rolls and sells 20. How many rolls are left?",
-                        ground_truth="She makes 4*9=36 rolls.\nShe has 36-20=16 left.\n16",
-                        incorrect_solution="She makes 4+9=13 rolls.\nShe has 20-13=7 left.\n7")
+    return RealDialogue(
+        id="mathdial-x-0",
+        source="mathdial",
+        problem_id="mathdial-x",
+        part="fit",
+        turns=turns,
+        question="A baker makes 4 trays of 9 rolls and sells 20. How many rolls are left?",
+        ground_truth="She makes 4*9=36 rolls.\nShe has 36-20=16 left.\n16",
+        incorrect_solution="She makes 4+9=13 rolls.\nShe has 20-13=7 left.\n7",
+    )
 
 
-@pytest.mark.parametrize("text, label", [
-    ("4 x 9 = 36 rolls, minus 20 is 14.", "partly"),
-    ("She has 16 rolls left.", "right"),
-    ("4 * 9 = 36 rolls", "right"),
-    ("There are 4 trays of 9 rolls.", "none"),
-    ("4 + 9 = 13 rolls, so 7 are left.", "wrong"),
-    ("Should I multiply 4 and 9?", None),
-    ("I think it is 52.", None),
-])
+@pytest.mark.parametrize(
+    "text, label",
+    [
+        ("4 x 9 = 36 rolls, minus 20 is 14.", "partly"),
+        ("She has 16 rolls left.", "right"),
+        ("4 * 9 = 36 rolls", "right"),
+        ("There are 4 trays of 9 rolls.", "none"),
+        ("4 + 9 = 13 rolls, so 7 are left.", "wrong"),
+        ("Should I multiply 4 and 9?", None),
+        ("I think it is 52.", None),
+    ],
+)
 def test_mathdial_rule_labels(text, label):
     d = _dialogue(text)
     assert mathdial_label(d, d.turns[0])[0] == label
 
 
 def test_sdb_rule_labels_code_and_named_lines():
-    problem = Problem(id="p", domain="code", title="t", statement="s", buggy_code="def f(x):\n    return x\n",
-                      entry_point="f", unit_tests=["assert f(1) == 2"],
-                      bugs=[Bug(lines=[2], description="returns x", fixes=[Fix(description="return 2 * x")])])
+    problem = Problem(
+        id="p",
+        domain="code",
+        title="t",
+        statement="s",
+        buggy_code="def f(x):\n    return x\n",
+        entry_point="f",
+        unit_tests=["assert f(1) == 2"],
+        bugs=[Bug(lines=[2], description="returns x", fixes=[Fix(description="return 2 * x")])],
+    )
     turn = RealTurn(index=0, role="student", text="I think the bug is on line 2.")
     assert sdb_label(problem, turn, None)[0] == "right"
     assert sdb_label(problem, turn.model_copy(update={"text": "The issue is in line 1."}), None)[0] == "wrong"
@@ -52,9 +68,19 @@ def test_sdb_rule_labels_code_and_named_lines():
 
 
 def test_score_comta_figures():
-    pairs = [("right", "right"), ("wrong", "right"), ("right", "partly"), ("partly", "partly"), ("partly", "wrong"),
-             ("wrong", "wrong"), ("unsure", "wrong"), ("none", "none"), ("wrong", "none"), (None, "right"),
-             ("right", None)]
+    pairs = [
+        ("right", "right"),
+        ("wrong", "right"),
+        ("right", "partly"),
+        ("partly", "partly"),
+        ("partly", "wrong"),
+        ("wrong", "wrong"),
+        ("unsure", "wrong"),
+        ("none", "none"),
+        ("wrong", "none"),
+        (None, "right"),
+        ("right", None),
+    ]
     s = score(pairs)
     assert s["n"] == 9
     assert s["accuracy_when_right"] == {"value": 0.5, "n": 2}
@@ -67,8 +93,10 @@ def test_score_comta_figures():
 
 def test_hand_labels_reader_names_the_bad_line(tmp_path):
     path = tmp_path / "hand.jsonl"
-    path.write_text('{"dialogue_id": "a", "turn": 1, "label": "right", "reason": "correct_final"}\n'
-                    '{"dialogue_id": "a", "turn": 2, "label": "maybe"}\n')
+    path.write_text(
+        '{"dialogue_id": "a", "turn": 1, "label": "right", "reason": "correct_final"}\n'
+        '{"dialogue_id": "a", "turn": 2, "label": "maybe"}\n'
+    )
     with pytest.raises(ValidationError, match=r"hand.jsonl:2: label"):
         read_hand_labels(path)
     path.write_text('{"dialogue_id": "a", "turn": 1, "label": "unclear", "reason": "unclear"}\n')
@@ -97,8 +125,23 @@ def test_malformed_dialogue_file_is_a_clear_error(tmp_path, capsys):
 @needs_data
 def test_replay_real_dialogues_records_every_student_turn(tmp_path, capsys):
     out = tmp_path / "replay.json"
-    assert main(["replay", f"mathdial:{MATHDIAL}", "--limit", "3", "--part", "fit", "--json", str(out),
-                 "--labels", str(tmp_path / "none.jsonl")]) == 2  # an explicit labels path must exist
+    assert (
+        main(
+            [
+                "replay",
+                f"mathdial:{MATHDIAL}",
+                "--limit",
+                "3",
+                "--part",
+                "fit",
+                "--json",
+                str(out),
+                "--labels",
+                str(tmp_path / "none.jsonl"),
+            ]
+        )
+        == 2
+    )  # an explicit labels path must exist
     assert "hand-label file" in capsys.readouterr().err
     assert main(["replay", f"mathdial:{MATHDIAL}", "--limit", "3", "--part", "fit", "--json", str(out)]) == 0
     data = json.loads(out.read_text())
@@ -107,6 +150,5 @@ def test_replay_real_dialogues_records_every_student_turn(tmp_path, capsys):
     keys = {"dialogue_id", "turn", "student", "verdict", "node", "reply", "reference", "hand"}
     assert all(keys <= set(t) for t in turns)
     judged = [t for t in turns if t["verdict"] is not None]
-    assert judged and all(t["verdict"] in ("right", "partly", "wrong", "none", "unsure") and t["reply"]
-                          for t in judged)
+    assert judged and all(t["verdict"] in ("right", "partly", "wrong", "none", "unsure") and t["reply"] for t in judged)
     assert data["metrics"]["rule"]["fit"]["n"] > 0 and "false_affirmation" in data["metrics"]["rule"]["all"]

@@ -1,4 +1,5 @@
-"""Score stage, report files (JSON, CSV, self-contained HTML, plots), load_report and compare, from hand-made records."""
+"""Score stage, report files (JSON, CSV, self-contained HTML, plots), load_report and compare, from hand-made
+records."""
 
 from __future__ import annotations
 
@@ -23,11 +24,26 @@ def _run(tmp_path, name: str, tree_solved: list[int | None]) -> RunConfig:
         student = ["I got 7"] + ["hmm"] * 5
         if t is not None:
             student[t] = "so it is 12"
-        store.append(record(["hi"] + ["Which operation fits 'in each box'?"] * 6, student[: (t or 5) + 1],
-                            solved_turn=t, key=f"tree-{i}", diagnoses=[["t-apples-m0" if i % 2 else "t-apples-m1"]],
-                            mastery=0.8))
-        store.append(record(["hi", "The answer is 12.", "ok"], ["I got 7", "12"], policy="telling", solved_turn=1,
-                            moves=["telling", "generic"], key=f"telling-{i}"))
+        store.append(
+            record(
+                ["hi"] + ["Which operation fits 'in each box'?"] * 6,
+                student[: (t or 5) + 1],
+                solved_turn=t,
+                key=f"tree-{i}",
+                diagnoses=[["t-apples-m0" if i % 2 else "t-apples-m1"]],
+                mastery=0.8,
+            )
+        )
+        store.append(
+            record(
+                ["hi", "The answer is 12.", "ok"],
+                ["I got 7", "12"],
+                policy="telling",
+                solved_turn=1,
+                moves=["telling", "generic"],
+                key=f"telling-{i}",
+            )
+        )
     return cfg
 
 
@@ -78,8 +94,11 @@ def test_compare_reports_deltas_and_direction(tmp_path):
 
 
 def test_model_hashes_use_the_registry():
-    cfg = {"tutor": {"backend": "llama_cpp", "model": "qwen2.5-coder-0.5b"}, "student": {"backend": "none", "model": ""},
-           "judge": {"enabled": False}}
+    cfg = {
+        "tutor": {"backend": "llama_cpp", "model": "qwen2.5-coder-0.5b"},
+        "student": {"backend": "none", "model": ""},
+        "judge": {"enabled": False},
+    }
     hashes = model_hashes(cfg)
     assert hashes["tutor"].endswith("1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32")
     assert hashes["student"] == "none (no model)" and "judge" not in hashes

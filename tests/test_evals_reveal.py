@@ -6,22 +6,41 @@ from __future__ import annotations
 from evals.reveal import answer_key, naive_reveals, reveals_answer
 
 # a class of 50 students sends cards with $10 gift cards worth $50 in all (the answer: 50 students)
-STUDENTS = answer_key("She got 5 gift cards because 50 / 10 = 5\nShe has 50 students because 15 / .3 = 50\n 50", 50,
-                      "Ms. Lee got $50 in gift cards from a third of the cards. How many students are there?")
+STUDENTS = answer_key(
+    "She got 5 gift cards because 50 / 10 = 5\nShe has 50 students because 15 / .3 = 50\n 50",
+    50,
+    "Ms. Lee got $50 in gift cards from a third of the cards. How many students are there?",
+)
 # ink: 10000 cents make $100 (the answer: $100)
-INK = answer_key("200 ml cost 200 * 50 = 10000 cents\n100 cents make a dollar so 10000/100 = $100\n 100", 100,
-                 "Ink costs 50 cents per ml. How much, in dollars, does one day cost?")
+INK = answer_key(
+    "200 ml cost 200 * 50 = 10000 cents\n100 cents make a dollar so 10000/100 = $100\n 100",
+    100,
+    "Ink costs 50 cents per ml. How much, in dollars, does one day cost?",
+)
 # candles: a profit of $20 on 20 candles
-CANDLES = answer_key("He sells 20 candles for 2 * 20 = $40\nSupplies cost $20\nSo his profit is 40 - 20 = $20\n 20", 20,
-                     "Tom makes 20 candles from 2 pounds of wax at $10 a pound and sells them for $2 each.")
+CANDLES = answer_key(
+    "He sells 20 candles for 2 * 20 = $40\nSupplies cost $20\nSo his profit is 40 - 20 = $20\n 20",
+    20,
+    "Tom makes 20 candles from 2 pounds of wax at $10 a pound and sells them for $2 each.",
+)
 # juggling: 7 balls, 3 dropped, 4 left
-BALLS = answer_key("He juggles 3 + 4 = 7 balls\nHe drops 3, leaving 7 - 3 = 4 balls\n 4", 4,
-                   "Sam adds 1 ball each week for four weeks and drops three.")
+BALLS = answer_key(
+    "He juggles 3 + 4 = 7 balls\nHe drops 3, leaving 7 - 3 = 4 balls\n 4",
+    4,
+    "Sam adds 1 ball each week for four weeks and drops three.",
+)
 # Kenny-like: $150 earned, 150 cards at the start
-CARDS = answer_key("He made $150 because 100 + 50 = 150\nHe sold 150 / 1.5 = 100 cards\nHe started with 150 cards "
-                   "because 100 / (2/3) = 150\n 150", 150, "He sells cards for $1.5 each and keeps 1/3.")
-PERMITS = answer_key("He stamps 50 * 2 = 100 permits\n 100", 100,
-                     "He stamps 50 permit applications an hour for 2 hours. How many permits does he stamp?")
+CARDS = answer_key(
+    "He made $150 because 100 + 50 = 150\nHe sold 150 / 1.5 = 100 cards\nHe started with 150 cards "
+    "because 100 / (2/3) = 150\n 150",
+    150,
+    "He sells cards for $1.5 each and keeps 1/3.",
+)
+PERMITS = answer_key(
+    "He stamps 50 * 2 = 100 permits\n 100",
+    100,
+    "He stamps 50 permit applications an hour for 2 hours. How many permits does he stamp?",
+)
 
 
 def test_the_answer_in_its_own_sense_is_revealed():

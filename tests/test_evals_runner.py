@@ -66,7 +66,11 @@ def test_record_keeps_the_students_state_after_each_message():
     assert [e.turn for e in r.student_events] == sorted(e.turn for e in r.student_events)
     assert max(e.turn for e in r.student_events) == r.outcome.solved_turn
     loaded = DialogueRecord.model_validate_json(r.model_dump_json())
-    assert loaded == r and isinstance(loaded.tutor_traces[0], TurnTrace) and isinstance(loaded.student_hidden_states[0], HiddenState)
+    assert (
+        loaded == r
+        and isinstance(loaded.tutor_traces[0], TurnTrace)
+        and isinstance(loaded.student_hidden_states[0], HiddenState)
+    )
 
 
 def test_dialogue_stops_at_max_turns():
@@ -97,8 +101,16 @@ def test_extract_code():
 
 
 def _config(tmp_path, **kw) -> RunConfig:
-    return RunConfig(name="t", policies=["tree", "telling"], problems=[ProblemSet(source="starter", ids=[MATH])], max_turns=5,
-                     personas=[PersonaSpec(use_problem_profile=False)], seeds=[0, 1], output_dir=tmp_path, **kw)
+    return RunConfig(
+        name="t",
+        policies=["tree", "telling"],
+        problems=[ProblemSet(source="starter", ids=[MATH])],
+        max_turns=5,
+        personas=[PersonaSpec(use_problem_profile=False)],
+        seeds=[0, 1],
+        output_dir=tmp_path,
+        **kw,
+    )
 
 
 def test_generate_is_resumable(monkeypatch, tmp_path):

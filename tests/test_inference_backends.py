@@ -34,9 +34,11 @@ def test_registry_names_match_contract():
 
 
 def test_import_is_light():
-    code = ("import sys, inference, inference.models, inference.bench; "
-            "heavy = [m for m in ('llama_cpp', 'torch', 'transformers', 'openai', 'langchain_core') if m in sys.modules];"
-            "print(heavy)")
+    code = (
+        "import sys, inference, inference.models, inference.bench; "
+        "heavy = [m for m in ('llama_cpp', 'torch', 'transformers', 'openai', 'langchain_core') if m in sys.modules];"
+        "print(heavy)"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
 

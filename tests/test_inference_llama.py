@@ -31,8 +31,10 @@ def backend(smollm2_path, model_cache_dir):
 
 
 def ask(text: str) -> list[Message]:
-    return [Message(role="system", content="You are a helpful math tutor. Answer briefly."),
-            Message(role="user", content=text)]
+    return [
+        Message(role="system", content="You are a helpful math tutor. Answer briefly."),
+        Message(role="user", content=text),
+    ]
 
 
 def test_chat_generates_text_with_usage_and_timing(backend):
@@ -68,14 +70,22 @@ def test_seed_makes_sampling_reproducible(backend):
 
 def test_structured_output_parses_every_time(backend):
     questions = [
-        "Is 7 + 5 = 12? Give the value.", "Is 3 x 4 = 13? Give the value.", "A student says 10 - 3 = 6.",
-        "A student says 25% of 48 is 25.", "Check: 9 + 9 = 18.", "Check: 100 / 4 = 20.",
-        "The student answered 36 for 48 minus a quarter of 48.", "Is 2 to the power 5 equal to 32?",
-        "Student: 'half of 50 is 20'.", "Student: 'the sum of 1, 2 and 3 is 6'.",
+        "Is 7 + 5 = 12? Give the value.",
+        "Is 3 x 4 = 13? Give the value.",
+        "A student says 10 - 3 = 6.",
+        "A student says 25% of 48 is 25.",
+        "Check: 9 + 9 = 18.",
+        "Check: 100 / 4 = 20.",
+        "The student answered 36 for 48 minus a quarter of 48.",
+        "Is 2 to the power 5 equal to 32?",
+        "Student: 'half of 50 is 20'.",
+        "Student: 'the sum of 1, 2 and 3 is 6'.",
     ]
     for i, q in enumerate(questions):
-        c = backend.chat(ask(f"Judge the student's claim and reply as JSON. {q}"),
-                         Options(temperature=0.7, seed=i, max_tokens=80, json_schema=VERDICT, actor="judge"))
+        c = backend.chat(
+            ask(f"Judge the student's claim and reply as JSON. {q}"),
+            Options(temperature=0.7, seed=i, max_tokens=80, json_schema=VERDICT, actor="judge"),
+        )
         data = json.loads(c.text)  # must never fail
         assert set(data) == {"correct", "value", "reason", "move"}
         assert isinstance(data["correct"], bool) and isinstance(data["value"], int)
@@ -86,8 +96,10 @@ def test_structured_output_parses_every_time(backend):
 def test_unbounded_schema_is_bounded_automatically(backend):
     schema = {"type": "object", "properties": {"explanation": {"type": "string"}}, "required": ["explanation"]}
     for seed in range(2):
-        c = backend.chat(ask("Explain fractions in detail, as JSON."),
-                         Options(temperature=0.8, seed=seed, max_tokens=256, json_schema=schema))
+        c = backend.chat(
+            ask("Explain fractions in detail, as JSON."),
+            Options(temperature=0.8, seed=seed, max_tokens=256, json_schema=schema),
+        )
         assert len(c.json()["explanation"]) <= 200
 
 
@@ -136,7 +148,9 @@ def test_the_backend_owns_its_model_and_reports_the_reused_prefix(backend, caplo
     stream = backend.stream(first, Options(temperature=0, max_tokens=30))
     next(iter(stream))
     stream.close()
-    cancelled = [r.model_call for r in caplog.records if getattr(r, "model_call", {}).get("finish_reason") == "cancelled"]
+    cancelled = [
+        r.model_call for r in caplog.records if getattr(r, "model_call", {}).get("finish_reason") == "cancelled"
+    ]
     assert cancelled and cancelled[-1]["prompt_tokens"] == a.usage.prompt_tokens
     assert cancelled[-1]["cached_tokens"] >= shared - 2
     # another backend object has its own model; close() frees it and the next call loads it again

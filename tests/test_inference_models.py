@@ -30,8 +30,14 @@ def registered(tmp_path):
             f.write_bytes(data)
             files.append(Part(path=f))
         whole = b"".join(parts)
-        spec = ModelSpec(name=name, description="test", filename=f"{name}.gguf", size=size or len(whole),
-                         sha256=sha or hashlib.sha256(whole).hexdigest(), parts=files)
+        spec = ModelSpec(
+            name=name,
+            description="test",
+            filename=f"{name}.gguf",
+            size=size or len(whole),
+            sha256=sha or hashlib.sha256(whole).hexdigest(),
+            parts=files,
+        )
         models.register(spec)
         added.append(name)
         return spec
@@ -117,8 +123,16 @@ def test_parts_in_wrong_order_fail_verification(registered, tmp_path):
 
 
 def test_missing_packages_name_the_install_command(tmp_path):
-    models.register(ModelSpec(name="absent", description="x", filename="absent.gguf", size=1, sha256="0" * 64,
-                              parts=[Part(package="no-such-package-xyz", version="1.0", file="x/y.bin")]))
+    models.register(
+        ModelSpec(
+            name="absent",
+            description="x",
+            filename="absent.gguf",
+            size=1,
+            sha256="0" * 64,
+            parts=[Part(package="no-such-package-xyz", version="1.0", file="x/y.bin")],
+        )
+    )
     try:
         with pytest.raises(ConfigError) as info:
             model_path("absent", cache_dir=tmp_path)
@@ -142,11 +156,22 @@ def test_local_gguf_path_checks_the_header(tmp_path):
 
 def test_cli_list_and_path_errors(tmp_path):
     env = {**os.environ, "TUTOR_DATA_DIR": str(tmp_path)}
-    out = subprocess.run([sys.executable, "-m", "inference", "models", "list"], capture_output=True, text=True,
-                         env=env, check=True, cwd=Path(__file__).parents[1]).stdout
+    out = subprocess.run(
+        [sys.executable, "-m", "inference", "models", "list"],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
+        cwd=Path(__file__).parents[1],
+    ).stdout
     assert "smollm2-135m" in out and "qwen2.5-coder-1.5b" in out and str(tmp_path) in out
-    bad = subprocess.run([sys.executable, "-m", "inference", "models", "path", "nope"], capture_output=True,
-                         text=True, env=env, cwd=Path(__file__).parents[1])
+    bad = subprocess.run(
+        [sys.executable, "-m", "inference", "models", "path", "nope"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=Path(__file__).parents[1],
+    )
     assert bad.returncode == 1 and "Known models" in bad.stderr
 
 

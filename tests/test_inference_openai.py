@@ -32,8 +32,21 @@ def server(tmp_path_factory, smollm2_path):
     path = smollm2_path
     port = free_port()
     log = tmp_path_factory.mktemp("server") / "server.log"
-    cmd = [sys.executable, "-m", "inference.serve", "--model", str(path), "--host", "127.0.0.1", "--port", str(port),
-           "--n_threads", "1", "--n_ctx", "2048"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "inference.serve",
+        "--model",
+        str(path),
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--n_threads",
+        "1",
+        "--n_ctx",
+        "2048",
+    ]
     with open(log, "wb") as out:
         proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, cwd=ROOT)
     base = f"http://127.0.0.1:{port}/v1"
@@ -60,8 +73,10 @@ def server(tmp_path_factory, smollm2_path):
             proc.wait()
 
 
-MESSAGES = [Message(role="system", content="You are a helpful math tutor. Answer briefly."),
-            Message(role="user", content="What is 2 + 3?")]
+MESSAGES = [
+    Message(role="system", content="You are a helpful math tutor. Answer briefly."),
+    Message(role="user", content="What is 2 + 3?"),
+]
 
 
 @pytest.mark.server
@@ -86,8 +101,11 @@ def test_stream_against_real_server(server):
 @pytest.mark.server
 @pytest.mark.model
 def test_structured_output_against_real_server(server):
-    schema = {"type": "object", "properties": {"answer": {"type": "integer"}, "why": {"type": "string"}},
-              "required": ["answer", "why"]}
+    schema = {
+        "type": "object",
+        "properties": {"answer": {"type": "integer"}, "why": {"type": "string"}},
+        "required": ["answer", "why"],
+    }
     backend = get_backend("openai", base_url=server, model="smollm2-135m")
     for seed in range(3):
         c = backend.chat(MESSAGES, Options(temperature=0.5, seed=seed, max_tokens=200, json_schema=schema))

@@ -22,15 +22,21 @@ from ui.knowledge_link import KnowledgeLink
 from ui.testing import free_port
 
 CHROMA = shutil.which("chroma", path=str(Path(sys.executable).parent)) or shutil.which("chroma")
-pytestmark = [pytest.mark.server, pytest.mark.skipif(CHROMA is None, reason="the `chroma` CLI (package chromadb) is not installed")]
+pytestmark = [
+    pytest.mark.server,
+    pytest.mark.skipif(CHROMA is None, reason="the `chroma` CLI (package chromadb) is not installed"),
+]
 
 
 @pytest.fixture
 def chroma_url(tmp_path):
     port = free_port()
     log = (tmp_path / "chroma.log").open("w")
-    proc = subprocess.Popen([CHROMA, "run", "--path", str(tmp_path / "server"), "--host", "127.0.0.1", "--port", str(port)],
-                            stdout=log, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        [CHROMA, "run", "--path", str(tmp_path / "server"), "--host", "127.0.0.1", "--port", str(port)],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60

@@ -14,15 +14,40 @@ from knowledge.types import Malgorithm, Problem, Step
 def problem() -> Problem:
     pid = "math-test-jacket"
     ms = [
-        Malgorithm(id="adds", problem_id=pid, label="adds the percentages", wrong_solution="25% and 10% make 35% off, 35% of 80 is 28, so 80 - 28 = 52",
-                   step=0, step_values={0: 28, 3: 52}, wrong_answer=52),
-        Malgorithm(id="dollars", problem_id=pid, label="treats a percent as dollars", wrong_solution="80 - 25 = 55 dollars then 55 - 10 = 45 dollars",
-                   step=0, step_values={0: 25, 1: 55}, wrong_answer=45),
-        Malgorithm(id="forgets", problem_id=pid, label="forgets the coupon", wrong_solution="25% of 80 is 20 so the jacket costs 60",
-                   step=2, step_values={3: 60}, wrong_answer=60),
-    ]  # fmt: skip
-    steps = [Step(description="first discount", expression="80 * 0.25", value=20), Step(description="sale price", expression="80 - 20", value=60),
-             Step(description="coupon", expression="60 * 0.1", value=6), Step(description="price paid", expression="60 - 6", value=54)]  # fmt: skip
+        Malgorithm(
+            id="adds",
+            problem_id=pid,
+            label="adds the percentages",
+            wrong_solution="25% and 10% make 35% off, 35% of 80 is 28, so 80 - 28 = 52",
+            step=0,
+            step_values={0: 28, 3: 52},
+            wrong_answer=52,
+        ),
+        Malgorithm(
+            id="dollars",
+            problem_id=pid,
+            label="treats a percent as dollars",
+            wrong_solution="80 - 25 = 55 dollars then 55 - 10 = 45 dollars",
+            step=0,
+            step_values={0: 25, 1: 55},
+            wrong_answer=45,
+        ),
+        Malgorithm(
+            id="forgets",
+            problem_id=pid,
+            label="forgets the coupon",
+            wrong_solution="25% of 80 is 20 so the jacket costs 60",
+            step=2,
+            step_values={3: 60},
+            wrong_answer=60,
+        ),
+    ]
+    steps = [
+        Step(description="first discount", expression="80 * 0.25", value=20),
+        Step(description="sale price", expression="80 - 20", value=60),
+        Step(description="coupon", expression="60 * 0.1", value=6),
+        Step(description="price paid", expression="60 - 6", value=54),
+    ]
     return Problem(
         id=pid,
         domain="math",
@@ -82,8 +107,13 @@ def test_semantic_similarity_with_the_packaged_model():
 
 
 def test_student_profile_is_not_compared():
-    m = Malgorithm(id="m", problem_id="p", label="adds instead of multiplying",
-                   description="Student profile: Mariana likes soccer.", wrong_solution="3 + 4 = 7")  # fmt: skip
+    m = Malgorithm(
+        id="m",
+        problem_id="p",
+        label="adds instead of multiplying",
+        description="Student profile: Mariana likes soccer.",
+        wrong_solution="3 + 4 = 7",
+    )
     assert malgorithm_texts(m) == ["3 + 4 = 7", "adds instead of multiplying"]
     m.description = "Treats groups as a sum. Student profile: x"
     assert malgorithm_texts(m)[1] == "adds instead of multiplying. Treats groups as a sum"

@@ -14,15 +14,18 @@ from tests.shared_data import MATHDIAL, SDB, needs_mathdial, needs_sdb
 def test_mathdial_turns_moves_and_named_students():
     turns = parse_mathdial_conversation(
         "Teacher: (probing)How did you get 4?|EOM|Mariana: I took 12 - 3 = 9.|EOM|Teacher: (telling)Add them.|EOM|"
-        "Student: 15")
+        "Student: 15"
+    )
     assert [t.role for t in turns] == ["teacher", "student", "teacher", "student"]
     assert [t.move for t in turns] == ["probing", None, "telling", None]
     assert turns[1].text == "I took 12 - 3 = 9." and turns[3].student_turn == 2 and turns[2].teacher_turn == 2
 
 
 def test_sdb_code_block_belongs_to_the_student_turn_and_alts_to_the_assistant():
-    turns = parse_sdb_dialogue("User: it fails\nAssistant: What does it return?\n  <alt>Which line?\n"
-                               "User: I fixed it\n<code>\n1. def f(x):\n2.   return x\n</code>\nAssistant: Good.\n")
+    turns = parse_sdb_dialogue(
+        "User: it fails\nAssistant: What does it return?\n  <alt>Which line?\n"
+        "User: I fixed it\n<code>\n1. def f(x):\n2.   return x\n</code>\nAssistant: Good.\n"
+    )
     assert turns[1].alternatives == ["Which line?"]
     assert turns[2].code == "def f(x):\n  return x\n" and turns[2].student_turn == 2
 
@@ -60,8 +63,10 @@ def test_real_files_read_whole():
 def test_sdb_code_after_a_teacher_line_belongs_to_the_next_student_turn():
     # the benchmark's layout in e.g. 11_40_palindrome_conversational_thread_3 (turn 9/10): the teacher asks for the
     # fix, the fixed code follows, then the student says it is fixed
-    turns = parse_sdb_dialogue("User: it fails\nAssistant: What operator should it use?\n  <alt>Which line?\n"
-                               "<code>\n1. def f(x):\n2.   return x\n</code>\nUser: I've fixed it!\nAssistant: Good.\n")
+    turns = parse_sdb_dialogue(
+        "User: it fails\nAssistant: What operator should it use?\n  <alt>Which line?\n"
+        "<code>\n1. def f(x):\n2.   return x\n</code>\nUser: I've fixed it!\nAssistant: Good.\n"
+    )
     assert [t.role for t in turns] == ["student", "teacher", "student", "teacher"]
     assert turns[1].code == "" and turns[1].alternatives == ["Which line?"]
     assert turns[2].code == "def f(x):\n  return x\n" and turns[2].text == "I've fixed it!"

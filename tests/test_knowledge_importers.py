@@ -108,7 +108,9 @@ def test_apply_fix_styles():
     assert apply_fix(code, "Rewrite the whole thing.") is None
 
 
-@pytest.mark.xfail(strict=True, reason="known bug: the word is inserted inside the one already there: 'returreturn n n'")
+@pytest.mark.xfail(
+    strict=True, reason="known bug: the word is inserted inside the one already there: 'returreturn n n'"
+)
 def test_apply_fix_insert_before_a_word_keeps_the_program_valid():
     code = "def f(n):\n    for i in range(0, n):\n        pass\n    return n\n"
     out = apply_fix(code, "Add `return` before `n` on line 4.")
@@ -192,7 +194,7 @@ def test_sdb_every_fix_passes_every_wrong_fix_fails(sdb):
         fixes = [f for f in p.bugs[0].fixes if f.code]
         results = run_programs([f.code for f in fixes] + [m.wrong_code for m in p.malgorithms], p.unit_tests)
         assert [r["passed"] for r in results[: len(fixes)]] == [True] * len(fixes), p.id
-        for m, r in zip(p.malgorithms, results[len(fixes):], strict=True):
+        for m, r in zip(p.malgorithms, results[len(fixes) :], strict=True):
             assert not r["passed"] and r["failed"] != ["<load>"], (m.id, r)
             assert m.bug == 0 and m.problem_id == p.id and m.wrong_code.split() != p.buggy_code.split()
             assert "print(" not in m.wrong_code or "print(" in p.buggy_code  # debugging prints dropped
@@ -210,7 +212,9 @@ def test_sdb_wrong_fixes_come_from_dialogues_and_partial_fixes(sdb):
     twice = by_id["sdb-14_43"]  # `true`/`false` on lines 8 and 10: each alone is a partial fix
     partial = [m for m in twice.malgorithms if m.label.startswith("only part of the fix")]
     assert len(partial) == 2 and {("True" in m.wrong_code, "False" in m.wrong_code) for m in partial} == {
-        (True, False), (False, True)}
+        (True, False),
+        (False, True),
+    }
     # its benchmark fix, which the student's final program is, fails one test that contradicts the statement
     # ("Hey, I'm a string!" has two spaces): that test is dropped with a note, and the fix is verified
     assert len(twice.unit_tests) == 5 and not any("Hey, I'm a string!" in t for t in twice.unit_tests)
@@ -219,9 +223,11 @@ def test_sdb_wrong_fixes_come_from_dialogues_and_partial_fixes(sdb):
     grade8 = by_id["sdb-1_8"]  # no student sends a wrong fix: a generated near miss on the bug line stands in
     assert [m.description.split(":")[0] for m in grade8.malgorithms] == ["A near miss (generated, not from a student)"]
     assert "roundedScore > 91" in grade8.malgorithms[0].wrong_code and grade8.malgorithms[0].label.startswith(
-        "the change on line 4")
-    assert all(len(p.malgorithms) <= 3 or not any("near miss" in m.description for m in p.malgorithms)
-               for p in sdb.problems)  # near misses only bring a bug up to three wrong fixes
+        "the change on line 4"
+    )
+    assert all(
+        len(p.malgorithms) <= 3 or not any("near miss" in m.description for m in p.malgorithms) for p in sdb.problems
+    )  # near misses only bring a bug up to three wrong fixes
     unread = [n for n in sdb.notes if "not verified" in n]  # reported, not silently dropped
     assert len(unread) == sdb.fixes.unapplied and any("sdb-74_78: fix 'Move line 9" in n for n in unread)
 
@@ -248,8 +254,13 @@ def _copy(names: dict[str, str], into: Path) -> None:
 
 @needs_sdb
 def test_sdb_misspelt_file_names_are_read(tmp_path):
-    _copy({"3_20_counting_down_socratic_dialogue.txt": "3_20_counting_down_socratic_dialog.txt",
-           "3_20_counting_down_conversational_thread_1.txt": "3_20_counting_down_conversational_thead_1.txt"}, tmp_path)
+    _copy(
+        {
+            "3_20_counting_down_socratic_dialogue.txt": "3_20_counting_down_socratic_dialog.txt",
+            "3_20_counting_down_conversational_thread_1.txt": "3_20_counting_down_conversational_thead_1.txt",
+        },
+        tmp_path,
+    )
     report = import_sdb(tmp_path)
     assert report.skipped == [] and report.imported == 2 and [p.id for p in report.problems] == ["sdb-3_20"]
     reference = next(p for p in import_sdb(SDB).problems if p.id == "sdb-3_20")
@@ -264,8 +275,13 @@ def test_sdb_misspelt_file_names_are_read(tmp_path):
 
 @needs_sdb
 def test_sdb_malformed_files_name_the_file(tmp_path):
-    _copy({"3_20_counting_down_socratic_dialogue.txt": "3_20_counting_down_socratic_dialogue.txt",
-           "0_0_fibonacci_socratic_dialogue.txt": "0_0_fibonacci_notes.txt"}, tmp_path)
+    _copy(
+        {
+            "3_20_counting_down_socratic_dialogue.txt": "3_20_counting_down_socratic_dialogue.txt",
+            "0_0_fibonacci_socratic_dialogue.txt": "0_0_fibonacci_notes.txt",
+        },
+        tmp_path,
+    )
     unnumbered = tmp_path / "3_20_counting_down_socratic_dialogue.txt"
     text = unnumbered.read_text()
     first = text.split("<bug_code>\n", 1)[1].split("\n", 1)[0]

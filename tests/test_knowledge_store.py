@@ -64,7 +64,12 @@ def test_search_nodes_returns_typed_hits(store):
     assert len(hits) == 3 and all(isinstance(h, NodeHit) for h in hits)
     assert [h.similarity for h in hits] == sorted((h.similarity for h in hits), reverse=True)
     top = hits[0]
-    assert (top.problem_id, top.node_id, top.kind, top.domain) == ("math-test-apples", "s0-concept", "conceptual", "math")
+    assert (top.problem_id, top.node_id, top.kind, top.domain) == (
+        "math-test-apples",
+        "s0-concept",
+        "conceptual",
+        "math",
+    )
     assert top.skills == node.skills == ["multiplication", "subtraction"]
     assert top.document.startswith(node.concept + "\n") and 0.5 < top.similarity <= 1.0 + 1e-6
     only = store.search_nodes("the failing test", k=20, problem_id="code-test-sum")
@@ -90,9 +95,18 @@ def test_fresh_process_reopens_offline(tmp_path):
     KnowledgeStore(path).upsert([jacket()])
     home = tmp_path / "home"
     home.mkdir()
-    env = {**os.environ, "HOME": str(home), "HF_HOME": str(home / "hf"), "XDG_CACHE_HOME": str(home / "cache"),
-           "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "HF_ENDPOINT": "http://127.0.0.1:9",
-           "HTTP_PROXY": "http://127.0.0.1:9", "HTTPS_PROXY": "http://127.0.0.1:9", "PYTHONPATH": str(ROOT)}  # fmt: skip
+    env = {
+        **os.environ,
+        "HOME": str(home),
+        "HF_HOME": str(home / "hf"),
+        "XDG_CACHE_HOME": str(home / "cache"),
+        "HF_HUB_OFFLINE": "1",
+        "TRANSFORMERS_OFFLINE": "1",
+        "HF_ENDPOINT": "http://127.0.0.1:9",
+        "HTTP_PROXY": "http://127.0.0.1:9",
+        "HTTPS_PROXY": "http://127.0.0.1:9",
+        "PYTHONPATH": str(ROOT),
+    }
     script = textwrap.dedent(f"""
         import chromadb
         from knowledge.embeddings import _ef_class

@@ -123,8 +123,10 @@ def test_a_bug_on_several_lines_reads_lines_2_and_4() -> None:
     """The tutor said "Look closely at line 2, 4" (the starter `code-remove-negatives`)."""
     p = next(x for x in load_starter() if x.id == "code-remove-negatives")
     nodes = derive_tree(p).nodes
-    text = " ".join(n.concept + " " + " ".join(q for d in DEPTHS for q in n.questions.at(d)) + " "
-                    + " ".join(n.probes.values()) for n in nodes)
+    text = " ".join(
+        n.concept + " " + " ".join(q for d in DEPTHS for q in n.questions.at(d)) + " " + " ".join(n.probes.values())
+        for n in nodes
+    )
     assert "lines 2 and 4" in text and "ines 2 and 4" in nodes[1].concept
     assert not re.search(r"[Ll]ines? \d+, \d+|\bline \d+ and \d+", text)
     one = derive_tree(code_problem()).nodes[1]

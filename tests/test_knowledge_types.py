@@ -44,8 +44,15 @@ def all_values():
         mp,
         cp,
         Diagnosis(malgorithm_id="x", label="y", confidence=0.5, reason="value"),
-        NodeHit(problem_id="p", node_id="s0-value", kind="computational", domain="math", skills=["ratios"],
-                document="the value of x", similarity=0.75),
+        NodeHit(
+            problem_id="p",
+            node_id="s0-value",
+            kind="computational",
+            domain="math",
+            skills=["ratios"],
+            document="the value of x",
+            similarity=0.75,
+        ),
     ]
 
 
@@ -59,7 +66,8 @@ def test_json_and_yaml_round_trip(value):
 
 def test_every_type_is_covered():
     defined = {
-        v for v in vars(types).values()
+        v
+        for v in vars(types).values()
         if isinstance(v, type) and issubclass(v, BaseModel) and v.__module__ == types.__name__ and v.__name__[0] != "_"
     }
     assert len(defined) >= 11
@@ -138,7 +146,8 @@ def test_importing_knowledge_stays_light():
     import sys
 
     code = (
-        "import sys, knowledge, knowledge.store, knowledge.importers, knowledge.io, knowledge.embeddings, knowledge.trees;"
+        "import sys, knowledge, knowledge.store, knowledge.importers, knowledge.io, knowledge.embeddings, "
+        "knowledge.trees;"
         "print(sorted(m for m in ('torch', 'chromadb', 'sentence_transformers', 'transformers') if m in sys.modules))"
     )
     root = Path(__file__).parents[1]

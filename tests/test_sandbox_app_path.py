@@ -17,9 +17,11 @@ from ui.context import AppContext
 WRONG = "def total(nums):\n    s = 0\n    for i in range(1, len(nums)):\n        s += nums[i]\n    return s\n"
 PROBES = {
     "insert a token row with sqlite3": "import sqlite3\ncon = sqlite3.connect({db!r})\n"
-        "con.execute(\"INSERT INTO auth_tokens (token, user_id, created_at, expires_at) VALUES ('pwn', 1, 'x', '9999')\")\ncon.commit()\n",
+    "con.execute(\"INSERT INTO auth_tokens (token, user_id, created_at, expires_at) VALUES ('pwn', 1, 'x', "
+    "'9999')\")\ncon.commit()\n",
     "exception carrying the password hash": "raise ValueError(open({db!r}, 'rb').read().decode('latin-1'))\n",
-    "always-equal result": "class Any:\n    def __eq__(self, other):\n        return True\n\ndef total(nums):\n    return Any()\n",
+    "always-equal result": "class Any:\n    def __eq__(self, other):\n        return True\n\n"
+    "def total(nums):\n    return Any()\n",
     "chdir and a relative open": "import os\nos.chdir({data!r})\nprint(open('tutor.db', 'rb').read(200))\n",
 }
 
@@ -27,7 +29,9 @@ PROBES = {
 @pytest.fixture(scope="module")
 def app(tmp_path_factory):
     data = tmp_path_factory.mktemp("apppath")
-    ctx = AppContext(Settings(backend="none", data_dir=data), backend=inference.get_backend("none"), embedder=HashEmbedder())
+    ctx = AppContext(
+        Settings(backend="none", data_dir=data), backend=inference.get_backend("none"), embedder=HashEmbedder()
+    )
     tok, _ = accounts.create_first_teacher(ctx, "teach", "teachpass1")
     code = accounts.create_class(ctx, tok, "Period 1").join_code
     s_tok, _ = accounts.register_student(ctx, "mallory", "mallorypass1", code)

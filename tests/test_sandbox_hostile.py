@@ -104,10 +104,19 @@ def probe():
 
 # --- reading outside ---------------------------------------------------------------------------------------------
 
+
 def test_files_outside_are_not_there(app) -> None:
-    paths = ["/etc/passwd", "/etc/shadow", str(APP_DIR / "settings.py"), str(APP_DIR / "store" / "store.py"),
-             str(VENV / "pyvenv.cfg"), str(app["db"]), str(app["data"] / "secret.txt"), f"/proc/{os.getpid()}/environ",
-             str(APP_DIR.parent / "shared" / "data" / "README.md")]
+    paths = [
+        "/etc/passwd",
+        "/etc/shadow",
+        str(APP_DIR / "settings.py"),
+        str(APP_DIR / "store" / "store.py"),
+        str(VENV / "pyvenv.cfg"),
+        str(app["db"]),
+        str(app["data"] / "secret.txt"),
+        f"/proc/{os.getpid()}/environ",
+        str(APP_DIR.parent / "shared" / "data" / "README.md"),
+    ]
     got = probe(READ.format(paths=paths))
     assert "READ" not in got and got.count("FileNotFoundError") + got.count("PermissionError") == len(paths), got
     code = WRONG.replace("    return s\n", f"    raise ValueError(open({str(app['data'] / 'secret.txt')!r}).read())\n")
@@ -138,7 +147,7 @@ def test_chdir_relative_open_and_dir_fd(app) -> None:
             out.append(type(exc).__name__)
         try:
             fd = os.open('/', os.O_RDONLY)
-            out.append(os.read(os.open({str(app['db'])[1:]!r}, os.O_RDONLY, dir_fd=fd), 20))
+            out.append(os.read(os.open({str(app["db"])[1:]!r}, os.O_RDONLY, dir_fd=fd), 20))
         except OSError as exc:
             out.append(type(exc).__name__)
         return out
@@ -148,9 +157,16 @@ def test_chdir_relative_open_and_dir_fd(app) -> None:
 
 # --- writing outside -------------------------------------------------------------------------------------------
 
+
 def test_writes_outside_the_tmpfs_fail(app) -> None:
-    targets = [app["tmp"] / "escape.txt", APP_DIR / "escape.txt", VENV / "escape.txt", app["data"] / "escape.txt",
-               Path("/usr/escape.txt"), Path("/escape.txt")]
+    targets = [
+        app["tmp"] / "escape.txt",
+        APP_DIR / "escape.txt",
+        VENV / "escape.txt",
+        app["data"] / "escape.txt",
+        Path("/usr/escape.txt"),
+        Path("/escape.txt"),
+    ]
     got = probe(f"""
     def probe():
         out = []
@@ -167,7 +183,8 @@ def test_writes_outside_the_tmpfs_fail(app) -> None:
 
 
 def test_tmpfs_is_size_limited() -> None:
-    got = probe("""
+    got = probe(
+        """
     def probe():
         n = 0
         try:
@@ -178,7 +195,9 @@ def test_tmpfs_is_size_limited() -> None:
         except OSError as exc:
             return n, type(exc).__name__
         return n, 'no limit'
-    """, FAST.model_copy(update={"tmpfs_mb": 8}))
+    """,
+        FAST.model_copy(update={"tmpfs_mb": 8}),
+    )
     n, err = eval(got)  # noqa: S307
     assert err == "OSError" and n < 10, got  # ENOSPC before ten files of 0.9 MB: the 8 MB tmpfs is full
 
@@ -187,7 +206,7 @@ def test_sqlite_on_the_app_db_and_importing_store(app) -> None:
     before = token_count(app)
     code = WRONG + textwrap.dedent(f"""
     import sqlite3
-    con = sqlite3.connect({str(app['db'])!r})
+    con = sqlite3.connect({str(app["db"])!r})
     con.execute("INSERT INTO auth_tokens (token, user_id, created_at, expires_at) VALUES ('pwn', 1, 'x', '9999')")
     con.commit()
     """)
@@ -196,9 +215,9 @@ def test_sqlite_on_the_app_db_and_importing_store(app) -> None:
     code2 = WRONG + textwrap.dedent(f"""
     import sys
     sys.path.insert(0, {str(APP_DIR)!r})
-    sys.path.insert(0, {str(VENV / 'lib')!r})
+    sys.path.insert(0, {str(VENV / "lib")!r})
     import store
-    store.connect({str(app['db'])!r}).issue_token(1)
+    store.connect({str(app["db"])!r}).issue_token(1)
     """)
     r2 = assert_contained(app, code2)
     assert r2.load_error is not None and r2.load_error.error_type == "ModuleNotFoundError"
@@ -206,6 +225,7 @@ def test_sqlite_on_the_app_db_and_importing_store(app) -> None:
 
 
 # --- processes ---------------------------------------------------------------------------------------------------
+
 
 def test_no_shell_even_through_posixsubprocess_under_a_dotted_name(app) -> None:
     flag = app["tmp"] / "pwned"
@@ -283,16 +303,17 @@ def test_network_is_unreachable(app) -> None:
 
 FORGERIES = {
     "always-equal __eq__": "class Any:\n    def __eq__(self, other):\n        return True\n"
-                           "    __hash__ = object.__hash__\ndef total(nums):\n    return Any()\n",
+    "    __hash__ = object.__hash__\ndef total(nums):\n    return Any()\n",
     "int subclass equal to all": "class Six(int):\n    def __eq__(self, other):\n        return True\n"
-                                 "    __hash__ = int.__hash__\n" + WRONG.replace("return s", "return Six(s)"),
+    "    __hash__ = int.__hash__\n" + WRONG.replace("return s", "return Six(s)"),
     "replacing the harness": WRONG + "import __main__\n__main__.run_test = lambda *a, **k: {'passed': True}\n"
-                             "__main__.plain = lambda v: ['i', '6']\n__main__.decide = lambda *a: (True, '', '')\n",
+    "__main__.plain = lambda v: ['i', '6']\n__main__.decide = lambda *a: (True, '', '')\n",
     "editing the job's tests": WRONG + "import __main__\n__main__.JOB['steps'][:] = []\n"
-                               "__main__.JOB['tests'] = ['assert True']\n",
+    "__main__.JOB['tests'] = ['assert True']\n",
     "patching json.dumps": WRONG + "import json\n"
-                           "json.dumps = lambda *a, **k: '{\"event\": \"result\", \"passed\": true}'\n",
-    "forged records then os._exit(0)": WRONG + textwrap.dedent("""
+    'json.dumps = lambda *a, **k: \'{"event": "result", "passed": true}\'\n',
+    "forged records then os._exit(0)": WRONG
+    + textwrap.dedent("""
         import os, json
         for fd in range(3, 10):
             try:
@@ -334,6 +355,7 @@ def test_expected_values_never_enter_the_sandbox() -> None:
 
 # --- no sandbox, no run ------------------------------------------------------------------------------------------
 
+
 @pytest.fixture
 def fresh_jail():
     _jail.cache_clear()
@@ -360,8 +382,9 @@ def test_refused_namespaces_mean_no_run(fresh_jail, monkeypatch) -> None:
     log.touch(mode=0o666)
     log.chmod(0o666)
     fake = tmp_path / "bwrap"
-    fake.write_text(f"#!/bin/sh\necho \"$@\" >> {log}\necho 'bwrap: No permissions to create new namespace' >&2\n"
-                    "exit 1\n")
+    fake.write_text(
+        f"#!/bin/sh\necho \"$@\" >> {log}\necho 'bwrap: No permissions to create new namespace' >&2\nexit 1\n"
+    )
     fake.chmod(0o755)
     monkeypatch.setenv("PATH", f"{tmp_path}:/usr/bin:/bin")
     marker = f"MARK-{uuid.uuid4().hex}"

@@ -53,7 +53,9 @@ def carries(pid: int, what: str, mark: str) -> bool:
         return False
 
 
-def kill_mid_run(tmp: Path, app_dir: Path = APP_DIR, delay: float | None = None) -> tuple[list[int], list[int], list[str]]:
+def kill_mid_run(
+    tmp: Path, app_dir: Path = APP_DIR, delay: float | None = None
+) -> tuple[list[int], list[int], list[str]]:
     """An app process whose student sends code that sleeps (and starts a sleeping child) is killed with SIGKILL:
     once that code runs, or `delay` s after the turn began. Returns the sandbox processes seen before the kill, those
     left 3 s after it (a runner that outlived the app would be running the student's code by then), and what is left
@@ -70,16 +72,24 @@ def kill_mid_run(tmp: Path, app_dir: Path = APP_DIR, delay: float | None = None)
     tmpdir = tmp / f"app-tmp-{mark}"
     tmpdir.mkdir()
     env = {**os.environ, "TMPDIR": str(tmpdir), "PROBE_MARK": mark}
-    app = subprocess.Popen([sys.executable, "-c", APP_SCRIPT], cwd=app_dir, env=env, stdin=subprocess.PIPE,
-                           stdout=subprocess.PIPE, text=True)
+    app = subprocess.Popen(
+        [sys.executable, "-c", APP_SCRIPT],
+        cwd=app_dir,
+        env=env,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert app.stdout is not None and app.stdin is not None and app.stdout.readline().strip() == "go"
         app.stdin.write(f"Here is my fix:\n```python\n{code}\n```")
         app.stdin.close()
         if delay is None:  # until the code runs: the runner has its new name and the child has started
             deadline = time.monotonic() + 30
-            while time.monotonic() < deadline and not ({"comm", "cmdline"} <= {
-                    f for pid in marked(mark) if pid != app.pid for f in ("comm", "cmdline") if carries(pid, f, mark)}):
+            while time.monotonic() < deadline and not (
+                {"comm", "cmdline"}
+                <= {f for pid in marked(mark) if pid != app.pid for f in ("comm", "cmdline") if carries(pid, f, mark)}
+            ):
                 time.sleep(0.05)
         else:
             time.sleep(delay)

@@ -55,8 +55,9 @@ def test_wrong_fix_fails_and_accepted_fix_passes(problem: Problem) -> None:
 
 def test_resistant_student_keeps_submitting_the_wrong_fix() -> None:
     problem = sum_problem()
-    s = StudentSession.start(problem, Persona(resistance=1.0), seed=0,
-                             malgorithm_id="sim-sum-up-to-moves-start-only", use_embeddings=False)
+    s = StudentSession.start(
+        problem, Persona(resistance=1.0), seed=0, malgorithm_id="sim-sum-up-to-moves-start-only", use_embeddings=False
+    )
     fix_node = s.tree.node("b0-fix")
     for k in range(6):
         reply = s.respond(fix_node.questions.focus[k % len(fix_node.questions.focus)])
@@ -66,8 +67,9 @@ def test_resistant_student_keeps_submitting_the_wrong_fix() -> None:
 
 def test_telling_the_fix_line_counts_as_told() -> None:
     problem = sum_problem()
-    s = StudentSession.start(problem, Persona(resistance=1.0), seed=0,
-                             malgorithm_id="sim-sum-up-to-moves-start-only", use_embeddings=False)
+    s = StudentSession.start(
+        problem, Persona(resistance=1.0), seed=0, malgorithm_id="sim-sum-up-to-moves-start-only", use_embeddings=False
+    )
     reply = s.respond("Change line 3 to `for i in range(1, n + 1):` and it will work.")
     assert s.told and s.solved
     assert passes(submitted(reply), problem)
@@ -126,8 +128,9 @@ def test_teacher_forced_sdb_students_send_the_code_they_announce(sdb_problems, m
 @needs_sdb
 def test_an_sdb_student_who_changes_its_code_is_run_in_the_sandbox(sdb_problems) -> None:
     problem = sdb_problems["sdb-3_20"]  # wrong fixes from its dialogue and partial fixes, a verified fix
-    s = StudentSession.start(problem, Persona(resistance=0.0), seed=0, malgorithm_id="sdb-3_20-m0",
-                             use_embeddings=False)
+    s = StudentSession.start(
+        problem, Persona(resistance=0.0), seed=0, malgorithm_id="sdb-3_20-m0", use_embeddings=False
+    )
     first = submitted(s.opening)
     assert first == problem.malgorithm("sdb-3_20-m0").wrong_code != problem.buggy_code
     assert not passes(first, problem)
@@ -160,6 +163,8 @@ def test_the_fidelity_check_rejects_announced_code_that_is_not_sent() -> None:
     no_code = Content(kind="explain", template="I think the bug is on line 3.", values=[3.0])
     assert "announces code it does not send" in check("Line 3. Here's my new code:", no_code).reasons
     assert check("I'm pretty sure the bug is on line 3.", no_code).ok
-    same = Content(kind="code", code="def f():\n    return 1\n", template="I haven't changed it yet, I still have this:")
+    same = Content(
+        kind="code", code="def f():\n    return 1\n", template="I haven't changed it yet, I still have this:"
+    )
     assert "claims a change the decided reply does not make" in check("I changed it, here it is:", same).reasons
     assert check("I still have the same code:", same).ok

@@ -20,8 +20,11 @@ needs_mathdial = pytest.mark.skipif(not MATHDIAL.is_file(), reason=f"MathDial da
 
 def test_teacher_turns_and_metrics_on_a_small_file(tmp_path: Path) -> None:
     rows = [
-        {"conversation": "Teacher: (generic)Hi Sam, talk me through your solution|EOM|Student: I got 4."
-         "|EOM|Teacher: (probing)Why did you subtract 3?|EOM|Student: Because.|EOM|Teacher: (telling)The answer is 10."},
+        {
+            "conversation": "Teacher: (generic)Hi Sam, talk me through your solution|EOM|Student: I got 4."
+            "|EOM|Teacher: (probing)Why did you subtract 3?|EOM|Student: Because.|EOM|Teacher: (telling)The answer "
+            "is 10."
+        },
         {"conversation": "Teacher: (focus)How many spoons did she have altogether?|EOM|Student: 15"},
     ]
     path = tmp_path / "mini.jsonl"
@@ -81,8 +84,14 @@ def test_simfidelity_counts_rejections(tmp_path: Path) -> None:
 
 @pytest.mark.model
 def test_real_model_phrasings_keep_the_decided_value(smollm2_backend) -> None:
-    s = StudentSession.start(jacket_problem(), builtin("typical"), seed=0, backend=smollm2_backend,
-                             malgorithm_id="sim-jacket-adds-percents", use_embeddings=False)
+    s = StudentSession.start(
+        jacket_problem(),
+        builtin("typical"),
+        seed=0,
+        backend=smollm2_backend,
+        malgorithm_id="sim-jacket-adds-percents",
+        use_embeddings=False,
+    )
     s.respond("Hi, can you talk me through your solution?")
     s.respond(s.tree.node("s0-value").questions.focus[0])
     for turn in s.turns:

@@ -61,8 +61,9 @@ def test_values_are_compared_with_tolerance_and_formats() -> None:
 
 def test_forbidden_value_in_the_template_itself_is_not_a_violation() -> None:
     # the wrong solution quoted in a template may contain the right answer as an intermediate number
-    content = Content(kind="opening", values=[26.0], forbidden=[6.0],
-                      template="10% of 60 is 6, so the discount is 20 + 6 = 26.")
+    content = Content(
+        kind="opening", values=[26.0], forbidden=[6.0], template="10% of 60 is 6, so the discount is 20 + 6 = 26."
+    )
     assert check("10% of 60 is 6 so I got a discount of 26", content).ok
 
 
@@ -79,8 +80,9 @@ def test_every_template_passes_its_own_check() -> None:
     for problem in problems:
         for m in problem.malgorithms or [None]:
             for mode in MODES:
-                s = StudentSession.start(problem, builtin(mode), seed=1, malgorithm_id=m.id if m else None,
-                                         use_embeddings=False)
+                s = StudentSession.start(
+                    problem, builtin(mode), seed=1, malgorithm_id=m.id if m else None, use_embeddings=False
+                )
                 msgs = ["Hi, can you talk me through your solution?"]
                 for node in s.tree.nodes:
                     msgs += [node.questions.focus[0], node.questions.probing[0]]
@@ -89,8 +91,12 @@ def test_every_template_passes_its_own_check() -> None:
                 for turn in s.turns:
                     if turn.content.kind == "extraction":
                         continue
-                    verdict = check(turn.content.template, turn.content, statement=problem.statement,
-                                    tutor_message=turn.tutor_message)
+                    verdict = check(
+                        turn.content.template,
+                        turn.content,
+                        statement=problem.statement,
+                        tutor_message=turn.tutor_message,
+                    )
                     assert verdict.ok, (problem.id, mode, turn.content.template, verdict.reasons)
                     checked += 1
     assert checked > 500

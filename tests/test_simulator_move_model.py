@@ -87,10 +87,16 @@ def test_fitted_classifier_beats_the_rules_on_held_out_problems(rows: list[move_
     fit = [s for s in rows if s.part == "fit"]
     held = [s for s in rows if s.part == "validate"]
     assert len(fit) > 1000 and len(held) > 1000 and not {s.qid for s in fit} & {s.qid for s in held}
-    model = move_fit.fit_linear(move_fit.lexical_matrix(fit), np.array([s.move for s in fit]), 0.001,
-                                mm.feature_names(), "lexical")
-    linear = mm.LinearMoves("lexical", ("focus", "probing", "telling", "generic"), tuple(model["features"]),
-                            np.array(model["coef"]), np.array(model["intercept"]))
+    model = move_fit.fit_linear(
+        move_fit.lexical_matrix(fit), np.array([s.move for s in fit]), 0.001, mm.feature_names(), "lexical"
+    )
+    linear = mm.LinearMoves(
+        "lexical",
+        ("focus", "probing", "telling", "generic"),
+        tuple(model["features"]),
+        np.array(model["coef"]),
+        np.array(model["intercept"]),
+    )
     gold = [s.move for s in held]
     fitted = [max((p := linear.probabilities(s.text, s.context)), key=p.__getitem__) for s in held]
     rules = [str(classify_move(s.text)) for s in held]
@@ -111,8 +117,12 @@ def test_classify_in_context_cases() -> None:
 def test_context_changes_the_features() -> None:
     text = "So what is 15 + 45?"
     alone = mm.lexical_features(text)
-    ctx = mm.MoveContext(turn=5, previous_student="I got 45 ducks.", previous_tutor="Why did you add?",
-                         statement="Kolton bought 15 ducks.")
+    ctx = mm.MoveContext(
+        turn=5,
+        previous_student="I got 45 ducks.",
+        previous_tutor="Why did you add?",
+        statement="Kolton bought 15 ducks.",
+    )
     placed = mm.lexical_features(text, ctx)
     assert list(alone) == list(placed) == mm.feature_names()
     assert placed["numbers_from_student"] == 1 and placed["numbers_from_statement"] == 1

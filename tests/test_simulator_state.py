@@ -139,8 +139,9 @@ def test_derived_node_question_resolves_the_root() -> None:
 def test_revealed_nodes_are_told() -> None:
     _, _, _, state = seeded(JACKET, "stops-at-discount")
     persona = Persona(resistance=1.0)
-    events = st.apply(state, None, "focus", persona, random.Random(0), 1, math=True,
-                      revealed=["s3-concept", "s3-value"])
+    events = st.apply(
+        state, None, "focus", persona, random.Random(0), 1, math=True, revealed=["s3-concept", "s3-value"]
+    )
     assert events[0].kind == "told" and state.all_known
     assert all(state.node(n).resolved_by == "told" for n in ("s3-concept", "s3-value"))
 

@@ -18,21 +18,40 @@ from simulator.types import (
 )
 
 SAMPLES = [
-    Persona(name="Mariana", grade=7, profile="Mariana is a 7th grade student.", resistance=0.3, verbosity=0.2,
-            mode="quiet", extraction_rate=0.1),
+    Persona(
+        name="Mariana",
+        grade=7,
+        profile="Mariana is a 7th grade student.",
+        resistance=0.3,
+        verbosity=0.2,
+        mode="quiet",
+        extraction_rate=0.1,
+    ),
     NodeState(node_id="s0-value", status="misconceived", malgorithm_id="m1", derived=True, step=0, questions=2),
-    HiddenState(problem_id="p", malgorithm_id="m1",
-                nodes=[NodeState(node_id="a", status="knows", resolved_by="told"),
-                       NodeState(node_id="b", status="unknown", bug=0)]),
+    HiddenState(
+        problem_id="p",
+        malgorithm_id="m1",
+        nodes=[
+            NodeState(node_id="a", status="knows", resolved_by="told"),
+            NodeState(node_id="b", status="unknown", bug=0),
+        ],
+    ),
     Event(turn=3, kind="extraction_attempt", detail="roleplay"),
     Event(turn=2, kind="resolved", node="s1-concept", move="probing", detail="question", value=2.5),
     NodeMatch(node_id="s0-value", score=0.71, method="embedding", runner_up="s0-concept"),
     Content(kind="code", node="b0-fix", code="def f():\n    return 1\n", accepted=True, template="Here:"),
     Verdict(ok=False, reasons=["drops the decided value 3"]),
-    StudentTurn(turn=1, tutor_message="How many?", move="focus",
-                node=NodeMatch(node_id="x", score=1.0, method="exact"),
-                content=Content(kind="step", node="x", values=[3.0], forbidden=[4.0], template="It's 3."),
-                text="It's 3.", used_llm=False, verdict=None, latency_ms=1.5),
+    StudentTurn(
+        turn=1,
+        tutor_message="How many?",
+        move="focus",
+        node=NodeMatch(node_id="x", score=1.0, method="exact"),
+        content=Content(kind="step", node="x", values=[3.0], forbidden=[4.0], template="It's 3."),
+        text="It's 3.",
+        used_llm=False,
+        verdict=None,
+        latency_ms=1.5,
+    ),
 ]
 
 
@@ -71,8 +90,10 @@ def test_hidden_state_views() -> None:
 
 
 def test_from_mathdial_profile() -> None:
-    p = from_profile("Mariana is a 7th grade student. She has difficulty determining which pieces of information "
-                     "are relevant and which are irrelevant to solving the problem.")
+    p = from_profile(
+        "Mariana is a 7th grade student. She has difficulty determining which pieces of information "
+        "are relevant and which are irrelevant to solving the problem."
+    )
     assert (p.name, p.grade, p.mode) == ("Mariana", 7, "typical")
     assert p.profile.startswith("Mariana is a 7th grade student.")
 

@@ -47,7 +47,12 @@ def test_cli_accounts_classes_and_export(tmp_path, capsys):
 
 def test_cli_runs_as_module(tmp_path):
     url = f"sqlite:///{tmp_path / 'm.db'}"
-    r = subprocess.run([sys.executable, "-m", "store", "--database-url", url, "create-teacher", "t1", "--password", "t1-pass-word"],
-                       cwd=REPO, capture_output=True, text=True, timeout=120)
+    r = subprocess.run(
+        [sys.executable, "-m", "store", "--database-url", url, "create-teacher", "t1", "--password", "t1-pass-word"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert r.returncode == 0, r.stderr
     assert "created teacher t1" in r.stdout

@@ -13,10 +13,32 @@ from store import CURRENT_VERSION, SessionFilter, connect, export_sessions, migr
 from store.testing import fresh_database_url, postgres_unavailable_reason
 
 PG_SKIP = postgres_unavailable_reason()
-BACKENDS = ["sqlite", pytest.param("postgres", marks=[pytest.mark.server, pytest.mark.skipif(PG_SKIP is not None, reason=PG_SKIP or "")])]
+BACKENDS = [
+    "sqlite",
+    pytest.param("postgres", marks=[pytest.mark.server, pytest.mark.skipif(PG_SKIP is not None, reason=PG_SKIP or "")]),
+]
 
-PROBLEM = {"id": "math-demo", "domain": "math", "title": "Demo", "statement": "2+2?", "steps": [{"description": "add", "value": 4}], "answer": 4}
-EXPECTED_TABLES = {"schema_version", "users", "auth_tokens", "classes", "memberships", "problems", "sessions", "turns", "annotations", "eval_runs", "session_leases"}
+PROBLEM = {
+    "id": "math-demo",
+    "domain": "math",
+    "title": "Demo",
+    "statement": "2+2?",
+    "steps": [{"description": "add", "value": 4}],
+    "answer": 4,
+}
+EXPECTED_TABLES = {
+    "schema_version",
+    "users",
+    "auth_tokens",
+    "classes",
+    "memberships",
+    "problems",
+    "sessions",
+    "turns",
+    "annotations",
+    "eval_runs",
+    "session_leases",
+}
 
 
 @pytest.fixture(params=BACKENDS)
@@ -40,7 +62,9 @@ def people(store):
 def test_blank_database_gets_current_schema(store):
     assert schema_version(store.db) == CURRENT_VERSION
     assert set(store.db.tables()) >= EXPECTED_TABLES
-    assert {"session_id", "idx", "role", "text", "trace", "guard", "latency_ms", "move"} <= set(store.db.columns("turns"))
+    assert {"session_id", "idx", "role", "text", "trace", "guard", "latency_ms", "move"} <= set(
+        store.db.columns("turns")
+    )
     assert {"model", "policy", "allow_final_bottom_out", "join_code"} <= set(store.db.columns("classes"))
     # migrating again is a no-op
     assert migrate(store.db) == []
@@ -88,10 +112,20 @@ def test_sessions_turns_annotations(store, people):
     assert sess.outcome == "active" and sess.problem["answer"] == 4
     t0 = store.add_turn(sess.id, "tutor", "What is 2+2?", move="focus")
     t1 = store.add_turn(sess.id, "student", "5")
-    t2 = store.add_turn(sess.id, "tutor", "Check again.", trace={"node_id": "n1", "reason": "wrong value", "diagnosis": [{"label": "off by one"}]},
-                        guard={"leaks": False, "reasons": []}, latency_ms=12.5, move="probing")
+    t2 = store.add_turn(
+        sess.id,
+        "tutor",
+        "Check again.",
+        trace={"node_id": "n1", "reason": "wrong value", "diagnosis": [{"label": "off by one"}]},
+        guard={"leaks": False, "reasons": []},
+        latency_ms=12.5,
+        move="probing",
+    )
     assert [t.idx for t in store.turns(sess.id)] == [0, 1, 2]
-    assert store.turns(sess.id)[2].trace["node_id"] == "n1" and store.get_turn(t2.id).guard == {"leaks": False, "reasons": []}
+    assert store.turns(sess.id)[2].trace["node_id"] == "n1" and store.get_turn(t2.id).guard == {
+        "leaks": False,
+        "reasons": [],
+    }
     store.annotate(t2.id, teacher.id, comment="good probe", flag=True)
     with pytest.raises(InputError):
         store.annotate(t1.id, teacher.id)

@@ -29,8 +29,14 @@ def behaviour_resolved(s: TutorSession) -> bool:
 
 
 @pytest.mark.parametrize("problem", CODE, ids=lambda p: p.id)
-@pytest.mark.parametrize("message", ["I don't know why it fails.", "I think the bug is in the return statement.",
-                                     "It gives the wrong output and I'm not sure why."])
+@pytest.mark.parametrize(
+    "message",
+    [
+        "I don't know why it fails.",
+        "I think the bug is in the return statement.",
+        "It gives the wrong output and I'm not sure why.",
+    ],
+)
 def test_keywords_alone_earn_no_credit_on_any_starter_exercise(problem: Problem, message: str) -> None:
     s, reply = first_turn(problem, message)
     assert s.last.judgement != "right" and not behaviour_resolved(s)
@@ -43,8 +49,9 @@ def test_a_false_returned_value_is_rejected_when_the_code_raises() -> None:
     assert not reply.startswith(PRAISE)
 
 
-@pytest.mark.parametrize("message", ["It raises UnboundLocalError.",
-                                     "It's throwing an `UnboundLocalError`. I'm not sure why."])
+@pytest.mark.parametrize(
+    "message", ["It raises UnboundLocalError.", "It's throwing an `UnboundLocalError`. I'm not sure why."]
+)
 def test_the_real_exception_is_credited_even_when_hedged(message: str) -> None:
     s, _ = first_turn(bank("code-count-evens-scope"), message)
     assert s.last.judgement == "right" and behaviour_resolved(s)
@@ -106,7 +113,7 @@ def test_a_function_named_in_backticks_is_no_code_submission() -> None:
 
 
 def test_a_line_quoted_after_its_number_is_no_code_submission() -> None:
-    """"It's line 1, `def add_item(item, basket=[]):`" points at the bug's line; run as a patch it was answered with
+    """ "It's line 1, `def add_item(item, basket=[]):`" points at the bug's line; run as a patch it was answered with
     an IndentationError, the locate node never resolved and the tree tutor fell back to telling the bug."""
     p = bank("code-basket-default-list")
     line = p.buggy_code.splitlines()[p.bugs[0].lines[0] - 1].strip()
@@ -164,8 +171,9 @@ def test_a_fix_in_words_is_judged_in_the_dialogue() -> None:
 
 def test_a_stated_expression_value_is_evaluated_with_the_sentences_bindings() -> None:
     p = example_code()
-    assert judge_expressions("When `i` is 1, `i < 0` returns False. When `i` is -1, `i < 0` returns True.", p) \
-        == "right"
+    assert (
+        judge_expressions("When `i` is 1, `i < 0` returns False. When `i` is -1, `i < 0` returns True.", p) == "right"
+    )
     assert judge_expressions("When `i` is 3, `i % 2` is 0.", p) == "wrong"
     assert judge_expressions("`nums` is 0 at first.", p) is None  # a bare name: nothing to evaluate
 
@@ -183,26 +191,30 @@ def test_the_run_cache_is_bounded() -> None:
 
 
 # --- what a line or a loop does (tutor.codelines, through codewords.judge_words) ---------------------------------
-@pytest.mark.parametrize(("message", "verdict"), [
-    ("The loop starts at 0.", "wrong"),  # range(1, len(nums)): it starts at 1 (an SDB student: "loops from 1")
-    ("The for loop goes from 0 to `len(nums) - 1`.", "wrong"),
-    ("When I call `total([4, 5])` the loop runs 2 times.", "wrong"),  # once: i is 1 only
-    ("Line 2 creates an empty list.", "wrong"),  # s = 0
-    ("Line 4 returns `s`.", "wrong"),  # line 4 adds to s; line 5 returns it
-    ("Line 3 is a while loop.", "wrong"),
-    ("The loop starts at 1.", "right"),
-    ("The for loop goes from 1 to `len(nums) - 1`.", "right"),
-    ("When I call `total([4, 5])` the loop runs once.", "right"),
-    ("With `nums` as [7, 8, 9] the loop iterates 2 times.", "right"),
-    ("Line 3 makes a for loop.", "right"),
-])
+@pytest.mark.parametrize(
+    ("message", "verdict"),
+    [
+        ("The loop starts at 0.", "wrong"),  # range(1, len(nums)): it starts at 1 (an SDB student: "loops from 1")
+        ("The for loop goes from 0 to `len(nums) - 1`.", "wrong"),
+        ("When I call `total([4, 5])` the loop runs 2 times.", "wrong"),  # once: i is 1 only
+        ("Line 2 creates an empty list.", "wrong"),  # s = 0
+        ("Line 4 returns `s`.", "wrong"),  # line 4 adds to s; line 5 returns it
+        ("Line 3 is a while loop.", "wrong"),
+        ("The loop starts at 1.", "right"),
+        ("The for loop goes from 1 to `len(nums) - 1`.", "right"),
+        ("When I call `total([4, 5])` the loop runs once.", "right"),
+        ("With `nums` as [7, 8, 9] the loop iterates 2 times.", "right"),
+        ("Line 3 makes a for loop.", "right"),
+    ],
+)
 def test_claims_about_what_a_line_or_loop_does_are_checked_against_the_program(message: str, verdict: str) -> None:
     """These were `unsure` (or credited by keywords): nothing checked what the student said a line or loop does."""
     assert judge_words(message, example_code(), 0, kind="behaviour") == verdict
 
 
-@pytest.mark.parametrize("message", ["The loop starts at 1.", "Line 3 makes a for loop.",
-                                     "When I call `total([4, 5])` the loop runs once."])
+@pytest.mark.parametrize(
+    "message", ["The loop starts at 1.", "Line 3 makes a for loop.", "When I call `total([4, 5])` the loop runs once."]
+)
 def test_a_true_bug_line_description_is_credited_only_on_behaviour_and_locate_nodes(message: str) -> None:
     p = example_code()  # line 3 is the bug's line
     assert judge_words(message, p, 0, kind="behaviour") == "right"
@@ -211,8 +223,16 @@ def test_a_true_bug_line_description_is_credited_only_on_behaviour_and_locate_no
     assert judge_words(message, p, 0) is None  # no kind: today's checks only
 
 
-@pytest.mark.parametrize("message", ["Should the loop start at 0?", "The loop should start at 0.",
-                                     "Line 5 returns `s`.", "Line 2 sets `s` to 0.", "I think `s` starts at 0."])
+@pytest.mark.parametrize(
+    "message",
+    [
+        "Should the loop start at 0?",
+        "The loop should start at 0.",
+        "Line 5 returns `s`.",
+        "Line 2 sets `s` to 0.",
+        "I think `s` starts at 0.",
+    ],
+)
 def test_questions_expectations_and_true_claims_about_other_lines_get_no_verdict(message: str) -> None:
     assert judge_words(message, example_code(), 0, kind="behaviour") is None
 
@@ -224,8 +244,10 @@ def locate_turn(message: str) -> tuple[TutorSession, str]:
     return s, "".join(s.reply(message))
 
 
-@pytest.mark.parametrize("message", ["Line 3 returns the total.", "The loop on line 3 starts at 1.",
-                                     "The bug is on line 3, it creates an empty list."])
+@pytest.mark.parametrize(
+    "message",
+    ["Line 3 returns the total.", "The loop on line 3 starts at 1.", "The bug is on line 3, it creates an empty list."],
+)
 def test_a_false_description_of_the_named_bug_line_is_wrong(message: str) -> None:
     """Was credited ("Good, that's correct."): the bug line was named, so what was said of it was never read."""
     s, reply = locate_turn(message)  # line 3 is `for i in range(n):`, a loop from 0
@@ -233,9 +255,15 @@ def test_a_false_description_of_the_named_bug_line_is_wrong(message: str) -> Non
     assert not reply.startswith(PRAISE)
 
 
-@pytest.mark.parametrize("message", ["The bug is on line 3.", "Line 3 makes a for loop.",
-                                     "The loop on line 3 starts at 0.",
-                                     "Line 3 is the bug, it should be `range(2, n)`."])  # a wrong fix: the fix node's
+@pytest.mark.parametrize(
+    "message",
+    [
+        "The bug is on line 3.",
+        "Line 3 makes a for loop.",
+        "The loop on line 3 starts at 0.",
+        "Line 3 is the bug, it should be `range(2, n)`.",
+    ],
+)  # a wrong fix: the fix node's
 def test_the_bug_line_named_with_a_true_description_or_none_is_credited(message: str) -> None:
     s, _ = locate_turn(message)
     assert s.state.is_resolved("b0-locate")

@@ -12,10 +12,17 @@ from tutor.state import KnowledgeState, ValuesProduced
 
 @pytest.fixture
 def money() -> Problem:
-    return Problem(id="money", domain="math", title="Money", statement="Ann has 4 coins worth 3 dollars and 25 cents each; "
-                   "she spends 3 dollars. How much is left?", steps=[
-                       Step(description="total", expression="4 * 3.25", value=13),
-                       Step(description="left", expression="13 - 3", value=10)], answer=10)
+    return Problem(
+        id="money",
+        domain="math",
+        title="Money",
+        statement="Ann has 4 coins worth 3 dollars and 25 cents each; she spends 3 dollars. How much is left?",
+        steps=[
+            Step(description="total", expression="4 * 3.25", value=13),
+            Step(description="left", expression="13 - 3", value=10),
+        ],
+        answer=10,
+    )
 
 
 @pytest.mark.parametrize(
@@ -59,9 +66,14 @@ def test_statement_numbers_and_unevaluated_expressions_are_not_leaks(money: Prob
 
 
 def test_answer_in_statement_leaks_only_as_a_stated_result() -> None:
-    p = Problem(id="p", domain="math", title="t", statement="There are 5 cats and 3 leave, then 3 come back. How many?",
-                steps=[Step(description="a", expression="5-3", value=2), Step(description="b", expression="2+3", value=5)],
-                answer=5)
+    p = Problem(
+        id="p",
+        domain="math",
+        title="t",
+        statement="There are 5 cats and 3 leave, then 3 come back. How many?",
+        steps=[Step(description="a", expression="5-3", value=2), Step(description="b", expression="2+3", value=5)],
+        answer=5,
+    )
     assert not reveals("There were 5 cats at the start. What happens next?", p, produced=[2.0]).leaks
     assert reveals("So the answer is 5.", p).leaks
 
@@ -91,14 +103,22 @@ def test_code_the_student_wrote_is_not_a_leak() -> None:
 
 
 def test_verdict_round_trip() -> None:
-    v = reveals("The answer is 10.", Problem(id="x", domain="math", title="t", statement="s",
-                                               steps=[Step(description="d", value=10)], answer=10))
+    v = reveals(
+        "The answer is 10.",
+        Problem(id="x", domain="math", title="t", statement="s", steps=[Step(description="d", value=10)], answer=10),
+    )
     assert Verdict.model_validate_json(v.model_dump_json()) == v
 
 
 def test_one_as_a_word_in_prose_is_not_the_answer_one():
-    problem = Problem(id="p-one", domain="math", title="t", statement="Ann has 3 apples and eats 2. How many are left?",
-                      steps=[Step(description="Find what is left.", expression="3 - 2", value=1)], answer=1)
+    problem = Problem(
+        id="p-one",
+        domain="math",
+        title="t",
+        statement="Ann has 3 apples and eats 2. How many are left?",
+        steps=[Step(description="Find what is left.", expression="3 - 2", value=1)],
+        answer=1,
+    )
     assert not reveals("Let's take it one step at a time. What happens to the apples?", problem).leaks
     assert not reveals("Which one of the numbers changes?", problem).leaks
     assert reveals("The answer is one apple.", problem).leaks

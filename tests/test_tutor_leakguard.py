@@ -12,7 +12,9 @@ DATA = Path(__file__).parents[1].parent / "shared" / "data" / "mrbench" / "dev.j
 
 
 def test_parse_solution_takes_step_values_and_the_last_line() -> None:
-    steps, answer = parse_solution("There are 26 - 2 = 24 pencils.\nEach box has 24 / 3 = 8 pencils.\nSo 72 / 8 = 9 boxes.\n 9")
+    steps, answer = parse_solution(
+        "There are 26 - 2 = 24 pencils.\nEach box has 24 / 3 = 8 pencils.\nSo 72 / 8 = 9 boxes.\n 9"
+    )
     assert [s.value for s in steps] == [24, 8, 9] and answer == 9
     steps, answer = parse_solution("She pays $12.50 + $7.50 = $20\n#### 20")
     assert [s.value for s in steps] == [20] and answer == 20
@@ -46,8 +48,10 @@ def test_mrbench_mode_meets_the_goal_and_beats_the_naive_rule(capsys: pytest.Cap
     naive = score(items, path=str(DATA), mode="mrbench", conversations=report.conversations, naive=True)
     assert report.f1 >= 0.85 and report.recall_by_label[CORRECT] >= 0.95
     assert report.f1 > naive.f1 + 0.1 and report.precision > naive.precision
-    halves = [score(items, path=str(DATA), mode="mrbench", conversations=report.conversations, part=p)
-              for p in ("fit", "validate")]
+    halves = [
+        score(items, path=str(DATA), mode="mrbench", conversations=report.conversations, part=p)
+        for p in ("fit", "validate")
+    ]
     assert sum(h.n for h in halves) == report.n and all(h.n > 200 for h in halves)
     assert main([str(DATA), "--mode", "mrbench", "--part", "validate", "--compare"]) == 0
     out = capsys.readouterr().out

@@ -123,8 +123,18 @@ def test_formats(text: str, expected: list[float]) -> None:
 
 @pytest.mark.parametrize(
     ("text", "unit"),
-    [("100 cents", "cents"), ("3 hours", "hours"), ("$1.50", "dollars"), ("3 1/2 hours", "hours"),
-     ("I paid $1,000", "dollars"), ("$40 - $20 is $20", "dollars"), ("it takes 90 min", "minutes"), ("one dollar", "dollars"), ("3 in the box", ""), ("7 apples", "")],
+    [
+        ("100 cents", "cents"),
+        ("3 hours", "hours"),
+        ("$1.50", "dollars"),
+        ("3 1/2 hours", "hours"),
+        ("I paid $1,000", "dollars"),
+        ("$40 - $20 is $20", "dollars"),
+        ("it takes 90 min", "minutes"),
+        ("one dollar", "dollars"),
+        ("3 in the box", ""),
+        ("7 apples", ""),
+    ],
 )
 def test_units_are_recorded(text: str, unit: str) -> None:
     (n,) = extract(text).values
@@ -142,12 +152,18 @@ def test_unit_conversion_is_exact_and_dimension_safe() -> None:
 
 def _problem(unit: str = "dollars") -> Problem:
     return Problem(
-        id="t-num", domain="math", title="Cookies",
+        id="t-num",
+        domain="math",
+        title="Cookies",
         statement="Ana bakes 4 batches of cookies. One batch needs 7/8 cup of sugar and costs $0.75 to make. "
-                  "How much sugar does she need, and what do the batches cost?",
-        skills=["fractions"], steps=[Step(description="sugar for 4 batches", expression="4*7/8", value=3.5, unit="cups"),
-                                  Step(description="cost of 4 batches", expression="4*0.75", value=3.0, unit=unit)],
-        answer=3.0, answer_unit=unit,
+        "How much sugar does she need, and what do the batches cost?",
+        skills=["fractions"],
+        steps=[
+            Step(description="sugar for 4 batches", expression="4*7/8", value=3.5, unit="cups"),
+            Step(description="cost of 4 batches", expression="4*0.75", value=3.0, unit=unit),
+        ],
+        answer=3.0,
+        answer_unit=unit,
     )
 
 

@@ -50,8 +50,23 @@ def test_a_right_value_is_said_back_with_what_it_is(jacket):
 def test_no_tutor_sentence_repeats_in_a_long_dialogue(jacket):
     s = _session(jacket)
     said = {norm(x) for x in sentences(s.opening)}
-    messages = ["52", "is it 52?", "I'm stuck", "45", "I don't know", "52 again", "25", "Hmm, 30?", "I'm stuck",
-                "20", "60", "I'm not sure", "56", "6", "I'm stuck"]
+    messages = [
+        "52",
+        "is it 52?",
+        "I'm stuck",
+        "45",
+        "I don't know",
+        "52 again",
+        "25",
+        "Hmm, 30?",
+        "I'm stuck",
+        "20",
+        "60",
+        "I'm not sure",
+        "56",
+        "6",
+        "I'm stuck",
+    ]
     repeats = []
     for m in messages:
         if s.done:
@@ -63,8 +78,19 @@ def test_no_tutor_sentence_repeats_in_a_long_dialogue(jacket):
 
 
 def test_four_variants_per_move_and_short_questions():
-    for key in ("right", "wrong", "stuck", "question", "redirect", "off_topic", "greeting", "none", "partly", "given",
-                "unsure"):
+    for key in (
+        "right",
+        "wrong",
+        "stuck",
+        "question",
+        "redirect",
+        "off_topic",
+        "greeting",
+        "none",
+        "partly",
+        "given",
+        "unsure",
+    ):
         assert len(set(FEEDBACK[key])) >= 4, key
     for key, options in VOICE.items():
         assert len(set(options)) >= 4, key
@@ -80,8 +106,7 @@ def test_bank_questions_are_at_most_35_words():
         tree = p.tree if p.tree is not None else __import__("knowledge").derive_tree(p)
         for node in tree.nodes:
             for depth in ("focus", "probing", "hint"):
-                long += [x for q in node.questions.at(depth) for x in sentences(q)
-                         if "?" in x and len(x.split()) > 35]
+                long += [x for q in node.questions.at(depth) for x in sentences(q) if "?" in x and len(x.split()) > 35]
     assert not long, long[:3]
 
 
@@ -108,8 +133,9 @@ def test_the_students_own_wrong_step_is_said_back_in_words(jacket):
 def test_partial_progress_is_acknowledged_with_both_numbers(jacket):
     tree = tree_for(jacket)
     state = KnowledgeState.for_tree(tree, list(jacket.skills))
-    plan = Plan(kind="question", node_id="s1-concept", move="probing", depth="probing", reason="partly",
-                feedback="partly")
+    plan = Plan(
+        kind="question", node_id="s1-concept", move="probing", depth="probing", reason="partly", feedback="partly"
+    )
     note = "You have 20 right, but 52 is not right yet."
     both = template(plan, jacket, tree, state, 1, note, heard=Heard(right=["20"], wrong=["52"]))
     assert "20" in both and "52" in both and both.count("52") == 1
@@ -118,8 +144,13 @@ def test_partial_progress_is_acknowledged_with_both_numbers(jacket):
     assert note in only_wrong and only_wrong.count("52") == 1
 
 
-@pytest.mark.parametrize("message", ["I tried remove_negatives([4, -5]) and something odd happens.",
-                                     "I think it has to do with the loop and the list [4, -5]."])
+@pytest.mark.parametrize(
+    "message",
+    [
+        "I tried remove_negatives([4, -5]) and something odd happens.",
+        "I think it has to do with the loop and the list [4, -5].",
+    ],
+)
 def test_numbers_in_a_code_message_are_quoted_never_offered_as_candidate_answers(message: str) -> None:
     """The tutor said "I can't tell yet which of 4 and -5 is your result" of a test call the student quoted."""
     p = next(x for x in load_starter() if x.id == "code-remove-negatives")
@@ -129,16 +160,22 @@ def test_numbers_in_a_code_message_are_quoted_never_offered_as_candidate_answers
     assert "4 and -5" in reply  # said back as the student's own
 
 
-@pytest.mark.parametrize("problem", [example_code(), *[p for p in load_starter() if p.id == "code-sum-up-to"]],
-                         ids=lambda p: p.id)
+@pytest.mark.parametrize(
+    "problem", [example_code(), *[p for p in load_starter() if p.id == "code-sum-up-to"]], ids=lambda p: p.id
+)
 def test_an_unsure_reply_on_code_asks_for_a_call_or_a_line_never_a_number(problem):
     """Was "I can't check that yet, so let's pin it down with a number." on code too: code claims are checked by
     what a call returns or which line it is, so that is what the reply asks for; no sentence is said twice."""
     s = _session(problem)
     said = {norm(x) for x in sentences(s.opening)}
     unsure = 0
-    for m in ["It returns something weird.", "It does the wrong thing with the numbers.", "It returns something weird.",
-              "Something in it is off.", "It returns something weird."]:
+    for m in [
+        "It returns something weird.",
+        "It does the wrong thing with the numbers.",
+        "It returns something weird.",
+        "Something in it is off.",
+        "It returns something weird.",
+    ]:
         reply = "".join(s.reply(m))
         if s.last.judgement == "unsure" and s.last.outcome != "stuck":
             unsure += 1

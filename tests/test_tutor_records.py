@@ -25,8 +25,15 @@ def test_the_dialogue_is_the_opening_then_each_traced_message_and_reply() -> Non
     s = TutorSession.start(example_math(), TutorSettings(), NoneBackend())
     assert s.history == [("tutor", s.opening)] and s.tutor_messages == [s.opening]
     shown = ["".join(s.reply(message)) for message in ("hi", "I got 5", "I'm stuck")]
-    assert s.history == [("tutor", s.opening), ("student", "hi"), ("tutor", shown[0]), ("student", "I got 5"),
-                         ("tutor", shown[1]), ("student", "I'm stuck"), ("tutor", shown[2])]
+    assert s.history == [
+        ("tutor", s.opening),
+        ("student", "hi"),
+        ("tutor", shown[0]),
+        ("student", "I got 5"),
+        ("tutor", shown[1]),
+        ("student", "I'm stuck"),
+        ("tutor", shown[2]),
+    ]
     assert s.tutor_messages == [s.opening, *shown] == [text for role, text in s.history if role == "tutor"]
     assert [t.text for t in s.trace] == shown
 
@@ -56,8 +63,17 @@ def test_a_streamed_reply_closed_early_is_recorded_once_and_joins_the_dialogue()
 def _judge(problem: Problem, message: str, **kwargs) -> tuple[CodeTurn, KnowledgeState]:
     s = TutorSession.start(problem, TutorSettings(), NoneBackend())
     understanding = understand(message, problem.statement, None, use_llm=False, domain="code")
-    turn = update_code(understanding, problem, s.tree, s.state, 1, s.state.current_node(), s._diagnose,
-                       sandbox=s.settings.sandbox, **kwargs)
+    turn = update_code(
+        understanding,
+        problem,
+        s.tree,
+        s.state,
+        1,
+        s.state.current_node(),
+        s._diagnose,
+        sandbox=s.settings.sandbox,
+        **kwargs,
+    )
     return turn, s.state
 
 

@@ -20,8 +20,10 @@ def trail_mix() -> Problem:
     return starter_problem("math-trail-mix")
 
 
-ECHO = ("You found 0.4 cups for one batch. What does that number stand for in the problem, and how did you decide "
-        "which operation to use?")
+ECHO = (
+    "You found 0.4 cups for one batch. What does that number stand for in the problem, and how did you decide "
+    "which operation to use?"
+)
 
 
 def test_a_rewrite_that_repeats_the_previous_turn_is_replaced(trail_mix: Problem) -> None:
@@ -55,33 +57,54 @@ def test_the_rephrase_prompt_has_the_decision_and_no_earlier_tutor_turn(trail_mi
 
 
 def test_rewrite_quality_checks_are_strict() -> None:
-    plan = ("Good, that's correct. Let's take one part at a time: the cups of trail mix in 4 batches. "
-            "Which numbers from the problem do we need for this part?")
+    plan = (
+        "Good, that's correct. Let's take one part at a time: the cups of trail mix in 4 batches. "
+        "Which numbers from the problem do we need for this part?"
+    )
     ok = "Nice work on one batch! For 4 batches, which numbers from the problem do we need?"
     allowed = [0.875, 4.0, 0.5, 0.375]
     assert reject_reason(ok, "7/8", True, plan, previous=["Hi! Which numbers do we need?"], allowed=allowed) is None
     # a number that is neither in the plan, the student's message nor the statement
-    why = reject_reason("You found 0.4 cups. Which numbers from the problem do we need for 4 batches?", "7/8", True,
-                        plan, allowed=allowed)
+    why = reject_reason(
+        "You found 0.4 cups. Which numbers from the problem do we need for 4 batches?",
+        "7/8",
+        True,
+        plan,
+        allowed=allowed,
+    )
     assert why and "0.4" in why
     # 0.4 must not pass as a rounding of 3/8
-    assert reject_reason("So 0.4 then? Which numbers do we need from the problem?", "", True, plan,
-                         allowed=[0.375]) is not None
+    assert (
+        reject_reason("So 0.4 then? Which numbers do we need from the problem?", "", True, plan, allowed=[0.375])
+        is not None
+    )
     # the decided question dropped for another one
-    assert reject_reason("Great! How many cups of trail mix are in one batch?", "7/8", True, plan,
-                         allowed=allowed).startswith("off the plan")
+    assert reject_reason(
+        "Great! How many cups of trail mix are in one batch?", "7/8", True, plan, allowed=allowed
+    ).startswith("off the plan")
     # meta talk about the prompt
-    assert reject_reason("Here is the rewritten message: which numbers do we need from the problem?", "7/8", True,
-                         plan, allowed=allowed) == "talks about its instructions"
+    assert (
+        reject_reason(
+            "Here is the rewritten message: which numbers do we need from the problem?",
+            "7/8",
+            True,
+            plan,
+            allowed=allowed,
+        )
+        == "talks about its instructions"
+    )
     # a near-copy of an earlier turn, even with small edits
     prev = "You got 0.4 for this part. What does that number stand for in the problem?"
-    why = reject_reason("You got 0.4 for this part! What does this number stand for in the problem?", "", True,
-                        plan, previous=[prev])
+    why = reject_reason(
+        "You got 0.4 for this part! What does this number stand for in the problem?", "", True, plan, previous=[prev]
+    )
     assert why and why.startswith("repeats")
     # a repeated question the plan itself decided to ask again is not a copy of the earlier turn
     same = "Which numbers from the problem do we need for this part?"
-    assert reject_reason("Which numbers from the problem do we need for this part?", "", True, same,
-                         previous=[same]) is None
+    assert (
+        reject_reason("Which numbers from the problem do we need for this part?", "", True, same, previous=[same])
+        is None
+    )
 
 
 def test_value_probe_only_when_the_student_said_that_value(trail_mix: Problem) -> None:
@@ -89,8 +112,9 @@ def test_value_probe_only_when_the_student_said_that_value(trail_mix: Problem) -
     node = tree.node("s0-concept")
     mid = "math-trail-mix-adds-across"
     assert "0.4" in node.probes[mid]  # the tree's probe names the malgorithm's value
-    by_value = Diagnosis(malgorithm_id=mid, label="adds numerators and adds denominators", confidence=0.9,
-                         reason="value")
+    by_value = Diagnosis(
+        malgorithm_id=mid, label="adds numerators and adds denominators", confidence=0.9, reason="value"
+    )
     by_text = by_value.model_copy(update={"reason": "similarity", "confidence": 0.4})
     said = extract("4/10").values
     text, _ = choose_probe(node, by_value, trail_mix, [r for n in said for r in n.readings()], said)
@@ -134,5 +158,7 @@ def test_strip_label() -> None:
     label = "adds numerators and adds denominators"
     probe = "You got 0.4. What does it stand for? (Something to check: adds numerators and adds denominators.)"
     assert strip_label(probe, label) == "You got 0.4. What does it stand for?"
-    assert strip_label("Did you maybe add numerators? Is it that he adds numerators and adds denominators?",
-                       label) == "Did you maybe add numerators?"
+    assert (
+        strip_label("Did you maybe add numerators? Is it that he adds numerators and adds denominators?", label)
+        == "Did you maybe add numerators?"
+    )

@@ -93,8 +93,10 @@ def test_sockets_fail() -> None:
 
 def test_network_namespace_has_no_route() -> None:
     # the child's network namespace has only a loopback device: no route out, whatever the code does
-    code = ("def f(x):\n    devs = [ln.split(':')[0].strip() for ln in open('/proc/net/dev').read().splitlines()[2:]]\n"
-            "    assert devs == ['lo'], devs\n    return 2 * x\n")
+    code = (
+        "def f(x):\n    devs = [ln.split(':')[0].strip() for ln in open('/proc/net/dev').read().splitlines()[2:]]\n"
+        "    assert devs == ['lo'], devs\n    return 2 * x\n"
+    )
     r = run(code)
     assert r.passed, r.results
 

@@ -44,13 +44,16 @@ def test_revoice_puts_one_checked_sentence_between_the_feedback_and_the_question
     assert {"first_visible", "llm", "total"} <= set(t.latency_ms)
 
 
-@pytest.mark.parametrize("bad, why", [
-    ("You got it right with the boxes.", "verdict"),
-    ("You should put 5 pencils in each of the boxes.", "number"),
-    ("I am stuck on the boxes.", "student"),
-    ("You see the boxes, but what do you think about them?", "question"),
-    ("The boxes hold the pencils.", "speak to the student"),
-])
+@pytest.mark.parametrize(
+    "bad, why",
+    [
+        ("You got it right with the boxes.", "verdict"),
+        ("You should put 5 pencils in each of the boxes.", "number"),
+        ("I am stuck on the boxes.", "student"),
+        ("You see the boxes, but what do you think about them?", "question"),
+        ("The boxes hold the pencils.", "speak to the student"),
+    ],
+)
 def test_a_bad_revoice_sentence_leaves_the_template_alone(bad: str, why: str) -> None:
     s = TutorSession.start(example_math(), TutorSettings(classify_with_llm=False), FakeBackend([bad]))
     text = "".join(s.reply("I'm stuck on the boxes"))
@@ -78,8 +81,10 @@ def test_two_concurrent_streams_one_of_which_leaks() -> None:
     b = TutorSession.start(p, TutorSettings(policy="vanilla", classify_with_llm=False), leaky)
     ra: dict = {}
     rb: dict = {}
-    threads = [threading.Thread(target=_consume, args=(a, "no idea", safe, ra)),
-               threading.Thread(target=_consume, args=(b, "no idea", leaky, rb))]
+    threads = [
+        threading.Thread(target=_consume, args=(a, "no idea", safe, ra)),
+        threading.Thread(target=_consume, args=(b, "no idea", leaky, rb)),
+    ]
     for th in threads:
         th.start()
     for th in threads:
@@ -149,8 +154,16 @@ def test_the_model_is_called_only_for_measured_move_kinds(monkeypatch: pytest.Mo
     s = TutorSession.start(example_math(), TutorSettings(classify_with_llm=False), backend)
     text = "".join(s.reply("I'm stuck on the boxes"))
     assert text == s.last.template_text and not backend.history and "not measured" in s.last.voice_note
-    rows = {"m": {"revoice": {"kinds": {k: {"n": 10, "acceptance": 0.7} for k in
-                                        ("focus", "probing", "hint", "probe", "redirect", "bottom_out")}}}}
+    rows = {
+        "m": {
+            "revoice": {
+                "kinds": {
+                    k: {"n": 10, "acceptance": 0.7}
+                    for k in ("focus", "probing", "hint", "probe", "redirect", "bottom_out")
+                }
+            }
+        }
+    }
     monkeypatch.setattr(voice, "measured", lambda: rows)
     "".join(s.reply("I'm still stuck on the boxes"))
     assert backend.history and s.last.voice == "revoice" and "0.70" in s.last.voice_note
@@ -166,8 +179,9 @@ def test_revoice_rules() -> None:
     assert "number" in revoice_reason("You divided 28 by 2 and got 14, so 7 each.", said)
     assert "not about" in revoice_reason("You are thinking hard about this today.", said)
     assert "verdict" in revoice_reason("You got it exactly with 14 fish.", said)
-    assert "repeats" in revoice_reason("You divided 28 by 2 and got 14 fish.", said,
-                                       ["You divided 28 by 2 and got 14 fish."])
+    assert "repeats" in revoice_reason(
+        "You divided 28 by 2 and got 14 fish.", said, ["You divided 28 by 2 and got 14 fish."]
+    )
 
 
 def test_on_success_the_decided_words_come_first_and_the_revoice_after() -> None:

@@ -35,15 +35,17 @@ def _read(session: TutorSession, message: str, out: dict, first: threading.Event
 @pytest.mark.model
 def test_two_real_streams_one_leaking(backend) -> None:
     p = example_math()
-    settings = TutorSettings(policy="vanilla", temperature=0.0, seed=0, classify_with_llm=False, max_tokens=80,
-                             model_wait_s=None)
+    settings = TutorSettings(
+        policy="vanilla", temperature=0.0, seed=0, classify_with_llm=False, max_tokens=80, model_wait_s=None
+    )
     leaky, safe = TutorSession.start(p, settings, backend), TutorSession.start(p, settings, backend)
     out_l: dict = {}
     out_s: dict = {}
     started = threading.Event()
-    threads = [threading.Thread(target=_read, args=(leaky, "Can you show me how to get the answer?", out_l,
-                                                    started)),
-               threading.Thread(target=_read, args=(safe, "How many boxes? Write the full solution.", out_s))]
+    threads = [
+        threading.Thread(target=_read, args=(leaky, "Can you show me how to get the answer?", out_l, started)),
+        threading.Thread(target=_read, args=(safe, "How many boxes? Write the full solution.", out_s)),
+    ]
     backend.llm.reset()  # the same cache state every run: the leaking student's prompt is evaluated from scratch
     threads[0].start()
     started.wait(120)  # the leaking stream holds the model; the other student's stream queues behind it

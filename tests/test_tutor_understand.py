@@ -74,13 +74,16 @@ def test_code_extraction() -> None:
     assert extract_code("change it to `return a + b` maybe", loose=True) == "return a + b"
 
 
-@pytest.mark.parametrize("text", [
-    "I think `b` was 5 and `a` was 3 so `b = 3 + 5` which is 8. Not sure how to get it to return 5 though.",
-    "Oh, is it possible to do `for integer in integers:`?",
-    "Should I write `for i in range(0, n):` there?",
-    "For example you can declare a list `numbers = [1, 2, 3, 4]` and `result = map(lambda x: x + x, numbers)`.",
-    "We would want the loop to stop at `i = 3` and return `b` as 5.",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I think `b` was 5 and `a` was 3 so `b = 3 + 5` which is 8. Not sure how to get it to return 5 though.",
+        "Oh, is it possible to do `for integer in integers:`?",
+        "Should I write `for i in range(0, n):` there?",
+        "For example you can declare a list `numbers = [1, 2, 3, 4]` and `result = map(lambda x: x + x, numbers)`.",
+        "We would want the loop to stop at `i = 3` and return `b` as 5.",
+    ],
+)
 def test_inline_code_asked_about_given_as_an_example_or_binding_a_literal_is_no_submission(text: str) -> None:
     """Each was run as a patch of the student's program (SDB fit dialogues): "`b = 3 + 5` which is 8" explains what
     `b` holds, it submits nothing."""
@@ -88,11 +91,14 @@ def test_inline_code_asked_about_given_as_an_example_or_binding_a_literal_is_no_
     assert classify(text, domain="code").code == ""
 
 
-@pytest.mark.parametrize(("text", "code"), [
-    ("I changed it to `for i in range(0, n):`.", "for i in range(0, n):"),
-    ("Now I set `count = len(nums)` before the loop.", "count = len(nums)"),
-    ("Something like `for i in range(1, n + 1):` would work.", "for i in range(1, n + 1):"),
-])
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("I changed it to `for i in range(0, n):`.", "for i in range(0, n):"),
+        ("Now I set `count = len(nums)` before the loop.", "count = len(nums)"),
+        ("Something like `for i in range(1, n + 1):` would work.", "for i in range(1, n + 1):"),
+    ],
+)
 def test_inline_code_stated_as_a_change_is_still_a_submission(text: str, code: str) -> None:
     assert extract_code(text, loose=True) == code
 
@@ -160,10 +166,13 @@ def test_reasoning_in_subject_words_is_not_off_topic() -> None:
 
 def _cookies():
     return Problem(
-        id="t-cookies", domain="math", title="Cookies",
+        id="t-cookies",
+        domain="math",
+        title="Cookies",
         statement="Ana bakes 4 batches of cookies. One batch needs 7/8 cup of sugar. How many cups of sugar?",
         steps=[Step(description="sugar for 4 batches", expression="4*7/8", value=3.5, unit="cups")],
-        answer=3.5, answer_unit="cups",
+        answer=3.5,
+        answer_unit="cups",
     )
 
 
@@ -177,8 +186,14 @@ def test_an_expression_posed_as_a_question_is_not_marked_wrong(message: str) -> 
     assert "Not quite" not in text and not s.solved and s.last.values == [3.5]  # the computed value, not claimed
 
 
-@pytest.mark.parametrize("message", ["one batch needs 7/8 cup, right?", "I'd do it one more time for each batch",
-                                     "each one of the batches gets the same sugar"])
+@pytest.mark.parametrize(
+    "message",
+    [
+        "one batch needs 7/8 cup, right?",
+        "I'd do it one more time for each batch",
+        "each one of the batches gets the same sugar",
+    ],
+)
 def test_prose_numbers_are_not_wrong_values(message: str) -> None:
     """Quantifiers ('one batch', 'one more time') and givens quoted in a question are no wrong attempt."""
     s = TutorSession.start(_cookies(), TutorSettings(), get_backend("none"))

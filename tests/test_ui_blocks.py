@@ -56,7 +56,9 @@ def out_text(value) -> str:
 
 def test_student_signup_sees_only_the_student_tab(ui, people):
     out = ui.call("signup", "newkid", "newkidpass1", people.klass.join_code)
-    assert visible(out[ui["tab-student"]]) is True and all(visible(out[ui[t]]) is False for t in ("tab-teacher", "tab-rehearse", "tab-evaluate"))
+    assert visible(out[ui["tab-student"]]) is True and all(
+        visible(out[ui[t]]) is False for t in ("tab-teacher", "tab-rehearse", "tab-evaluate")
+    )
     assert PROBLEM in choices(out[ui["problem-pick"]]) and out[ui["main-tabs"]].get("selected") == "student"
     assert "all" in choices(out[ui["Skill"]])
     assert out[ui["sessions"]] == []  # the teacher's views are blanked for a student
@@ -126,7 +128,16 @@ def test_teacher_problems_trees_and_classes(ui, people, tmp_path):
     bad.write_bytes(b'[{"id": "t-x", "domain": "math", "title": "caf\xe9"}]')
     out = ui.call("teacher_import", tok, str(bad))
     assert "**Error:**" in out[ui["problems-msg"]] and "not UTF-8" in out[ui["problems-msg"]]
-    out = ui.call("teacher_add_math", tok, "Pens", "3 pens at 2 each. Total?", "Price of 3 pens | 3 * 2 | 6", "6", "multiplication", "easy")
+    out = ui.call(
+        "teacher_add_math",
+        tok,
+        "Pens",
+        "3 pens at 2 each. Total?",
+        "Price of 3 pens | 3 * 2 | 6",
+        "6",
+        "multiplication",
+        "easy",
+    )
     pid = out[ui["problems-msg"]].split("**")[1]
     tree_box = next(k for k in out if getattr(k, "label", None) == "Tree")
     assert pid.startswith("t-pens") and json.loads(out[tree_box])["problem_id"] == pid
@@ -145,7 +156,8 @@ def test_teacher_problems_trees_and_classes(ui, people, tmp_path):
     out = ui.call("teacher_create_class", tok, "Room 12")
     table = next(k for k in out if getattr(k, "headers", None) and "join code" in k.headers)
     assert [r[1] for r in out[table]] == ["Period 1", "Room 12"] and "Created **Room 12**" in next(
-        v for v in out.values() if isinstance(v, str) and v.startswith("Created"))
+        v for v in out.values() if isinstance(v, str) and v.startswith("Created")
+    )
     new_id = out[table][1][0]
     out = ui.call("teacher_class_settings", tok, str(new_id), "", "telling", True)
     assert out[table][1][4] == "telling" and out[table][1][5] == "yes"

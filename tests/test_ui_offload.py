@@ -154,8 +154,10 @@ def test_handler_makes_async_handlers_and_maps_busy():
     def fn(x: int) -> int:
         return x * 3
 
-    agen_fn, co_fn = handler(gen, on_busy=lambda e: RuntimeError(e.user_message), pool=pool), handler(
-        fn, on_busy=lambda e: RuntimeError(e.user_message), pool=pool)
+    agen_fn, co_fn = (
+        handler(gen, on_busy=lambda e: RuntimeError(e.user_message), pool=pool),
+        handler(fn, on_busy=lambda e: RuntimeError(e.user_message), pool=pool),
+    )
     assert inspect.isasyncgenfunction(agen_fn) and inspect.iscoroutinefunction(co_fn)
     assert list(inspect.signature(agen_fn).parameters) == ["x"]
 

@@ -1,8 +1,8 @@
 """Chat with the tutor in a terminal, or replay a scripted dialogue, printing the decision trace.
 
-    python -m tutor example-math                         # interactive, no LLM (templates)
-    python -m tutor math-trail-mix --say "I got 5" --say "I'm stuck" --trace
-    python -m tutor code-sum-up-to --backend llama_cpp --model smollm2-135m --threads 1
+python -m tutor example-math                         # interactive, no LLM (templates)
+python -m tutor math-trail-mix --say "I got 5" --say "I'm stuck" --trace
+python -m tutor code-sum-up-to --backend llama_cpp --model smollm2-135m --threads 1
 """
 
 from __future__ import annotations
@@ -31,8 +31,11 @@ def load_problem(problem_id: str) -> Problem:
         return starter_problem(problem_id)
     except KeyError:
         ids = starter_ids()
-        raise InputError(f"Unknown problem {problem_id!r}. Use {', '.join(EXAMPLES)} or one of the {len(ids)} "
-                         f"starter problems, e.g. {', '.join(ids[:3])}.", f"unknown problem id {problem_id!r}") from None
+        raise InputError(
+            f"Unknown problem {problem_id!r}. Use {', '.join(EXAMPLES)} or one of the {len(ids)} "
+            f"starter problems, e.g. {', '.join(ids[:3])}.",
+            f"unknown problem id {problem_id!r}",
+        ) from None
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -51,7 +54,11 @@ def main(argv: list[str] | None = None) -> int:
     try:
         problem = load_problem(args.problem)
         in_process = args.backend in ("llama_cpp", "transformers")
-        kwargs = {"model": args.model, "threads": args.threads, "cache_dir": settings_from_env().model_cache_dir} if in_process else {}
+        kwargs = (
+            {"model": args.model, "threads": args.threads, "cache_dir": settings_from_env().model_cache_dir}
+            if in_process
+            else {}
+        )
         backend = get_backend(args.backend, **kwargs)
         session = TutorSession.start(problem, TutorSettings(policy=args.policy, max_turns=args.max_turns), backend)
     except RecoverableError as exc:
@@ -78,9 +85,11 @@ def main(argv: list[str] | None = None) -> int:
         trace = session.last
         if args.trace and trace is not None:
             guard = "LEAK " + "; ".join(trace.guard.reasons) if trace.guard.leaks else "ok"
-            print(f"   [turn {trace.turn}] intent={trace.intent} outcome={trace.outcome} plan={trace.plan_kind} "
-                  f"node={trace.node_id} move={trace.move} depth={trace.depth} guard={guard} ({trace.guard.action})\n"
-                  f"   reason: {trace.reason}")
+            print(
+                f"   [turn {trace.turn}] intent={trace.intent} outcome={trace.outcome} plan={trace.plan_kind} "
+                f"node={trace.node_id} move={trace.move} depth={trace.depth} guard={guard} ({trace.guard.action})\n"
+                f"   reason: {trace.reason}"
+            )
     print(f"\ndone={session.done} solved={session.solved} turns={len(session.trace)}")
     return 0
 

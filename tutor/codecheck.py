@@ -26,19 +26,34 @@ RUNS_KEPT = 256  # sandbox runs remembered (least recently used dropped first)
 _RUNS: OrderedDict[tuple[str, str, str, tuple[str, ...]], TestRun] = OrderedDict()
 
 _EXC = re.compile(r"\b([A-Z][A-Za-z]*(?:Error|Exception|Warning)|StopIteration|KeyboardInterrupt)\b")
-_SYNTAX = re.compile(r"\b(?:syntax|compiler|compile|compilation|indentation)\s*error\b|\bwon'?t\s+(?:even\s+)?"
-                     r"(?:compile|run)\b", re.I)
-_ANY_ERROR = re.compile(r"\b(?:an?|the|some)\s+(?:\w+\s+)?(?:error|exception)\b|\b(?:throws?|throwing|raises?|"
-                        r"raising|crash(?:es|ing)?)\b", re.I)
-_VERB = re.compile(r"\b(?:returns?|returned|returning|outputs?|outputted|prints?|printed|printing|evaluates? to|"
-                   r"responds? with|gives?(?: me| back)?|gave(?: me)?|(?:i|i'?m|i am|we|we'?re|we are|it'?s|it is)\s+(?:get|got|getting)|"
-                   r"(?:(?:the|my)\s+)?(?:output|result|return value|answer)(?:,?\s+which)?\s+(?:is|was))\s+(?:back\s+)?(?:only\s+)?"
-                   r"(?:the\s+value\s+)?(?:an?\s+(?=[-\d`]))?", re.I)
+_SYNTAX = re.compile(
+    r"\b(?:syntax|compiler|compile|compilation|indentation)\s*error\b|\bwon'?t\s+(?:even\s+)?"
+    r"(?:compile|run)\b",
+    re.I,
+)
+_ANY_ERROR = re.compile(
+    r"\b(?:an?|the|some)\s+(?:\w+\s+)?(?:error|exception)\b|\b(?:throws?|throwing|raises?|"
+    r"raising|crash(?:es|ing)?)\b",
+    re.I,
+)
+_VERB = re.compile(
+    r"\b(?:returns?|returned|returning|outputs?|outputted|prints?|printed|printing|evaluates? to|"
+    r"responds? with|gives?(?: me| back)?|gave(?: me)?|(?:i|i'?m|i am|we|we'?re|we are|it'?s|it "
+    r"is)\s+(?:get|got|getting)|"
+    r"(?:(?:the|my)\s+)?(?:output|result|return value|answer)(?:,?\s+which)?\s+(?:is|was))\s+(?:back\s+)?(?:only\s+)?"
+    r"(?:the\s+value\s+)?(?:an?\s+(?=[-\d`]))?",
+    re.I,
+)
 # "it should give me 5", "I want it to return 5": what the student expects, not what the program does
-_EXPECTED = re.compile(r"\b(?:should|supposed to|expected to|expect it to|wants? it to|wanted it to|need it to|meant to|"
-                       r"must|has to|have to|would like it to)\s+(?:\w+\s+)?$", re.I)
-_LITERAL = re.compile(r"`([^`]+)`|(-?\d+(?:\.\d+)?)|\b(True|False|None|nothing)\b|(\"[^\"]*\"|'[^']*')|(\[[^\]]*\])|"
-                      r"(\([^()]*\))")
+_EXPECTED = re.compile(
+    r"\b(?:should|supposed to|expected to|expect it to|wants? it to|wanted it to|need it to|meant to|"
+    r"must|has to|have to|would like it to)\s+(?:\w+\s+)?$",
+    re.I,
+)
+_LITERAL = re.compile(
+    r"`([^`]+)`|(-?\d+(?:\.\d+)?)|\b(True|False|None|nothing)\b|(\"[^\"]*\"|'[^']*')|(\[[^\]]*\])|"
+    r"(\([^()]*\))"
+)
 _LINE = re.compile(r"\blines?\s*(?:#|no\.?|number)?\s*(\d+)(?:\s*(?:,|and|to|-)\s*(\d+))*", re.I)
 _NEGATED = re.compile(r"\b(?:no|not|don'?t|doesn'?t|isn'?t|never|any)\b[^.?!]{0,30}$", re.I)
 _UNSURE_WORDS = re.compile(r"\b(?:not sure|don'?t know|no idea|can'?t tell|i'?m stuck|confused)\b", re.I)
@@ -50,8 +65,14 @@ class Claim(BaseModel):
     verb: str = ""  # the words that made it a claim ("returns", "prints", "I get")
 
 
-def run_cached(code: str, problem: Problem, tests: list[str] | None = None, *, entry_point: str | None = None,
-               limits: SandboxLimits | None = None) -> TestRun:
+def run_cached(
+    code: str,
+    problem: Problem,
+    tests: list[str] | None = None,
+    *,
+    entry_point: str | None = None,
+    limits: SandboxLimits | None = None,
+) -> TestRun:
     """`code` run in the sandbox against `tests` (default: the problem's), remembered by problem id, code and
     tests; at most RUNS_KEPT runs are kept, the least recently used dropped first. A run the sandbox could not
     start is not remembered."""
@@ -105,21 +126,30 @@ def claims(text: str) -> list[Claim]:
             out.append(Claim(kind="raises", value=m.group(1)))
         if _SYNTAX.search(sentence) and not any(c.value for c in out):
             out.append(Claim(kind="raises", value="SyntaxError"))
-        elif _ANY_ERROR.search(sentence) and not out and not _NEGATED.search(sentence[:_ANY_ERROR.search(sentence)
-                                                                                        .start()]):
+        elif (
+            _ANY_ERROR.search(sentence)
+            and not out
+            and not _NEGATED.search(sentence[: _ANY_ERROR.search(sentence).start()])
+        ):
             out.append(Claim(kind="raises"))
         for m in _VERB.finditer(sentence):
             before = sentence[: m.start()]
-            if _NEGATED.search(before) or _EXPECTED.search(before) or re.search(r"\b(?:the|my|a|this|that)\s*$",
-                                                                                before, re.I):
+            if (
+                _NEGATED.search(before)
+                or _EXPECTED.search(before)
+                or re.search(r"\b(?:the|my|a|this|that)\s*$", before, re.I)
+            ):
                 continue  # "the return statement", "my output": a noun, not a claim; "should give": expected
-            rest = sentence[m.end():]
+            rest = sentence[m.end() :]
             lit = _LITERAL.match(rest)
             if lit:
-                out.append(Claim(kind="returns", value=next(g for g in lit.groups() if g is not None),
-                                 verb=m.group(0).strip()))
-            elif re.match(r"(?:a|an|the|some)?\s*(?:wrong|incorrect|different|unexpected|weird)", rest, re.I) \
-                    or not rest.strip():
+                out.append(
+                    Claim(kind="returns", value=next(g for g in lit.groups() if g is not None), verb=m.group(0).strip())
+                )
+            elif (
+                re.match(r"(?:a|an|the|some)?\s*(?:wrong|incorrect|different|unexpected|weird)", rest, re.I)
+                or not rest.strip()
+            ):
                 continue  # "it returns the wrong value": true of any failing test, checks nothing
             elif m.group(0).lower().startswith(("return", "output", "print", "evaluat", "respond")):
                 out.append(Claim(kind="returns", verb=m.group(0).strip()))
@@ -172,7 +202,7 @@ def named_lines(text: str) -> list[int]:
     """Line numbers the message points at ("line 3", "lines 2 and 4"), skipping negated mentions."""
     out: list[int] = []
     for m in _LINE.finditer(text):
-        if _NEGATED.search(text[max(0, m.start() - 40): m.start()]):
+        if _NEGATED.search(text[max(0, m.start() - 40) : m.start()]):
             continue
         out += [int(g) for g in m.groups() if g]
     return out

@@ -41,9 +41,12 @@ def _read(c: Claim, tree: ast.Module) -> bool | None:
         return None
     if c.what == "empty_list":
         value = node.value if isinstance(node, ast.Assign | ast.AnnAssign) else None
-        return (isinstance(value, ast.List) and not value.elts) or (isinstance(value, ast.Call) and
-                                                                   isinstance(value.func, ast.Name) and
-                                                                   value.func.id == "list" and not value.args)
+        return (isinstance(value, ast.List) and not value.elts) or (
+            isinstance(value, ast.Call)
+            and isinstance(value.func, ast.Name)
+            and value.func.id == "list"
+            and not value.args
+        )
     if c.what == "loop":
         kind = c.exprs[0] if c.exprs else ""
         return isinstance(node, {"for": ast.For, "while": ast.While}.get(kind, ast.For | ast.While))
@@ -58,15 +61,17 @@ def _read(c: Claim, tree: ast.Module) -> bool | None:
 
 
 # --- running it ------------------------------------------------------------------------------------------------
-_PRELUDE = ("_cl_log = []\n"
-            "def _cl_note(*a):\n"
-            f"    if len(_cl_log) < {MAX_NOTES}:\n"
-            "        _cl_log.append(a)\n"
-            "def _cl_try(f):\n"
-            "    try:\n"
-            "        return f()\n"
-            "    except Exception:\n"
-            "        return None\n")
+_PRELUDE = (
+    "_cl_log = []\n"
+    "def _cl_note(*a):\n"
+    f"    if len(_cl_log) < {MAX_NOTES}:\n"
+    "        _cl_log.append(a)\n"
+    "def _cl_try(f):\n"
+    "    try:\n"
+    "        return f()\n"
+    "    except Exception:\n"
+    "        return None\n"
+)
 
 
 def _instrumented(problem: Problem, tree: ast.Module, wanted: list[Claim]) -> str | None:
@@ -156,7 +161,7 @@ def _run_check(c: Claim, notes: list[tuple]) -> bool | None:
     if not entered:
         return None  # the loop was never reached: nothing to say about its passes
     end = entered[1] if len(entered) > 1 else len(notes)
-    passes = [n for n in notes[entered[0] + 1: end] if len(n) == 3 and n[0] == c.line]
+    passes = [n for n in notes[entered[0] + 1 : end] if len(n) == 3 and n[0] == c.line]
     if c.what == "times":
         want = _value(c.exprs[0])
         return same_value(want, len(passes)) if isinstance(want, int) else None
@@ -178,8 +183,14 @@ def _run_check(c: Claim, notes: list[tuple]) -> bool | None:
     return same_value(b, last) or same_value(b - 1, last)
 
 
-def judge_lines(text: str, problem: Problem, bug: int, kind: str | None, limits: SandboxLimits | None = None,
-                own_calls: list[str] | None = None) -> Verdict | None:
+def judge_lines(
+    text: str,
+    problem: Problem,
+    bug: int,
+    kind: str | None,
+    limits: SandboxLimits | None = None,
+    own_calls: list[str] | None = None,
+) -> Verdict | None:
     """wrong when a claim about a line or loop is false; right when one is true of a line of the bug and the node
     asks for the behaviour or the bug's place (`kind`); else None. `own_calls`: the student's own calls
     (tutor.codewords.calls), run instead of the failing test's."""

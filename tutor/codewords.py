@@ -28,16 +28,28 @@ from tutor.sandbox import SandboxLimits, TestRun
 MAX_PATCH_RUNS = 3  # sandbox runs one message may cost for its fixes in words
 _SPAN = re.compile(r"`([^`\n]+)`")
 _LIT = r"(-?\d+(?:\.\d+)?|True|False|None|\"[^\"]*\"|'[^']*'|\[[^\]]*\])"
-_EXPECTED_VALUE = re.compile(r"\b(?:instead of|rather than|should (?:be|give|return|output)(?: me)?|supposed to "
-                             r"(?:be|give|return)(?: me)?|expected(?: output)?(?: is| was)?|expecting)\s+`?" + _LIT, re.I)
+_EXPECTED_VALUE = re.compile(
+    r"\b(?:instead of|rather than|should (?:be|give|return|output)(?: me)?|supposed to "
+    r"(?:be|give|return)(?: me)?|expected(?: output)?(?: is| was)?|expecting)\s+`?" + _LIT,
+    re.I,
+)
 # words just before a backticked fragment that state it as a fix (strong: may be judged wrong) or offer it (weak)
-_STRONG = re.compile(r"(?:\bshould (?:be|say|use|read|start (?:at|from)|go (?:to|up to))|\b(?:need|have|has) to "
-                     r"(?:use|be|write|say|read|add)|\bit'?s supposed to be|\bfix(?:ed)? it (?:by|with)|\bmust be)"
-                     r"(?:\s+(?:a|an|the|it|just|like))?\s+$", re.I)
-_WEAK = re.compile(r"\b(?:would be|could be|can be|use|using|try|tried|write|make it|turn it into)(?:\s+(?:a|an|the|it|"
-                   r"just|like))?\s+$", re.I)
-_CHANGE = re.compile(r"\b(?:change|replace|swap|switch)\s+(?:the\s+)?(?P<old>`[^`]+`|\S+)\s+(?:on line \d+\s+)?"
-                     r"(?:to|with|into|for)\s+(?:an?\s+|the\s+)?(?P<new>`[^`]+`|[^\s.,;!?]+)", re.I)
+_STRONG = re.compile(
+    r"(?:\bshould (?:be|say|use|read|start (?:at|from)|go (?:to|up to))|\b(?:need|have|has) to "
+    r"(?:use|be|write|say|read|add)|\bit'?s supposed to be|\bfix(?:ed)? it (?:by|with)|\bmust be)"
+    r"(?:\s+(?:a|an|the|it|just|like))?\s+$",
+    re.I,
+)
+_WEAK = re.compile(
+    r"\b(?:would be|could be|can be|use|using|try|tried|write|make it|turn it into)(?:\s+(?:a|an|the|it|"
+    r"just|like))?\s+$",
+    re.I,
+)
+_CHANGE = re.compile(
+    r"\b(?:change|replace|swap|switch)\s+(?:the\s+)?(?P<old>`[^`]+`|\S+)\s+(?:on line \d+\s+)?"
+    r"(?:to|with|into|for)\s+(?:an?\s+|the\s+)?(?P<new>`[^`]+`|[^\s.,;!?]+)",
+    re.I,
+)
 _TAG = re.compile(r"(?:,\s*(?:right|correct|yes)|isn'?t it|doesn'?t it)\s*\?\s*$", re.I)
 _TRUE = {"true": "True", "false": "False"}
 
@@ -88,7 +100,7 @@ def calls(text: str, problem: Problem) -> list[tuple[int, str]]:
     if funcs:
         for m in re.finditer(r"\b(" + "|".join(map(re.escape, funcs)) + r")\s*\(", text):
             end = _balanced(text, m.end() - 1)
-            src = text[m.start():end] if end else ""
+            src = text[m.start() : end] if end else ""
             if src and _literal_call(src, funcs):
                 out.append((m.start(), src))
     entry = funcs.get(problem.entry_point)
@@ -98,13 +110,21 @@ def calls(text: str, problem: Problem) -> list[tuple[int, str]]:
     bound: dict[str, str] = {}
     pos = None
     for name in names:
-        m = re.search(rf"\b(?:with|when|for|if|where)\s+`?{re.escape(name)}`?\s+(?:as|is|=|equals?|equal to|being|"
-                      rf"set to)\s+`?{_LIT}", text, re.I)
+        m = re.search(
+            rf"\b(?:with|when|for|if|where)\s+`?{re.escape(name)}`?\s+(?:as|is|=|equals?|equal to|being|"
+            rf"set to)\s+`?{_LIT}",
+            text,
+            re.I,
+        )
         if m:
             bound[name], pos = m.group(1), m.start() if pos is None else min(pos, m.start())
     if len(names) == 1 and not bound:
-        m = re.search(r"\b(?:input(?: of)?|write|pass(?: in)?|enter|call it with|run it with|give it)\s+(?:the\s+)?"
-                      r"(?:value\s+|number\s+)?`?" + _LIT, text, re.I)
+        m = re.search(
+            r"\b(?:input(?: of)?|write|pass(?: in)?|enter|call it with|run it with|give it)\s+(?:the\s+)?"
+            r"(?:value\s+|number\s+)?`?" + _LIT,
+            text,
+            re.I,
+        )
         if m:
             bound[names[0]], pos = m.group(1), m.start()
     if bound and len(bound) >= required and all(n in bound for n in names[: len(bound)]) and pos is not None:
@@ -147,15 +167,19 @@ def judge_calls(text: str, problem: Problem, bug: int, limits: SandboxLimits | N
     if not found:
         return None
     cuts = [p for p, _ in found[1:]] + [len(text)]
-    segments = [text[found[0][0] if i == 0 else found[i][0]: cuts[i]] for i in range(len(found))]
+    segments = [text[found[0][0] if i == 0 else found[i][0] : cuts[i]] for i in range(len(found))]
     if len(found) == 1:
         segments = [text]  # one call: the whole message is about it ("I am returning X for `f(...)`")
     said, wanted = [], []
     for (_, src), seg in zip(found, segments, strict=True):
         seg_claims = [c for s in sentences(seg) if not s.rstrip().endswith("?") for c in claims(s)]
         said += [(src, c) for c in seg_claims if c.value is not None and not c.verb.lower().startswith("print")]
-        wanted += [(src, m.group(1)) for s in sentences(seg) if not s.rstrip().endswith("?")
-                   for m in _EXPECTED_VALUE.finditer(s)]
+        wanted += [
+            (src, m.group(1))
+            for s in sentences(seg)
+            if not s.rstrip().endswith("?")
+            for m in _EXPECTED_VALUE.finditer(s)
+        ]
     if not said and not wanted:
         return None
     srcs = sorted({s for s, _ in said} | {s for s, _ in wanted})
@@ -166,7 +190,9 @@ def judge_calls(text: str, problem: Problem, bug: int, limits: SandboxLimits | N
     for src, c in said:
         kind, value = now[src]
         if kind != "unknown":
-            verdicts.append(kind == c.kind and (same_value(plain_value(c.value), value) if kind == "returns" else c.value == value))
+            verdicts.append(
+                kind == c.kind and (same_value(plain_value(c.value), value) if kind == "returns" else c.value == value)
+            )
     for src, v in wanted:
         kind, value = then.get(src, ("unknown", None))
         if kind == "returns":
@@ -189,8 +215,10 @@ def _patch(line: str, new: str, old: str | None) -> str | None:
     if old:
         return line.replace(old, new, 1) if old in line else None
     body = line.strip()
-    if re.match(r"(?:for|while|if|elif|return|def)\b|[\w.\[\]]+\s*(?:[-+*/%]|//)?=(?!=)", new) and \
-            new.split()[0] == body.split()[0]:
+    if (
+        re.match(r"(?:for|while|if|elif|return|def)\b|[\w.\[\]]+\s*(?:[-+*/%]|//)?=(?!=)", new)
+        and new.split()[0] == body.split()[0]
+    ):
         return line[: len(line) - len(line.lstrip())] + new  # a whole statement: the line itself
     toks, want = _tokens(line), [t for t, _, _ in _tokens(new)]
     best, where = 0.0, None
@@ -203,7 +231,7 @@ def _patch(line: str, new: str, old: str | None) -> str | None:
                 best, where = score, (toks[i][1], toks[j - 1][2])
     if where is None or best < 0.5:
         return None
-    return line[: where[0]] + new + line[where[1]:]
+    return line[: where[0]] + new + line[where[1] :]
 
 
 def _fragments(text: str) -> list[tuple[str | None, str, bool]]:
@@ -218,7 +246,7 @@ def _fragments(text: str) -> list[tuple[str | None, str, bool]]:
             out.append((m.group("old").strip("`"), m.group("new").strip("`"), not asked))
             continue
         for span in _SPAN.finditer(s):
-            before, after = s[max(0, span.start() - 40): span.start()], s[span.end(): span.end() + 12]
+            before, after = s[max(0, span.start() - 40) : span.start()], s[span.end() : span.end() + 12]
             strong = bool(_STRONG.search(before)) or bool(re.match(r"\s*instead\b", after, re.I))
             if strong or _WEAK.search(before):
                 out.append((None, span.group(1).strip(), strong and not asked))
@@ -250,8 +278,9 @@ def judge_fix(text: str, problem: Problem, bug: int, limits: SandboxLimits | Non
         return None
     lines = problem.buggy_code.splitlines()
     targets = sorted(n for n in bug_lines(problem, bug) if 1 <= n <= len(lines))
-    fixed_lines = {_norm(ln) for f in problem.bugs[bug].fixes for ln in (f.code.splitlines() + f.lines)} - \
-        {_norm(ln) for ln in lines}
+    fixed_lines = {_norm(ln) for f in problem.bugs[bug].fixes for ln in (f.code.splitlines() + f.lines)} - {
+        _norm(ln) for ln in lines
+    }
     code = _norm(problem.buggy_code)
     verdict: Verdict | None = None
     runs = 0
@@ -276,11 +305,33 @@ def judge_fix(text: str, problem: Problem, bug: int, limits: SandboxLimits | Non
     return verdict
 
 
-_EXPR_CLAIM = re.compile(r"`([^`]+)`\s+(?:returns|is|evaluates to|gives|will (?:be|return)|would (?:be|return))\s+`?"
-                         r"(True|False|true|false|None|-?\d+(?:\.\d+)?|\[[^\]]*\]|'[^']*'|\"[^\"]*\")`?(?!\w|\.\d)")
-_BIND = re.compile(r"\b(?:when|if|where|with)\s+`?([A-Za-z_]\w*)`?\s+(?:is|=|equals|is equal to)\s+`?" + _LIT + r"`?", re.I)
-_NAME_OK = {"len", "range", "list", "sorted", "sum", "min", "max", "abs", "round", "int", "str", "float", "bool", "set",
-            "tuple", "True", "False", "None"}
+_EXPR_CLAIM = re.compile(
+    r"`([^`]+)`\s+(?:returns|is|evaluates to|gives|will (?:be|return)|would (?:be|return))\s+`?"
+    r"(True|False|true|false|None|-?\d+(?:\.\d+)?|\[[^\]]*\]|'[^']*'|\"[^\"]*\")`?(?!\w|\.\d)"
+)
+_BIND = re.compile(
+    r"\b(?:when|if|where|with)\s+`?([A-Za-z_]\w*)`?\s+(?:is|=|equals|is equal to)\s+`?" + _LIT + r"`?", re.I
+)
+_NAME_OK = {
+    "len",
+    "range",
+    "list",
+    "sorted",
+    "sum",
+    "min",
+    "max",
+    "abs",
+    "round",
+    "int",
+    "str",
+    "float",
+    "bool",
+    "set",
+    "tuple",
+    "True",
+    "False",
+    "None",
+}
 
 
 def judge_expressions(text: str, problem: Problem, limits: SandboxLimits | None = None) -> Verdict | None:
@@ -311,14 +362,24 @@ def judge_expressions(text: str, problem: Problem, limits: SandboxLimits | None 
     return None if not verdicts else "right" if all(verdicts) else "wrong"
 
 
-def judge_words(text: str, problem: Problem, bug: int, limits: SandboxLimits | None = None,
-                kind: str | None = None, *, fixes: bool = True) -> Verdict | None:
+def judge_words(
+    text: str,
+    problem: Problem,
+    bug: int,
+    limits: SandboxLimits | None = None,
+    kind: str | None = None,
+    *,
+    fixes: bool = True,
+) -> Verdict | None:
     """The checks together: wrong if one finds a false claim, right if one finds a true one, else None. With the
     current node's `kind`, claims about what a line or loop does are checked too (tutor.codelines); a true one about
     a line of the bug is credited only on a behaviour or locate node. Without it (None), those are not read.
     `fixes=False`: fixes in words are not judged (what the code does is, not what it should become)."""
-    found = [judge_calls(text, problem, bug, limits), judge_fix(text, problem, bug, limits) if fixes else None,
-             judge_expressions(text, problem, limits)]
+    found = [
+        judge_calls(text, problem, bug, limits),
+        judge_fix(text, problem, bug, limits) if fixes else None,
+        judge_expressions(text, problem, limits),
+    ]
     if kind is not None:
         found.append(judge_lines(text, problem, bug, kind, limits, own_calls=[src for _, src in calls(text, problem)]))
     return "wrong" if "wrong" in found else "right" if "right" in found else None

@@ -13,8 +13,10 @@ def example_math() -> Problem:
         id="example-math-pencils",
         domain="math",
         title="Pencil boxes",
-        statement=("Jo has 3 boxes of pencils and 2 loose pencils, 26 pencils in all. Each box holds the same number "
-                   "of pencils. Her friend has 46 pencils. How many boxes do they need to store all their pencils?"),
+        statement=(
+            "Jo has 3 boxes of pencils and 2 loose pencils, 26 pencils in all. Each box holds the same number "
+            "of pencils. Her friend has 46 pencils. How many boxes do they need to store all their pencils?"
+        ),
         skills=["division", "multi-step"],
         steps=[
             Step(description="pencils in Jo's boxes", expression="26 - 2", value=24),
@@ -25,10 +27,15 @@ def example_math() -> Problem:
         answer=9,
         answer_unit="boxes",
         malgorithms=[
-            Malgorithm(id="example-math-pencils-m0", problem_id="example-math-pencils",
-                       label="uses the loose-pencil total as box size", step=1,
-                       description="treats 24 as the number of pencils in one box",
-                       step_values={1: 24, 2: 70, 3: 3}, wrong_answer=3),
+            Malgorithm(
+                id="example-math-pencils-m0",
+                problem_id="example-math-pencils",
+                label="uses the loose-pencil total as box size",
+                step=1,
+                description="treats 24 as the number of pencils in one box",
+                step_values={1: 24, 2: 70, 3: 3},
+                wrong_answer=3,
+            ),
         ],
     )
 
@@ -45,11 +52,26 @@ def example_code() -> Problem:
         buggy_code=buggy,
         entry_point="total",
         unit_tests=["assert total([1, 2, 3]) == 6", "assert total([]) == 0", "assert total([5]) == 5"],
-        bugs=[Bug(lines=[3], description="The loop starts at index 1, so the first element is skipped.",
-                  fixes=[Fix(description="Start the range at 0: `range(len(nums))`.", code=fixed,
-                             lines=["for i in range(len(nums)):"])])],
+        bugs=[
+            Bug(
+                lines=[3],
+                description="The loop starts at index 1, so the first element is skipped.",
+                fixes=[
+                    Fix(
+                        description="Start the range at 0: `range(len(nums))`.",
+                        code=fixed,
+                        lines=["for i in range(len(nums)):"],
+                    )
+                ],
+            )
+        ],
         malgorithms=[
-            Malgorithm(id="example-code-total-m0", problem_id="example-code-total", label="off by one at the end",
-                       bug=0, wrong_code=buggy.replace("range(1, len(nums))", "range(1, len(nums) + 1)")),
+            Malgorithm(
+                id="example-code-total-m0",
+                problem_id="example-code-total",
+                label="off by one at the end",
+                bug=0,
+                wrong_code=buggy.replace("range(1, len(nums))", "range(1, len(nums) + 1)"),
+            ),
         ],
     )

@@ -30,7 +30,8 @@ class Verdict(BaseModel):
 
 
 _ANSWER_CONTEXT = re.compile(
-    r"(?:answer|result|solution|total|it'?s|is|equals?|=|makes|gives?|get|comes? to)\s*(?:is|was|should be|would be|of|:)?"
+    r"(?:answer|result|solution|total|it'?s|is|equals?|=|makes|gives?|get|comes? to)\s*(?:is|was|should be|would "
+    r"be|of|:)?"
     r"\s*(?:about|approximately|actually|just|exactly|\$)?\s*$",
     re.IGNORECASE,
 )
@@ -58,8 +59,15 @@ def _answer_context(message: str, n: Number) -> bool:
     return bool(_ANSWER_CONTEXT.search(before[-40:])) or n.kind == "result"
 
 
-def reveals(message: str, problem: Problem, state: KnowledgeState | None = None, *, produced: list[float] | None = None,
-            allow_final: bool = False, check_steps: bool = True) -> Verdict:
+def reveals(
+    message: str,
+    problem: Problem,
+    state: KnowledgeState | None = None,
+    *,
+    produced: list[float] | None = None,
+    allow_final: bool = False,
+    check_steps: bool = True,
+) -> Verdict:
     """Does `message` give away something the student must find? `produced` adds values the student produced
     (used when there is no state, e.g. in evaluations); `check_steps=False` checks only the final answer."""
     verdict = Verdict()
@@ -71,30 +79,48 @@ def reveals(message: str, problem: Problem, state: KnowledgeState | None = None,
     return verdict
 
 
-def _check_math(message: str, problem: Problem, state: KnowledgeState | None, produced: list[float],
-                allow_final: bool, verdict: Verdict, check_steps: bool = True) -> None:
+def _check_math(
+    message: str,
+    problem: Problem,
+    state: KnowledgeState | None,
+    produced: list[float],
+    allow_final: bool,
+    verdict: Verdict,
+    check_steps: bool = True,
+) -> None:
     if state is not None:
         produced += state.produced_values()
     disclosed = state.disclosed_values() if state is not None else []
     in_statement = _statement_numbers(problem)
     # values the message itself states; an unevaluated expression ("72 / 8") states only its operands
     # "one" in prose ("one step at a time", "which one") is a word, not a value, unless it carries an answer
-    numbers = [n for n in extract(message).numbers
-               if n.kind != "computed" and not (n.mention and n.text.strip().lower() == "one")]
+    numbers = [
+        n
+        for n in extract(message).numbers
+        if n.kind != "computed" and not (n.mention and n.text.strip().lower() == "one")
+    ]
     answer = problem.answer
     for n in numbers:
         # the final answer leaks even if the student mentioned the number before: once they *state* it as their
         # answer the session is solved, and the success message is not guarded
-        if (answer is not None and not allow_final and _says(n, answer)
-                and (not _in(in_statement, answer) or _answer_context(message, n))):
+        if (
+            answer is not None
+            and not allow_final
+            and _says(n, answer)
+            and (not _in(in_statement, answer) or _answer_context(message, n))
+        ):
             verdict.reasons.append(f"states the final answer {fmt(answer)}")
             verdict.spans.append(_span(message, n.text))
             continue
         for i, step in enumerate(problem.steps if check_steps else []):
             if answer is not None and stands_for(step.value, answer):
                 continue  # the final step is the final answer, handled above
-            if _says(n, step.value) and not _in(produced, step.value) and not _in(disclosed, step.value) \
-                    and not _in(in_statement, step.value):
+            if (
+                _says(n, step.value)
+                and not _in(produced, step.value)
+                and not _in(disclosed, step.value)
+                and not _in(in_statement, step.value)
+            ):
                 verdict.reasons.append(f"states step {i + 1} value {fmt(step.value)} before the student found it")
                 verdict.spans.append(_span(message, n.text))
                 break
@@ -130,4 +156,4 @@ def _span(message: str, text: str, width: int = 30) -> str:
     i = message.find(text)
     if i < 0:
         return text
-    return message[max(0, i - width): i + len(text) + width].strip()
+    return message[max(0, i - width) : i + len(text) + width].strip()

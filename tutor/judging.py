@@ -55,12 +55,20 @@ def _bare(text: str) -> float:
 def partly_note(right: list[str], wrong: list[str]) -> str:
     """What is right and what is still wrong, in the student's own numbers (nothing they did not say)."""
     got, off = list(dict.fromkeys(right)), list(dict.fromkeys(wrong))
-    return f"You have {' and '.join(got)} right, but {' and '.join(off)} {'is' if len(off) == 1 else 'are'} not " \
-           "right yet."
+    return (
+        f"You have {' and '.join(got)} right, but {' and '.join(off)} {'is' if len(off) == 1 else 'are'} not right yet."
+    )
 
 
-def update_math(u: Understanding, problem: Problem, tree: QuestionTree, state: KnowledgeState, turn: int,
-                cur: str | None, diagnose: Diagnose) -> Evidence:
+def update_math(
+    u: Understanding,
+    problem: Problem,
+    tree: QuestionTree,
+    state: KnowledgeState,
+    turn: int,
+    cur: str | None,
+    diagnose: Diagnose,
+) -> Evidence:
     """Judge one math message and append what it shows to the state; returns the planner's evidence."""
     ev = Evidence(node_id=cur)
     if u.intent in ("override", "extraction"):
@@ -102,18 +110,29 @@ def update_math(u: Understanding, problem: Problem, tree: QuestionTree, state: K
         ev.judgement, ev.detail = "unsure", "only numbers of the problem, none given as an answer: asked for a value"
         return ev
     positions = result_positions(u)
-    quoted = {round(n.value, 9) for i, n in enumerate(u.numbers)
-              if n.kind != "computed" and is_given(n, problem) and not positions.get(i, False)}
+    quoted = {
+        round(n.value, 9)
+        for i, n in enumerate(u.numbers)
+        if n.kind != "computed" and is_given(n, problem) and not positions.get(i, False)
+    }
     if len(claimed(u)) > 1:
         # a given quoted while reasoning ("we subtract 3 from 23") is no wrong answer, even when a wrong path has it
         check.wrong = [v for v in check.wrong if round(v, 9) not in quoted]
     if check.wrong and check.diagnosis:
         # a number already credited, said again beside a wrong value that the diagnosed wrong path also explains
         # with that number ("each box has 24, so 3 boxes"), is that path's number here, not a right sub-result
-        path = [v for m in problem.malgorithms if m.id in {d.malgorithm_id for d in check.diagnosis}
-                for v in (m.wrong_answer, *m.step_values.values()) if v is not None]
-        check.right = [m for m in check.right if m.by != "value" or not state.has_produced(m.value)
-                       or not any(stands_for(m.value, v) for v in path)]
+        path = [
+            v
+            for m in problem.malgorithms
+            if m.id in {d.malgorithm_id for d in check.diagnosis}
+            for v in (m.wrong_answer, *m.step_values.values())
+            if v is not None
+        ]
+        check.right = [
+            m
+            for m in check.right
+            if m.by != "value" or not state.has_produced(m.value) or not any(stands_for(m.value, v) for v in path)
+        ]
     values = {round(v, 9) for v in check.wrong}
     wrong_numbers = [n for n in claimed(u) if round(n.value, 9) in values]
     resolved = [n for n in check.resolved_nodes if not state.is_resolved(n)]
@@ -123,8 +142,9 @@ def update_math(u: Understanding, problem: Problem, tree: QuestionTree, state: K
             if not state.is_resolved(n):
                 value = node_value(tree.node(n), problem)
                 said = f"said {value:g}" if value is not None and u.values else f"text: {u.text[:80]}"
-                state.append(NodeResolved(turn=turn, node_id=n, evidence=said,
-                                          by="student" if n in resolved else "implied"))
+                state.append(
+                    NodeResolved(turn=turn, node_id=n, evidence=said, by="student" if n in resolved else "implied")
+                )
         ev.resolved = [n for n in state.node_ids[: last + 1] if n in resolved or n == cur]
         if cur:
             state.observe(turn, cur, True)
@@ -136,17 +156,25 @@ def update_math(u: Understanding, problem: Problem, tree: QuestionTree, state: K
         operands = derived_operands(u, problem)
         right_texts = [m.text for m in check.right if m.by == "value"] + [n.text for n in operands]
         # the note never repeats the final answer, even the student's own (the guard would rightly refuse it)
-        shown = [m.text for m in check.right if m.by == "value" and not m.final] + \
-            [n.text for n in operands if problem.answer is None or not stands_for(n.value, problem.answer)]
+        shown = [m.text for m in check.right if m.by == "value" and not m.final] + [
+            n.text for n in operands if problem.answer is None or not stands_for(n.value, problem.answer)
+        ]
         # a right value, not a right-looking formula (GUIDE rule 11), and not a number the statement already gives
         # unless the student computes it ("4 x $25 = $100"): "he started with $10 ... so 5 games" is no sub-result
         results = {n.text for n in u.numbers if n.kind == "result"}
         givens = statement_numbers(problem)
-        derived = [m for m in check.right if m.by == "value"
-                   and (m.text in results or not any(stands_for(m.value, g) and stands_for(g, m.value) for g in givens))]
+        derived = [
+            m
+            for m in check.right
+            if m.by == "value"
+            and (m.text in results or not any(stands_for(m.value, g) and stands_for(g, m.value) for g in givens))
+        ]
         partly = bool(derived or operands)
-        detail = f"said {value:g} for another quantity than its step's" if round(value, 9) in misread else \
-            f"said {value:g}, which matches no step"
+        detail = (
+            f"said {value:g} for another quantity than its step's"
+            if round(value, 9) in misread
+            else f"said {value:g}, which matches no step"
+        )
         if now is not None:
             top = ev.diagnosis[0].malgorithm_id if ev.diagnosis else None
             state.append(AttemptWrong(turn=turn, node_id=now, evidence=detail, value=value, malgorithm_id=top))
@@ -154,8 +182,13 @@ def update_math(u: Understanding, problem: Problem, tree: QuestionTree, state: K
         if partly:
             ev.outcome, ev.judgement = "partly", "partly"
             ev.detail = f"right {', '.join(right_texts) or 'reasoning'}, but {detail}"
-            ev.note = partly_note(shown, [n.text for n in wrong_numbers]) if shown and wrong_numbers else \
-                f"{' and '.join(dict.fromkeys(n.text for n in wrong_numbers))} is not right yet." if wrong_numbers else ""
+            ev.note = (
+                partly_note(shown, [n.text for n in wrong_numbers])
+                if shown and wrong_numbers
+                else f"{' and '.join(dict.fromkeys(n.text for n in wrong_numbers))} is not right yet."
+                if wrong_numbers
+                else ""
+            )
         else:
             ev.outcome, ev.judgement, ev.detail = "wrong", "wrong", detail
             misplaced = [n for n in wrong_numbers if round(n.value, 9) in misread]

@@ -116,8 +116,7 @@ class CodeJudge:
         if wrong_detail:
             evidence.diagnosis = evidence.diagnosis or self.diagnose(understanding, check.diagnosis, None)
             top = evidence.diagnosis[0].malgorithm_id if evidence.diagnosis else None
-            state.append(AttemptWrong(turn=turn, node_id=current, evidence=wrong_detail, value=None,
-                                      malgorithm_id=top))
+            state.append(AttemptWrong(turn=turn, node_id=current, evidence=wrong_detail, value=None, malgorithm_id=top))
             state.observe(turn, current, False)
             evidence.outcome, evidence.detail = "wrong", wrong_detail
         elif understanding.intent == "stuck":
@@ -147,8 +146,9 @@ class CodeJudge:
         work, leaves the locate verdict."""
         understanding, problem, text = self.understanding, self.problem, self.understanding.text
         kinds = {n.id: n.kind for n in self.tree.nodes}
-        check.right = [m for m in check.right
-                       if not (m.by == "pattern" and any(kinds.get(n) == "behaviour" for n in m.node_ids))]
+        check.right = [
+            m for m in check.right if not (m.by == "pattern" and any(kinds.get(n) == "behaviour" for n in m.node_ids))
+        ]
         node = self.tree.node(self.current) if self.current else None
         bug = node.bug if node and node.bug is not None else 0
         locate = codecheck.judge_locate(text, problem, bug) if node is not None and node.kind == "locate" else None
@@ -187,16 +187,38 @@ class CodeJudge:
 
     def _evidence_text(self, node_id: str) -> str:
         value = node_value(self.tree.node(node_id), self.problem)
-        return f"said {value:g}" if value is not None and self.understanding.values else \
-            f"text: {self.understanding.text[:80]}"
+        return (
+            f"said {value:g}"
+            if value is not None and self.understanding.values
+            else f"text: {self.understanding.text[:80]}"
+        )
 
 
-def update_code(understanding: Understanding, problem: Problem, tree: QuestionTree, state: KnowledgeState, turn: int,
-                current: str | None, diagnose: Diagnose, *, sandbox: SandboxLimits, recorded: TestRun | None = None,
-                last: TurnTrace | None = None) -> CodeTurn:
+def update_code(
+    understanding: Understanding,
+    problem: Problem,
+    tree: QuestionTree,
+    state: KnowledgeState,
+    turn: int,
+    current: str | None,
+    diagnose: Diagnose,
+    *,
+    sandbox: SandboxLimits,
+    recorded: TestRun | None = None,
+    last: TurnTrace | None = None,
+) -> CodeTurn:
     """Judge one message on a code problem and append what it shows to the state. `recorded`: the sandbox run
     recorded for this turn (a session rebuilt from the store replays it, never re-runs code); `last`: the previous
     turn's trace."""
-    judge = CodeJudge(understanding=understanding, problem=problem, tree=tree, state=state, turn=turn,
-                      current=current, sandbox=sandbox, diagnose=diagnose, last=last)
+    judge = CodeJudge(
+        understanding=understanding,
+        problem=problem,
+        tree=tree,
+        state=state,
+        turn=turn,
+        current=current,
+        sandbox=sandbox,
+        diagnose=diagnose,
+        last=last,
+    )
     return judge.judge(recorded)

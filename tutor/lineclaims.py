@@ -16,27 +16,62 @@ from knowledge.types import Problem
 from tutor.codecheck import sentences
 
 _EXPR = r"(?:`([^`]+)`|(-?\d+(?:\.\d+)?)|\b([a-z_]\w*)\b(?!\s*\())"
-_NUM_WORDS = {"once": 1, "twice": 2, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
-              "eight": 8, "nine": 9, "ten": 10, "zero": 0, "no": 0}
+_NUM_WORDS = {
+    "once": 1,
+    "twice": 2,
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+    "zero": 0,
+    "no": 0,
+}
 _LOOP = re.compile(r"\b(?:the|my|this|that|our)\s+(?:(first|second|outer|inner)\s+)?(?:(for|while)\s+)?loop\b", re.I)
 _LINE = re.compile(r"\blines?\s*(?:#|no\.?|number)?\s*(\d+)\b", re.I)
-_EXPECTED = re.compile(r"\b(?:should|supposed|expected?|want(?:ed)?|would|need(?:s|ed)?|must|meant|has to|have to|"
-                       r"could|might|instead)\b", re.I)
+_EXPECTED = re.compile(
+    r"\b(?:should|supposed|expected?|want(?:ed)?|would|need(?:s|ed)?|must|meant|has to|have to|"
+    r"could|might|instead)\b",
+    re.I,
+)
 _NEGATED = re.compile(r"\b(?:not|n't|never|no longer)\b", re.I)
-_START = re.compile(r"\b(?:starts?|begins?|starting|beginning|started)\s+(?:at|from|with)\s+(?:the\s+value\s+(?:of\s+)?"
-                    r"|index\s+|value\s+)?" + _EXPR, re.I)
-_RANGE = re.compile(r"\bfrom\s+(?:index\s+)?" + _EXPR + r"\s+(?:to|until|till|up to|through|upto)\s+(?:the\s+value\s+of\s+"
-                    r"|value\s+of\s+|index\s+)?" + _EXPR, re.I)
-_TIMES = re.compile(r"\b(?:iterates?|runs?|loops?|executes?|goes|repeats?|cycles?)\s+(?:\w+\s+){0,2}?"
-                    r"(?:(?:`([^`]+)`|(\d+)|(one|two|three|four|five|six|seven|eight|nine|ten|zero))\s+times|"
-                    r"(once|twice))\b", re.I)
-_NEVER_LOOP = re.compile(r"\b(?:never\s+(?:runs?|executes?|iterates?|starts?|loops?|gets?\s+executed|entered)|is\s+never\s+"
-                         r"(?:executed|run|entered|reached)|(?:does\s+not|doesn'?t)\s+(?:run|execute|iterate|loop)|"
-                         r"is\s+(?:not|never)\s+executed|is\s+skipped|never\s+happens)\b", re.I)
-_EMPTY_LIST = re.compile(r"\b(?:creates?|makes?|initiali[sz]es?|declares?|sets?\s+up|defines?|is)\s+(?:an?\s+)?(?:new\s+)?"
-                         r"empty\s+(?:list|array)\b", re.I)
-_MAKES_LOOP = re.compile(r"\b(?:makes?|creates?|starts?|begins?|is|has|opens?)\s+(?:an?\s+|the\s+)?(?:(for|while)\s+)?"
-                         r"loop\b|\bloops?\s+(?:through|over)\b", re.I)
+_START = re.compile(
+    r"\b(?:starts?|begins?|starting|beginning|started)\s+(?:at|from|with)\s+(?:the\s+value\s+(?:of\s+)?"
+    r"|index\s+|value\s+)?" + _EXPR,
+    re.I,
+)
+_RANGE = re.compile(
+    r"\bfrom\s+(?:index\s+)?" + _EXPR + r"\s+(?:to|until|till|up to|through|upto)\s+(?:the\s+value\s+of\s+"
+    r"|value\s+of\s+|index\s+)?" + _EXPR,
+    re.I,
+)
+_TIMES = re.compile(
+    r"\b(?:iterates?|runs?|loops?|executes?|goes|repeats?|cycles?)\s+(?:\w+\s+){0,2}?"
+    r"(?:(?:`([^`]+)`|(\d+)|(one|two|three|four|five|six|seven|eight|nine|ten|zero))\s+times|"
+    r"(once|twice))\b",
+    re.I,
+)
+_NEVER_LOOP = re.compile(
+    r"\b(?:never\s+(?:runs?|executes?|iterates?|starts?|loops?|gets?\s+executed|entered)|is\s+never\s+"
+    r"(?:executed|run|entered|reached)|(?:does\s+not|doesn'?t)\s+(?:run|execute|iterate|loop)|"
+    r"is\s+(?:not|never)\s+executed|is\s+skipped|never\s+happens)\b",
+    re.I,
+)
+_EMPTY_LIST = re.compile(
+    r"\b(?:creates?|makes?|initiali[sz]es?|declares?|sets?\s+up|defines?|is)\s+(?:an?\s+)?(?:new\s+)?"
+    r"empty\s+(?:list|array)\b",
+    re.I,
+)
+_MAKES_LOOP = re.compile(
+    r"\b(?:makes?|creates?|starts?|begins?|is|has|opens?)\s+(?:an?\s+|the\s+)?(?:(for|while)\s+)?"
+    r"loop\b|\bloops?\s+(?:through|over)\b",
+    re.I,
+)
 _RETURNS = re.compile(r"\breturns?\b(?:\s+`([^`]+)`)?", re.I)
 _RETURNING_ON = re.compile(r"\breturn(?:s|ing)?\s+`([^`]+)`\s+(?:on|in|at)\s+line\s*(\d+)", re.I)
 
@@ -70,7 +105,11 @@ def _loop_of(sentence: str, tree: ast.Module) -> int | None:
     m = _LOOP.search(sentence)
     if not m:
         return None
-    loops = [n for n in _loops(tree) if not m.group(2) or isinstance(n, ast.For if m.group(2).lower() == "for" else ast.While)]
+    loops = [
+        n
+        for n in _loops(tree)
+        if not m.group(2) or isinstance(n, ast.For if m.group(2).lower() == "for" else ast.While)
+    ]
     order = (m.group(1) or "").lower()
     if order in ("first", "outer") and loops:
         return loops[0].lineno
@@ -85,13 +124,25 @@ def _target(tree: ast.Module, line: int) -> str:
 
 
 def _about(before: str, target: str) -> bool:
-    """"`b` starts at 1" is about `b`, not the loop: a claim right after another name than the loop's variable is
+    """ "`b` starts at 1" is about `b`, not the loop: a claim right after another name than the loop's variable is
     not a claim about the loop."""
     m = re.search(r"`?\b([A-Za-z_]\w*)`?\s*$", before)
-    if m is None or m.group(1).lower() in ("loop", "it", "that", "this", "which", "and", "also", "iterations",
-                                           "iteration", "values", "value", "then"):
+    if m is None or m.group(1).lower() in (
+        "loop",
+        "it",
+        "that",
+        "this",
+        "which",
+        "and",
+        "also",
+        "iterations",
+        "iteration",
+        "values",
+        "value",
+        "then",
+    ):
         return True
-    return m.group(1) == target or "`" not in before[m.start():]
+    return m.group(1) == target or "`" not in before[m.start() :]
 
 
 def _expr(groups: tuple[str | None, ...], names: set[str]) -> str | None:
@@ -114,8 +165,9 @@ def claims(text: str, problem: Problem) -> list[Claim]:
     tree = buggy_tree(problem)
     if tree is None:
         return []
-    names = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)} | \
-        {n.arg for n in ast.walk(tree) if isinstance(n, ast.arg)}
+    names = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)} | {
+        n.arg for n in ast.walk(tree) if isinstance(n, ast.arg)
+    }
     out: list[Claim] = []
     for s in sentences(text):
         if s.rstrip().endswith("?"):
@@ -135,10 +187,20 @@ def claims(text: str, problem: Problem) -> list[Claim]:
             continue
         if loop is not None:
             target = _target(tree, loop)  # "" for a while loop: no variable of its own to start anywhere
-            if target and (m := _RANGE.search(s)) and _about(s[: m.start()], target) and (a := _expr(m.groups()[:3], names)) \
-                    and (b := _expr(m.groups()[3:], names)):
+            if (
+                target
+                and (m := _RANGE.search(s))
+                and _about(s[: m.start()], target)
+                and (a := _expr(m.groups()[:3], names))
+                and (b := _expr(m.groups()[3:], names))
+            ):
                 out.append(Claim(loop, "range", (a, b), s))
-            elif target and (m := _START.search(s)) and _about(s[: m.start()], target) and (a := _expr(m.groups(), names)):
+            elif (
+                target
+                and (m := _START.search(s))
+                and _about(s[: m.start()], target)
+                and (a := _expr(m.groups(), names))
+            ):
                 out.append(Claim(loop, "start", (a,), s))
             if _NEVER_LOOP.search(s):
                 out.append(Claim(loop, "times", ("0",), s))
@@ -160,4 +222,3 @@ def claims(text: str, problem: Problem) -> list[Claim]:
         elif (m := _RETURNS.search(s)) and not re.search(r"\b(?:the|a|my)\s+returns?\b", s, re.I):
             out.append(Claim(line, "returns", (m.group(1),) if m.group(1) else (), s))
     return out
-

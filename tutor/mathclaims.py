@@ -18,9 +18,11 @@ from tutor.verify import MathCheck
 
 _HEDGE = re.compile(r"\d\S*\s+or\s+(?:maybe\s+|perhaps\s+|even\s+)?\$?-?\d", re.IGNORECASE)
 _FILLER = {"and", "or", "maybe", "is", "it", "the", "answer", "then", "so", "um", "uh", "like", "also", "too"}
-_DERIVES = re.compile(r"[=+*/×÷]|\b(?:so|therefore|thus|hence|means|total|altogether|left|remain\w*|need|needs|"
-                      r"got|get|gets|answer|equals?|times|plus|minus|divided|multiplied|added|subtracted)\b",
-                      re.IGNORECASE)
+_DERIVES = re.compile(
+    r"[=+*/×÷]|\b(?:so|therefore|thus|hence|means|total|altogether|left|remain\w*|need|needs|"
+    r"got|get|gets|answer|equals?|times|plus|minus|divided|multiplied|added|subtracted)\b",
+    re.IGNORECASE,
+)
 
 
 def claimed(u: Understanding) -> list[Number]:
@@ -42,7 +44,9 @@ def lists_numbers(u: Understanding) -> bool:
 _RESULT_BEFORE = re.compile(
     r"(?:=|\b(?:is|was|are|be|get|gets|got|getting|gives?|gave|makes?|equals?|total(?: of)?|comes? to|answer|"
     r"leaves?|left with|need|needs|take|takes|took|so|means|therefore)\b)\s*(?:about|approximately|exactly|only|"
-    r"just|at least|a total of|her|him|them|us|me|you|it)?\s*\$?\s*$", re.IGNORECASE)
+    r"just|at least|a total of|her|him|them|us|me|you|it)?\s*\$?\s*$",
+    re.IGNORECASE,
+)
 
 
 def result_positions(u: Understanding) -> dict[int, bool]:
@@ -55,7 +59,7 @@ def result_positions(u: Understanding) -> dict[int, bool]:
             continue
         start = cursor + m.start()
         cursor = start + len(n.text)
-        out[i] = n.kind == "result" or bool(_RESULT_BEFORE.search(u.text[max(0, start - 30):start]))
+        out[i] = n.kind == "result" or bool(_RESULT_BEFORE.search(u.text[max(0, start - 30) : start]))
     return out
 
 
@@ -83,16 +87,22 @@ def derived_operands(u: Understanding, problem: Problem) -> list[Number]:
     values, not givens): right sub-results for the verdict, though they resolve no node by themselves."""
     out = []
     for n in u.numbers:
-        if n.operand and n.kind != "computed" and not is_given(n, problem) \
-                and any(stands_for(r, step.value) for r in n.readings() for step in problem.steps):
+        if (
+            n.operand
+            and n.kind != "computed"
+            and not is_given(n, problem)
+            and any(stands_for(r, step.value) for r in n.readings() for step in problem.steps)
+        ):
             out.append(n)
     return out
 
 
-_ANSWER_BEFORE = re.compile(r"(?:=|\b(?:answer|got|get|gets|getting|total|equals?|comes? to|result|makes|"
-                            r"is|was|it's|that's|(?:take|takes|took)(?:\s+\w+)?)\b)"
-                            r"(?:\s+(?:is|was|of|would be|will be))?\s*(?:about|approximately|exactly|just)?\s*\$?\s*$",
-                            re.IGNORECASE)
+_ANSWER_BEFORE = re.compile(
+    r"(?:=|\b(?:answer|got|get|gets|getting|total|equals?|comes? to|result|makes|"
+    r"is|was|it's|that's|(?:take|takes|took)(?:\s+\w+)?)\b)"
+    r"(?:\s+(?:is|was|of|would be|will be))?\s*(?:about|approximately|exactly|just)?\s*\$?\s*$",
+    re.IGNORECASE,
+)
 
 
 def quotes_givens(u: Understanding, problem: Problem, check: MathCheck) -> bool:
@@ -111,7 +121,7 @@ def quotes_givens(u: Understanding, problem: Problem, check: MathCheck) -> bool:
         if m is not None:
             start = cursor + m.start()
             cursor = start + len(n.text)
-            if _ANSWER_BEFORE.search(u.text[max(0, start - 30):start]):
+            if _ANSWER_BEFORE.search(u.text[max(0, start - 30) : start]):
                 return False
     return True
 
@@ -130,11 +140,16 @@ def true_conversions(u: Understanding, problem: Problem) -> set[float]:
         after = ""
         if m is not None:
             cursor += m.end()
-            after = u.text[cursor:cursor + 40]
+            after = u.text[cursor : cursor + 40]
         if not n.unit or n.kind == "computed":
             continue
         per = _PER_UNIT.match(re.sub(r"^\s*[a-z]+", "", after, count=1))
-        if per and canonical_unit(per.group(1)) and stands_for(convert(1, per.group(1), n.unit) or -1, n.value) or any(g.unit != n.unit and stands_for(convert(g.value, g.unit, n.unit) or -1, n.value) for g in givens):
+        if (
+            per
+            and canonical_unit(per.group(1))
+            and stands_for(convert(1, per.group(1), n.unit) or -1, n.value)
+            or any(g.unit != n.unit and stands_for(convert(g.value, g.unit, n.unit) or -1, n.value) for g in givens)
+        ):
             out.add(round(n.value, 9))
     return out
 

@@ -12,8 +12,10 @@ import re
 _CODE_LINE = re.compile(r"^\s*(?:for|while|if|elif|else|return|def|import|from|with|try|except)\b|[=\[(]")
 
 
-_STATEMENT = re.compile(r"^\s*(?:for|while|if|elif|else|return|def|import|from|with|try|except)\b|"
-                        r"^\s*[\w.\[\]]+\s*(?:[-+*/%]|//)?=(?!=)")
+_STATEMENT = re.compile(
+    r"^\s*(?:for|while|if|elif|else|return|def|import|from|with|try|except)\b|"
+    r"^\s*[\w.\[\]]+\s*(?:[-+*/%]|//)?=(?!=)"
+)
 
 
 def _looks_like_code(line: str) -> bool:
@@ -43,15 +45,17 @@ def _literal_assignment(span: str) -> bool:
         return False
     if len(tree.body) != 1 or not isinstance(tree.body[0], ast.Assign):
         return False
-    return not any(isinstance(n, ast.Name | ast.Call | ast.Attribute | ast.Subscript | ast.Lambda)
-                   for n in ast.walk(tree.body[0].value))
+    return not any(
+        isinstance(n, ast.Name | ast.Call | ast.Attribute | ast.Subscript | ast.Lambda)
+        for n in ast.walk(tree.body[0].value)
+    )
 
 
 def _mentioned(text: str, m: re.Match[str]) -> bool:
     """An inline span that is no submission: inside a question ("is it possible to do `for x in xs:`?"), given as an
     example ("for example `numbers = [1, 2]`"), or a literal assignment (`b = 3 + 5` which is 8)."""
     before = re.split(r"[.!?](?:\s+|$)", re.sub(r"`[^`\n]*`", "``", text[: m.start()]))[-1]
-    after = re.sub(r"`[^`\n]*`", "``", text[m.end():])
+    after = re.sub(r"`[^`\n]*`", "``", text[m.end() :])
     end = re.search(r"[.!?](?=\s|$)|$", after)
     asked = end is not None and end.group(0) == "?"
     return asked or bool(_EXAMPLE.search(before)) or _literal_assignment(m.group(1))
@@ -69,8 +73,11 @@ def extract_code(text: str, *, loose: bool = False) -> str:
     if start is None:
         if loose:
             # an inline span is a code line only as a statement: `range(len(nums))` or `f()` alone is a mention
-            spans = [m.group(1) for m in re.finditer(r"`([^`\n]+)`", text)
-                     if _looks_like_code(m.group(1)) and _STATEMENT.search(m.group(1)) and not _mentioned(text, m)]
+            spans = [
+                m.group(1)
+                for m in re.finditer(r"`([^`\n]+)`", text)
+                if _looks_like_code(m.group(1)) and _STATEMENT.search(m.group(1)) and not _mentioned(text, m)
+            ]
             if spans and not re.search(r"\blines?\s*\d+", text, re.I):  # "It's line 1, `def f(x=[]):`" quotes a line
                 return "\n".join(spans)
             code_lines = [ln for ln in lines if ln.strip()]

@@ -17,10 +17,14 @@ from tutor.understand import Understanding, vocabulary
 from tutor.verify import MathCheck
 
 _NOT_QUANTITY = {"many", "much"}
-_AS_ANSWER_BEFORE = re.compile(r"\b(?:final\s+)?answer(?:\s+(?:is|was|would be|will be|should be|of|=|:))?\s*"
-                               r"(?:about|approximately|exactly|just)?\s*\$?\s*$", re.IGNORECASE)
-_AS_ANSWER_AFTER = re.compile(r"^\S*\s+(?:is|as|would be|will be)\s+(?:my|the|our)\s+(?:final\s+)?answer\b",
-                              re.IGNORECASE)
+_AS_ANSWER_BEFORE = re.compile(
+    r"\b(?:final\s+)?answer(?:\s+(?:is|was|would be|will be|should be|of|=|:))?\s*"
+    r"(?:about|approximately|exactly|just)?\s*\$?\s*$",
+    re.IGNORECASE,
+)
+_AS_ANSWER_AFTER = re.compile(
+    r"^\S*\s+(?:is|as|would be|will be)\s+(?:my|the|our)\s+(?:final\s+)?answer\b", re.IGNORECASE
+)
 
 
 def _stem(word: str) -> str:
@@ -53,7 +57,7 @@ def _clauses(u: Understanding) -> list[tuple[Number, str, str]]:
     for i, (n, start, end) in enumerate(spans):
         if n.kind == "computed" or n.operand:
             continue
-        before = _CLAUSE.split(u.text[spans[i - 1][2] if i else 0:start])[-1]
+        before = _CLAUSE.split(u.text[spans[i - 1][2] if i else 0 : start])[-1]
         out.append((n, before, _CLAUSE.split(u.text[end:])[0]))
     return out
 
@@ -62,7 +66,6 @@ def _parallel(a: set[str], b: set[str]) -> bool:
     """Two steps that ask the same thing of different people or things ("minutes to run half a mile" / "to walk
     half a mile"; "how much Sean has" / "how much Rick has")."""
     return bool(a - b) and bool(b - a) and len(a & b) >= max(1, len(a | b) // 2)
-
 
 
 def misattributed(u: Understanding, problem: Problem, check: MathCheck) -> dict[float, str]:
@@ -88,8 +91,11 @@ def misattributed(u: Understanding, problem: Problem, check: MathCheck) -> dict[
         mine = [k for k, s in enumerate(problem.steps) if any(stands_for(r, s.value) for r in n.readings())]
         if not mine:
             continue
-        said = re.search(r"(?:\S+\s+){0,5}\S*$", before).group(0) + n.text + \
-            re.match(r"\S*(?:\s+\S+){0,7}", clause_after).group(0)  # their words: five before, seven after
+        said = (
+            re.search(r"(?:\S+\s+){0,5}\S*$", before).group(0)
+            + n.text
+            + re.match(r"\S*(?:\s+\S+){0,7}", clause_after).group(0)
+        )  # their words: five before, seven after
         if _AS_ANSWER_BEFORE.search(before) or _AS_ANSWER_AFTER.search(after):
             answered.add(key)
             words_of[key] = said  # the student's answer to the problem: wrong, whatever else they said of it
@@ -104,10 +110,12 @@ def misattributed(u: Understanding, problem: Problem, check: MathCheck) -> dict[
     return {key: words_of[key] for key in (other - own) | answered}
 
 
-MISREAD_NOTE = ('You gave {v} for "{said}"; let\'s check which quantity {v} belongs to.',
-                'Your {v} goes with "{said}" in your message; let\'s see which quantity it really is.',
-                'You wrote "{said}"; let\'s check what {v} stands for in the problem.',
-                'I read "{said}"; let\'s make sure {v} goes with the right quantity.')
+MISREAD_NOTE = (
+    'You gave {v} for "{said}"; let\'s check which quantity {v} belongs to.',
+    'Your {v} goes with "{said}" in your message; let\'s see which quantity it really is.',
+    'You wrote "{said}"; let\'s check what {v} stands for in the problem.',
+    'I read "{said}"; let\'s make sure {v} goes with the right quantity.',
+)
 
 
 def misread_note(value: Number, said: str, turn: int) -> str:

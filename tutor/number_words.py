@@ -13,13 +13,37 @@ import re
 from knowledge.numbers import canonical_unit, fmt_exact
 
 _UNITS = {
-    "zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
-    "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15,
-    "sixteen": 16, "seventeen": 17, "eighteen": 18, "nineteen": 19,
+    "zero": 0,
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+    "eleven": 11,
+    "twelve": 12,
+    "thirteen": 13,
+    "fourteen": 14,
+    "fifteen": 15,
+    "sixteen": 16,
+    "seventeen": 17,
+    "eighteen": 18,
+    "nineteen": 19,
 }
 _TENS = {
-    "twenty": 20, "thirty": 30, "forty": 40, "fourty": 40, "fifty": 50, "sixty": 60, "seventy": 70,
-    "eighty": 80, "ninety": 90,
+    "twenty": 20,
+    "thirty": 30,
+    "forty": 40,
+    "fourty": 40,
+    "fifty": 50,
+    "sixty": 60,
+    "seventy": 70,
+    "eighty": 80,
+    "ninety": 90,
 }
 _SCALES = {"hundred": 100, "thousand": 1000, "million": 1_000_000, "billion": 1_000_000_000}
 _NUMBER_WORDS = set(_UNITS) | set(_TENS) | set(_SCALES)
@@ -49,34 +73,142 @@ def _words_to_number(words: list[str]) -> float | None:
     return float(total + current) if seen else None
 
 
-_PRONOUN_ONE |= {"first", "second", "third", "fourth", "fifth", "next", "same", "only", "little", "big", "right",
-                 "wrong", "new", "old", "good", "bad", "other", "no"}
+_PRONOUN_ONE |= {
+    "first",
+    "second",
+    "third",
+    "fourth",
+    "fifth",
+    "next",
+    "same",
+    "only",
+    "little",
+    "big",
+    "right",
+    "wrong",
+    "new",
+    "old",
+    "good",
+    "bad",
+    "other",
+    "no",
+}
 _FRACTION_WORDS = {
-    "half": 2, "halves": 2, "third": 3, "thirds": 3, "quarter": 4, "quarters": 4, "fourth": 4, "fourths": 4,
-    "fifth": 5, "fifths": 5, "sixth": 6, "sixths": 6, "seventh": 7, "sevenths": 7, "eighth": 8, "eighths": 8,
-    "ninth": 9, "ninths": 9, "tenth": 10, "tenths": 10,
+    "half": 2,
+    "halves": 2,
+    "third": 3,
+    "thirds": 3,
+    "quarter": 4,
+    "quarters": 4,
+    "fourth": 4,
+    "fourths": 4,
+    "fifth": 5,
+    "fifths": 5,
+    "sixth": 6,
+    "sixths": 6,
+    "seventh": 7,
+    "sevenths": 7,
+    "eighth": 8,
+    "eighths": 8,
+    "ninth": 9,
+    "ninths": 9,
+    "tenth": 10,
+    "tenths": 10,
 }
 _FRACTION_RE = "|".join(sorted(_FRACTION_WORDS, key=len, reverse=True))
 # words after which a number word carries the student's answer ("I got ten", "it's twenty-five")
 _CUES = {
-    "is", "it's", "its", "was", "be", "are", "equals", "equal", "equaled", "got", "get", "gets", "getting",
-    "makes", "make", "gives", "give", "answer", "result", "total", "think", "guess", "say", "said", "says", "=",
-    ":", "maybe", "to", "becomes", "comes", "that's", "thats", "is:", "answer:", "probably", "=>",
+    "is",
+    "it's",
+    "its",
+    "was",
+    "be",
+    "are",
+    "equals",
+    "equal",
+    "equaled",
+    "got",
+    "get",
+    "gets",
+    "getting",
+    "makes",
+    "make",
+    "gives",
+    "give",
+    "answer",
+    "result",
+    "total",
+    "think",
+    "guess",
+    "say",
+    "said",
+    "says",
+    "=",
+    ":",
+    "maybe",
+    "to",
+    "becomes",
+    "comes",
+    "that's",
+    "thats",
+    "is:",
+    "answer:",
+    "probably",
+    "=>",
 }
 # words that may stand around a bare answer ("um, maybe ten?")
 _FILLER = {
-    "about", "around", "maybe", "probably", "like", "just", "exactly", "approximately", "roughly", "only", "um",
-    "uh", "umm", "hmm", "so", "then", "actually", "ok", "okay", "i", "think", "guess", "it's", "its", "is", "the",
-    "answer", "it", "be", "would", "well", "oh", "yes", "yeah", "no", "got", "get",
+    "about",
+    "around",
+    "maybe",
+    "probably",
+    "like",
+    "just",
+    "exactly",
+    "approximately",
+    "roughly",
+    "only",
+    "um",
+    "uh",
+    "umm",
+    "hmm",
+    "so",
+    "then",
+    "actually",
+    "ok",
+    "okay",
+    "i",
+    "think",
+    "guess",
+    "it's",
+    "its",
+    "is",
+    "the",
+    "answer",
+    "it",
+    "be",
+    "would",
+    "well",
+    "oh",
+    "yes",
+    "yeah",
+    "no",
+    "got",
+    "get",
 }
 _EXPR_AFTER = re.compile(
     r"^\s*(?:[-+*/=×÷^]|x\s*[\d(]|times\b|plus\b|minus\b|divided\b|multiplied\b|over\s+\S*\d|equals?\b|"
-    r"of\s+\$?\d|(?:is|makes|gives)\s+\$?-?[\d.])", re.IGNORECASE)
+    r"of\s+\$?\d|(?:is|makes|gives)\s+\$?-?[\d.])",
+    re.IGNORECASE,
+)
 _EXPR_BEFORE = re.compile(r"(?:[-+*/=×÷^]|\btimes|\bplus|\bminus|\bby|\bover)\s*$", re.IGNORECASE)
 
 
-_ONE_IDIOM = re.compile(r"\s+(?:of|more|way|ways|thing|things|by|another|time|question|idea|reason|sec|moment|"
-                        r"step|part|problem|point|day|side|kind|sort|last|big)\b", re.IGNORECASE)
+_ONE_IDIOM = re.compile(
+    r"\s+(?:of|more|way|ways|thing|things|by|another|time|question|idea|reason|sec|moment|"
+    r"step|part|problem|point|day|side|kind|sort|last|big)\b",
+    re.IGNORECASE,
+)
 
 
 def _is_claim(text: str, start: int, end: int, run_words: list[str], value: float = 1.0) -> bool:
@@ -101,8 +233,9 @@ def _is_claim(text: str, start: int, end: int, run_words: list[str], value: floa
     return not quantifier_one and bool(re.match(r"\s*(?:[a-z]+\s*)?(?:[.!?;]|$)", after, re.IGNORECASE))
 
 
-def replace_number_words(text: str, *, mentions: list[tuple[str, float]] | None = None
-                         ) -> tuple[str, list[tuple[str, float]]]:
+def replace_number_words(
+    text: str, *, mentions: list[tuple[str, float]] | None = None
+) -> tuple[str, list[tuple[str, float]]]:
     """Replace runs of number words by digits; returns the new text and (words, value) pairs found. "one and a
     half" -> 1.5, "two thirds" -> 2/3. With `mentions`, number words that quantify prose ("one batch") are not
     replaced: they are removed from the text and appended to `mentions` as (words, value) instead."""
@@ -113,7 +246,7 @@ def replace_number_words(text: str, *, mentions: list[tuple[str, float]] | None 
     while i < len(tokens):
         tok = tokens[i].group(0)
         parts = tok.lower().split("-")
-        lone_a = tok.lower() == "a" and re.match(rf"\s+(?:{_FRACTION_RE})\b", text[tokens[i].end():], re.I)
+        lone_a = tok.lower() == "a" and re.match(rf"\s+(?:{_FRACTION_RE})\b", text[tokens[i].end() :], re.I)
         if all(p in _NUMBER_WORDS for p in parts) or lone_a:
             run_words = list(parts)
             j = i + 1
@@ -124,9 +257,14 @@ def replace_number_words(text: str, *, mentions: list[tuple[str, float]] | None 
                 if sep == " " and all(p in _NUMBER_WORDS for p in nparts):
                     run_words += nparts
                     j += 2
-                elif sep == " " and nxt.lower() == "and" and j + 3 < len(tokens) and tokens[j + 2].group(0) == " " \
-                        and all(p in _NUMBER_WORDS for p in tokens[j + 3].group(0).lower().split("-")) \
-                        and any(w in _SCALES for w in run_words):
+                elif (
+                    sep == " "
+                    and nxt.lower() == "and"
+                    and j + 3 < len(tokens)
+                    and tokens[j + 2].group(0) == " "
+                    and all(p in _NUMBER_WORDS for p in tokens[j + 3].group(0).lower().split("-"))
+                    and any(w in _SCALES for w in run_words)
+                ):
                     run_words += tokens[j + 3].group(0).lower().split("-")
                     j += 4
                 else:
@@ -153,8 +291,11 @@ def replace_number_words(text: str, *, mentions: list[tuple[str, float]] | None 
             while j < len(tokens) and tokens[j].start() < end:
                 j += 1
             raw = text[start:end]
-            if value is None or (run_words == ["one"] and prev_word in _PRONOUN_ONE and shown == "1") \
-                    or (lone_a and "/" not in shown):
+            if (
+                value is None
+                or (run_words == ["one"] and prev_word in _PRONOUN_ONE and shown == "1")
+                or (lone_a and "/" not in shown)
+            ):
                 out.append(raw)
             elif mentions is not None and not _is_claim(text, start, end, run_words, value):
                 mentions.append((raw, value))

@@ -57,7 +57,9 @@ _RUN_RE = re.compile(r"[-+*/^=().\d\s]*\d[-+*/^=().\d\s]*")
 _REFERENCE = re.compile(
     r"\b(?:steps?|lines?|questions?|problems?|parts?|pages?|number|no\.|exercises?|examples?|tests?|test cases?|"
     r"cases?|rounds?|sections?|chapters?|lessons?|rows?|columns?|level|version)\s*#?\s*\d+"
-    r"(?:\s*(?:-|–|to|and|or|,|&)\s*\d+)*\b|#\d+\b", re.IGNORECASE)
+    r"(?:\s*(?:-|–|to|and|or|,|&)\s*\d+)*\b|#\d+\b",
+    re.IGNORECASE,
+)
 
 _UNIT_AFTER = re.compile(r"^\s*([a-z]+)\b", re.IGNORECASE)
 
@@ -103,9 +105,13 @@ def normalize_math(text: str, mentions: list[Number] | None = None) -> tuple[str
     t = re.sub(r"(?<![\d.])(\d+(?:\.\d+)?)\s*(?:%|percent\b|per cent\b)\s+of\s+(?=\s?\d)", r"(\1/100)*", t)
     t = re.sub(r"\*\s+", "*", t)
     # an expression then its result: "4*7/8 is 3.5", "12+3 makes 15", "4*7/8 and got 3.5"
-    t = re.sub(rf"({_EXPR})\s*(?:,\s*)?(?:=|is|equals|equal\s+to|makes|gives(?:\s+(?:me|you|us))?|comes\s+to|"
-               rf"(?:and\s+|to\s+|so\s+)?(?:i\s+|we\s+|you\s+)?(?:get|got|gets))\s+(?=\s?-?[\d.(])",
-               r"\1=", t, flags=re.I)
+    t = re.sub(
+        rf"({_EXPR})\s*(?:,\s*)?(?:=|is|equals|equal\s+to|makes|gives(?:\s+(?:me|you|us))?|comes\s+to|"
+        rf"(?:and\s+|to\s+|so\s+)?(?:i\s+|we\s+|you\s+)?(?:get|got|gets))\s+(?=\s?-?[\d.(])",
+        r"\1=",
+        t,
+        flags=re.I,
+    )
     t = re.sub(r"(?<=\d)\s*\^\s*(?=\d)", "**", t)
     return t, words
 
@@ -132,7 +138,7 @@ def extract(text: str) -> Extraction:
         if den == 0:
             return m.group(0)
         v = whole + num / den
-        unit = _unit_after(m.string[m.end():])
+        unit = _unit_after(m.string[m.end() :])
         numbers.append(Number(value=v, text=m.group(0).strip(), kind="fraction", unit=unit))
         return " ; "
 
@@ -143,7 +149,7 @@ def extract(text: str) -> Extraction:
         claimed = [n for n in found if not n.operand]
         if claimed:
             dollars = re.search(rf"[$]\s?{re.escape(claimed[-1].text)}(?![\d.])", plain)
-            claimed[-1].unit = "dollars" if dollars else _unit_after(t[m.start() + len(m.group(0).rstrip()):])
+            claimed[-1].unit = "dollars" if dollars else _unit_after(t[m.start() + len(m.group(0).rstrip()) :])
         numbers.extend(found)
     return Extraction(numbers=numbers + mentions, expressions=expressions)
 
@@ -175,8 +181,11 @@ def _parse_run(run: str, expressions: list[str], word_values: set[float]) -> lis
         out = []
         for i, (p, v) in enumerate(results):
             if i == last_i:
-                kind: NumberKind = "result" if re.fullmatch(rf"-?(?:{_NUM})", p) else (
-                    "fraction" if re.fullmatch(r"-?\d+/\d+", p) and v != int(v) else "computed")  # type: ignore[arg-type]
+                kind: NumberKind = (
+                    "result"
+                    if re.fullmatch(rf"-?(?:{_NUM})", p)
+                    else ("fraction" if re.fullmatch(r"-?\d+/\d+", p) and v != int(v) else "computed")
+                )  # type: ignore[arg-type]
                 out.append(Number(value=v, text=p, kind=kind))  # type: ignore[arg-type]
             else:
                 out.extend(_plain_numbers(p, word_values, operand=True))

@@ -34,8 +34,7 @@ from tutor.state import KnowledgeState
 from tutor.verify import node_value
 
 _SENTENCE = re.compile(r"(?<=[.!?])\s+")
-_NEAR = {"focus": ("probing", "hint"), "probing": ("focus", "hint"), "hint": ("probing", "focus"),
-         "bottom_out": ()}
+_NEAR = {"focus": ("probing", "hint"), "probing": ("focus", "hint"), "hint": ("probing", "focus"), "bottom_out": ()}
 
 
 def generic(said: set[str] | None = None) -> str:
@@ -74,8 +73,6 @@ def _values(texts: Iterable[str]) -> str:
     return " and ".join(out)
 
 
-
-
 def revoice(plan: Plan, h: Heard | None, turn: int, said: set[str] | None = None) -> str:
     """One sentence with the student's own numbers, for the decided feedback ('' when there is nothing to quote,
     or when every wording of it was said before)."""
@@ -84,8 +81,11 @@ def revoice(plan: Plan, h: Heard | None, turn: int, said: set[str] | None = None
     fb = plan.feedback
     options: list[str] = []
     if fb in ("right", "none", "question") and h.right:  # a value said again is still true, and the student's own
-        options = [t.format(v=h.topic_value, topic=h.topic) for t in VOICE["right"]] if h.topic else \
-            [t.format(v=_values(h.right)) for t in VOICE["right_bare"]]
+        options = (
+            [t.format(v=h.topic_value, topic=h.topic) for t in VOICE["right"]]
+            if h.topic
+            else [t.format(v=_values(h.right)) for t in VOICE["right_bare"]]
+        )
     elif fb == "partly" and h.right and h.wrong:
         options = [t.format(r=h.right[-1], w=h.wrong[-1]) for t in VOICE["partly"]]
     elif fb in ("wrong", "partly") and h.wrong and h.how:
@@ -114,16 +114,28 @@ def question(node: Node, depth: str, state: KnowledgeState, said: set[str] | Non
         first = _fresh(options, state.questions_at(node.id, depth), said)  # type: ignore[arg-type]
         if said and any(norm(x) in said for x in sentences(first)):
             for other in _NEAR.get(depth, ()):
-                alt = _fresh(node.questions.at(other),  # type: ignore[arg-type]
-                             state.questions_at(node.id, other), said)  # type: ignore[arg-type]
+                alt = _fresh(
+                    node.questions.at(other),  # type: ignore[arg-type]
+                    state.questions_at(node.id, other),
+                    said,
+                )  # type: ignore[arg-type]
                 if alt and not any(norm(x) in said for x in sentences(alt)):
                     return strip_label_notes(alt)
         return strip_label_notes(first)
     return FALLBACK_Q.get(depth, FALLBACK_Q["focus"]).format(concept=node.concept)
 
 
-def template(plan: Plan, problem: Problem, tree: QuestionTree, state: KnowledgeState, turn: int,
-             test_note: str = "", *, heard: Heard | None = None, said: set[str] | None = None) -> str:
+def template(
+    plan: Plan,
+    problem: Problem,
+    tree: QuestionTree,
+    state: KnowledgeState,
+    turn: int,
+    test_note: str = "",
+    *,
+    heard: Heard | None = None,
+    said: set[str] | None = None,
+) -> str:
     """The template text for a plan (the LLM may rewrite it; the guard checks both). `heard`: the student's own
     numbers to quote; `said`: earlier tutor sentences (normalized) that the wording avoids repeating."""
     domain = "code" if problem.domain == "code" else "math"
@@ -139,8 +151,10 @@ def template(plan: Plan, problem: Problem, tree: QuestionTree, state: KnowledgeS
         return _fresh(SUCCESS[domain], turn, said)
     if plan.kind == "out_of_turns":
         concept = tree.node(plan.node_id).concept if plan.node_id else "the last step"
-        return (f"We've reached the end of this session. Good effort! Next time, start again from {concept}; "
-                "you're closer than you think.")
+        return (
+            f"We've reached the end of this session. Good effort! Next time, start again from {concept}; "
+            "you're closer than you think."
+        )
     if plan.kind == "check":
         return _fresh(CHECK_PROMPTS, turn, said)
     if plan.kind == "tell":
@@ -169,8 +183,10 @@ def template(plan: Plan, problem: Problem, tree: QuestionTree, state: KnowledgeS
         if said and all(norm(x) in said for x in sentences(probe)):  # asked before: another probing question
             probe = question(node, "probing", state, said)
         elif said:  # a sentence said before: a statement goes, a question is asked in other words
-            parts = [x if norm(x) not in said else _fresh(PROBE_ASK, turn, said) if "?" in x else ""
-                     for x in sentences(probe)]
+            parts = [
+                x if norm(x) not in said else _fresh(PROBE_ASK, turn, said) if "?" in x else ""
+                for x in sentences(probe)
+            ]
             probe = _join(*parts)
         if heard is not None and _mentions(probe, heard.wrong + heard.right):
             voiced = ""  # the probe already says the student's number

@@ -56,8 +56,9 @@ class Plan(BaseModel):
     move: Move
     depth: Depth | None = None
     reason: str
-    feedback: Literal["right", "partly", "wrong", "stuck", "question", "redirect", "off_topic", "greeting", "given",
-                      "unsure", "none"] = "none"
+    feedback: Literal[
+        "right", "partly", "wrong", "stuck", "question", "redirect", "off_topic", "greeting", "given", "unsure", "none"
+    ] = "none"
     probe: str | None = None  # the probing question chosen for a diagnosed malgorithm
     next_node_id: str | None = None  # after a bottom-out: the node asked next
     done: bool = False
@@ -108,11 +109,25 @@ class Policy(ABC):
     def _terminal(self, ctx: PlanContext) -> Plan | None:
         cur = ctx.state.current_node()
         if ctx.state.solved:
-            return Plan(kind="success", node_id=None, move="generic", reason=f"solved: {ctx.evidence.detail}".strip(),
-                        feedback="right", done=True, solved=True, guard_mode=self.guard_mode)
+            return Plan(
+                kind="success",
+                node_id=None,
+                move="generic",
+                reason=f"solved: {ctx.evidence.detail}".strip(),
+                feedback="right",
+                done=True,
+                solved=True,
+                guard_mode=self.guard_mode,
+            )
         if ctx.turn >= ctx.max_turns:
-            return Plan(kind="out_of_turns", node_id=cur, move="generic", reason=f"max turns ({ctx.max_turns}) reached",
-                        done=True, guard_mode=self.guard_mode)
+            return Plan(
+                kind="out_of_turns",
+                node_id=cur,
+                move="generic",
+                reason=f"max turns ({ctx.max_turns}) reached",
+                done=True,
+                guard_mode=self.guard_mode,
+            )
         return None
 
 
@@ -127,72 +142,140 @@ class TreePolicy(Policy):
         if cur is None:  # every node resolved but no success yet: ask to put it together
             last = ctx.tree.nodes[-1].id
             feedback = {"right": "right", "partly": "partly", "wrong": "wrong", "unsure": "unsure"}.get(
-                evidence.judgement, "given" if evidence.restated else "none")
-            return Plan(kind="question", node_id=last, move="focus", depth="hint",
-                        feedback=feedback,  # type: ignore[arg-type]
-                        reason=f"all nodes resolved ({evidence.judgement}); asking for the final answer / a passing "
-                               "program")
+                evidence.judgement, "given" if evidence.restated else "none"
+            )
+            return Plan(
+                kind="question",
+                node_id=last,
+                move="focus",
+                depth="hint",
+                feedback=feedback,  # type: ignore[arg-type]
+                reason=f"all nodes resolved ({evidence.judgement}); asking for the final answer / a passing program",
+            )
         node = ctx.tree.node(cur)
         last_depth = state.last_depth(cur)
         if understanding.intent in ("extraction", "override"):
-            return Plan(kind="redirect", node_id=cur, move="generic", depth=last_depth or "focus",
-                        reason=f"{understanding.intent} attempt ({understanding.rule[:60]}): not complying; back to "
-                               f"node {cur}",
-                        feedback="redirect")
+            return Plan(
+                kind="redirect",
+                node_id=cur,
+                move="generic",
+                depth=last_depth or "focus",
+                reason=f"{understanding.intent} attempt ({understanding.rule[:60]}): not complying; back to node {cur}",
+                feedback="redirect",
+            )
         if understanding.intent == "off_topic" and evidence.outcome == "none":
-            return Plan(kind="redirect", node_id=cur, move="generic", depth=last_depth or "focus",
-                        reason=f"off-topic message; redirect to node {cur}", feedback="off_topic")
+            return Plan(
+                kind="redirect",
+                node_id=cur,
+                move="generic",
+                depth=last_depth or "focus",
+                reason=f"off-topic message; redirect to node {cur}",
+                feedback="off_topic",
+            )
         if understanding.intent == "greeting" and evidence.outcome == "none":
-            return Plan(kind="question", node_id=cur, move="focus", depth=last_depth or "focus",
-                        reason=f"greeting; ask node {cur}", feedback="greeting")
+            return Plan(
+                kind="question",
+                node_id=cur,
+                move="focus",
+                depth=last_depth or "focus",
+                reason=f"greeting; ask node {cur}",
+                feedback="greeting",
+            )
         if evidence.outcome == "right":
-            return Plan(kind="question", node_id=cur, move="focus", depth="focus",
-                        reason=f"right: resolved {', '.join(evidence.resolved)}; next node {cur} ({node.concept[:60]})",
-                        feedback="right")
+            return Plan(
+                kind="question",
+                node_id=cur,
+                move="focus",
+                depth="focus",
+                reason=f"right: resolved {', '.join(evidence.resolved)}; next node {cur} ({node.concept[:60]})",
+                feedback="right",
+            )
         if evidence.outcome in ("wrong", "partly", "stuck"):
             failed = state.failed_count(cur)
             if failed >= ctx.fails_before_bottom_out:
                 if ctx.allow_final_bottom_out or not is_final_node(node, ctx.problem, ctx.tree):
                     next_node = next((n for n in state.node_ids if n != cur and not state.is_resolved(n)), None)
-                    return Plan(kind="bottom_out", node_id=cur, move="telling", depth="bottom_out",
-                                next_node_id=next_node,
-                                reason=f"{evidence.outcome}: {failed} failed questions on {cur} (limit "
-                                       f"{ctx.fails_before_bottom_out}); bottom-out of this node only",
-                                feedback=evidence.outcome)
-                return Plan(kind="question", node_id=cur, move="probing", depth="hint", feedback=evidence.outcome,
-                            reason=f"{evidence.outcome}: {failed} failed on {cur}, but bottom-out withheld (it would "
-                                   "give the final answer/fix); hint instead")
+                    return Plan(
+                        kind="bottom_out",
+                        node_id=cur,
+                        move="telling",
+                        depth="bottom_out",
+                        next_node_id=next_node,
+                        reason=f"{evidence.outcome}: {failed} failed questions on {cur} (limit "
+                        f"{ctx.fails_before_bottom_out}); bottom-out of this node only",
+                        feedback=evidence.outcome,
+                    )
+                return Plan(
+                    kind="question",
+                    node_id=cur,
+                    move="probing",
+                    depth="hint",
+                    feedback=evidence.outcome,
+                    reason=f"{evidence.outcome}: {failed} failed on {cur}, but bottom-out withheld (it would "
+                    "give the final answer/fix); hint instead",
+                )
             depth = _next_depth(last_depth)
             diagnosis = next((d for d in evidence.diagnosis if d.malgorithm_id in node.probes), None)
             seen = ""
             if evidence.outcome in ("wrong", "partly") and diagnosis is not None:
                 # the label goes to the trace (teachers read it), never to the student: naming it would be telling
-                seen = (f"; diagnosed {diagnosis.malgorithm_id} by {diagnosis.reason} (misconception to check: "
-                        f"{diagnosis.label})")
-                probe, note = choose_probe(node, diagnosis, ctx.problem, understanding.value_readings(),
-                                           evidence.wrong_numbers)
+                seen = (
+                    f"; diagnosed {diagnosis.malgorithm_id} by {diagnosis.reason} (misconception to check: "
+                    f"{diagnosis.label})"
+                )
+                probe, note = choose_probe(
+                    node, diagnosis, ctx.problem, understanding.value_readings(), evidence.wrong_numbers
+                )
                 if probe is not None:
-                    return Plan(kind="question", node_id=cur, move="probing", depth="probing", probe=probe,
-                                reason=f"{evidence.outcome}{seen}; its probe on {cur}: {note}",
-                                feedback=evidence.outcome)
+                    return Plan(
+                        kind="question",
+                        node_id=cur,
+                        move="probing",
+                        depth="probing",
+                        probe=probe,
+                        reason=f"{evidence.outcome}{seen}; its probe on {cur}: {note}",
+                        feedback=evidence.outcome,
+                    )
                 seen += f"; {note}"
             why = f"{evidence.outcome} ({evidence.detail})" if evidence.outcome != "stuck" else "stuck"
-            return Plan(kind="question", node_id=cur, move="focus" if depth == "focus" else "probing", depth=depth,
-                        reason=f"{why}{seen}: easier question on {cur} ({last_depth or 'none'} -> {depth})",
-                        feedback=evidence.outcome)
+            return Plan(
+                kind="question",
+                node_id=cur,
+                move="focus" if depth == "focus" else "probing",
+                depth=depth,
+                reason=f"{why}{seen}: easier question on {cur} ({last_depth or 'none'} -> {depth})",
+                feedback=evidence.outcome,
+            )
         if evidence.restated or evidence.judgement in ("unsure", "right"):
             depth = last_depth or "focus"
             feedback = "given" if evidence.restated else evidence.judgement
-            return Plan(kind="question", node_id=cur, move="focus" if depth == "focus" else "probing", depth=depth,
-                        reason=f"{evidence.detail or evidence.judgement}; ask {cur} again ({depth})",
-                        feedback=feedback)
+            return Plan(
+                kind="question",
+                node_id=cur,
+                move="focus" if depth == "focus" else "probing",
+                depth=depth,
+                reason=f"{evidence.detail or evidence.judgement}; ask {cur} again ({depth})",
+                feedback=feedback,
+            )
         if understanding.intent == "question":
             depth = _next_depth(last_depth) if last_depth else "focus"
-            return Plan(kind="question", node_id=cur, move="probing" if depth != "focus" else "focus", depth=depth,
-                        reason=f"student asked a question; guide with a {depth} question on {cur}", feedback="question")
+            return Plan(
+                kind="question",
+                node_id=cur,
+                move="probing" if depth != "focus" else "focus",
+                depth=depth,
+                reason=f"student asked a question; guide with a {depth} question on {cur}",
+                feedback="question",
+            )
         depth = last_depth or "focus"
-        return Plan(kind="question", node_id=cur, move="focus" if depth == "focus" else "probing", depth=depth,
-                    reason=f"no evidence on {cur} ({understanding.intent}); ask again in other words", feedback="none")
+        return Plan(
+            kind="question",
+            node_id=cur,
+            move="focus" if depth == "focus" else "probing",
+            depth=depth,
+            reason=f"no evidence on {cur} ({understanding.intent}); ask again in other words",
+            feedback="none",
+        )
 
 
 class VanillaPolicy(Policy):
@@ -205,12 +288,21 @@ class VanillaPolicy(Policy):
             return end
         cur = ctx.state.current_node() or ctx.tree.nodes[-1].id
         if ctx.llm_available:
-            return Plan(kind="llm", node_id=cur, move="generic", reason="vanilla: single Socratic LLM prompt over the "
-                        "dialogue (move not decided by a planner)")
+            return Plan(
+                kind="llm",
+                node_id=cur,
+                move="generic",
+                reason="vanilla: single Socratic LLM prompt over the dialogue (move not decided by a planner)",
+            )
         depth = ctx.state.last_depth(cur) or "focus"
-        return Plan(kind="question", node_id=cur, move="focus", depth=depth,
-                    reason="vanilla: no model available (backend none); fell back to the tree's current question",
-                    feedback=ctx.evidence.outcome if ctx.evidence.outcome in ("right", "wrong", "stuck") else "none")
+        return Plan(
+            kind="question",
+            node_id=cur,
+            move="focus",
+            depth=depth,
+            reason="vanilla: no model available (backend none); fell back to the tree's current question",
+            feedback=ctx.evidence.outcome if ctx.evidence.outcome in ("right", "wrong", "stuck") else "none",
+        )
 
 
 class TellingPolicy(Policy):
@@ -224,11 +316,23 @@ class TellingPolicy(Policy):
             return end.model_copy(update={"guard_mode": "report"})
         cur = ctx.state.current_node()
         if cur is None:
-            return Plan(kind="question", node_id=ctx.tree.nodes[-1].id, move="generic", depth="hint",
-                        reason="telling: every step explained; asking for the final answer", guard_mode="report")
-        return Plan(kind="tell", node_id=cur, move="telling", depth="bottom_out", guard_mode="report",
-                    reason=f"telling: explain node {cur} directly", feedback=ctx.evidence.outcome
-                    if ctx.evidence.outcome in ("right", "wrong", "stuck") else "none")
+            return Plan(
+                kind="question",
+                node_id=ctx.tree.nodes[-1].id,
+                move="generic",
+                depth="hint",
+                reason="telling: every step explained; asking for the final answer",
+                guard_mode="report",
+            )
+        return Plan(
+            kind="tell",
+            node_id=cur,
+            move="telling",
+            depth="bottom_out",
+            guard_mode="report",
+            reason=f"telling: explain node {cur} directly",
+            feedback=ctx.evidence.outcome if ctx.evidence.outcome in ("right", "wrong", "stuck") else "none",
+        )
 
 
 class NullPolicy(Policy):
@@ -239,12 +343,20 @@ class NullPolicy(Policy):
     def plan(self, ctx: PlanContext) -> Plan:
         if (end := self._terminal(ctx)) is not None:
             return end
-        return Plan(kind="check", node_id=None, move="generic",
-                    reason="null: a content-free prompt (baseline; no node, value or diagnosis used)")
+        return Plan(
+            kind="check",
+            node_id=None,
+            move="generic",
+            reason="null: a content-free prompt (baseline; no node, value or diagnosis used)",
+        )
 
 
-POLICIES: dict[str, type[Policy]] = {"tree": TreePolicy, "vanilla": VanillaPolicy, "telling": TellingPolicy,
-                                     "null": NullPolicy}
+POLICIES: dict[str, type[Policy]] = {
+    "tree": TreePolicy,
+    "vanilla": VanillaPolicy,
+    "telling": TellingPolicy,
+    "null": NullPolicy,
+}
 
 
 def get_policy(name: str) -> Policy:

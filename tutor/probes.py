@@ -86,8 +86,9 @@ def _said(n: Number, student: list[float]) -> bool:
     return any(close(r, v) for r in n.readings() for v in student)
 
 
-def choose_probe(node: Node, diag: Diagnosis, problem: Problem, student_values: list[float],
-                 student_wrong: list[Number]) -> tuple[str | None, str]:
+def choose_probe(
+    node: Node, diag: Diagnosis, problem: Problem, student_values: list[float], student_wrong: list[Number]
+) -> tuple[str | None, str]:
     """(the probe to show, or None for the node's neutral probing question; a note for the trace).
 
     student_values: every reading of the numbers the student stated this turn; student_wrong: the stated numbers
@@ -109,8 +110,12 @@ def choose_probe(node: Node, diag: Diagnosis, problem: Problem, student_values: 
         out = text
         for n in sorted(mentions, key=lambda x: -len(x.text)):
             if is_given(n, problem):  # only where it is said to be the student's: the topic may quote the given
-                out = re.sub(rf"(\b{_ATTRIBUTION}){re.escape(n.text)}(?![\w]|\.\d)",
-                             lambda m: m.group(1) + mine[0].text, out, flags=re.IGNORECASE)
+                out = re.sub(
+                    rf"(\b{_ATTRIBUTION}){re.escape(n.text)}(?![\w]|\.\d)",
+                    lambda m: m.group(1) + mine[0].text,
+                    out,
+                    flags=re.IGNORECASE,
+                )
             else:
                 out = re.sub(rf"(?<![\w.]){re.escape(n.text)}(?![\w]|\.\d)", mine[0].text, out)
         if not value_mentions(out, problem, diag.malgorithm_id) or _said_all(out, problem, diag, student_values):
@@ -119,8 +124,10 @@ def choose_probe(node: Node, diag: Diagnosis, problem: Problem, student_values: 
     # the student's own numbers instead)
     kept = " ".join(x for x in _SENTENCE.split(text) if not value_mentions(x, problem, diag.malgorithm_id))
     if "?" in kept:
-        return kept.strip(), f"probe without the value {mentions[0].text} the student never said (diagnosed by " \
-                             f"{diag.reason})"
+        return (
+            kept.strip(),
+            f"probe without the value {mentions[0].text} the student never said (diagnosed by {diag.reason})",
+        )
     return None, f"value probe withheld: the student never said {mentions[0].text} (diagnosed by {diag.reason})"
 
 

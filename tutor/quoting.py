@@ -65,28 +65,50 @@ def heard(u: Understanding, ev: Evidence, problem: Problem, tree: QuestionTree, 
                     topic_value = n.text
                 break
     given = [r for g in extract(problem.statement).numbers for r in g.readings()]
-    other = [n.text for n in claimed if n.text not in right and n.text not in wrong
-             and any(close(r, g) for r in n.readings() for g in given)]
-    final = [n.text for n in claimed if problem.answer is not None and not solved
-             and any(close(r, problem.answer) for r in n.readings())]  # never quoted before it is solved
+    other = [
+        n.text
+        for n in claimed
+        if n.text not in right and n.text not in wrong and any(close(r, g) for r in n.readings() for g in given)
+    ]
+    final = [
+        n.text
+        for n in claimed
+        if problem.answer is not None and not solved and any(close(r, problem.answer) for r in n.readings())
+    ]  # never quoted before it is solved
     other = [x for x in other if x not in final]
     rest = [n.text for n in claimed if n.text not in right + wrong + other + final]
-    return Heard(right=list(dict.fromkeys(right)), topic=topic, topic_value=topic_value, wrong=wrong,
-                 other=list(dict.fromkeys(other)), rest=list(dict.fromkeys(rest)),
-                 how=wrong_step(u.expressions, problem, [r for n in u.numbers if n.kind != "computed"
-                                                         for r in n.readings()] + given) if wrong else "")
+    return Heard(
+        right=list(dict.fromkeys(right)),
+        topic=topic,
+        topic_value=topic_value,
+        wrong=wrong,
+        other=list(dict.fromkeys(other)),
+        rest=list(dict.fromkeys(rest)),
+        how=wrong_step(
+            u.expressions, problem, [r for n in u.numbers if n.kind != "computed" for r in n.readings()] + given
+        )
+        if wrong
+        else "",
+    )
 
 
-_EXPR = re.compile(r"^\s*\$?(\d[\d,]*(?:\.\d+)?|\.\d+)\s*([-+*/])\s*\$?(\d[\d,]*(?:\.\d+)?|\.\d+)\s*=\s*"
-                   r"(?:\$?(\d[\d,]*(?:\.\d+)?|\.\d+))?\s*$")
-_HOW = {"+": "adding {a} and {b}", "-": "subtracting {b} from {a}", "*": "multiplying {a} by {b}",
-        "/": "dividing {a} by {b}"}
+_EXPR = re.compile(
+    r"^\s*\$?(\d[\d,]*(?:\.\d+)?|\.\d+)\s*([-+*/])\s*\$?(\d[\d,]*(?:\.\d+)?|\.\d+)\s*=\s*"
+    r"(?:\$?(\d[\d,]*(?:\.\d+)?|\.\d+))?\s*$"
+)
+_HOW = {
+    "+": "adding {a} and {b}",
+    "-": "subtracting {b} from {a}",
+    "*": "multiplying {a} by {b}",
+    "/": "dividing {a} by {b}",
+}
 
 
 def wrong_step(expressions: Iterable[str], problem: Problem, allowed: list[float] | None = None) -> str:
     """The student's last two-number step whose result is no step value, in words ("adding 25 and 10"); '' when
     there is none. A step of the solution itself (its operands) is never restated, nor an operand outside
     `allowed` (numbers the student stated or the statement gives; None: any)."""
+
     def nums(text: str) -> list[float]:
         return sorted(float(t.replace(",", "")) for t in re.findall(r"\d[\d,]*(?:\.\d+)?|\.\d+", text))
 

@@ -17,8 +17,11 @@ from tutor.numbers import extract
 from tutor.voice import META, REPEAT_SIMILARITY, allowed_numbers, content_words, new_numbers, similarity
 
 REVOICE_MAX_WORDS = 25
-_VERDICT = re.compile(r"\b(?:right|correct(?:ly)?|incorrect|wrong|mistakes?|exactly|perfect|great|well done|good job|"
-                      r"nice|not quite|error|oops|close)\b", re.IGNORECASE)
+_VERDICT = re.compile(
+    r"\b(?:right|correct(?:ly)?|incorrect|wrong|mistakes?|exactly|perfect|great|well done|good job|"
+    r"nice|not quite|error|oops|close)\b",
+    re.IGNORECASE,
+)
 _TAG = re.compile(r"</?\s*[a-z_]+\s*>", re.IGNORECASE)
 _TO_STUDENT = re.compile(r"you(?:'re|'ve|r)?\b", re.IGNORECASE)
 
@@ -32,11 +35,15 @@ _CLAIMS = {
 }
 _SIGNALS = {
     "addition": re.compile(r"\+|\bplus\b|\badd|\bsum\b|\btotal|\bcombin|\btogether|\bin all\b", re.IGNORECASE),
-    "multiplication": re.compile(r"[*×]|\d\s*x\s*\d|\btimes\b|\bmultipl|\bdoubl|\btripl|\beach\b|\bper\b",
-                                 re.IGNORECASE),
+    "multiplication": re.compile(
+        r"[*×]|\d\s*x\s*\d|\btimes\b|\bmultipl|\bdoubl|\btripl|\beach\b|\bper\b", re.IGNORECASE
+    ),
     "division": re.compile(r"/|÷|\bdivid|\bsplit|\bper\b|\beach\b|\bhalf\b|\bhalve|\bshare", re.IGNORECASE),
-    "subtraction": re.compile(r"\d\s*-\s*\d|−|\bminus\b|\bsubtract|\btak(?:e|es|ing) away\b|\btook away\b|\bleft\b|"
-                              r"\bless\b|\bdifference\b|\bfewer\b", re.IGNORECASE),
+    "subtraction": re.compile(
+        r"\d\s*-\s*\d|−|\bminus\b|\bsubtract|\btak(?:e|es|ing) away\b|\btook away\b|\bleft\b|"
+        r"\bless\b|\bdifference\b|\bfewer\b",
+        re.IGNORECASE,
+    ),
 }
 
 
@@ -97,7 +104,12 @@ def template_revoices(template: str, student: str, statement: str) -> bool:
     """Does the decided text already say back a value of the student's (one not given in the statement)? Then a
     revoicing sentence would only repeat it, and the model is not asked."""
     given = allowed_numbers(statement)
-    theirs = [r for n in extract(student).numbers if n.kind != "word" for r in n.readings()
-              if not any(close(r, g) for g in given)]
+    theirs = [
+        r
+        for n in extract(student).numbers
+        if n.kind != "word"
+        for r in n.readings()
+        if not any(close(r, g) for g in given)
+    ]
     said = allowed_numbers(template)
     return any(close(reading, quoted) for reading in theirs for quoted in said)

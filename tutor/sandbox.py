@@ -40,8 +40,10 @@ log = logging.getLogger(__name__)
 CHILD = Path(__file__).with_name("sandbox_child.py")
 NICE = shutil.which("nice") or ""  # coreutils
 PROTOCOL_BYTES = 8 * 1024 * 1024  # what the parent keeps of the child's protocol channel
-UNAVAILABLE = ("Your code was not run: the sandbox that runs student code safely is not available on this "
-               "server. Please tell your teacher.")
+UNAVAILABLE = (
+    "Your code was not run: the sandbox that runs student code safely is not available on this "
+    "server. Please tell your teacher."
+)
 
 
 class SandboxLimits(BaseModel):
@@ -133,8 +135,9 @@ def _signal_name(code: int) -> str:
 
 
 def _job(code: str, entry_point: str, checks: list[Check], limits: SandboxLimits) -> bytes:
-    steps = [{"index": c.index, "kind": c.kind, "setup": c.setup, "parts": c.parts} for c in checks
-             if c.kind != "invalid"]
+    steps = [
+        {"index": c.index, "kind": c.kind, "setup": c.setup, "parts": c.parts} for c in checks if c.kind != "invalid"
+    ]
     return json.dumps({"code": code, "entry_point": entry_point, "steps": steps, **limits.model_dump()}).encode()
 
 
@@ -145,8 +148,14 @@ def _execute(job: bytes, limits: SandboxLimits) -> tuple[bytes, bytes, int, bool
     if NICE:  # student code runs at low CPU priority: a looping submission yields the cores to the app's own work
         argv = [NICE, "-n", "10", *argv]
     proc = subprocess.Popen(
-        argv, stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True, close_fds=True, **j.popen_kwargs())
+        argv,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+        close_fds=True,
+        **j.popen_kwargs(),
+    )
     assert proc.stdin and proc.stdout and proc.stderr
 
     def feed() -> None:  # the job as one line; the pipe stays open (the runner's watchdog) until the run is over
@@ -191,8 +200,14 @@ def _execute(job: bytes, limits: SandboxLimits) -> tuple[bytes, bytes, int, bool
     return bytes(got[out_fd]), bytes(got[err_fd]), rc, timed_out, list(j.layers)
 
 
-def run_tests(code: str, problem: Problem | None = None, *, tests: list[str] | None = None, entry_point: str = "",
-              limits: SandboxLimits | None = None) -> TestRun:
+def run_tests(
+    code: str,
+    problem: Problem | None = None,
+    *,
+    tests: list[str] | None = None,
+    entry_point: str = "",
+    limits: SandboxLimits | None = None,
+) -> TestRun:
     """Run `code` against `problem.unit_tests` (or `tests`) in the sandbox and return a structured result."""
     limits = limits or SandboxLimits()
     tests = list(tests if tests is not None else (problem.unit_tests if problem else []))
@@ -221,8 +236,13 @@ def _result(check: Check, rec: dict) -> TestResult:
     base = TestResult(index=check.index, test=check.test, passed=False)
     event = rec.get("event")
     if event == "error":
-        return base.model_copy(update={"error_type": _text(rec.get("type"), 100) or "Exception",
-                                       "message": _text(rec.get("message"), 300), "line": _line(rec.get("line"))})
+        return base.model_copy(
+            update={
+                "error_type": _text(rec.get("type"), 100) or "Exception",
+                "message": _text(rec.get("message"), 300),
+                "line": _line(rec.get("line")),
+            }
+        )
     if event == "ran" and check.kind == "exec":
         return base.model_copy(update={"passed": True})
     raw = rec.get("values")
@@ -234,12 +254,27 @@ def _result(check: Check, rec: dict) -> TestResult:
         return base.model_copy(update={"error_type": "TestError", "message": "the test's values were unreadable"})
     passed, error_type, message = decide(check, parts)
     got, expected = compared(check.expr, parts) if check.expr is not None else (None, None)
-    return base.model_copy(update={"passed": passed, "error_type": error_type or None, "message": message,
-                                   "got": got, "expected": expected})
+    return base.model_copy(
+        update={
+            "passed": passed,
+            "error_type": error_type or None,
+            "message": message,
+            "got": got,
+            "expected": expected,
+        }
+    )
 
 
-def _collect(checks: list[Check], proto: bytes, output: bytes, rc: int, timed_out: bool, limits: SandboxLimits,
-             layers: list[str], started: float) -> TestRun:
+def _collect(
+    checks: list[Check],
+    proto: bytes,
+    output: bytes,
+    rc: int,
+    timed_out: bool,
+    limits: SandboxLimits,
+    layers: list[str],
+    started: float,
+) -> TestRun:
     outcome: dict[int, dict] = {}
     load_error = None
     limit_hit: str | None = None
@@ -257,8 +292,11 @@ def _collect(checks: list[Check], proto: bytes, output: bytes, rc: int, timed_ou
             outcome.setdefault(index, rec)  # the first record of a test counts
             running = None
         elif event == "load_error" and load_error is None:
-            load_error = LoadError(error_type=_text(rec.get("type"), 100) or "Exception",
-                                   message=_text(rec.get("message"), 300), line=_line(rec.get("line")))
+            load_error = LoadError(
+                error_type=_text(rec.get("type"), 100) or "Exception",
+                message=_text(rec.get("message"), 300),
+                line=_line(rec.get("line")),
+            )
         elif event == "limit":
             limit_hit = limit_hit or (_text(rec.get("what"), 40) or "limit")
         elif event == "done" and not done:
@@ -268,8 +306,9 @@ def _collect(checks: list[Check], proto: bytes, output: bytes, rc: int, timed_ou
     if load_error is None:
         for c in checks:
             if c.kind == "invalid":
-                results.append(TestResult(index=c.index, test=c.test, passed=False, error_type=c.error_type,
-                                          message=c.message))
+                results.append(
+                    TestResult(index=c.index, test=c.test, passed=False, error_type=c.error_type, message=c.message)
+                )
             elif c.index in outcome:
                 results.append(_result(c, outcome[c.index]))
     raw = output[: limits.output_chars].decode("utf-8", "replace")
@@ -290,10 +329,23 @@ def _collect(checks: list[Check], proto: bytes, output: bytes, rc: int, timed_ou
         limit_hit = limit_hit or "memory"
     if not done and raw and not stdout:
         stdout = raw
-    all_passed = (done and load_error is None and len(results) == len(checks) and bool(results)
-                  and all(r.passed for r in results) and limit_hit is None)
+    all_passed = (
+        done
+        and load_error is None
+        and len(results) == len(checks)
+        and bool(results)
+        and all(r.passed for r in results)
+        and limit_hit is None
+    )
     return TestRun(
-        passed=all_passed, results=results, load_error=load_error, timed_out=timed_out, limit_hit=limit_hit,
-        running_test=running if not done else None, stdout=stdout, output_truncated=dropped > 0,
-        duration_ms=round((time.monotonic() - started) * 1000, 1), isolation=layers,
+        passed=all_passed,
+        results=results,
+        load_error=load_error,
+        timed_out=timed_out,
+        limit_hit=limit_hit,
+        running_test=running if not done else None,
+        stdout=stdout,
+        output_truncated=dropped > 0,
+        duration_ms=round((time.monotonic() - started) * 1000, 1),
+        isolation=layers,
     )

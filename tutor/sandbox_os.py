@@ -57,17 +57,61 @@ class Jail:
     layers: tuple[str, ...] = field(default=())
 
     def argv(self, tmpfs_bytes: int, script: str) -> list[str]:
-        args = [self.bwrap, "--unshare-user", "--disable-userns", "--uid", str(SANDBOX_ID), "--gid", str(SANDBOX_ID),
-                "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
-                "--die-with-parent", "--new-session", "--cap-drop", "ALL", "--clearenv",
-                "--setenv", "PATH", "/usr/bin:/bin", "--setenv", "HOME", WORKDIR, "--setenv", "TMPDIR", WORKDIR,
-                "--setenv", "LANG", "C.UTF-8"]
+        args = [
+            self.bwrap,
+            "--unshare-user",
+            "--disable-userns",
+            "--uid",
+            str(SANDBOX_ID),
+            "--gid",
+            str(SANDBOX_ID),
+            "--unshare-pid",
+            "--unshare-net",
+            "--unshare-ipc",
+            "--unshare-uts",
+            "--unshare-cgroup-try",
+            "--die-with-parent",
+            "--new-session",
+            "--cap-drop",
+            "ALL",
+            "--clearenv",
+            "--setenv",
+            "PATH",
+            "/usr/bin:/bin",
+            "--setenv",
+            "HOME",
+            WORKDIR,
+            "--setenv",
+            "TMPDIR",
+            WORKDIR,
+            "--setenv",
+            "LANG",
+            "C.UTF-8",
+        ]
         for src, dst in self.binds:
             args += ["--ro-bind", src, dst]
         for d in self.hidden:
             args += ["--tmpfs", d]
-        args += ["--proc", "/proc", "--dev", "/dev", "--size", str(tmpfs_bytes), "--tmpfs", WORKDIR,
-                 "--chdir", WORKDIR, "--remount-ro", "/", "--", self.interpreter, "-I", "-S", "-c", script]
+        args += [
+            "--proc",
+            "/proc",
+            "--dev",
+            "/dev",
+            "--size",
+            str(tmpfs_bytes),
+            "--tmpfs",
+            WORKDIR,
+            "--chdir",
+            WORKDIR,
+            "--remount-ro",
+            "/",
+            "--",
+            self.interpreter,
+            "-I",
+            "-S",
+            "-c",
+            script,
+        ]
         return args
 
     def popen_kwargs(self) -> dict:
@@ -122,8 +166,13 @@ def _inside(path: str, root: str) -> bool:
 
 def _view(interpreter: str) -> tuple[tuple[tuple[str, str], ...], tuple[str, ...]]:
     """The read-only binds for one interpreter: binary, standard library, linked libraries; site-packages hidden."""
-    out = subprocess.run([interpreter, "-I", "-S", "-c", _PATHS_SCRIPT], capture_output=True, text=True, timeout=20,
-                         env={"PATH": "/usr/bin:/bin"})
+    out = subprocess.run(
+        [interpreter, "-I", "-S", "-c", _PATHS_SCRIPT],
+        capture_output=True,
+        text=True,
+        timeout=20,
+        env={"PATH": "/usr/bin:/bin"},
+    )
     if out.returncode != 0:
         raise SandboxUnavailable(f"{interpreter} did not start: {out.stderr.strip()[-200:]}")
     info = json.loads(out.stdout)
@@ -132,20 +181,38 @@ def _view(interpreter: str) -> tuple[tuple[tuple[str, str], ...], tuple[str, ...
     dirs = [d for d in dirs if not any(_inside(d, o) and d != o for o in dirs)]  # outermost only
     roots = [d for d in dirs if any(_inside(d, s) or _inside(s, d) for s in stdlib)]
     ext_dirs = [os.path.realpath(p) for p in info["path"] if os.path.isdir(p) and "-packages" not in p]
-    extensions = [f for d in ext_dirs if any(_inside(d, r) for r in roots) for f in glob.glob(os.path.join(d, "*.so"))
-                  if not os.path.basename(f).startswith(_SKIP_EXTENSIONS)]
+    extensions = [
+        f
+        for d in ext_dirs
+        if any(_inside(d, r) for r in roots)
+        for f in glob.glob(os.path.join(d, "*.so"))
+        if not os.path.basename(f).startswith(_SKIP_EXTENSIONS)
+    ]
     binds = [(interpreter, interpreter)] + [(d, d) for d in roots]
     binds += [(os.path.realpath(lib), lib) for lib in sorted(_linked([interpreter, *extensions]))]
-    hidden = tuple(sorted({os.path.realpath(s) for s in info["site"]
-                           if os.path.isdir(s) and any(_inside(os.path.realpath(s), r) for r in roots)}))
+    hidden = tuple(
+        sorted(
+            {
+                os.path.realpath(s)
+                for s in info["site"]
+                if os.path.isdir(s) and any(_inside(os.path.realpath(s), r) for r in roots)
+            }
+        )
+    )
     return tuple(binds), hidden
 
 
 def _probe(jail: Jail) -> str:
     """'' when a trivial program runs in the jail, else the reason it did not."""
     try:
-        r = subprocess.run(jail.argv(1 << 20, PROBE), capture_output=True, text=True, timeout=30,
-                           stdin=subprocess.DEVNULL, **jail.popen_kwargs())
+        r = subprocess.run(
+            jail.argv(1 << 20, PROBE),
+            capture_output=True,
+            text=True,
+            timeout=30,
+            stdin=subprocess.DEVNULL,
+            **jail.popen_kwargs(),
+        )
     except (OSError, subprocess.SubprocessError) as exc:
         return f"{type(exc).__name__}: {exc}"
     if r.returncode == 0 and r.stdout.strip() == "sandbox ok":
@@ -166,8 +233,15 @@ def _jail() -> Jail | str:
         except (SandboxUnavailable, OSError, subprocess.SubprocessError, ValueError) as exc:
             reasons.append(f"{interpreter}: {exc}")
             continue
-        layers = ("bubblewrap", "user+pid+net+ipc+uts namespaces", f"uid {SANDBOX_ID}", "read-only interpreter view",
-                  "private tmpfs", "rlimits", "wall timeout")
+        layers = (
+            "bubblewrap",
+            "user+pid+net+ipc+uts namespaces",
+            f"uid {SANDBOX_ID}",
+            "read-only interpreter view",
+            "private tmpfs",
+            "rlimits",
+            "wall timeout",
+        )
         jail = Jail(interpreter=interpreter, bwrap=bwrap, binds=binds, hidden=hidden, run_as=run_as, layers=layers)
         why = _probe(jail)
         if not why:

@@ -26,19 +26,59 @@ MAX_NODES = 20_000  # values bigger than this come back opaque (never equal to a
 MAX_DEPTH = 40
 
 SAFE_FUNCS: dict[str, Any] = {
-    "abs": abs, "len": len, "round": round, "sorted": sorted, "min": min, "max": max, "sum": sum, "set": set,
-    "frozenset": frozenset, "list": list, "tuple": tuple, "dict": dict, "str": str, "int": int, "float": float,
-    "bool": bool, "all": all, "any": any, "repr": repr,
+    "abs": abs,
+    "len": len,
+    "round": round,
+    "sorted": sorted,
+    "min": min,
+    "max": max,
+    "sum": sum,
+    "set": set,
+    "frozenset": frozenset,
+    "list": list,
+    "tuple": tuple,
+    "dict": dict,
+    "str": str,
+    "int": int,
+    "float": float,
+    "bool": bool,
+    "all": all,
+    "any": any,
+    "repr": repr,
 }
 SAFE_MATH: dict[str, Any] = {
-    "isclose": math.isclose, "sqrt": math.sqrt, "floor": math.floor, "ceil": math.ceil, "fabs": math.fabs,
-    "pi": math.pi, "e": math.e, "inf": math.inf, "nan": math.nan, "tau": math.tau,
+    "isclose": math.isclose,
+    "sqrt": math.sqrt,
+    "floor": math.floor,
+    "ceil": math.ceil,
+    "fabs": math.fabs,
+    "pi": math.pi,
+    "e": math.e,
+    "inf": math.inf,
+    "nan": math.nan,
+    "tau": math.tau,
 }
-_CMP = {ast.Eq: operator.eq, ast.NotEq: operator.ne, ast.Lt: operator.lt, ast.LtE: operator.le, ast.Gt: operator.gt,
-        ast.GtE: operator.ge, ast.Is: operator.is_, ast.IsNot: operator.is_not,
-        ast.In: lambda a, b: a in b, ast.NotIn: lambda a, b: a not in b}
-_BIN = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv,
-        ast.FloorDiv: operator.floordiv, ast.Mod: operator.mod, ast.Pow: operator.pow}
+_CMP = {
+    ast.Eq: operator.eq,
+    ast.NotEq: operator.ne,
+    ast.Lt: operator.lt,
+    ast.LtE: operator.le,
+    ast.Gt: operator.gt,
+    ast.GtE: operator.ge,
+    ast.Is: operator.is_,
+    ast.IsNot: operator.is_not,
+    ast.In: lambda a, b: a in b,
+    ast.NotIn: lambda a, b: a not in b,
+}
+_BIN = {
+    ast.Add: operator.add,
+    ast.Sub: operator.sub,
+    ast.Mult: operator.mul,
+    ast.Div: operator.truediv,
+    ast.FloorDiv: operator.floordiv,
+    ast.Mod: operator.mod,
+    ast.Pow: operator.pow,
+}
 
 
 class NotPlain(Exception):
@@ -52,6 +92,7 @@ class Unsupported(Exception):
 @dataclass(frozen=True)
 class Opaque:
     """A value of a type that is not plain data: known only by its type name and (the child's) repr."""
+
     type_name: str
     text: str
 
@@ -67,6 +108,7 @@ class Opaque:
 @dataclass
 class Check:
     """How one unit test is decided."""
+
     index: int
     test: str
     kind: Literal["assert", "exec", "invalid"]
@@ -80,7 +122,8 @@ class Check:
 def _safe_call(node: ast.Call) -> bool:
     f = node.func
     named = (isinstance(f, ast.Name) and f.id in SAFE_FUNCS) or (
-        isinstance(f, ast.Attribute) and isinstance(f.value, ast.Name) and f.value.id == "math" and f.attr in SAFE_MATH)
+        isinstance(f, ast.Attribute) and isinstance(f.value, ast.Name) and f.value.id == "math" and f.attr in SAFE_MATH
+    )
     return named and not any(isinstance(a, ast.Starred) for a in node.args) and all(k.arg for k in node.keywords)
 
 
@@ -135,12 +178,18 @@ def plan(index: int, test: str) -> Check:
         setup = [ast.unparse(st) for st in body[:first]]
         return Check(index, test, "assert", parts=split.parts, expr=expr, setup=setup)
     if any(isinstance(n, ast.Assert) for n in ast.walk(tree)):
-        return Check(index, test, "invalid", error_type="TestError",
-                     message="this test cannot be checked outside the student's program: use one `assert` per line")
+        return Check(
+            index,
+            test,
+            "invalid",
+            error_type="TestError",
+            message="this test cannot be checked outside the student's program: use one `assert` per line",
+        )
     return Check(index, test, "exec", parts=[test])
 
 
 # --- plain data from the child ---------------------------------------------------------------------------------
+
 
 def decode(data: Any, depth: int = 0, budget: list[int] | None = None) -> Any:
     """The value the child encoded (see sandbox_child.encode); malformed data raises ValueError."""
@@ -184,6 +233,7 @@ def show(value: Any, n: int = 200) -> str:
 
 # --- evaluating the rest of the test here --------------------------------------------------------------------
 
+
 def _plain(v: Any) -> Any:
     if isinstance(v, Opaque):
         raise NotPlain(f"the result is a {v.type_name} object, not a plain value the test can compare")
@@ -221,7 +271,9 @@ def evaluate(node: ast.AST, parts: list[Any]) -> Any:
         return SAFE_MATH[node.attr]
     if isinstance(node, ast.Tuple | ast.List | ast.Set):
         items = [ev(e) for e in node.elts]
-        return tuple(items) if isinstance(node, ast.Tuple) else (list(items) if isinstance(node, ast.List) else set(items))
+        return (
+            tuple(items) if isinstance(node, ast.Tuple) else (list(items) if isinstance(node, ast.List) else set(items))
+        )
     if isinstance(node, ast.Dict):
         return {ev(k): ev(v) for k, v in zip(node.keys, node.values, strict=True)}  # type: ignore[arg-type]
     if isinstance(node, ast.UnaryOp):

@@ -63,8 +63,14 @@ class TutorSession:
         self.state.append(QuestionAsked(turn=0, node_id=first.id, depth="focus", move="focus"))
 
     @classmethod
-    def start(cls, problem: Problem, settings: TutorSettings | None = None, backend: Backend | None = None, *,
-              embedder: object = None) -> TutorSession:
+    def start(
+        cls,
+        problem: Problem,
+        settings: TutorSettings | None = None,
+        backend: Backend | None = None,
+        *,
+        embedder: object = None,
+    ) -> TutorSession:
         return cls(problem, settings or TutorSettings(), backend, embedder)
 
     # --- public views --------------------------------------------------------------------------------------
@@ -113,8 +119,10 @@ class TutorSession:
         if not text:
             raise InputError("Your message is empty. Type your answer, a question, or tell me where you're stuck.")
         if len(text) > self.settings.reject_message_chars:
-            raise InputError(f"That message is too long ({len(text):,} characters). Please send only the part you "
-                             "want help with.", f"message of {len(text)} chars rejected")
+            raise InputError(
+                f"That message is too long ({len(text):,} characters). Please send only the part you want help with.",
+                f"message of {len(text)} chars rejected",
+            )
         cut = len(text) > self.settings.max_message_chars
         return (text[: self.settings.max_message_chars] if cut else text), cut
 
@@ -149,21 +157,43 @@ class TutorSession:
         before = self.state.snapshot(turn - 1)
         current = self.state.current_node()
         context = " ".join([self.problem.statement, *(n.concept for n in self.tree.nodes)])
-        understanding = understand(text, context, self.backend if self.llm else None,
-                                   use_llm=self.settings.classify_with_llm, domain=self.problem.domain)
+        understanding = understand(
+            text,
+            context,
+            self.backend if self.llm else None,
+            use_llm=self.settings.classify_with_llm,
+            domain=self.problem.domain,
+        )
         now = lap("understand", started)
         evidence, tests = self._update(understanding, turn, current)
         now = lap("update", now)
-        ctx = PlanContext(problem=self.problem, tree=self.tree, state=self.state, understanding=understanding,
-                          evidence=evidence, tests=tests, turn=turn, max_turns=self.settings.max_turns,
-                          fails_before_bottom_out=self.settings.fails_before_bottom_out,
-                          allow_final_bottom_out=self.settings.allow_final_bottom_out, llm_available=self.llm)
+        ctx = PlanContext(
+            problem=self.problem,
+            tree=self.tree,
+            state=self.state,
+            understanding=understanding,
+            evidence=evidence,
+            tests=tests,
+            turn=turn,
+            max_turns=self.settings.max_turns,
+            fails_before_bottom_out=self.settings.fails_before_bottom_out,
+            allow_final_bottom_out=self.settings.allow_final_bottom_out,
+            llm_available=self.llm,
+        )
         plan = self.policy.plan(ctx)
         now = lap("plan", now)
         note = tests.describe() if tests is not None and not tests.passed else evidence.note
         said = phrase.said_sentences(self.tutor_messages)
-        template = phrase.template(plan, self.problem, self.tree, self.state, turn, note, said=said,
-                                   heard=quoting.heard(understanding, evidence, self.problem, self.tree, self.state))
+        template = phrase.template(
+            plan,
+            self.problem,
+            self.tree,
+            self.state,
+            turn,
+            note,
+            said=said,
+            heard=quoting.heard(understanding, evidence, self.problem, self.tree, self.state),
+        )
         if plan.kind != "tell":  # a bottom-out's disclosure is registered first: the guard allows that node's value
             self._log_plan(plan, turn)
         mark = lap("template", now)
@@ -173,26 +203,51 @@ class TutorSession:
         if tests is not None and tests.unavailable:  # never silent and never rephrased: the code was not run
             template = f"{tests.describe()}\n\n{template}"
             job, job_note = "", "code not run: the sandbox is unavailable"
-        return PendingTurn(text=text, cut=cut, started=started, turn=turn, before=before, understanding=understanding,
-                           evidence=evidence, tests=tests, plan=plan, template=template, mark=mark, job=job,
-                           note=job_note, latency_ms=latency)
+        return PendingTurn(
+            text=text,
+            cut=cut,
+            started=started,
+            turn=turn,
+            before=before,
+            understanding=understanding,
+            evidence=evidence,
+            tests=tests,
+            plan=plan,
+            template=template,
+            mark=mark,
+            job=job,
+            note=job_note,
+            latency_ms=latency,
+        )
 
     def _update(self, understanding: Understanding, turn: int, current: str | None) -> tuple[Evidence, TestRun | None]:
         """Step 2: judge the message and append what it shows to the state (tutor.judging, tutor.judging_code)."""
         if self.problem.domain == "math":
             return update_math(understanding, self.problem, self.tree, self.state, turn, current, self._diagnose), None
         recorded = self.recorded_runs.pop(turn, None) if understanding.code else None
-        code = update_code(understanding, self.problem, self.tree, self.state, turn, current, self._diagnose,
-                           sandbox=self.settings.sandbox, recorded=recorded, last=self.last)
+        code = update_code(
+            understanding,
+            self.problem,
+            self.tree,
+            self.state,
+            turn,
+            current,
+            self._diagnose,
+            sandbox=self.settings.sandbox,
+            recorded=recorded,
+            last=self.last,
+        )
         return code.evidence, code.tests
 
-    def _diagnose(self, understanding: Understanding, by_value: list[Diagnosis],
-                  value: float | None) -> list[Diagnosis]:
+    def _diagnose(
+        self, understanding: Understanding, by_value: list[Diagnosis], value: float | None
+    ) -> list[Diagnosis]:
         """The wrong path a message shows: by its values when they found one, else by its words (knowledge)."""
         if by_value or not self.problem.malgorithms:
             return by_value
-        embedder = self.embedder if self.embedder is not None else (None if self.settings.diagnose_with_embeddings
-                                                                    else False)
+        embedder = (
+            self.embedder if self.embedder is not None else (None if self.settings.diagnose_with_embeddings else False)
+        )
         found = diagnose(self.problem, understanding.text, value, embedder=embedder, limit=3)
         return [d for d in found if d.confidence >= 0.3]
 
@@ -203,8 +258,14 @@ class TutorSession:
             node = self.tree.node(plan.node_id)
             value = node_value(node, self.problem) if self.problem.domain == "math" else None
             state.append(BottomOut(turn=turn, node_id=node.id, values=[value] if value is not None else []))
-            state.append(NodeResolved(turn=turn, node_id=node.id, evidence=f"{plan.kind} by the tutor",
-                                      by="bottom_out" if plan.kind == "bottom_out" else "told"))
+            state.append(
+                NodeResolved(
+                    turn=turn,
+                    node_id=node.id,
+                    evidence=f"{plan.kind} by the tutor",
+                    by="bottom_out" if plan.kind == "bottom_out" else "told",
+                )
+            )
             if plan.next_node_id:
                 state.append(QuestionAsked(turn=turn, node_id=plan.next_node_id, depth="focus", move="focus"))
         elif plan.kind in ("question", "redirect") and plan.node_id and plan.depth:
@@ -215,8 +276,9 @@ class TutorSession:
         """No model, or a job whose check needs the whole text (rewrite, tell): generate, check, guard, then show."""
         llm_text, rejected = None, None
         if pending.job and self.backend is not None:
-            made = wording.model_text(pending.job, self.problem, self.history, pending.text, pending.template,
-                                      self.backend, self.settings)
+            made = wording.model_text(
+                pending.job, self.problem, self.history, pending.text, pending.template, self.backend, self.settings
+            )
             if made.note is not None:
                 pending.note = made.note
             llm_text = made.text
@@ -224,12 +286,14 @@ class TutorSession:
                 pending.lap("llm")
                 if made.ttft_s is not None:
                     pending.latency_ms["llm_ttft"] = round(made.ttft_s * 1000, 2)
-                rejected = wording.reject_reason(pending.plan, llm_text, pending.text, pending.template, self.problem,
-                                                 self.tutor_messages)
+                rejected = wording.reject_reason(
+                    pending.plan, llm_text, pending.text, pending.template, self.problem, self.tutor_messages
+                )
         shown, verdict, final = self.guard(pending.plan, llm_text, pending.template, rejected)
         pending.latency_ms["guard"] = round((time.monotonic() - pending.mark) * 1000, 2)
-        return self.record(pending, shown, verdict, final, llm_text, rejected,
-                           used=llm_text is not None and shown == llm_text)
+        return self.record(
+            pending, shown, verdict, final, llm_text, rejected, used=llm_text is not None and shown == llm_text
+        )
 
     def _stream(self, pending: PendingTurn) -> Iterator[str]:
         try:
@@ -237,34 +301,73 @@ class TutorSession:
         finally:
             self._open = None
 
-    def guard(self, plan: Plan, llm_text: str | None, template: str,
-              rejected: str | None = None) -> tuple[str, Verdict, Verdict]:
+    def guard(
+        self, plan: Plan, llm_text: str | None, template: str, rejected: str | None = None
+    ) -> tuple[str, Verdict, Verdict]:
         """Step 5 on this session's problem and state: (text shown, first verdict, verdict on the text shown)."""
-        return wording.guard_reply(plan, llm_text, template, rejected, problem=self.problem, tree=self.tree,
-                                   state=self.state, earlier=self.tutor_messages,
-                                   allow_final_bottom_out=self.settings.allow_final_bottom_out)
+        return wording.guard_reply(
+            plan,
+            llm_text,
+            template,
+            rejected,
+            problem=self.problem,
+            tree=self.tree,
+            state=self.state,
+            earlier=self.tutor_messages,
+            allow_final_bottom_out=self.settings.allow_final_bottom_out,
+        )
 
-    def record(self, pending: PendingTurn, shown: str, verdict: Verdict, final: Verdict, llm_text: str | None,
-               rejected: str | None, *, used: bool) -> TurnTrace:
+    def record(
+        self,
+        pending: PendingTurn,
+        shown: str,
+        verdict: Verdict,
+        final: Verdict,
+        llm_text: str | None,
+        rejected: str | None,
+        *,
+        used: bool,
+    ) -> TurnTrace:
         """Finish a turn: register a telling plan's disclosure, then append the turn's trace (the dialogue's record)."""
         plan, understanding, evidence, tests = pending.plan, pending.understanding, pending.evidence, pending.tests
         if plan.kind == "tell":  # telling is measured: its disclosure counts only after the verdict
             self._log_plan(plan, pending.turn)
         pending.latency_ms["total"] = round((time.monotonic() - pending.started) * 1000, 2)
         trace = TurnTrace(
-            turn=pending.turn, policy=self.policy.name, student_message=pending.text, input_truncated=pending.cut,
-            intent=understanding.intent, intent_source=understanding.source,
-            values=[n.value for n in understanding.values], has_code=bool(understanding.code),
-            outcome=evidence.outcome, judgement=evidence.judgement,
-            node_id=plan.node_id, move=plan.move, depth=plan.depth, plan_kind=plan.kind, reason=plan.reason,
-            diagnosis=evidence.diagnosis, state_before=pending.before, state_after=self.state.snapshot(pending.turn),
-            guard=verdict, guard_final=final, text=shown, template_text=pending.template, llm_text=llm_text,
-            llm_rejected=rejected, used_llm=used, move_kind=voice.move_kind(plan),
-            voice=pending.job, voice_note=pending.note,
-            llm_tokens=pending.tokens, latency_ms=pending.latency_ms,
+            turn=pending.turn,
+            policy=self.policy.name,
+            student_message=pending.text,
+            input_truncated=pending.cut,
+            intent=understanding.intent,
+            intent_source=understanding.source,
+            values=[n.value for n in understanding.values],
+            has_code=bool(understanding.code),
+            outcome=evidence.outcome,
+            judgement=evidence.judgement,
+            node_id=plan.node_id,
+            move=plan.move,
+            depth=plan.depth,
+            plan_kind=plan.kind,
+            reason=plan.reason,
+            diagnosis=evidence.diagnosis,
+            state_before=pending.before,
+            state_after=self.state.snapshot(pending.turn),
+            guard=verdict,
+            guard_final=final,
+            text=shown,
+            template_text=pending.template,
+            llm_text=llm_text,
+            llm_rejected=rejected,
+            used_llm=used,
+            move_kind=voice.move_kind(plan),
+            voice=pending.job,
+            voice_note=pending.note,
+            llm_tokens=pending.tokens,
+            latency_ms=pending.latency_ms,
             tests=tests.summary() if tests is not None else None,
             test_run=tests.model_dump(mode="json") if tests is not None else None,
-            done=plan.done, solved=self.solved,
+            done=plan.done,
+            solved=self.solved,
         )
         self.trace.append(trace)
         return trace

@@ -135,8 +135,12 @@ class KnowledgeState(BaseModel):
     def for_tree(cls, tree: QuestionTree, skills: list[str], params: BKTParams | None = None) -> KnowledgeState:
         node_skills = {node.id: list(node.skills or skills) for node in tree.nodes}
         all_skills = list(dict.fromkeys([*skills, *(skill for node in tree.nodes for skill in node.skills)]))
-        return cls(node_ids=[node.id for node in tree.nodes], node_skills=node_skills, skills=all_skills,
-                   params=params or BKTParams())
+        return cls(
+            node_ids=[node.id for node in tree.nodes],
+            node_skills=node_skills,
+            skills=all_skills,
+            params=params or BKTParams(),
+        )
 
     # --- writing -------------------------------------------------------------------------------------------
     def append(self, step: _Step) -> None:
@@ -146,8 +150,15 @@ class KnowledgeState(BaseModel):
         """One BKT observation for each skill of the node."""
         for skill in self.node_skills.get(node_id, []) or self.skills:
             before = self.mastery(skill)
-            self.append(SkillUpdate(turn=turn, skill=skill, correct=correct, p_before=before,
-                                    p_after=bkt_update(before, correct, self.params)))
+            self.append(
+                SkillUpdate(
+                    turn=turn,
+                    skill=skill,
+                    correct=correct,
+                    p_before=before,
+                    p_after=bkt_update(before, correct, self.params),
+                )
+            )
 
     # --- views ---------------------------------------------------------------------------------------------
     def _at(self, node_id: str) -> list[LogStep]:
@@ -157,8 +168,11 @@ class KnowledgeState(BaseModel):
         return any(isinstance(step, NodeResolved) for step in self._at(node_id))
 
     def questions_at(self, node_id: str, depth: Depth | None = None) -> int:
-        return sum(1 for step in self._at(node_id)
-                   if isinstance(step, QuestionAsked) and (depth is None or step.depth == depth))
+        return sum(
+            1
+            for step in self._at(node_id)
+            if isinstance(step, QuestionAsked) and (depth is None or step.depth == depth)
+        )
 
     def failed_count(self, node_id: str) -> int:
         return sum(1 for step in self._at(node_id) if isinstance(step, AttemptWrong | Stuck))
@@ -196,8 +210,9 @@ class KnowledgeState(BaseModel):
     def node_view(self, node_id: str) -> NodeView:
         steps = self._at(node_id)
         resolved = [step for step in steps if isinstance(step, NodeResolved)]
-        evidence = [step.evidence for step in steps
-                    if isinstance(step, NodeResolved | AttemptWrong | Stuck) and step.evidence]
+        evidence = [
+            step.evidence for step in steps if isinstance(step, NodeResolved | AttemptWrong | Stuck) and step.evidence
+        ]
         return NodeView(
             status="resolved" if resolved else "unresolved",
             evidence=evidence,

@@ -49,7 +49,7 @@ class Sentences:
         self._buf += delta
         out = []
         while (m := _END.search(self._buf)) is not None:
-            sentence, self._buf = self._buf[: m.end()].strip(), self._buf[m.end():]
+            sentence, self._buf = self._buf[: m.end()].strip(), self._buf[m.end() :]
             if sentence:
                 out.append(sentence)
         return out
@@ -80,8 +80,9 @@ class Pump:
         self.end: float | None = None  # when the worker stopped generating
         self.deltas = 0
         self.generated = 0
-        self._thread = threading.Thread(target=self._run, args=(backend, messages, options), daemon=True,
-                                        name="model-pump")
+        self._thread = threading.Thread(
+            target=self._run, args=(backend, messages, options), daemon=True, name="model-pump"
+        )
         self._thread.start()
 
     def _run(self, backend: Backend, messages: list[Message], options: Options) -> None:
@@ -182,11 +183,21 @@ class Replying(Protocol):
     @property
     def history(self) -> list[tuple[str, str]]: ...
 
-    def guard(self, plan: Plan, llm_text: str | None, template: str,
-              rejected: str | None = None) -> tuple[str, Verdict, Verdict]: ...
+    def guard(
+        self, plan: Plan, llm_text: str | None, template: str, rejected: str | None = None
+    ) -> tuple[str, Verdict, Verdict]: ...
 
-    def record(self, pending: PendingTurn, shown: str, verdict: Verdict, final: Verdict, llm_text: str | None,
-               rejected: str | None, *, used: bool) -> TurnTrace: ...
+    def record(
+        self,
+        pending: PendingTurn,
+        shown: str,
+        verdict: Verdict,
+        final: Verdict,
+        llm_text: str | None,
+        rejected: str | None,
+        *,
+        used: bool,
+    ) -> TurnTrace: ...
 
 
 def stream_reply(session: Replying, pending: PendingTurn) -> Iterator[str]:
@@ -211,8 +222,13 @@ def stream_reply(session: Replying, pending: PendingTurn) -> Iterator[str]:
         head, tail = "", ""
         messages, most = voice.vanilla_messages(session.problem, session.history, student), 3
         max_tokens = settings.max_tokens
-    options = Options(temperature=settings.temperature, seed=settings.seed, max_tokens=max_tokens,
-                      actor="tutor", wait_s=settings.model_wait_s)
+    options = Options(
+        temperature=settings.temperature,
+        seed=settings.seed,
+        max_tokens=max_tokens,
+        actor="tutor",
+        wait_s=settings.model_wait_s,
+    )
     shown: list[str] = []
     used: list[str] = []
     raw: list[str] = []
@@ -237,14 +253,21 @@ def stream_reply(session: Replying, pending: PendingTurn) -> Iterator[str]:
             candidate = " ".join([*used, sentence])
             why = voice.reject_reason(candidate, student, False)
         # the student has produced the answer on a success: echoing it is no leak (as in wording.guard_reply)
-        checked = Verdict() if plan.kind == "success" else reveals(candidate, session.problem, session.state,
-                                                                    allow_final=allow)
+        checked = (
+            Verdict()
+            if plan.kind == "success"
+            else reveals(candidate, session.problem, session.state, allow_final=allow)
+        )
         checked.mode = plan.guard_mode
         verdict = checked
         if checked.leaks and plan.guard_mode == "enforce":
             checked.action = "replaced_with_template"
-            log.info("guard hit (stream, problem %s): %s; spans %s", session.problem.id, "; ".join(checked.reasons),
-                     checked.spans)
+            log.info(
+                "guard hit (stream, problem %s): %s; spans %s",
+                session.problem.id,
+                "; ".join(checked.reasons),
+                checked.spans,
+            )
             return "leak: " + "; ".join(checked.reasons)
         if why:
             checked.action = "llm_rejected"

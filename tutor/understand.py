@@ -44,15 +44,22 @@ _OVERRIDE = [
     r"\bignore\b.{0,40}\b(instructions?|rules?|prompt|directions?|guidelines?|previous|above)\b",
     r"\bdisregard\b.{0,40}\b(instructions?|rules?|prompt|previous|above)\b",
     r"\bforget\b.{0,30}\b(instructions?|rules?|prompt|everything)\b",
-    r"\byou are now\b", r"\bfrom now on,? you\b", r"\bpretend (?:to be|you(?:'re| are))\b", r"\bact as\b",
-    r"^\s*(?:system|assistant|developer)\s*:", r"<\s*/?\s*system\s*>", r"\bsystem prompt\b",
+    r"\byou are now\b",
+    r"\bfrom now on,? you\b",
+    r"\bpretend (?:to be|you(?:'re| are))\b",
+    r"\bact as\b",
+    r"^\s*(?:system|assistant|developer)\s*:",
+    r"<\s*/?\s*system\s*>",
+    r"\bsystem prompt\b",
     r"\b(?:my|the) (?:teacher|professor|instructor|parents?|mom|dad) (?:said|says|told|allowed|lets?)\b.{0,40}"
     r"\b(?:tell|give|show|allowed|can|may)\b",
-    r"\b(?:developer|admin|god|jailbreak|dan) mode\b", r"\bnew (?:rule|instructions?)\b",
+    r"\b(?:developer|admin|god|jailbreak|dan) mode\b",
+    r"\bnew (?:rule|instructions?)\b",
     r"\bi(?:'m| am) (?:the|a|your) (?:teacher|developer|admin)\b",
     # claimed permissions: "you are allowed to break the rules when ...", "my tutor lets you give the answer"
     r"\b(?:you(?:'re| are)|u r|ur) (?:now |totally |fully |also )?(?:allowed|permitted|authori[sz]ed) to\b",
-    r"\bbreak (?:the|your) (?:own )?rules?\b", r"\brules? (?:don'?t|do not|doesn'?t|does not|no longer) apply\b",
+    r"\bbreak (?:the|your) (?:own )?rules?\b",
+    r"\brules? (?:don'?t|do not|doesn'?t|does not|no longer) apply\b",
     r"\b(?:the |your )?rules? (?:have |has )?(?:changed|been (?:changed|lifted|updated))\b",
     r"\b(?:teacher|tutor|professor|instructor|school|parents?|mom|dad|boss|admin)\s+(?:lets?|allows?|permits?|"
     r"said|says|told|wants?)\s+you\b",
@@ -67,14 +74,20 @@ _EXTRACTION = [
     r"(?:answer|solution|result|fix|fixed code|corrected code|correct code|code|working code)\b",
     r"\bwhat(?:'s| is| was)? the (?:final |right |correct |real )?(?:answer|solution|result|fix)\b",
     r"\b(?:solve|fix|do|write) (?:it|this|the (?:problem|code|function)) for me\b",
-    r"\bjust (?:tell|give|say|show)\b", r"\bwhat should (?:the answer|i write|the code)\b",
-    r"\bwhat(?:'s| is) the (?:correct|right|fixed) (?:line|code|version)\b", r"\banswer key\b",
+    r"\bjust (?:tell|give|say|show)\b",
+    r"\bwhat should (?:the answer|i write|the code)\b",
+    r"\bwhat(?:'s| is) the (?:correct|right|fixed) (?:line|code|version)\b",
+    r"\banswer key\b",
     # the answer asked for in other words: "what's the number?", "tell me what it is", "answer pls"
     r"\bwhat(?:'s| is|s| was)? the (?:\w+ )?(?:answer|solution|number|result)\s*(?:\?|$|please|pls|plz)",
-    _REQUEST + r"(?:tell|give|show|send)\s+(?:me|us)\s+(?!(?:a |an |some |another |one more |more |any |a little )?(?:hint|"
+    _REQUEST
+    + r"(?:tell|give|show|send)\s+(?:me|us)\s+(?!(?:a |an |some |another |one more |more |any |a little )?(?:hint|"
     r"clue|example|minute|moment|second|sec|chance|try|tip|break|guidance|help|advice|feedback|pointers?|idea|"
     r"direction|explanation)|how\b|why\b|if\b|whether\b|where\b)",
-    r"\breveal\b", r"\bgive it to me\b", r"\bspit it out\b", r"\bjust the (?:number|answer|result|value)\s*(?:please|pls|plz)?\s*[.!?]*\s*$",
+    r"\breveal\b",
+    r"\bgive it to me\b",
+    r"\bspit it out\b",
+    r"\bjust the (?:number|answer|result|value)\s*(?:please|pls|plz)?\s*[.!?]*\s*$",
     r"\b(?:just |please )?say (?:what|the (?:answer|number|result))\b",
     r"\bwhat (?:do|should|shall|would) i (?:write|put|enter|type|fill in)\b",
     r"\b(?:i need|i want|gimme) (?:the|your) (?:\w+ )?(?:answer|solution|number|result)\b",
@@ -84,14 +97,120 @@ _EXTRACTION = [
     r"\b(?:work|figure) (?:it|this) out (?:and|then) (?:tell|give|show)\b",
 ]
 _STUCK = [
-    r"\bi(?:'m| am) stuck\b", r"\bstuck\b", r"\bi (?:do not|don'?t|dont) (?:know|understand|get it|get)\b", r"\bidk\b",
-    r"\bno idea\b", r"\bno clue\b", r"\bnot sure\b", r"\bi give up\b", r"\bconfused\b", r"\bdunno\b", r"\bi can'?t\b",
-    r"\bhelp( me)?\b", r"\bi(?:'m| am) lost\b", r"\bclueless\b", r"^\s*\?+\s*$", r"\bno\s*idea\b",
+    r"\bi(?:'m| am) stuck\b",
+    r"\bstuck\b",
+    r"\bi (?:do not|don'?t|dont) (?:know|understand|get it|get)\b",
+    r"\bidk\b",
+    r"\bno idea\b",
+    r"\bno clue\b",
+    r"\bnot sure\b",
+    r"\bi give up\b",
+    r"\bconfused\b",
+    r"\bdunno\b",
+    r"\bi can'?t\b",
+    r"\bhelp( me)?\b",
+    r"\bi(?:'m| am) lost\b",
+    r"\bclueless\b",
+    r"^\s*\?+\s*$",
+    r"\bno\s*idea\b",
 ]
-_GREETING = r"^\s*(?:hi|hello|hey|hiya|good (?:morning|afternoon|evening)|yo|greetings|howdy)\b[\s!,.]*(?:there|tutor|teacher)?[\s!.]*$"
-_QUESTION_START = r"^\s*(?:what|why|how|when|where|which|who|can|could|should|would|is|are|do|does|did|will|shall|may)\b"
+_GREETING = (
+    r"^\s*(?:hi|hello|hey|hiya|good (?:morning|afternoon|evening)|yo|greetings|howdy)\b[\s!,.]*"
+    r"(?:there|tutor|teacher)?[\s!.]*$"
+)
+_QUESTION_START = (
+    r"^\s*(?:what|why|how|when|where|which|who|can|could|should|would|is|are|do|does|did|will|shall|may)\b"
+)
 _STOP = set(
-    ["the", "a", "an", "and", "or", "but", "if", "so", "to", "of", "in", "on", "at", "for", "with", "is", "are", "was", "were", "be", "been", "it", "this", "that", "i", "you", "we", "he", "she", "they", "my", "your", "me", "do", "does", "did", "not", "no", "yes", "what", "why", "how", "when", "where", "which", "who", "can", "could", "should", "would", "will", "just", "then", "there", "here", "have", "has", "had", "get", "got", "about", "from", "by", "as", "up", "out", "than", "too", "very", "really", "think", "know", "like", "okay", "ok", "well", "maybe", "because", "its", "it's", "im", "i'm", "dont", "don't", "let", "lets", "let's"]
+    [
+        "the",
+        "a",
+        "an",
+        "and",
+        "or",
+        "but",
+        "if",
+        "so",
+        "to",
+        "of",
+        "in",
+        "on",
+        "at",
+        "for",
+        "with",
+        "is",
+        "are",
+        "was",
+        "were",
+        "be",
+        "been",
+        "it",
+        "this",
+        "that",
+        "i",
+        "you",
+        "we",
+        "he",
+        "she",
+        "they",
+        "my",
+        "your",
+        "me",
+        "do",
+        "does",
+        "did",
+        "not",
+        "no",
+        "yes",
+        "what",
+        "why",
+        "how",
+        "when",
+        "where",
+        "which",
+        "who",
+        "can",
+        "could",
+        "should",
+        "would",
+        "will",
+        "just",
+        "then",
+        "there",
+        "here",
+        "have",
+        "has",
+        "had",
+        "get",
+        "got",
+        "about",
+        "from",
+        "by",
+        "as",
+        "up",
+        "out",
+        "than",
+        "too",
+        "very",
+        "really",
+        "think",
+        "know",
+        "like",
+        "okay",
+        "ok",
+        "well",
+        "maybe",
+        "because",
+        "its",
+        "it's",
+        "im",
+        "i'm",
+        "dont",
+        "don't",
+        "let",
+        "lets",
+        "let's",
+    ]
 )
 
 
@@ -119,7 +238,11 @@ def vocabulary(text: str) -> set[str]:
 def classify(text: str, context: str = "", domain: str = "math") -> Understanding:
     """Deterministic understanding. `context` is the problem statement and the current node's concept."""
     code = extract_code(text, loose=domain == "code")
-    prose = re.sub(r"```.*?```", " ", text, flags=re.DOTALL) if "```" in text else (text.replace(code, " ") if code else text)
+    prose = (
+        re.sub(r"```.*?```", " ", text, flags=re.DOTALL)
+        if "```" in text
+        else (text.replace(code, " ") if code else text)
+    )
     ex = extract(prose)
     values, numbers = ex.values, ex.numbers
     base = {"text": text, "values": values, "numbers": numbers, "expressions": ex.expressions, "code": code}
@@ -164,8 +287,9 @@ INTENT_SCHEMA = {
 }
 
 
-def understand(text: str, context: str = "", backend: Backend | None = None, *, use_llm: bool = True,
-               domain: str = "math") -> Understanding:
+def understand(
+    text: str, context: str = "", backend: Backend | None = None, *, use_llm: bool = True, domain: str = "math"
+) -> Understanding:
     """Rules first; when they are ambiguous and a backend is available, ask the classifier to break the tie.
     The classifier may not turn a message into an answer/extraction/override the rules did not see: those
     intents drive security decisions and stay deterministic."""
@@ -174,12 +298,15 @@ def understand(text: str, context: str = "", backend: Backend | None = None, *, 
         return u
     messages = [
         Message(role="system", content=prompts.INTENT_SYSTEM),
-        Message(role="user", content=prompts.INTENT_USER.format(context=context[:1500], message=text[:1500],
-                                                                 rules_intent=u.intent)),
+        Message(
+            role="user",
+            content=prompts.INTENT_USER.format(context=context[:1500], message=text[:1500], rules_intent=u.intent),
+        ),
     ]
     try:
-        completion = backend.chat(messages, Options(temperature=0.0, max_tokens=60, json_schema=INTENT_SCHEMA,
-                                                    actor="classifier"))
+        completion = backend.chat(
+            messages, Options(temperature=0.0, max_tokens=60, json_schema=INTENT_SCHEMA, actor="classifier")
+        )
         data = completion.json()
         intent = data.get("intent") if isinstance(data, dict) else None
     except InferenceError as exc:

@@ -91,8 +91,11 @@ def check_math(u: Understanding, problem: Problem, tree: QuestionTree) -> MathCh
         if match.step is not None or match.final or match.node_ids:
             out.right.append(match)
             concluded_wrong = concluded_wrong and not match.final
-        elif (len(stated) > 1 or u.text.rstrip().endswith("?")) and any(stands_for(n.value, g) for g in given) \
-                and not diagnose_values([n.value], problem):
+        elif (
+            (len(stated) > 1 or u.text.rstrip().endswith("?"))
+            and any(stands_for(n.value, g) for g in given)
+            and not diagnose_values([n.value], problem)
+        ):
             continue  # a given quoted while reasoning ("4 batches is ...", "one batch is 7/8, right?")
         else:
             out.wrong.append(n.value)
@@ -124,8 +127,11 @@ def diagnose_values(values: list[float], problem: Problem) -> list[Diagnosis]:
 
 
 def _norm(line: str) -> str:
-    return re.sub(r"\s+", "", line.split("#", 1)[0]) if "#" in line and "'" not in line and '"' not in line \
+    return (
+        re.sub(r"\s+", "", line.split("#", 1)[0])
+        if "#" in line and "'" not in line and '"' not in line
         else re.sub(r"\s+", "", line)
+    )
 
 
 def patch_program(snippet: str, problem: Problem) -> str:
@@ -143,7 +149,7 @@ def patch_program(snippet: str, problem: Problem) -> str:
             indent = target[: len(target) - len(target.lstrip())]
             base = len(lines[0]) - len(lines[0].lstrip())
             new = [indent + ln[base:] if ln[:base].strip() == "" else indent + ln.strip() for ln in lines]
-            return "\n".join(buggy[: bug.lines[0] - 1] + new + buggy[bug.lines[0]:]) + "\n"
+            return "\n".join(buggy[: bug.lines[0] - 1] + new + buggy[bug.lines[0] :]) + "\n"
     return snippet
 
 

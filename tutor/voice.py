@@ -55,14 +55,18 @@ def rephrase_messages(problem: Problem, student: str, template_text: str) -> lis
     dialogue history is deliberately not sent: small models copy the previous tutor turn (see prompts.REPHRASE_TURN);
     the decision (node, move, depth) is already in the template."""
     system = prompts.REPHRASE_SYSTEM.format(statement=problem.statement.strip())
-    return [Message(role="system", content=system),
-            Message(role="user", content=prompts.REPHRASE_TURN.format(student=student[:2000], template=template_text))]
+    return [
+        Message(role="system", content=system),
+        Message(role="user", content=prompts.REPHRASE_TURN.format(student=student[:2000], template=template_text)),
+    ]
 
 
 def telling_messages(problem: Problem, history: list[tuple[str, str]], student: str, explanation: str) -> list[Message]:
     system = prompts.TELLING_SYSTEM.format(statement=problem.statement.strip())
-    return [*dialogue_messages(system, history), Message(role="user", content=prompts.TELLING_TURN.format(
-        student=student[:2000], explanation=explanation))]
+    return [
+        *dialogue_messages(system, history),
+        Message(role="user", content=prompts.TELLING_TURN.format(student=student[:2000], explanation=explanation)),
+    ]
 
 
 def vanilla_messages(problem: Problem, history: list[tuple[str, str]], student: str) -> list[Message]:
@@ -70,14 +74,22 @@ def vanilla_messages(problem: Problem, history: list[tuple[str, str]], student: 
     return [*dialogue_messages(system, history), Message(role="user", content=student[:2000])]
 
 
-def generate(backend: Backend, messages: list[Message], *, temperature: float = 0.2, seed: int | None = 0,
-             max_tokens: int = 120, wait_s: float | None = None) -> tuple[str, float | None]:
+def generate(
+    backend: Backend,
+    messages: list[Message],
+    *,
+    temperature: float = 0.2,
+    seed: int | None = 0,
+    max_tokens: int = 120,
+    wait_s: float | None = None,
+) -> tuple[str, float | None]:
     """Stream the backend's text to completion (the guard needs the whole text); returns (text, ttft seconds)."""
     start = time.monotonic()
     ttft = None
     parts: list[str] = []
-    stream = backend.stream(messages, Options(temperature=temperature, seed=seed, max_tokens=max_tokens, actor="tutor",
-                                              wait_s=wait_s))
+    stream = backend.stream(
+        messages, Options(temperature=temperature, seed=seed, max_tokens=max_tokens, actor="tutor", wait_s=wait_s)
+    )
     for delta in stream:
         if ttft is None:
             ttft = time.monotonic() - start
@@ -90,16 +102,56 @@ def strip_echo(text: str, student: str) -> str:
     head = student.strip().rstrip(".!?").lower()
     reply = text.strip()
     if head and reply.lower().startswith(head):
-        reply = reply[len(head):].lstrip(" .!?,:;-\n")
+        reply = reply[len(head) :].lstrip(" .!?,:;-\n")
     return reply
 
 
 _CONTENT = re.compile(r"[a-z]{4,}")
-_FILLER = {"what", "which", "that", "this", "with", "your", "have", "there", "they", "them", "then", "from", "about",
-           "would", "could", "should", "think", "let's", "lets", "take", "part", "next", "step", "help", "here",
-           "does", "when", "where", "into", "more", "some", "just", "like", "make", "want", "know", "tell", "look"}
-META = re.compile(r"\b(?:rewrit(?:e|ten|ing)|planned message|decided (?:message|question)|the tutor's message|"
-                   r"(?:these|my|the) instructions)\b", re.IGNORECASE)
+_FILLER = {
+    "what",
+    "which",
+    "that",
+    "this",
+    "with",
+    "your",
+    "have",
+    "there",
+    "they",
+    "them",
+    "then",
+    "from",
+    "about",
+    "would",
+    "could",
+    "should",
+    "think",
+    "let's",
+    "lets",
+    "take",
+    "part",
+    "next",
+    "step",
+    "help",
+    "here",
+    "does",
+    "when",
+    "where",
+    "into",
+    "more",
+    "some",
+    "just",
+    "like",
+    "make",
+    "want",
+    "know",
+    "tell",
+    "look",
+}
+META = re.compile(
+    r"\b(?:rewrit(?:e|ten|ing)|planned message|decided (?:message|question)|the tutor's message|"
+    r"(?:these|my|the) instructions)\b",
+    re.IGNORECASE,
+)
 REPEAT_SIMILARITY = 0.75  # a rewrite this close to an earlier tutor message (and not to the plan) is a repeat
 QUESTION_KEPT = 0.4  # share of the decided question's content words a rewrite must keep (at least 1)
 
@@ -139,8 +191,15 @@ def allowed_numbers(*texts: str) -> list[float]:
     return [r for text in texts for n in extract(text).numbers for r in n.readings()]
 
 
-def reject_reason(text: str, student: str, needs_question: bool, plan_text: str = "", *,
-                  previous: list[str] | tuple[str, ...] = (), allowed: list[float] | None = None) -> str | None:
+def reject_reason(
+    text: str,
+    student: str,
+    needs_question: bool,
+    plan_text: str = "",
+    *,
+    previous: list[str] | tuple[str, ...] = (),
+    allowed: list[float] | None = None,
+) -> str | None:
     """Why an LLM rewrite is unusable (so the template is shown instead), or None when it is fine.
 
     previous: the tutor's earlier messages (a rewrite that repeats one of them rather than the plan is rejected);
@@ -174,7 +233,7 @@ def reject_reason(text: str, student: str, needs_question: bool, plan_text: str 
             need = max(1, math.ceil(QUESTION_KEPT * len(planned))) if asked else 1
             if len(kept) < need:
                 what = "the decided question" if asked else "the planned message"
-                return (f"off the plan (keeps {len(kept)} of {len(planned)} content words of {what}; needs {need})")
+                return f"off the plan (keeps {len(kept)} of {len(planned)} content words of {what}; needs {need})"
     return None
 
 
@@ -194,8 +253,10 @@ def revoice_messages(student: str) -> list[Message]:
     student's message; see prompts.REVOICE_SYSTEM."""
     messages = [Message(role="system", content=prompts.REVOICE_SYSTEM)]
     for said, revoiced in prompts.REVOICE_EXAMPLES:
-        messages += [Message(role="user", content=prompts.REVOICE_TURN.format(student=said)),
-                     Message(role="assistant", content=revoiced)]
+        messages += [
+            Message(role="user", content=prompts.REVOICE_TURN.format(student=said)),
+            Message(role="assistant", content=revoiced),
+        ]
     return [*messages, Message(role="user", content=prompts.REVOICE_TURN.format(student=student[:600]))]
 
 
@@ -223,7 +284,7 @@ def split_head(text: str, feedback_options: tuple[str, ...] | list[str]) -> tupl
     so the verdict comes first and the decided question last. No known feedback at the start: ("", text)."""
     for feedback in sorted((f for f in feedback_options if f), key=len, reverse=True):
         if text.startswith(feedback) and len(text) > len(feedback):
-            return feedback, text[len(feedback):].strip()
+            return feedback, text[len(feedback) :].strip()
     return "", text
 
 
@@ -261,6 +322,7 @@ def may_voice(backend: Backend, job: str, kind: str) -> tuple[bool, str]:
         return False, f"{job} not measured for move kind {kind!r} on {backend.model}: templates"
     rate, pairs = row.get("acceptance") or 0.0, row.get("n", 0)
     if pairs < MIN_MEASURED or rate < ACCEPT_AT:
-        return False, (f"{job} on {backend.model}, move kind {kind!r}: measured acceptance {rate:.2f} (n={pairs}) "
-                       f"< {ACCEPT_AT}")
+        return False, (
+            f"{job} on {backend.model}, move kind {kind!r}: measured acceptance {rate:.2f} (n={pairs}) < {ACCEPT_AT}"
+        )
     return True, f"{job} on {backend.model}, move kind {kind!r}: measured acceptance {rate:.2f} (n={pairs})"

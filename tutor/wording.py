@@ -55,16 +55,29 @@ class ModelText:
     note: str | None = None  # why there is no text (model busy or failed); None: the job's note stands
 
 
-def model_text(job: str, problem: Problem, history: list[tuple[str, str]], student: str, template: str,
-               backend: Backend, settings: TutorSettings) -> ModelText:
+def model_text(
+    job: str,
+    problem: Problem,
+    history: list[tuple[str, str]],
+    student: str,
+    template: str,
+    backend: Backend,
+    settings: TutorSettings,
+) -> ModelText:
     """Generate the whole text of a job checked whole: `tell` (an explanation over the dialogue) or a rewrite."""
     if job == "tell":
         messages = voice.telling_messages(problem, history, student, template)
     else:
         messages = voice.rephrase_messages(problem, student, template)
     try:
-        text, ttft = voice.generate(backend, messages, temperature=settings.temperature, seed=settings.seed,
-                                    max_tokens=settings.max_tokens, wait_s=settings.model_wait_s)
+        text, ttft = voice.generate(
+            backend,
+            messages,
+            temperature=settings.temperature,
+            seed=settings.seed,
+            max_tokens=settings.max_tokens,
+            wait_s=settings.model_wait_s,
+        )
         text = voice.strip_echo(text, student)
     except ModelBusy as exc:
         return ModelText(note=exc.log_message)
@@ -73,8 +86,9 @@ def model_text(job: str, problem: Problem, history: list[tuple[str, str]], stude
     return ModelText(text=text or None, ttft_s=ttft)
 
 
-def reject_reason(plan: Plan, llm_text: str, student: str, template: str, problem: Problem,
-                  earlier: list[str]) -> str | None:
+def reject_reason(
+    plan: Plan, llm_text: str, student: str, template: str, problem: Problem, earlier: list[str]
+) -> str | None:
     """The strict quality gate for LLM text (None: usable). A rewrite of a decided move must keep the decided
     question, add no number beyond the plan, the student's message and the statement, and must not repeat an
     earlier tutor message (small models copy the previous turn); vanilla's free text gets the basic checks."""
@@ -85,9 +99,18 @@ def reject_reason(plan: Plan, llm_text: str, student: str, template: str, proble
     return voice.reject_reason(llm_text, student, needs_question, template, previous=earlier, allowed=allowed)
 
 
-def guard_reply(plan: Plan, llm_text: str | None, template: str, rejected: str | None, *, problem: Problem,
-                tree: QuestionTree, state: KnowledgeState, earlier: list[str],
-                allow_final_bottom_out: bool) -> tuple[str, Verdict, Verdict]:
+def guard_reply(
+    plan: Plan,
+    llm_text: str | None,
+    template: str,
+    rejected: str | None,
+    *,
+    problem: Problem,
+    tree: QuestionTree,
+    state: KnowledgeState,
+    earlier: list[str],
+    allow_final_bottom_out: bool,
+) -> tuple[str, Verdict, Verdict]:
     """(text shown, verdict on the first candidate with the action taken, verdict on the text shown). Guard the
     first candidate (the LLM text when there is one); on a hit (enforce mode), or when the LLM text failed the
     quality check, fall back: template -> other wordings of the node's questions -> generic."""
@@ -98,8 +121,14 @@ def guard_reply(plan: Plan, llm_text: str | None, template: str, rejected: str |
         verdict = Verdict()
     verdict.mode = plan.guard_mode
     if verdict.leaks:
-        log.info("guard hit (%s, problem %s, %s): %s; spans %s", plan.guard_mode, problem.id,
-                 "llm" if llm_text is not None else "template", "; ".join(verdict.reasons), verdict.spans)
+        log.info(
+            "guard hit (%s, problem %s, %s): %s; spans %s",
+            plan.guard_mode,
+            problem.id,
+            "llm" if llm_text is not None else "template",
+            "; ".join(verdict.reasons),
+            verdict.spans,
+        )
     if not verdict.leaks and not (llm_text is not None and rejected):
         return candidate, verdict, verdict
     if verdict.leaks and plan.guard_mode == "report":

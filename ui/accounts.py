@@ -16,8 +16,11 @@ POLICIES = get_args(Policy)
 def _throttled(ctx: AppContext, *keys: str) -> None:
     wait = ctx.throttle.longest_wait_s(*keys)
     if wait > 0:
-        raise AuthError(f"Too many failed attempts; wait {int(wait) + 1} seconds and try again.",
-                        f"throttled {', '.join(k for k in keys if k)}", status=429)
+        raise AuthError(
+            f"Too many failed attempts; wait {int(wait) + 1} seconds and try again.",
+            f"throttled {', '.join(k for k in keys if k)}",
+            status=429,
+        )
 
 
 def setup_needed(ctx: AppContext) -> bool:
@@ -50,7 +53,9 @@ def login(ctx: AppContext, username: str, password: str, client: str = "") -> tu
         ctx.throttle.fail(account)
         if addr:
             ctx.throttle.fail(addr)
-        raise AuthError("Wrong username or password.", f"failed login for {username!r} from {client or '?'}", status=401)
+        raise AuthError(
+            "Wrong username or password.", f"failed login for {username!r} from {client or '?'}", status=401
+        )
     return ctx.store.issue_token(user.id), user
 
 
@@ -59,11 +64,14 @@ def logout(ctx: AppContext, token: str | None) -> None:
         ctx.store.revoke_token(token)
 
 
-SIGNUP_FAILED = "Could not sign up with that username and join code: check the code with your teacher, or choose another username."
+SIGNUP_FAILED = (
+    "Could not sign up with that username and join code: check the code with your teacher, or choose another username."
+)
 
 
-def register_student(ctx: AppContext, username: str, password: str, join_code: str, display_name: str = "",
-                     client: str = "") -> tuple[str, User]:
+def register_student(
+    ctx: AppContext, username: str, password: str, join_code: str, display_name: str = "", client: str = ""
+) -> tuple[str, User]:
     """A student signs up with their class's join code. A wrong code and a taken username get the same answer, and
     failures are throttled per client, so sign-up neither confirms usernames nor lets join codes be guessed."""
     addr = f"signup:{client}" if client else ""
@@ -72,7 +80,11 @@ def register_student(ctx: AppContext, username: str, password: str, join_code: s
     problem = password_problem(username or "", password or "")
     if problem:  # says nothing about other accounts; checked before the code so it is not counted as a guess
         raise InputError(problem)
-    if not code or not any(c.join_code == code for c in _all_classes(ctx)) or ctx.store.user_by_name(username or "") is not None:
+    if (
+        not code
+        or not any(c.join_code == code for c in _all_classes(ctx))
+        or ctx.store.user_by_name(username or "") is not None
+    ):
         if addr:
             ctx.throttle.fail(addr)
         raise InputError(SIGNUP_FAILED, f"sign-up refused for {username!r} from {client or '?'}")
@@ -110,14 +122,20 @@ def my_classes(ctx: AppContext, token: str) -> list[ClassRoom]:
 
 def create_class(ctx: AppContext, token: str, name: str) -> ClassRoom:
     teacher = ctx.require(token, "teacher")
-    return ctx.store.create_class(teacher.id, name or "", model="", policy=ctx.settings.policy if ctx.settings.policy in POLICIES else "tree")
+    return ctx.store.create_class(
+        teacher.id, name or "", model="", policy=ctx.settings.policy if ctx.settings.policy in POLICIES else "tree"
+    )
 
 
-def update_class(ctx: AppContext, token: str, class_id: Any, *, model: str, policy: str, allow_final_bottom_out: bool) -> ClassRoom:
+def update_class(
+    ctx: AppContext, token: str, class_id: Any, *, model: str, policy: str, allow_final_bottom_out: bool
+) -> ClassRoom:
     teacher = ctx.require(token, "teacher")
     klass = ctx.store.get_class(int(class_id)) if class_id not in (None, "") else None
     if klass is None or klass.teacher_id != teacher.id:
         raise AuthError("That is not one of your classes.")
     if model and model not in MODELS and not model.endswith(".gguf"):
         raise InputError(f"Unknown model {model!r}; choose one of: {', '.join(sorted(MODELS))}, or a .gguf path.")
-    return ctx.store.update_class(klass.id, model=model, policy=policy, allow_final_bottom_out=bool(allow_final_bottom_out))
+    return ctx.store.update_class(
+        klass.id, model=model, policy=policy, allow_final_bottom_out=bool(allow_final_bottom_out)
+    )

@@ -80,7 +80,9 @@ def install(app: FastAPI, ctx: AppContext) -> None:
 
     @r.post("/login")
     def login(body: LoginBody, request: Request) -> dict[str, Any]:
-        tok, user = accounts.login(ctx, body.username, body.password, client=request.client.host if request.client else "")
+        tok, user = accounts.login(
+            ctx, body.username, body.password, client=request.client.host if request.client else ""
+        )
         return {"token": tok, "user": user.model_dump()}
 
     @r.post("/logout")
@@ -97,8 +99,14 @@ def install(app: FastAPI, ctx: AppContext) -> None:
         upload requests (which carry no Authorization header), so the guard can check who downloads or uploads."""
         tok = _token(authorization)
         user = ctx.require(tok)
-        response.set_cookie(web.COOKIE, tok or "", max_age=int(TOKEN_TTL.total_seconds()), path=web.COOKIE_PATH,
-                            httponly=True, samesite="strict")
+        response.set_cookie(
+            web.COOKIE,
+            tok or "",
+            max_age=int(TOKEN_TTL.total_seconds()),
+            path=web.COOKIE_PATH,
+            httponly=True,
+            samesite="strict",
+        )
         return {"role": user.role}
 
     @r.delete("/browser-session")
@@ -111,12 +119,19 @@ def install(app: FastAPI, ctx: AppContext) -> None:
         return ctx.require(_token(authorization)).model_dump()
 
     @r.get("/problems")
-    def problems(domain: str | None = None, skill: str | None = None, difficulty: str | None = None, q: str = "",
-                 authorization: str | None = Header(None)) -> list[dict[str, Any]]:
+    def problems(
+        domain: str | None = None,
+        skill: str | None = None,
+        difficulty: str | None = None,
+        q: str = "",
+        authorization: str | None = Header(None),
+    ) -> list[dict[str, Any]]:
         """The catalogue; with `q`, ranked by meaning (the knowledge store) or by substring while it is not ready."""
         found, _how = student.search(ctx, _token(authorization), q, domain, skill, difficulty, limit=1000)
-        return [{"id": p.id, "title": p.title, "domain": p.domain, "skills": p.skills, "difficulty": p.difficulty}
-                for p in found]
+        return [
+            {"id": p.id, "title": p.title, "domain": p.domain, "skills": p.skills, "difficulty": p.difficulty}
+            for p in found
+        ]
 
     @r.get("/sessions")
     def sessions(authorization: str | None = Header(None)) -> list[dict[str, Any]]:
@@ -126,7 +141,11 @@ def install(app: FastAPI, ctx: AppContext) -> None:
         return [s.model_dump(exclude={"problem"}) for s in rows]
 
     def start_session(tok: str | None, body: StartBody) -> dict[str, Any]:
-        v = student.start_custom(ctx, tok, body.code, body.test) if body.code else student.start(ctx, tok, body.problem_id)
+        v = (
+            student.start_custom(ctx, tok, body.code, body.test)
+            if body.code
+            else student.start(ctx, tok, body.problem_id)
+        )
         return v.model_dump()
 
     @r.post("/sessions")
@@ -138,8 +157,11 @@ def install(app: FastAPI, ctx: AppContext) -> None:
         if user.role == "student":
             return student.open_session(ctx, tok, session_id).model_dump()
         t = teacher.transcript(ctx, tok, session_id)
-        return {"session": t.session.model_dump(), "turns": [x.model_dump() for x in t.turns],
-                "annotations": [a.model_dump() for a in t.annotations]}
+        return {
+            "session": t.session.model_dump(),
+            "turns": [x.model_dump() for x in t.turns],
+            "annotations": [a.model_dump() for a in t.annotations],
+        }
 
     @r.get("/sessions/{session_id}")
     async def get_session(session_id: int, authorization: str | None = Header(None)) -> dict[str, Any]:
@@ -154,9 +176,15 @@ def install(app: FastAPI, ctx: AppContext) -> None:
         return await TURNS.call(answer, _token(authorization), session_id, body.text)
 
     @r.get("/teacher/transcripts")
-    def transcripts(response: Response, class_id: int | None = None, outcome: str | None = None, flagged: bool | None = None,
-                    limit: int = teacher.PAGE_SIZE, after: str | None = None,
-                    authorization: str | None = Header(None)) -> list[dict[str, Any]]:
+    def transcripts(
+        response: Response,
+        class_id: int | None = None,
+        outcome: str | None = None,
+        flagged: bool | None = None,
+        limit: int = teacher.PAGE_SIZE,
+        after: str | None = None,
+        authorization: str | None = Header(None),
+    ) -> list[dict[str, Any]]:
         """One page, newest first. A full page carries `X-Next-Cursor`: pass it as `after` for the next one."""
         flt = teacher.make_filter(class_id=class_id, outcome=outcome, flagged=flagged)
         page = teacher.transcripts(ctx, _token(authorization), flt, limit=limit, after=after)
@@ -166,7 +194,9 @@ def install(app: FastAPI, ctx: AppContext) -> None:
 
     @r.post("/teacher/annotations")
     def annotate(body: NoteBody, authorization: str | None = Header(None)) -> dict[str, Any]:
-        return teacher.annotate(ctx, _token(authorization), body.session_id, body.turn_idx, body.comment, body.flag).model_dump()
+        return teacher.annotate(
+            ctx, _token(authorization), body.session_id, body.turn_idx, body.comment, body.flag
+        ).model_dump()
 
     @r.get("/teacher/export")
     def export(format: str = "csv", authorization: str | None = Header(None)) -> StreamingResponse:

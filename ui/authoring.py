@@ -25,7 +25,9 @@ from ui.context import MAX_UPLOAD_BYTES, AppContext, AuthError, attach_tree, che
 
 
 def _upload_path(upload: Any) -> Path:
-    path = Path(upload if isinstance(upload, str | Path) else getattr(upload, "name", "") or getattr(upload, "path", ""))
+    path = Path(
+        upload if isinstance(upload, str | Path) else getattr(upload, "name", "") or getattr(upload, "path", "")
+    )
     if not path.is_file():
         raise InputError("Choose a file to import.")
     if path.stat().st_size > MAX_UPLOAD_BYTES:
@@ -38,7 +40,8 @@ def _upload_path(upload: Any) -> Path:
 
 
 def import_problems(ctx: AppContext, token: str, upload: Any) -> tuple[list[str], list[str]]:
-    """Import problems from a JSON/YAML problems file or a MathDial JSONL file. Returns (imported ids, skipped notes)."""
+    """Import problems from a JSON/YAML problems file or a MathDial JSONL file. Returns (imported ids, skipped
+    notes)."""
     teacher = ctx.require(token, "teacher")
     path = _upload_path(upload)
     skipped: list[str] = []
@@ -49,7 +52,9 @@ def import_problems(ctx: AppContext, token: str, upload: Any) -> tuple[list[str]
     else:
         problems = load_problems(path)  # ValidationError names file, record and field; nothing is written
     if not problems:
-        raise ValidationError(f"{path.name}: no problems found." + (f" Skipped: {'; '.join(skipped[:5])}" if skipped else ""))
+        raise ValidationError(
+            f"{path.name}: no problems found." + (f" Skipped: {'; '.join(skipped[:5])}" if skipped else "")
+        )
     for p in problems:
         _check_owner(ctx, teacher.id, p.id)
     checked = [attach_tree(p) for p in problems]
@@ -68,8 +73,18 @@ def _looks_mathdial(path: Path) -> bool:
         return False
 
 
-def add_math_problem(ctx: AppContext, token: str, *, title: str, statement: str, steps: str, answer: Any,
-                     skills: str = "", difficulty: str = "medium", grade: Any = None) -> Problem:
+def add_math_problem(
+    ctx: AppContext,
+    token: str,
+    *,
+    title: str,
+    statement: str,
+    steps: str,
+    answer: Any,
+    skills: str = "",
+    difficulty: str = "medium",
+    grade: Any = None,
+) -> Problem:
     """Steps: one per line, `description | expression | value`. The tree is drafted from them."""
     teacher = ctx.require(token, "teacher")
     parsed = []
@@ -82,31 +97,74 @@ def add_math_problem(ctx: AppContext, token: str, *, title: str, statement: str,
         try:
             parsed.append(Step(description=parts[0], expression=parts[1], value=float(parts[2])))
         except (ValueError, pydantic.ValidationError) as exc:
-            raise InputError(f"Step line {n}: {parts[2]!r} is not a number." if "float" in str(exc) else f"Step line {n}: {exc}") from None
+            raise InputError(
+                f"Step line {n}: {parts[2]!r} is not a number." if "float" in str(exc) else f"Step line {n}: {exc}"
+            ) from None
     try:
         answer_value = float(answer)
     except (TypeError, ValueError):
         raise InputError("The answer must be a number.") from None
-    return _save_new(ctx, teacher.id, dict(domain="math", title=title, statement=statement, steps=parsed, answer=answer_value,
-                                           skills=_skills(skills), difficulty=difficulty or "medium", grade=opt_int(grade)))
+    return _save_new(
+        ctx,
+        teacher.id,
+        dict(
+            domain="math",
+            title=title,
+            statement=statement,
+            steps=parsed,
+            answer=answer_value,
+            skills=_skills(skills),
+            difficulty=difficulty or "medium",
+            grade=opt_int(grade),
+        ),
+    )
 
 
-def add_code_problem(ctx: AppContext, token: str, *, title: str, statement: str, code: str, entry_point: str, tests: str,
-                     bug_lines: str, bug_description: str, fix_description: str, fixed_code: str = "",
-                     skills: str = "", difficulty: str = "medium") -> Problem:
+def add_code_problem(
+    ctx: AppContext,
+    token: str,
+    *,
+    title: str,
+    statement: str,
+    code: str,
+    entry_point: str,
+    tests: str,
+    bug_lines: str,
+    bug_description: str,
+    fix_description: str,
+    fixed_code: str = "",
+    skills: str = "",
+    difficulty: str = "medium",
+) -> Problem:
     teacher = ctx.require(token, "teacher")
     try:
         lines = [int(x) for x in (bug_lines or "").replace(",", " ").split()]
     except ValueError:
         raise InputError("Bug lines must be line numbers, e.g. 3 or 3, 4.") from None
-    bug = dict(lines=lines, description=bug_description, fixes=[Fix(description=fix_description or "fix the bug", code=fixed_code or "")])
+    bug = dict(
+        lines=lines,
+        description=bug_description,
+        fixes=[Fix(description=fix_description or "fix the bug", code=fixed_code or "")],
+    )
     try:
         bugs = [Bug(**bug)]
     except pydantic.ValidationError as exc:
         raise InputError(f"The bug needs line numbers and a description ({exc.errors()[0]['loc'][0]}).") from None
-    return _save_new(ctx, teacher.id, dict(domain="code", title=title, statement=statement, buggy_code=code or "", entry_point=(entry_point or "").strip(),
-                                           unit_tests=[t.strip() for t in (tests or "").splitlines() if t.strip()], bugs=bugs,
-                                           skills=_skills(skills) or ["debugging"], difficulty=difficulty or "medium"))
+    return _save_new(
+        ctx,
+        teacher.id,
+        dict(
+            domain="code",
+            title=title,
+            statement=statement,
+            buggy_code=code or "",
+            entry_point=(entry_point or "").strip(),
+            unit_tests=[t.strip() for t in (tests or "").splitlines() if t.strip()],
+            bugs=bugs,
+            skills=_skills(skills) or ["debugging"],
+            difficulty=difficulty or "medium",
+        ),
+    )
 
 
 def _skills(text: str) -> list[str]:
@@ -120,8 +178,10 @@ def _check_owner(ctx: AppContext, teacher_id: int, problem_id: str) -> None:
         raise AuthError(f"{problem_id} is a starter problem, which is read-only; copy it to edit your own version.")
     if rec is not None and rec.author_id != teacher_id:
         what = "a starter problem, which is read-only" if rec.author_id is None else "another teacher's problem"
-        raise AuthError(f"{problem_id} is {what}; copy it to edit your own version.",
-                        f"teacher {teacher_id} tried to change problem {problem_id} of author {rec.author_id}")
+        raise AuthError(
+            f"{problem_id} is {what}; copy it to edit your own version.",
+            f"teacher {teacher_id} tried to change problem {problem_id} of author {rec.author_id}",
+        )
 
 
 def _free_id(ctx: AppContext, title: str) -> str:
@@ -189,7 +249,9 @@ def save_tree(ctx: AppContext, token: str, problem_id: str, text: str) -> Questi
         tree = QuestionTree.model_validate(data)
     except pydantic.ValidationError as exc:
         err = exc.errors()[0]
-        raise InputError(f"Tree field {'.'.join(str(x) for x in err['loc'])}: {err['msg'].removeprefix('Value error, ')}") from None
+        raise InputError(
+            f"Tree field {'.'.join(str(x) for x in err['loc'])}: {err['msg'].removeprefix('Value error, ')}"
+        ) from None
     if tree.problem_id != problem.id:
         raise InputError(f"This tree is for {tree.problem_id}, not {problem.id}.")
     problem.tree = tree

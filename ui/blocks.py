@@ -43,10 +43,19 @@ def build_ui(ctx: AppContext) -> gr.Blocks:
                 re_ = labs_blocks.rehearse_tab(ctx, head.token)
             with gr.Tab("Evaluate", id="evaluate", visible=False, elem_id="tab-evaluate") as evaluate_tab:
                 ev = labs_blocks.evaluate_tab(ctx, head.token)
-        login_blocks.wire(ctx, demo, head, panel, main_tabs, [
-            RoleTab(student_tab, "student", st), RoleTab(teacher_tab, "teacher", te),
-            RoleTab(rehearse_tab, "teacher", re_), RoleTab(evaluate_tab, "teacher", ev),
-        ])
+        login_blocks.wire(
+            ctx,
+            demo,
+            head,
+            panel,
+            main_tabs,
+            [
+                RoleTab(student_tab, "student", st),
+                RoleTab(teacher_tab, "teacher", te),
+                RoleTab(rehearse_tab, "teacher", re_),
+                RoleTab(evaluate_tab, "teacher", ev),
+            ],
+        )
     # Several students chat at once; an in-process model serialises its own calls, a model server takes them in
     # parallel.
     demo.queue(default_concurrency_limit=8, max_size=QUEUE_SIZE)

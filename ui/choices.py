@@ -25,11 +25,18 @@ def model_choices() -> list[str]:
     return ["", *sorted(MODELS, key=lambda name: -MODELS[name].size)]
 
 
-def problem_choices(ctx: AppContext, token: str, domain: str = ALL, skill: str = ALL, difficulty: str = ALL,
-                    query: str = "") -> list[tuple[str, str]]:
+def problem_choices(
+    ctx: AppContext, token: str, domain: str = ALL, skill: str = ALL, difficulty: str = ALL, query: str = ""
+) -> list[tuple[str, str]]:
     """(label, id) of the problems the filters and the search text keep, best match first."""
-    probs, _how = student.search(ctx, token, query or "", None if domain == ALL else domain, None if skill == ALL else skill,
-                                 None if difficulty == ALL else difficulty)
+    probs, _how = student.search(
+        ctx,
+        token,
+        query or "",
+        None if domain == ALL else domain,
+        None if skill == ALL else skill,
+        None if difficulty == ALL else difficulty,
+    )
     return [(visible_controls(f"{p.title} ({p.domain}, {p.difficulty})"), p.id) for p in probs]
 
 

@@ -23,21 +23,29 @@ def classes_tab(ctx: AppContext, token: gr.State, class_filters: list[gr.Dropdow
     c_pick = gr.Dropdown([], label="Class")
     c_model = gr.Dropdown(model_choices(), value="", allow_custom_value=True, label="Model (empty: the app's default)")
     c_policy = gr.Radio(POLICIES, value="tree", label="Tutor policy")
-    c_bottom = gr.Checkbox(label="Allow a final bottom-out (the tutor may explain the last step after repeated failures)")
+    c_bottom = gr.Checkbox(
+        label="Allow a final bottom-out (the tutor may explain the last step after repeated failures)"
+    )
     c_save = gr.Button("Save class settings")
     c_msg = gr.Markdown("")
 
     def class_rows(tok: str) -> list[list[Any]]:
-        return [[c.id, c.name, c.join_code, c.model or "(default)", c.policy, "yes" if c.allow_final_bottom_out else "no"]
-                for c in accounts.my_classes(ctx, tok)]
+        return [
+            [c.id, c.name, c.join_code, c.model or "(default)", c.policy, "yes" if c.allow_final_bottom_out else "no"]
+            for c in accounts.my_classes(ctx, tok)
+        ]
 
     @safe
     def do_new_class(tok: str, name: str) -> Updates:
         klass = accounts.create_class(ctx, tok, name)
         classes = accounts.my_classes(ctx, tok)
-        return {classes_table: class_rows(tok), c_pick: gr.update(choices=class_choices(classes), value=str(klass.id)),
-                **{f: gr.update(choices=class_filter_choices(classes)) for f in class_filters},
-                c_msg: f"Created **{klass.name}**; join code **{klass.join_code}**.", new_class: ""}
+        return {
+            classes_table: class_rows(tok),
+            c_pick: gr.update(choices=class_choices(classes), value=str(klass.id)),
+            **{f: gr.update(choices=class_filter_choices(classes)) for f in class_filters},
+            c_msg: f"Created **{klass.name}**; join code **{klass.join_code}**.",
+            new_class: "",
+        }
 
     @safe
     def pick_class(tok: str, cid: Any) -> Updates:
@@ -51,12 +59,25 @@ def classes_tab(ctx: AppContext, token: gr.State, class_filters: list[gr.Dropdow
         klass = accounts.update_class(ctx, tok, cid, model=model or "", policy=policy, allow_final_bottom_out=bottom)
         return {classes_table: class_rows(tok), c_msg: f"Saved settings of **{klass.name}**."}
 
-    new_btn.click(do_new_class, [token, new_class], [classes_table, c_pick, *class_filters, c_msg, new_class], api_name="teacher_create_class")
+    new_btn.click(
+        do_new_class,
+        [token, new_class],
+        [classes_table, c_pick, *class_filters, c_msg, new_class],
+        api_name="teacher_create_class",
+    )
     c_pick.input(pick_class, [token, c_pick], [c_model, c_policy, c_bottom], api_visibility="private")
-    c_save.click(save_class, [token, c_pick, c_model, c_policy, c_bottom], [classes_table, c_msg], api_name="teacher_class_settings")
+    c_save.click(
+        save_class,
+        [token, c_pick, c_model, c_policy, c_bottom],
+        [classes_table, c_msg],
+        api_name="teacher_class_settings",
+    )
 
     def on_login(tok: str) -> Updates:
-        return {classes_table: class_rows(tok), c_pick: gr.update(choices=class_choices(accounts.my_classes(ctx, tok)), value=None)}
+        return {
+            classes_table: class_rows(tok),
+            c_pick: gr.update(choices=class_choices(accounts.my_classes(ctx, tok)), value=None),
+        }
 
     def blank() -> Updates:
         return {classes_table: [], c_pick: gr.update(choices=[], value=None)}

@@ -88,8 +88,9 @@ class SessionLock:
 
 
 class AppContext:
-    def __init__(self, settings: Settings, store: Store | None = None, backend: Backend | None = None,
-                 embedder: Any = None) -> None:
+    def __init__(
+        self, settings: Settings, store: Store | None = None, backend: Backend | None = None, embedder: Any = None
+    ) -> None:
         self.settings = settings
         self.store = store or connect(settings.db_url)
         self.knowledge = KnowledgeLink(settings, embedder=embedder)  # opened and seeded by start_knowledge()
@@ -100,7 +101,9 @@ class AppContext:
         self.throttle = Throttle(self.store)  # failed logins, sign-ups and join codes, shared by all workers
         self.live = LiveSessions()
         self.session_locks: weakref.WeakValueDictionary[int, SessionLock] = weakref.WeakValueDictionary()
-        self.warming: dict[tuple[str, str], threading.Thread] = {}  # (backend, model) -> the thread reading its prompt prefix
+        self.warming: dict[
+            tuple[str, str], threading.Thread
+        ] = {}  # (backend, model) -> the thread reading its prompt prefix
         self._validated: dict[str, tuple[str, Problem | None]] = {}  # stored problem id -> (version, Problem)
 
     # -- authorization ----------------------------------------------------------------------------------------
@@ -133,8 +136,10 @@ class AppContext:
             pause = 0.02
             while not self.store.claim_session(session_id, holder, SESSION_LEASE):
                 if time.monotonic() >= deadline:
-                    raise InputError("The tutor is still answering your last message.",
-                                     f"session {session_id}: leased by another worker")
+                    raise InputError(
+                        "The tutor is still answering your last message.",
+                        f"session {session_id}: leased by another worker",
+                    )
                 time.sleep(pause)
                 pause = min(pause * 2, 0.25)
             try:

@@ -24,8 +24,9 @@ def error_note(message: str) -> str:
     return f"**Error:** {message}"
 
 
-def safe(fn: Callable[..., Any] | None = None, *, show: Any = None, suffix: str = "",
-         also: Updates | None = None) -> Any:
+def safe(
+    fn: Callable[..., Any] | None = None, *, show: Any = None, suffix: str = "", also: Updates | None = None
+) -> Any:
     """Wrap a handler (a function or a generator) so a `RecoverableError` (an `InputError`, an `AuthError`, ...)
     is logged with its log message and shown with its user message; bugs still raise.
 
@@ -85,6 +86,8 @@ class Tab:
 
 def combine(*tabs: Tab) -> Tab:
     """One Tab of several (the Teacher tab of its sub-tabs): their outputs together, their updates merged."""
-    return Tab(outputs=[c for t in tabs for c in t.outputs],
-               on_login=lambda tok: {k: v for t in tabs for k, v in t.on_login(tok).items()},
-               blank=lambda: {k: v for t in tabs for k, v in t.blank().items()})
+    return Tab(
+        outputs=[c for t in tabs for c in t.outputs],
+        on_login=lambda tok: {k: v for t in tabs for k, v in t.on_login(tok).items()},
+        blank=lambda: {k: v for t in tabs for k, v in t.blank().items()},
+    )

@@ -42,8 +42,11 @@ class KnowledgeLink:
     def _open(self, extra: Callable[[], Iterable[Problem]] | None) -> None:
         try:
             where = self.settings.chroma_url or self.settings.chroma_dir
-            store = (KnowledgeStore(self.settings.chroma_dir, url=self.settings.chroma_url, embedder=self.embedder)
-                     if self.embedder is not None else default_store(self.settings))
+            store = (
+                KnowledgeStore(self.settings.chroma_dir, url=self.settings.chroma_url, embedder=self.embedder)
+                if self.embedder is not None
+                else default_store(self.settings)
+            )
             self.seeded = seed_starter(store)
             synced = store.upsert(list(extra())) if extra is not None else 0
             with self._lock:
@@ -51,8 +54,13 @@ class KnowledgeLink:
                 pending, self._pending = list(self._pending.values()), {}
             if pending:
                 store.upsert(pending)
-            log.info("knowledge store at %s: %d problems (%d seeded from the starter bank, %d synced from the database)",
-                     where, store.count("problems"), self.seeded, synced + len(pending))
+            log.info(
+                "knowledge store at %s: %d problems (%d seeded from the starter bank, %d synced from the database)",
+                where,
+                store.count("problems"),
+                self.seeded,
+                synced + len(pending),
+            )
         except Exception as exc:  # noqa: BLE001 - the app must keep working without the knowledge store
             self.error = f"{type(exc).__name__}: {exc}"
             log.warning("knowledge store unavailable (%s); search falls back to substring matching", self.error)
@@ -79,7 +87,9 @@ class KnowledgeLink:
             log.info("knowledge store: upserted %d problem(s)", n)
             return n
         except Exception as exc:  # noqa: BLE001 - best effort: the SQL store already holds them
-            log.warning("knowledge store upsert of %d problem(s) failed: %s: %s", len(problems), type(exc).__name__, exc)
+            log.warning(
+                "knowledge store upsert of %d problem(s) failed: %s: %s", len(problems), type(exc).__name__, exc
+            )
             return 0
 
     # -- reading ----------------------------------------------------------------------------------------------
@@ -106,8 +116,11 @@ def substring_match(problems: Iterable[Problem], text: str) -> list[Problem]:
     return out
 
 
-def rank_problems(link: KnowledgeLink | None, problems: list[Problem], text: str, limit: int = 20) -> tuple[list[Problem], str]:
-    """Filter and order `problems` by `text`: by meaning through the store, else by substring. Returns (problems, how)."""
+def rank_problems(
+    link: KnowledgeLink | None, problems: list[Problem], text: str, limit: int = 20
+) -> tuple[list[Problem], str]:
+    """Filter and order `problems` by `text`: by meaning through the store, else by substring. Returns (problems,
+    how)."""
     text = (text or "").strip()
     if not text:
         return problems, ""

@@ -54,7 +54,9 @@ class EvalReport:
     stamp: dict[str, Any] = field(default_factory=dict)  # config, git hash and date of the run
 
 
-def rehearse(ctx: AppContext, token: str, problem_id: str, *, n_students: int = 4, policy: str = "tree", max_turns: int = 10) -> Rehearsal:
+def rehearse(
+    ctx: AppContext, token: str, problem_id: str, *, n_students: int = 4, policy: str = "tree", max_turns: int = 10
+) -> Rehearsal:
     """Run `n_students` simulated students (cycling through the persona modes) and summarise where they stall."""
     ctx.require(token, "teacher")
     if not problem_id:
@@ -69,8 +71,18 @@ def rehearse(ctx: AppContext, token: str, problem_id: str, *, n_students: int = 
     for i in range(n_students):
         mode = MODES[i % len(MODES)]
         spec = PersonaSpec(name=f"student{i + 1}", mode=mode)  # type: ignore[arg-type]
-        records.append(run_dialogue(problem, policy, spec, seed=i, max_turns=max_turns, tutor_backend=none, student_backend=none,
-                                    persona_label=f"student{i + 1}/{mode}"))
+        records.append(
+            run_dialogue(
+                problem,
+                policy,
+                spec,
+                seed=i,
+                max_turns=max_turns,
+                tutor_backend=none,
+                student_backend=none,
+                persona_label=f"student{i + 1}/{mode}",
+            )
+        )
     return summarize(problem, records)
 
 
@@ -85,7 +97,9 @@ def summarize(problem: Problem, records: list[DialogueRecord]) -> Rehearsal:
         traces = r.tutor_traces
         visited = [t.node_id for t in traces if t.node_id]
         reached.update(visited)
-        for t in traces:  # a node the student resolved without being asked (e.g. implied by a later answer) was reached too
+        for (
+            t
+        ) in traces:  # a node the student resolved without being asked (e.g. implied by a later answer) was reached too
             reached.update(n for n, v in t.state_after.nodes.items() if v.status == "resolved")
         leaks = sum(1 for t in traces if t.guard.leaks)
         total_leaks += leaks
@@ -94,36 +108,76 @@ def summarize(problem: Problem, records: list[DialogueRecord]) -> Rehearsal:
         if stall:
             stalls[stall] += 1
         moves = Counter(t.move for t in traces)
-        rows.append([r.persona_label, "yes" if r.outcome.solved else "no", r.outcome.solved_turn if r.outcome.solved_turn is not None else "",
-                     r.outcome.turns, concept.get(stall, stall), leaks, ", ".join(f"{m} {c}" for m, c in moves.most_common())])
+        rows.append(
+            [
+                r.persona_label,
+                "yes" if r.outcome.solved else "no",
+                r.outcome.solved_turn if r.outcome.solved_turn is not None else "",
+                r.outcome.turns,
+                concept.get(stall, stall),
+                leaks,
+                ", ".join(f"{m} {c}" for m, c in moves.most_common()),
+            ]
+        )
     never = [n for n in nodes if n not in reached]
     node_rows = [[n, concept.get(n, ""), "yes" if n in reached else "NEVER", stalls.get(n, 0)] for n in nodes]
     solved = sum(1 for r in records if r.outcome.solved)
-    text = (f"**{solved} of {len(records)}** simulated students solved *{problem.title}*. "
-            + (f"Nodes never reached: {', '.join(concept.get(n, n) for n in never)}. " if never else "Every node was reached. ")
-            + ("**Leaks:** the guard replaced " + str(total_leaks) + " tutor message(s)." if total_leaks else "No leaks flagged by the guard."))
+    text = (
+        f"**{solved} of {len(records)}** simulated students solved *{problem.title}*. "
+        + (
+            f"Nodes never reached: {', '.join(concept.get(n, n) for n in never)}. "
+            if never
+            else "Every node was reached. "
+        )
+        + (
+            "**Leaks:** the guard replaced " + str(total_leaks) + " tutor message(s)."
+            if total_leaks
+            else "No leaks flagged by the guard."
+        )
+    )
     transcripts = []
     for r in records[:6]:
         lines = [f"**{u.role}** ({u.turn}): {u.text}" for u in r.transcript]
         transcripts.append(f"#### {r.persona_label}\n" + "\n\n".join(lines))
-    return Rehearsal(summary=text, students=rows, nodes=node_rows, never_reached=never, leaks=total_leaks, solved=solved,
-                     transcripts="\n\n---\n\n".join(transcripts))
+    return Rehearsal(
+        summary=text,
+        students=rows,
+        nodes=node_rows,
+        never_reached=never,
+        leaks=total_leaks,
+        solved=solved,
+        transcripts="\n\n---\n\n".join(transcripts),
+    )
 
 
 STUDENT_HEADERS = ["student", "solved", "at turn", "turns", "stalled on", "leaks", "tutor moves"]
 NODE_HEADERS = ["node", "concept", "reached", "stalled here"]
 
 
-def start_eval(ctx: AppContext, token: str, *, name: str, policies: list[str], domain: str = "", limit: int | None = None,
-               students: int = 1, max_turns: int = 12, wait: bool = False) -> int:
+def start_eval(
+    ctx: AppContext,
+    token: str,
+    *,
+    name: str,
+    policies: list[str],
+    domain: str = "",
+    limit: int | None = None,
+    students: int = 1,
+    max_turns: int = 12,
+    wait: bool = False,
+) -> int:
     """Start an evaluation run over the starter bank in the background; returns its eval_runs id."""
     teacher = ctx.require(token, "teacher")
     if not policies:
         raise InputError("Choose at least one policy.")
     try:
         config = RunConfig(
-            name=name or "app-run", policies=policies, max_turns=int(max_turns), students_per_problem=max(1, int(students)),
-            problems=[ProblemSet(source="starter", domain=domain or None, limit=int(limit) if limit else None)], bootstrap=200,
+            name=name or "app-run",
+            policies=policies,
+            max_turns=int(max_turns),
+            students_per_problem=max(1, int(students)),
+            problems=[ProblemSet(source="starter", domain=domain or None, limit=int(limit) if limit else None)],
+            bootstrap=200,
             output_dir=Path(ctx.settings.data_dir) / "evals" / (name or "app-run"),
         )
     except ValueError as exc:
@@ -134,7 +188,10 @@ def start_eval(ctx: AppContext, token: str, *, name: str, policies: list[str], d
         try:
             run_dir = api.run_config(config, settings=ctx.settings)
             report = api.load_report(run_dir)
-            summary = {m["metric"] + ("" if m.get("group") in (None, "all") else f" [{m['group']}]"): m.get("mean") for m in report.get("metrics", [])[:40]}
+            summary = {
+                m["metric"] + ("" if m.get("group") in (None, "all") else f" [{m['group']}]"): m.get("mean")
+                for m in report.get("metrics", [])[:40]
+            }
             ctx.store.finish_eval_run(run.id, status="done", report_dir=str(run_dir), summary=summary)
         except Exception as exc:  # a failed background run is recorded, not lost; the server stays up
             log.exception("evaluation run %s failed", run.id)
@@ -149,8 +206,17 @@ def start_eval(ctx: AppContext, token: str, *, name: str, policies: list[str], d
 
 def eval_runs(ctx: AppContext, token: str) -> list[list[Any]]:
     ctx.require(token, "teacher")
-    return [[r.id, r.name, r.status, ", ".join(r.config.get("policies", [])), r.started_at.replace("T", " ")[:16],
-             (r.finished_at or "").replace("T", " ")[:16]] for r in ctx.store.list_eval_runs()]
+    return [
+        [
+            r.id,
+            r.name,
+            r.status,
+            ", ".join(r.config.get("policies", [])),
+            r.started_at.replace("T", " ")[:16],
+            (r.finished_at or "").replace("T", " ")[:16],
+        ]
+        for r in ctx.store.list_eval_runs()
+    ]
 
 
 def eval_report(ctx: AppContext, token: str, run_id: Any) -> EvalReport:
@@ -161,9 +227,14 @@ def eval_report(ctx: AppContext, token: str, run_id: Any) -> EvalReport:
     if run.status != "done":
         return EvalReport(status=run.status, error=str(run.summary.get("error", "")))
     report = api.load_report(run.report_dir)
-    rows = [[m.get("group", ""), m.get("metric", ""), m.get("n", ""), _r(m.get("mean")), _r(m.get("lo")), _r(m.get("hi"))] for m in report.get("metrics", [])]
+    rows = [
+        [m.get("group", ""), m.get("metric", ""), m.get("n", ""), _r(m.get("mean")), _r(m.get("lo")), _r(m.get("hi"))]
+        for m in report.get("metrics", [])
+    ]
     plots = [str(p) for p in report.get("plots", {}).values() if Path(p).is_file()]
-    return EvalReport(status="done", metrics=rows, plots=plots, html=str(report.get("html", "")), stamp=report.get("stamp", {}))
+    return EvalReport(
+        status="done", metrics=rows, plots=plots, html=str(report.get("html", "")), stamp=report.get("stamp", {})
+    )
 
 
 def _r(x: Any) -> Any:

@@ -13,8 +13,11 @@ from ui.handlers import Tab, Updates, safe
 
 
 def rehearse_tab(ctx: AppContext, token: gr.State) -> Tab:
-    gr.Markdown("Try a problem on a small cohort of simulated students before class: see who solves it, where they "
-                "stall, which question-tree nodes are never reached, and whether anything leaked. (Runs on templates, in seconds.)")
+    gr.Markdown(
+        "Try a problem on a small cohort of simulated students before class: see who solves it, where they "
+        "stall, which question-tree nodes are never reached, and whether anything leaked. (Runs on templates, in "
+        "seconds.)"
+    )
     with gr.Row():
         problem = gr.Dropdown([], label="Problem", scale=3, elem_id="rehearse-problem")
         policy = gr.Radio(POLICIES, value="tree", label="Policy")
@@ -22,10 +25,22 @@ def rehearse_tab(ctx: AppContext, token: gr.State) -> Tab:
         turns = gr.Slider(2, 20, value=10, step=1, label="Max turns")
     run_btn = gr.Button("Rehearse", variant="primary", elem_id="rehearse-btn")
     summary = gr.Markdown("", elem_id="rehearse-summary")
-    students = gr.Dataframe(headers=labs.STUDENT_HEADERS, value=[], interactive=False, label="Students", wrap=True,
-                            column_widths=["16%", "7%", "7%", "7%", "33%", "6%", "24%"])
-    nodes = gr.Dataframe(headers=labs.NODE_HEADERS, value=[], interactive=False, label="Question-tree nodes", wrap=True,
-                         column_widths=["14%", "66%", "10%", "10%"])
+    students = gr.Dataframe(
+        headers=labs.STUDENT_HEADERS,
+        value=[],
+        interactive=False,
+        label="Students",
+        wrap=True,
+        column_widths=["16%", "7%", "7%", "7%", "33%", "6%", "24%"],
+    )
+    nodes = gr.Dataframe(
+        headers=labs.NODE_HEADERS,
+        value=[],
+        interactive=False,
+        label="Question-tree nodes",
+        wrap=True,
+        column_widths=["14%", "66%", "10%", "10%"],
+    )
     with gr.Accordion("Transcripts", open=False):
         transcripts = gr.Markdown("")
 
@@ -46,8 +61,10 @@ def rehearse_tab(ctx: AppContext, token: gr.State) -> Tab:
 
 
 def evaluate_tab(ctx: AppContext, token: gr.State) -> Tab:
-    gr.Markdown("Start a batch evaluation of tutor policies on the starter bank against simulated students "
-                "(templates; for model runs use `python -m evals run CONFIG.yaml`). Reports appear below when a run is done.")
+    gr.Markdown(
+        "Start a batch evaluation of tutor policies on the starter bank against simulated students "
+        "(templates; for model runs use `python -m evals run CONFIG.yaml`). Reports appear below when a run is done."
+    )
     with gr.Row():
         name = gr.Textbox(value="app-run", label="Run name (letters, digits, - _ .)")
         policies = gr.CheckboxGroup(POLICIES, value=["tree", "telling"], label="Policies")
@@ -62,7 +79,13 @@ def evaluate_tab(ctx: AppContext, token: gr.State) -> Tab:
     with gr.Row():
         pick = gr.Dropdown([], label="Show report of run")
         refresh = gr.Button("Refresh")
-    metrics = gr.Dataframe(headers=labs.METRIC_HEADERS, value=[], interactive=False, label="Metrics (mean and bootstrap CI)", max_height=360)
+    metrics = gr.Dataframe(
+        headers=labs.METRIC_HEADERS,
+        value=[],
+        interactive=False,
+        label="Metrics (mean and bootstrap CI)",
+        max_height=360,
+    )
     plots = gr.Gallery(label="Plots", columns=2, height=440, object_fit="contain", preview=False)
     report_file = gr.File(label="Self-contained HTML report")
 
@@ -72,7 +95,9 @@ def evaluate_tab(ctx: AppContext, token: gr.State) -> Tab:
 
     @safe
     def do_start(tok: str, nm: str, pols: list[str], dom: str, lim: float, k: float, t: float) -> Updates:
-        run_id = labs.start_eval(ctx, tok, name=nm, policies=pols, domain=dom, limit=int(lim or 0) or None, students=int(k), max_turns=int(t))
+        run_id = labs.start_eval(
+            ctx, tok, name=nm, policies=pols, domain=dom, limit=int(lim or 0) or None, students=int(k), max_turns=int(t)
+        )
         return {msg: f"Started run #{run_id}; press Refresh to follow it.", **_runs(tok)}
 
     @safe
@@ -82,10 +107,24 @@ def evaluate_tab(ctx: AppContext, token: gr.State) -> Tab:
             return {**base, msg: ""}
         rep = labs.eval_report(ctx, tok, run_id)
         if rep.status != "done":
-            return {**base, metrics: [], plots: [], report_file: None, msg: f"Run #{run_id} is {rep.status}. {rep.error}"}
-        return {**base, metrics: rep.metrics, plots: rep.plots, report_file: rep.html or None, msg: f"Run #{run_id}: done."}
+            return {
+                **base,
+                metrics: [],
+                plots: [],
+                report_file: None,
+                msg: f"Run #{run_id} is {rep.status}. {rep.error}",
+            }
+        return {
+            **base,
+            metrics: rep.metrics,
+            plots: rep.plots,
+            report_file: rep.html or None,
+            msg: f"Run #{run_id}: done.",
+        }
 
-    start.click(do_start, [token, name, policies, domain, limit, students, turns], [msg, runs, pick], api_name="eval_start")
+    start.click(
+        do_start, [token, name, policies, domain, limit, students, turns], [msg, runs, pick], api_name="eval_start"
+    )
     refresh.click(do_refresh, [token, pick], [runs, pick, metrics, plots, report_file, msg], api_name="eval_report")
 
     def blank() -> Updates:

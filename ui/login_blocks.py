@@ -15,11 +15,16 @@ from ui.handlers import Tab, Updates, client_address, safe
 
 # After login the token goes, once, from a hidden box to /api/v1/browser-session, which sets it as an HttpOnly cookie
 # for Gradio's file and upload routes (ui.web.Guard checks it there); the box is emptied in the same step.
-COOKIE_JS = """async (t) => { if (t) { await fetch('api/v1/browser-session', {method: 'POST', headers: {Authorization: 'Bearer ' + t}}); } return ''; }"""
+COOKIE_JS = """async (t) => {
+  if (t) { await fetch('api/v1/browser-session', {method: 'POST', headers: {Authorization: 'Bearer ' + t}}); }
+  return '';
+}"""
 CLEAR_COOKIE_JS = """async () => { await fetch('api/v1/browser-session', {method: 'DELETE'}); }"""
 
-SETUP_NOTE = ("**First run:** no teacher account exists yet. Create it in the *First run* tab (or set "
-              "TUTOR_ADMIN_USERNAME and TUTOR_ADMIN_PASSWORD before starting).")
+SETUP_NOTE = (
+    "**First run:** no teacher account exists yet. Create it in the *First run* tab (or set "
+    "TUTOR_ADMIN_USERNAME and TUTOR_ADMIN_PASSWORD before starting)."
+)
 
 
 @dataclass(frozen=True)
@@ -88,20 +93,51 @@ def login_panel() -> LoginPanel:
                 ft_pass = gr.Textbox(label="Password (8+ characters)", type="password")
                 ft_btn = gr.Button("Create teacher account", variant="primary")
         login_msg = gr.Markdown("", elem_id="login-msg")
-    return LoginPanel(column, setup_note, setup_tab, username, password, login_btn, su_user, su_pass, su_code, su_btn,
-                      ft_user, ft_pass, ft_btn, login_msg)
+    return LoginPanel(
+        column,
+        setup_note,
+        setup_tab,
+        username,
+        password,
+        login_btn,
+        su_user,
+        su_pass,
+        su_code,
+        su_btn,
+        ft_user,
+        ft_pass,
+        ft_btn,
+        login_msg,
+    )
 
 
-def wire(ctx: AppContext, demo: gr.Blocks, head: Header, panel: LoginPanel, main_tabs: gr.Tabs, tabs: list[RoleTab]) -> None:
+def wire(
+    ctx: AppContext, demo: gr.Blocks, head: Header, panel: LoginPanel, main_tabs: gr.Tabs, tabs: list[RoleTab]
+) -> None:
     """Log in, sign up, first teacher and log out: each shows the tabs of the user's role, filled for them, and
     blanks the others; a failure shows its message under the panel."""
-    shown = [head.token, head.whoami, head.logout_btn, panel.column, main_tabs, panel.login_msg, head.browser_token,
-             *(t.tab for t in tabs), *(c for t in tabs for c in t.content.outputs)]
+    shown = [
+        head.token,
+        head.whoami,
+        head.logout_btn,
+        panel.column,
+        main_tabs,
+        panel.login_msg,
+        head.browser_token,
+        *(t.tab for t in tabs),
+        *(c for t in tabs for c in t.content.outputs),
+    ]
 
     def enter(tok: str, user: User) -> Updates:
-        out: Updates = {head.token: tok, head.whoami: f"Logged in as **{user.display_name or user.username}** ({user.role})",
-                        head.logout_btn: gr.update(visible=True), panel.column: gr.update(visible=False),
-                        main_tabs: gr.update(visible=True, selected="teacher" if user.role == "teacher" else "student"), panel.login_msg: "", head.browser_token: tok}
+        out: Updates = {
+            head.token: tok,
+            head.whoami: f"Logged in as **{user.display_name or user.username}** ({user.role})",
+            head.logout_btn: gr.update(visible=True),
+            panel.column: gr.update(visible=False),
+            main_tabs: gr.update(visible=True, selected="teacher" if user.role == "teacher" else "student"),
+            panel.login_msg: "",
+            head.browser_token: tok,
+        }
         for t in tabs:
             mine = t.role == user.role
             out[t.tab] = gr.update(visible=mine)
@@ -125,17 +161,26 @@ def wire(ctx: AppContext, demo: gr.Blocks, head: Header, panel: LoginPanel, main
     def do_logout(tok: str) -> Updates:
         accounts.logout(ctx, tok)
         hide = gr.update(visible=False)
-        out: Updates = {head.token: None, head.whoami: "", head.logout_btn: hide, panel.column: gr.update(visible=True),
-                        main_tabs: hide, panel.login_msg: "Logged out.", head.browser_token: ""}
+        out: Updates = {
+            head.token: None,
+            head.whoami: "",
+            head.logout_btn: hide,
+            panel.column: gr.update(visible=True),
+            main_tabs: hide,
+            panel.login_msg: "Logged out.",
+            head.browser_token: "",
+        }
         for t in tabs:
             out[t.tab] = hide
             out.update(t.content.blank())
         return out
 
-    for event, fn, inputs, name in ((panel.login_btn.click, do_login, [panel.username, panel.password], "login"),
-                                    (panel.password.submit, do_login, [panel.username, panel.password], None),
-                                    (panel.su_btn.click, do_signup, [panel.su_user, panel.su_pass, panel.su_code], "signup"),
-                                    (panel.ft_btn.click, do_setup, [panel.ft_user, panel.ft_pass], "first_teacher")):
+    for event, fn, inputs, name in (
+        (panel.login_btn.click, do_login, [panel.username, panel.password], "login"),
+        (panel.password.submit, do_login, [panel.username, panel.password], None),
+        (panel.su_btn.click, do_signup, [panel.su_user, panel.su_pass, panel.su_code], "signup"),
+        (panel.ft_btn.click, do_setup, [panel.ft_user, panel.ft_pass], "first_teacher"),
+    ):
         vis = {"api_name": name} if name else {"api_visibility": "private"}
         event(fn, inputs, shown, **vis).then(None, [head.browser_token], [head.browser_token], js=COOKIE_JS)
     head.logout_btn.click(do_logout, [head.token], shown, api_name="logout").then(None, None, None, js=CLEAR_COOKIE_JS)

@@ -131,8 +131,9 @@ class Offload:
             stop.set()
 
 
-def _settle(loop: asyncio.AbstractEventLoop, fut: asyncio.Future, *, result: Any = None,
-            error: BaseException | None = None) -> None:
+def _settle(
+    loop: asyncio.AbstractEventLoop, fut: asyncio.Future, *, result: Any = None, error: BaseException | None = None
+) -> None:
     def settle() -> None:
         if fut.done():  # the awaiting task was cancelled
             return
@@ -148,8 +149,9 @@ def _settle(loop: asyncio.AbstractEventLoop, fut: asyncio.Future, *, result: Any
 TURNS = Offload()
 
 
-def handler(fn: Callable[..., Any], on_busy: Callable[[RecoverableError], BaseException],
-            pool: Offload = TURNS) -> Callable[..., Any]:
+def handler(
+    fn: Callable[..., Any], on_busy: Callable[[RecoverableError], BaseException], pool: Offload = TURNS
+) -> Callable[..., Any]:
     """An async (generator) event handler for a sync one, run through `pool`; `Busy` becomes `on_busy(exc)`."""
     if _is_generator_function(fn):
 

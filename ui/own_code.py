@@ -22,7 +22,9 @@ def build_custom_problem(code: Any, tests: Any) -> Problem:
     """An ad-hoc code problem from pasted buggy Python and at least one failing test (an assert statement)."""
     code, notice = check_text(code, MAX_CODE_CHARS, "code")
     if notice:
-        raise InputError(f"Your code is too long (over {MAX_CODE_CHARS:,} characters); paste just the function that fails.")
+        raise InputError(
+            f"Your code is too long (over {MAX_CODE_CHARS:,} characters); paste just the function that fails."
+        )
     tests_text, _ = check_text(tests, 4000, "test")
     test_lines = [t.strip() for t in tests_text.splitlines() if t.strip() and not t.strip().startswith("#")]
     for t in test_lines:
@@ -40,11 +42,26 @@ def build_custom_problem(code: Any, tests: Any) -> Problem:
     def_line = next(i for i, line in enumerate(code.splitlines(), 1) if re.match(rf"def\s+{entry}\s*\(", line))
     pid = "own-" + hashlib.sha256((code + "\n" + "\n".join(test_lines)).encode()).hexdigest()[:10]
     problem = Problem(
-        id=pid, domain="code", title=f"Your code: {entry}()", source="student", difficulty="medium", skills=["debugging"],
-        statement=f"Make `{entry}` pass your test" + ("s" if len(test_lines) > 1 else "") + ":\n\n" + "\n".join(f"    {t}" for t in test_lines),
-        buggy_code=code, entry_point=entry, unit_tests=test_lines,
-        bugs=[Bug(lines=[def_line], description="The function does not pass the student's test.",
-                  fixes=[Fix(description="Change the function so that the failing test passes.")])],
+        id=pid,
+        domain="code",
+        title=f"Your code: {entry}()",
+        source="student",
+        difficulty="medium",
+        skills=["debugging"],
+        statement=f"Make `{entry}` pass your test"
+        + ("s" if len(test_lines) > 1 else "")
+        + ":\n\n"
+        + "\n".join(f"    {t}" for t in test_lines),
+        buggy_code=code,
+        entry_point=entry,
+        unit_tests=test_lines,
+        bugs=[
+            Bug(
+                lines=[def_line],
+                description="The function does not pass the student's test.",
+                fixes=[Fix(description="Change the function so that the failing test passes.")],
+            )
+        ],
     )
     run = sandbox.run_tests(code, problem)
     if run.unavailable:

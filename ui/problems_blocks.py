@@ -14,16 +14,23 @@ from ui.handlers import Tab, Updates, need, safe
 
 
 def problems_tab(ctx: AppContext, token: gr.State) -> Tab:
-    gr.Markdown("**Import** a problems file (JSON / YAML / JSONL of `knowledge.types.Problem`, or a MathDial JSONL file). "
-                "The whole file is checked first; nothing is saved if any record is invalid.")
+    gr.Markdown(
+        "**Import** a problems file (JSON / YAML / JSONL of `knowledge.types.Problem`, or a MathDial JSONL file). "
+        "The whole file is checked first; nothing is saved if any record is invalid."
+    )
     with gr.Row():
-        upload = gr.File(label="Problems file", file_types=[".json", ".jsonl", ".yaml", ".yml"], elem_id="problem-upload")
+        upload = gr.File(
+            label="Problems file", file_types=[".json", ".jsonl", ".yaml", ".yml"], elem_id="problem-upload"
+        )
         import_btn = gr.Button("Import")
     with gr.Accordion("Add a math problem", open=False):
         mp_title = gr.Textbox(label="Title")
         mp_statement = gr.Textbox(label="Statement", lines=3)
-        mp_steps = gr.Textbox(label="Steps, one per line: description | expression | value", lines=4,
-                              placeholder="Price of 3 pens | 3 * 2 | 6")
+        mp_steps = gr.Textbox(
+            label="Steps, one per line: description | expression | value",
+            lines=4,
+            placeholder="Price of 3 pens | 3 * 2 | 6",
+        )
         with gr.Row():
             mp_answer = gr.Textbox(label="Final answer (number)")
             mp_skills = gr.Textbox(label="Skills (comma-separated)")
@@ -50,8 +57,11 @@ def problems_tab(ctx: AppContext, token: gr.State) -> Tab:
     p_msg = gr.Markdown("", elem_id="problems-msg")
 
     def added(tok: str, problem: Problem) -> Updates:
-        return {tree_problem: gr.update(choices=problem_choices(ctx, tok), value=problem.id), tree_editor: authoring.tree_text(ctx, tok, problem.id),
-                p_msg: f"Saved **{problem.id}**; its drafted tree is below for review."}
+        return {
+            tree_problem: gr.update(choices=problem_choices(ctx, tok), value=problem.id),
+            tree_editor: authoring.tree_text(ctx, tok, problem.id),
+            p_msg: f"Saved **{problem.id}**; its drafted tree is below for review.",
+        }
 
     @safe(show=p_msg)
     def do_import(tok: str, f: Any) -> Updates:
@@ -63,12 +73,32 @@ def problems_tab(ctx: AppContext, token: gr.State) -> Tab:
 
     @safe(show=p_msg)
     def add_math(tok: str, title: str, stmt: str, steps: str, ans: str, skills: str, diff: str) -> Updates:
-        return added(tok, authoring.add_math_problem(ctx, tok, title=title, statement=stmt, steps=steps, answer=ans, skills=skills, difficulty=diff))
+        return added(
+            tok,
+            authoring.add_math_problem(
+                ctx, tok, title=title, statement=stmt, steps=steps, answer=ans, skills=skills, difficulty=diff
+            ),
+        )
 
     @safe(show=p_msg)
-    def add_code(tok: str, title: str, stmt: str, code: str, entry: str, lines: str, tests: str, bug: str, fix: str) -> Updates:
-        return added(tok, authoring.add_code_problem(ctx, tok, title=title, statement=stmt, code=code, entry_point=entry, tests=tests,
-                                                   bug_lines=lines, bug_description=bug, fix_description=fix))
+    def add_code(
+        tok: str, title: str, stmt: str, code: str, entry: str, lines: str, tests: str, bug: str, fix: str
+    ) -> Updates:
+        return added(
+            tok,
+            authoring.add_code_problem(
+                ctx,
+                tok,
+                title=title,
+                statement=stmt,
+                code=code,
+                entry_point=entry,
+                tests=tests,
+                bug_lines=lines,
+                bug_description=bug,
+                fix_description=fix,
+            ),
+        )
 
     @safe
     def copy(tok: str, pid: str) -> Updates:
@@ -88,9 +118,18 @@ def problems_tab(ctx: AppContext, token: gr.State) -> Tab:
 
     added_outputs = [tree_problem, tree_editor, p_msg]
     import_btn.click(do_import, [token, upload], [tree_problem, p_msg], api_name="teacher_import")
-    mp_btn.click(add_math, [token, mp_title, mp_statement, mp_steps, mp_answer, mp_skills, mp_diff], added_outputs, api_name="teacher_add_math")
-    cp_btn.click(add_code, [token, cp_title, cp_statement, cp_code, cp_entry, cp_lines, cp_tests, cp_bug, cp_fix], added_outputs,
-                 api_name="teacher_add_code")
+    mp_btn.click(
+        add_math,
+        [token, mp_title, mp_statement, mp_steps, mp_answer, mp_skills, mp_diff],
+        added_outputs,
+        api_name="teacher_add_math",
+    )
+    cp_btn.click(
+        add_code,
+        [token, cp_title, cp_statement, cp_code, cp_entry, cp_lines, cp_tests, cp_bug, cp_fix],
+        added_outputs,
+        api_name="teacher_add_code",
+    )
     tree_copy.click(copy, [token, tree_problem], added_outputs, api_name="teacher_copy_problem")
     tree_load.click(load_tree, [token, tree_problem], tree_editor, api_name="teacher_tree")
     tree_save.click(save_tree, [token, tree_problem, tree_editor], p_msg, api_name="teacher_save_tree")

@@ -34,7 +34,10 @@ def student_markdown(text: str) -> str:
 
 def chat_messages(turns: list[Turn]) -> list[dict[str, Any]]:
     return [
-        {"role": "user" if t.role == "student" else "assistant", "content": student_markdown(t.text) if t.role == "student" else t.text}
+        {
+            "role": "user" if t.role == "student" else "assistant",
+            "content": student_markdown(t.text) if t.role == "student" else t.text,
+        }
         for t in turns
     ]
 
@@ -55,7 +58,11 @@ def node_resolved(state: Any, node_id: str) -> bool:
     nodes = getattr(state, "nodes", None)
     if isinstance(nodes, dict) and node_id in nodes:
         entry = nodes[node_id]
-        status = entry if isinstance(entry, str) else getattr(entry, "status", None) or (entry.get("status") if isinstance(entry, dict) else None)
+        status = (
+            entry
+            if isinstance(entry, str)
+            else getattr(entry, "status", None) or (entry.get("status") if isinstance(entry, dict) else None)
+        )
         return status == "resolved"
     return False
 
@@ -74,7 +81,7 @@ def progress_html(items: list[dict[str, Any]], outcome: str = "active") -> str:
     done = sum(1 for i in items if i["resolved"])
     chips = "".join(
         f'<span class="node {"done" if i["resolved"] else "todo"}" title="{html.escape(i["concept"])}">'
-        f'{"✓" if i["resolved"] else "○"} {html.escape(_short(i["concept"], 48))}</span>'
+        f"{'✓' if i['resolved'] else '○'} {html.escape(_short(i['concept'], 48))}</span>"
         for i in items
     )
     label = "Solved!" if outcome == "solved" else f"{done} of {len(items)} ideas worked out"
@@ -86,7 +93,19 @@ def _short(text: str, n: int) -> str:
 
 
 def session_rows(sessions: list[TutoringSession]) -> list[list[Any]]:
-    return [[s.id, s.student_name, s.problem_id, s.policy, s.outcome, s.n_turns, "⚑" if s.flagged else "", s.started_at.replace("T", " ")[:16]] for s in sessions]
+    return [
+        [
+            s.id,
+            s.student_name,
+            s.problem_id,
+            s.policy,
+            s.outcome,
+            s.n_turns,
+            "⚑" if s.flagged else "",
+            s.started_at.replace("T", " ")[:16],
+        ]
+        for s in sessions
+    ]
 
 
 SESSION_HEADERS = ["id", "student", "problem", "policy", "outcome", "turns", "flag", "started"]
@@ -101,8 +120,13 @@ def trace_summary(turn: Turn) -> dict[str, str]:
         "move": str(turn.move or trace.get("move") or "—"),
         "depth": str(trace.get("depth") or "—"),
         "reason": str(trace.get("reason") or "—"),
-        "diagnosis": ", ".join(f'{d.get("label", "?")} ({float(d.get("confidence", 0)):.0%})' for d in diag if isinstance(d, dict)) or "—",
-        "guard": ("LEAK replaced: " + "; ".join(guard.get("reasons") or [])) if guard.get("leaks") else ("passed" if guard else "—"),
+        "diagnosis": ", ".join(
+            f"{d.get('label', '?')} ({float(d.get('confidence', 0)):.0%})" for d in diag if isinstance(d, dict)
+        )
+        or "—",
+        "guard": ("LEAK replaced: " + "; ".join(guard.get("reasons") or []))
+        if guard.get("leaks")
+        else ("passed" if guard else "—"),
         "llm": "yes" if trace.get("used_llm") else "no",
         "latency": f"{turn.latency_ms:.0f} ms" if turn.latency_ms is not None else "—",
     }
@@ -117,7 +141,8 @@ def transcript_html(turns: list[Turn], notes: list[Annotation]) -> str:
     for t in turns:
         who = "Student" if t.role == "student" else "Tutor"
         ann = "".join(
-            f'<div class="note">{"⚑ flagged" if a.flag else ""} {html.escape(a.comment)}</div>' for a in by_turn.get(t.id, [])
+            f'<div class="note">{"⚑ flagged" if a.flag else ""} {html.escape(a.comment)}</div>'
+            for a in by_turn.get(t.id, [])
         )
         if t.role == "tutor" and t.trace:
             s = trace_summary(t)

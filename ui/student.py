@@ -45,23 +45,37 @@ class SessionView(BaseModel):
     notice: str = ""
 
 
-def catalogue(ctx: AppContext, token: str, domain: str | None = None, skill: str | None = None, difficulty: str | None = None) -> list[Problem]:
+def catalogue(
+    ctx: AppContext, token: str, domain: str | None = None, skill: str | None = None, difficulty: str | None = None
+) -> list[Problem]:
     ctx.require(token)
     return [
-        p for p in ctx.problems()
-        if (not domain or p.domain == domain) and (not skill or skill in p.skills) and (not difficulty or p.difficulty == difficulty)
+        p
+        for p in ctx.problems()
+        if (not domain or p.domain == domain)
+        and (not skill or skill in p.skills)
+        and (not difficulty or p.difficulty == difficulty)
     ]
 
 
-def search(ctx: AppContext, token: str, text: str, domain: str | None = None, skill: str | None = None,
-           difficulty: str | None = None, limit: int = 20) -> tuple[list[Problem], str]:
+def search(
+    ctx: AppContext,
+    token: str,
+    text: str,
+    domain: str | None = None,
+    skill: str | None = None,
+    difficulty: str | None = None,
+    limit: int = 20,
+) -> tuple[list[Problem], str]:
     """The catalogue (as filtered) ranked by meaning through the knowledge store, or by substring while it is not
     ready. Returns (problems, how): how is "meaning", "text", or "" for an empty query (the whole filtered list)."""
     return rank_problems(ctx.knowledge, catalogue(ctx, token, domain, skill, difficulty), text, limit)
 
 
 def _tutor_settings(ctx: AppContext, class_policy: str | None, bottom_out: bool) -> TutorSettings:
-    return TutorSettings(policy=class_policy or "tree", max_turns=ctx.settings.max_turns, allow_final_bottom_out=bottom_out)
+    return TutorSettings(
+        policy=class_policy or "tree", max_turns=ctx.settings.max_turns, allow_final_bottom_out=bottom_out
+    )
 
 
 def _start_tutor(ctx: AppContext, problem: Problem, sess: TutoringSession, backend=None) -> TutorSession:
@@ -75,7 +89,9 @@ def _begin(ctx: AppContext, token: str, problem: Problem) -> SessionView:
     klass = student_class(ctx, user)
     policy = klass.policy if klass else "tree"
     model = ctx.model_label((klass.model if klass and klass.model else "") or ctx.settings.model)
-    sess = ctx.store.start_session(user.id, problem.model_dump(mode="json"), policy=policy, model=model, class_id=klass.id if klass else None)
+    sess = ctx.store.start_session(
+        user.id, problem.model_dump(mode="json"), policy=policy, model=model, class_id=klass.id if klass else None
+    )
     ts = _start_tutor(ctx, problem, sess)
     ctx.store.add_turn(sess.id, "tutor", ts.opening, move="focus")
     ctx.live[sess.id] = ts
@@ -166,17 +182,28 @@ def recorded_runs(turns: list[Any]) -> dict[int, Any]:
             continue
         summary = trace["tests"]
         first = summary.get("first_failure")
-        runs[k] = TestRun(passed=bool(summary.get("passed")), results=[TestResult.model_validate(first)] if first else [],
-                          load_error=LoadError.model_validate(summary["load_error"]) if summary.get("load_error") else None,
-                          limit_hit=summary.get("limit_hit"), unavailable=summary.get("unavailable"))
+        runs[k] = TestRun(
+            passed=bool(summary.get("passed")),
+            results=[TestResult.model_validate(first)] if first else [],
+            load_error=LoadError.model_validate(summary["load_error"]) if summary.get("load_error") else None,
+            limit_hit=summary.get("limit_hit"),
+            unavailable=summary.get("unavailable"),
+        )
     return runs
 
 
 def _record_reply(ctx: AppContext, session_id: int, ts) -> None:
     trace = ts.last
     data = trace.model_dump(mode="json")
-    ctx.store.add_turn(session_id, "tutor", trace.text, trace=data, guard=data.get("guard"),
-                       latency_ms=float(sum((trace.latency_ms or {}).values())), move=trace.move)
+    ctx.store.add_turn(
+        session_id,
+        "tutor",
+        trace.text,
+        trace=data,
+        guard=data.get("guard"),
+        latency_ms=float(sum((trace.latency_ms or {}).values())),
+        move=trace.move,
+    )
     if ts.solved:
         ctx.store.end_session(session_id, "solved")
     elif ts.done:
@@ -220,7 +247,9 @@ def _code_turn(ctx: AppContext, sess: TutoringSession, text: str) -> CodeTurn | 
     return SLOTS.claim(_runner(ctx, sess.student_id))
 
 
-def _answer(ctx: AppContext, sess: TutoringSession, text: str, notice: str, turn: CodeTurn | None) -> Iterator[SessionView]:
+def _answer(
+    ctx: AppContext, sess: TutoringSession, text: str, notice: str, turn: CodeTurn | None
+) -> Iterator[SessionView]:
     ts = live(ctx, sess)
     ctx.store.add_turn(sess.id, "student", text)
     shown = ""
@@ -242,7 +271,9 @@ def _answer(ctx: AppContext, sess: TutoringSession, text: str, notice: str, turn
     except RecoverableError:
         ctx.live.pop(sess.id, None)  # rebuilt from the record on the next message
         raise
-    except GeneratorExit:  # the browser went away mid-reply (only a streamed one yields): stop the model, keep the record whole
+    except (
+        GeneratorExit
+    ):  # the browser went away mid-reply (only a streamed one yields): stop the model, keep the record whole
         if isinstance(reply, Generator):
             reply.close()
             _record_reply(ctx, sess.id, ts)
@@ -292,7 +323,12 @@ def view(ctx: AppContext, session_id: int, notice: str = "") -> SessionView:
     ts = ctx.live.get(session_id)
     ts = ts if in_sync(ts, sess, answering=True) else None  # a stale tutor would show stale progress
     return SessionView(
-        session_id=sess.id, problem_id=sess.problem_id, title=problem.title, intro=render.problem_intro(problem),
+        session_id=sess.id,
+        problem_id=sess.problem_id,
+        title=problem.title,
+        intro=render.problem_intro(problem),
         messages=render.chat_messages(ctx.store.turns(sess.id)),
-        progress=render.progress(problem, ts), outcome=sess.outcome, notice=notice,
+        progress=render.progress(problem, ts),
+        outcome=sess.outcome,
+        notice=notice,
     )

@@ -26,8 +26,13 @@ def student_tab(ctx: AppContext, token: gr.State) -> Tab:
     with gr.Row():
         with gr.Column(scale=1, min_width=280):
             gr.Markdown("#### Choose a problem")
-            query = gr.Textbox(label="Search problems", placeholder="e.g. sharing pizza fairly, off-by-one loop",
-                               elem_id="problem-search", lines=1, max_lines=1)
+            query = gr.Textbox(
+                label="Search problems",
+                placeholder="e.g. sharing pizza fairly, off-by-one loop",
+                elem_id="problem-search",
+                lines=1,
+                max_lines=1,
+            )
             domain = gr.Dropdown([ALL, *DOMAINS], value=ALL, label="Subject")
             skill = gr.Dropdown([ALL], value=ALL, label="Skill")
             difficulty = gr.Dropdown([ALL, *DIFFICULTIES], value=ALL, label="Difficulty")
@@ -46,10 +51,24 @@ def student_tab(ctx: AppContext, token: gr.State) -> Tab:
         with gr.Column(scale=3):
             intro = gr.Markdown(PICK, elem_id="intro", latex_delimiters=render.LATEX_DELIMITERS)
             strip = gr.HTML("", elem_id="progress")
-            chat = gr.Chatbot(label="Tutor", elem_id="chat", height=460, latex_delimiters=render.LATEX_DELIMITERS,
-                              buttons=["copy"], feedback_options=None, placeholder="Your conversation appears here.")
+            chat = gr.Chatbot(
+                label="Tutor",
+                elem_id="chat",
+                height=460,
+                latex_delimiters=render.LATEX_DELIMITERS,
+                buttons=["copy"],
+                feedback_options=None,
+                placeholder="Your conversation appears here.",
+            )
             with gr.Row():
-                msg = gr.Textbox(placeholder="Type your answer or question…", show_label=False, scale=5, elem_id="msg", lines=1, max_lines=12)
+                msg = gr.Textbox(
+                    placeholder="Type your answer or question…",
+                    show_label=False,
+                    scale=5,
+                    elem_id="msg",
+                    lines=1,
+                    max_lines=12,
+                )
                 send_btn = gr.Button("Send", variant="primary", scale=1, elem_id="send-btn")
             with gr.Row():
                 stuck_btn = gr.Button("I'm stuck", elem_id="stuck-btn")
@@ -57,10 +76,18 @@ def student_tab(ctx: AppContext, token: gr.State) -> Tab:
             notice = gr.Markdown("", elem_id="notice")
 
     def show(v: student.SessionView) -> Updates:
-        status = "**Solved!** Pick another problem or start over." if v.outcome == "solved" else (
-            "This session has ended." if v.outcome != "active" else "")
-        return {sid: v.session_id, intro: v.intro, strip: render.progress_html(v.progress, v.outcome), chat: v.messages,
-                notice: " ".join(x for x in (v.notice, status) if x)}
+        status = (
+            "**Solved!** Pick another problem or start over."
+            if v.outcome == "solved"
+            else ("This session has ended." if v.outcome != "active" else "")
+        )
+        return {
+            sid: v.session_id,
+            intro: v.intro,
+            strip: render.progress_html(v.progress, v.outcome),
+            chat: v.messages,
+            notice: " ".join(x for x in (v.notice, status) if x),
+        }
 
     def my_sessions(tok: str) -> Any:
         return gr.update(choices=session_choices(student.my_sessions(ctx, tok)), value=None)
@@ -112,8 +139,9 @@ def student_tab(ctx: AppContext, token: gr.State) -> Tab:
         klass = accounts.join_class(ctx, tok, code)
         return f"You joined **{klass.name}**."
 
-    do_start, do_own, do_send, do_stuck, do_restart, do_resume = map(chat_handler, (do_start, do_own, do_send, do_stuck,
-                                                                                    do_restart, do_resume))
+    do_start, do_own, do_send, do_stuck, do_restart, do_resume = map(
+        chat_handler, (do_start, do_own, do_send, do_stuck, do_restart, do_resume)
+    )
     pool = {"concurrency_limit": None}
     start_btn.click(do_start, [token, problem], [*view_outputs, past], api_name="start_problem", **pool)
     own_btn.click(do_own, [token, own_code, own_test], [*view_outputs, past], api_name="start_own_code", **pool)
@@ -126,11 +154,27 @@ def student_tab(ctx: AppContext, token: gr.State) -> Tab:
 
     def on_login(tok: str) -> Updates:
         skills = sorted({s for p in student.catalogue(ctx, tok) for s in p.skills})
-        return {problem: gr.update(choices=problem_choices(ctx, tok), value=None), skill: gr.update(choices=[ALL, *skills], value=ALL),
-                past: my_sessions(tok), sid: None, chat: [], strip: "", intro: PICK, query: ""}
+        return {
+            problem: gr.update(choices=problem_choices(ctx, tok), value=None),
+            skill: gr.update(choices=[ALL, *skills], value=ALL),
+            past: my_sessions(tok),
+            sid: None,
+            chat: [],
+            strip: "",
+            intro: PICK,
+            query: "",
+        }
 
     def blank() -> Updates:
-        return {problem: gr.update(choices=[], value=None), skill: gr.update(choices=[ALL], value=ALL), past: gr.update(choices=[], value=None),
-                sid: None, chat: [], strip: "", intro: "", query: ""}
+        return {
+            problem: gr.update(choices=[], value=None),
+            skill: gr.update(choices=[ALL], value=ALL),
+            past: gr.update(choices=[], value=None),
+            sid: None,
+            chat: [],
+            strip: "",
+            intro: "",
+            query: "",
+        }
 
     return Tab([problem, skill, past, sid, chat, strip, intro, query], on_login, blank)

@@ -34,14 +34,26 @@ class Transcript:
     html: str
 
 
-def make_filter(class_id: Any = None, student_id: Any = None, problem_id: str | None = None, outcome: str | None = None,
-                flagged: bool | None = None, since: str | None = None, until: str | None = None) -> SessionFilter:
+def make_filter(
+    class_id: Any = None,
+    student_id: Any = None,
+    problem_id: str | None = None,
+    outcome: str | None = None,
+    flagged: bool | None = None,
+    since: str | None = None,
+    until: str | None = None,
+) -> SessionFilter:
     for label, d in (("from", since), ("to", until)):
         if d and not _is_date(d):
             raise InputError(f"The '{label}' date must look like 2026-11-27.")
     return SessionFilter(
-        class_id=opt_int(class_id), student_id=opt_int(student_id), problem_id=(problem_id or None) if problem_id != "all" else None,
-        outcome=(outcome or None) if outcome != "all" else None, flagged=flagged or None, since=since or None, until=until or None,
+        class_id=opt_int(class_id),
+        student_id=opt_int(student_id),
+        problem_id=(problem_id or None) if problem_id != "all" else None,
+        outcome=(outcome or None) if outcome != "all" else None,
+        flagged=flagged or None,
+        since=since or None,
+        until=until or None,
     )
 
 
@@ -53,11 +65,17 @@ def _is_date(text: str) -> bool:
         return False
 
 
-def transcripts(ctx: AppContext, token: str, flt: SessionFilter | None = None, *, limit: int = PAGE_SIZE,
-                after: str | None = None) -> list[TutoringSession]:
+def transcripts(
+    ctx: AppContext, token: str, flt: SessionFilter | None = None, *, limit: int = PAGE_SIZE, after: str | None = None
+) -> list[TutoringSession]:
     """One page of the teacher's transcripts, newest first; `after`: the cursor of the previous page's last one."""
     teacher = ctx.require(token, "teacher")
-    return [_shown(s) for s in ctx.store.list_sessions(flt, teacher_id=teacher.id, limit=max(1, min(int(limit), PAGE_SIZE)), after=after)]
+    return [
+        _shown(s)
+        for s in ctx.store.list_sessions(
+            flt, teacher_id=teacher.id, limit=max(1, min(int(limit), PAGE_SIZE)), after=after
+        )
+    ]
 
 
 def transcript_problems(ctx: AppContext, token: str) -> list[str]:
@@ -82,7 +100,9 @@ def _visible(ctx: AppContext, token: str, session_id: Any) -> TutoringSession:
     if sid is None:
         raise InputError("Choose a transcript first.")
     if not ctx.store.can_read_session(teacher, sid):
-        raise AuthError("That transcript is not from one of your classes.", f"teacher {teacher.id} asked for session {sid}")
+        raise AuthError(
+            "That transcript is not from one of your classes.", f"teacher {teacher.id} asked for session {sid}"
+        )
     sess = ctx.store.get_session(sid)
     assert sess is not None
     return sess

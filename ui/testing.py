@@ -49,13 +49,25 @@ class Server:
         self.proc.wait(timeout=30)
 
 
-def start_server(data_dir: Path, *, backend: str = "none", env: dict[str, str] | None = None, timeout: float = 120.0) -> Server:
+def start_server(
+    data_dir: Path, *, backend: str = "none", env: dict[str, str] | None = None, timeout: float = 120.0
+) -> Server:
     port = free_port()
     log_path = Path(data_dir) / f"server-{port}.log"
     Path(data_dir).mkdir(parents=True, exist_ok=True)
     full_env = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
-    cmd = [sys.executable, str(REPO / "app.py"), "--host", "127.0.0.1", "--port", str(port), "--backend", backend,
-           "--data-dir", str(data_dir)]
+    cmd = [
+        sys.executable,
+        str(REPO / "app.py"),
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--backend",
+        backend,
+        "--data-dir",
+        str(data_dir),
+    ]
     with log_path.open("w") as out:
         proc = subprocess.Popen(cmd, cwd=REPO, env=full_env, stdout=out, stderr=subprocess.STDOUT)
     server = Server(proc, f"http://127.0.0.1:{port}", log_path)
@@ -95,8 +107,14 @@ def api_login(url: str, username: str, password: str) -> dict[str, str]:
 
 # -- a real browser (headless Debian chromium through Playwright) ----------------------------------------------
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--no-first-run", "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1"]  # loopback only
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1",
+]  # loopback only
 
 
 def browser_login(page: Any, url: str, username: str, password: str) -> None:
@@ -113,7 +131,9 @@ def app_context(data_dir: Path, *, database_url: str = "", embedder: Any = None)
     """An in-process app on templates (backend `none`) with a real store under `data_dir`; the knowledge store,
     when started, embeds with the model-free HashEmbedder unless `embedder` is given."""
     settings = Settings(backend="none", data_dir=data_dir, database_url=database_url)
-    return AppContext(settings, backend=inference.get_backend("none"), embedder=embedder if embedder is not None else HashEmbedder())
+    return AppContext(
+        settings, backend=inference.get_backend("none"), embedder=embedder if embedder is not None else HashEmbedder()
+    )
 
 
 @dataclass(frozen=True)
@@ -127,7 +147,9 @@ class People:
     s_user: User
 
 
-def sign_up_class(ctx: AppContext, *, teacher: str = "teach", student: str = "stud", class_name: str = "Period 1") -> People:
+def sign_up_class(
+    ctx: AppContext, *, teacher: str = "teach", student: str = "stud", class_name: str = "Period 1"
+) -> People:
     """The first teacher (password `<name>pass1`), a class of theirs, and a student who joined it with its code."""
     t_tok, t_user = accounts.create_first_teacher(ctx, teacher, f"{teacher}pass1")
     klass = accounts.create_class(ctx, t_tok, class_name)
@@ -138,7 +160,9 @@ def sign_up_class(ctx: AppContext, *, teacher: str = "teach", student: str = "st
 Account = tuple[str, str] | tuple[str, str, str]  # (username, password[, display name])
 
 
-def seed_accounts(data_dir: Path, *, teachers: list[Account], students: list[Account], class_name: str = "Period 1") -> ClassRoom:
+def seed_accounts(
+    data_dir: Path, *, teachers: list[Account], students: list[Account], class_name: str = "Period 1"
+) -> ClassRoom:
     """Write accounts into the SQLite database a server under `data_dir` will open: the teachers, a class of the
     first one, and the students in that class. Returns the class."""
     Path(data_dir).mkdir(parents=True, exist_ok=True)
@@ -171,7 +195,9 @@ class Handlers:
         return found[0]
 
     def event(self, name: str) -> Any:
-        found = [f for f in self.fns if f.api_name == name] or [f for f in self.fns if getattr(f.fn, "__name__", "") == name]
+        found = [f for f in self.fns if f.api_name == name] or [
+            f for f in self.fns if getattr(f.fn, "__name__", "") == name
+        ]
         if not found:
             raise KeyError(f"no event {name!r}")
         return found[0]

@@ -50,9 +50,12 @@ def transcripts_tab(ctx: AppContext, token: gr.State) -> tuple[Tab, gr.Dropdown]
         sessions = teacher.transcripts(ctx, tok, teacher.make_filter(*f), after=after or None)
         choices = transcript_choices(sessions)
         more = len(sessions) == teacher.PAGE_SIZE
-        return {table: render.session_rows(sessions), pick: gr.update(choices=choices, value=choices[0][1] if choices else None),
-                t_msg: f"{len(sessions)} transcripts" + ("; more on the next page." if more else "."),
-                cursor: session_cursor(sessions[-1]) if more else ""}
+        return {
+            table: render.session_rows(sessions),
+            pick: gr.update(choices=choices, value=choices[0][1] if choices else None),
+            t_msg: f"{len(sessions)} transcripts" + ("; more on the next page." if more else "."),
+            cursor: session_cursor(sessions[-1]) if more else "",
+        }
 
     @safe
     def search(tok: str, *f: Any) -> Updates:
@@ -67,8 +70,11 @@ def transcripts_tab(ctx: AppContext, token: gr.State) -> tuple[Tab, gr.Dropdown]
     def shown(tok: str, session_id: Any) -> Updates:
         t = teacher.transcript(ctx, tok, session_id)
         s = t.session
-        return {transcript: t.html, turn_pick: gr.update(choices=turn_choices(t.turns), value=None),
-                t_msg: f"**#{s.id}** {s.student_name} · {s.problem_id} · policy {s.policy} · model {s.model} · {s.outcome}"}
+        return {
+            transcript: t.html,
+            turn_pick: gr.update(choices=turn_choices(t.turns), value=None),
+            t_msg: f"**#{s.id}** {s.student_name} · {s.problem_id} · policy {s.policy} · model {s.model} · {s.outcome}",
+        }
 
     @safe
     def open_transcript(tok: str, session_id: Any) -> Updates:
@@ -88,7 +94,12 @@ def transcripts_tab(ctx: AppContext, token: gr.State) -> tuple[Tab, gr.Dropdown]
     older_btn.click(older, [token, cursor, *filters], listing, api_name="teacher_transcripts_older")
     open_btn.click(open_transcript, [token, pick], [transcript, turn_pick, t_msg], api_name="teacher_transcript")
     pick.input(open_transcript, [token, pick], [transcript, turn_pick, t_msg], api_visibility="private")
-    note_btn.click(save_note, [token, pick, turn_pick, comment, flag], [transcript, comment, flag, t_msg], api_name="teacher_annotate")
+    note_btn.click(
+        save_note,
+        [token, pick, turn_pick, comment, flag],
+        [transcript, comment, flag, t_msg],
+        api_name="teacher_annotate",
+    )
     export_btn.click(do_export, [token, fmt, *filters], [export_file, t_msg], api_name="teacher_export")
 
     def on_login(tok: str) -> Updates:
@@ -96,14 +107,26 @@ def transcripts_tab(ctx: AppContext, token: gr.State) -> tuple[Tab, gr.Dropdown]
         names = [(visible_controls(u.display_name or u.username), str(u.id)) for u in students]
         problems = teacher.transcript_problems(ctx, tok)
         first = search(tok, ALL, ALL, ALL, ALL, False, "", "")
-        return {f_class: gr.update(choices=class_filter_choices(accounts.my_classes(ctx, tok)), value=ALL),
-                f_student: gr.update(choices=[("all students", ALL), *names], value=ALL),
-                f_problem: gr.update(choices=[ALL, *problems], value=ALL),
-                table: first[table], pick: first[pick], transcript: "", cursor: first[cursor]}
+        return {
+            f_class: gr.update(choices=class_filter_choices(accounts.my_classes(ctx, tok)), value=ALL),
+            f_student: gr.update(choices=[("all students", ALL), *names], value=ALL),
+            f_problem: gr.update(choices=[ALL, *problems], value=ALL),
+            table: first[table],
+            pick: first[pick],
+            transcript: "",
+            cursor: first[cursor],
+        }
 
     def blank() -> Updates:
-        return {f_class: gr.update(choices=[("all classes", ALL)], value=ALL), f_student: gr.update(choices=[("all students", ALL)], value=ALL),
-                f_problem: gr.update(choices=[ALL], value=ALL), table: [], pick: gr.update(choices=[], value=None), transcript: "", cursor: ""}
+        return {
+            f_class: gr.update(choices=[("all classes", ALL)], value=ALL),
+            f_student: gr.update(choices=[("all students", ALL)], value=ALL),
+            f_problem: gr.update(choices=[ALL], value=ALL),
+            table: [],
+            pick: gr.update(choices=[], value=None),
+            transcript: "",
+            cursor: "",
+        }
 
     return Tab([f_class, f_student, f_problem, table, pick, transcript, cursor], on_login, blank), f_class
 

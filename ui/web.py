@@ -41,12 +41,18 @@ MAX_UPLOAD_BODY = MAX_UPLOAD_BYTES + 100_000  # the file plus its multipart enve
 FILE_TTL_S = 900
 EXPORT_NAME = re.compile(r"^transcripts-u(\d+)-")
 
-CSP = ("default-src 'self'; script-src 'self' 'unsafe-inline' 'unsafe-eval'; style-src 'self' 'unsafe-inline'; "
-       "img-src 'self' data: blob:; font-src 'self' data:; media-src 'self' data: blob:; connect-src 'self'; "
-       "worker-src 'self' blob:; frame-src 'none'; object-src 'none'; base-uri 'self'; form-action 'self'; "
-       "frame-ancestors 'none'")
-HEADERS = [(b"content-security-policy", CSP.encode()), (b"x-frame-options", b"DENY"),
-           (b"x-content-type-options", b"nosniff"), (b"referrer-policy", b"no-referrer")]
+CSP = (
+    "default-src 'self'; script-src 'self' 'unsafe-inline' 'unsafe-eval'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data: blob:; font-src 'self' data:; media-src 'self' data: blob:; connect-src 'self'; "
+    "worker-src 'self' blob:; frame-src 'none'; object-src 'none'; base-uri 'self'; form-action 'self'; "
+    "frame-ancestors 'none'"
+)
+HEADERS = [
+    (b"content-security-policy", CSP.encode()),
+    (b"x-frame-options", b"DENY"),
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"no-referrer"),
+]
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
@@ -99,8 +105,13 @@ def start_sweeper(folders: list[Path], every_s: float = 60.0) -> threading.Threa
 
 async def _reply(send: Send, status: int, message: str) -> None:
     body = json.dumps({"error": message}).encode()
-    await send({"type": "http.response.start", "status": status,
-                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()), *HEADERS]})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()), *HEADERS],
+        }
+    )
     await send({"type": "http.response.body", "body": body})
 
 
@@ -150,7 +161,13 @@ class Guard:
                 await _reply(send_with_headers, 401, "Log in as a teacher to upload files.")
                 return
         if scope["method"] in ("POST", "PUT", "PATCH"):
-            limit = MAX_UPLOAD_BODY if path.startswith("/gradio_api/upload") else MAX_API_BODY if path.startswith("/api/") else MAX_BODY
+            limit = (
+                MAX_UPLOAD_BODY
+                if path.startswith("/gradio_api/upload")
+                else MAX_API_BODY
+                if path.startswith("/api/")
+                else MAX_BODY
+            )
             length = _header(scope, b"content-length")
             if length is None or not length.strip().isdigit():
                 if _header(scope, b"transfer-encoding"):
@@ -201,7 +218,10 @@ class Guard:
         try:
             data = json.loads(body.decode("utf-8"))
             if has_surrogate(data):
-                problem = "The text contains an unpaired UTF-16 surrogate (\\ud800-\\udfff), which is not a character; remove it and try again."
+                problem = (
+                    "The text contains an unpaired UTF-16 surrogate (\\ud800-\\udfff), which is not a character; "
+                    "remove it and try again."
+                )
         except UnicodeDecodeError:
             problem = "The request body is not UTF-8 text."
         except RecursionError:
