@@ -26,40 +26,13 @@ import re
 from typing import Literal
 
 from knowledge.dialogues import RealDialogue, RealTurn
+from knowledge.numbers import NUMBER_WORDS
 from knowledge.types import Problem
 
 Reference = Literal["right", "partly", "wrong", "none"]
 
 _NUMBER = re.compile(r"(?<![\w.])-?\$?(\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?|\.\d+)(?:st|nd|rd|th)?")
-_WORDS = {
-    "one": 1,
-    "two": 2,
-    "three": 3,
-    "four": 4,
-    "five": 5,
-    "six": 6,
-    "seven": 7,
-    "eight": 8,
-    "nine": 9,
-    "ten": 10,
-    "eleven": 11,
-    "twelve": 12,
-    "thirteen": 13,
-    "fourteen": 14,
-    "fifteen": 15,
-    "sixteen": 16,
-    "seventeen": 17,
-    "eighteen": 18,
-    "nineteen": 19,
-    "twenty": 20,
-    "thirty": 30,
-    "forty": 40,
-    "fifty": 50,
-    "sixty": 60,
-    "seventy": 70,
-    "eighty": 80,
-    "ninety": 90,
-    "hundred": 100,
+_WORDS = {w: v for w, v in NUMBER_WORDS.items() if v} | {
     "thousand": 1000,
     "half": 2,
     "twice": 2,

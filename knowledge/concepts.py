@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import re
 
-from knowledge.numbers import close
+from knowledge.numbers import NUMBER_WORDS, close
 
 _NUM = r"(?:\d[\d,]*(?:\.\d+)?|\.\d+)"
 _NUM_TOKEN = re.compile(rf"[$\u20ac\u00a3]?\s?{_NUM}\s?%?")
@@ -93,34 +93,7 @@ def _lower_first(text: str) -> str:
     return text
 
 
-_WORDS = {
-    w: float(i)
-    for i, w in enumerate(
-        [
-            "zero",
-            "one",
-            "two",
-            "three",
-            "four",
-            "five",
-            "six",
-            "seven",
-            "eight",
-            "nine",
-            "ten",
-            "eleven",
-            "twelve",
-            "thirteen",
-            "fourteen",
-            "fifteen",
-            "sixteen",
-            "seventeen",
-            "eighteen",
-            "nineteen",
-            "twenty",
-        ]
-    )
-}
+_WORDS = {w: float(v) for w, v in NUMBER_WORDS.items() if v <= 20}
 
 
 def _numbers(text: str) -> list[float]:

@@ -18,38 +18,12 @@ from __future__ import annotations
 import re
 
 from knowledge.numbers import NUMBER, parse_numbers
+from knowledge.numbers import NUMBER_WORDS as KNOWN_WORDS
 from simulator.state import close
 from simulator.types import Content, Verdict
 
 MAX_CHARS = 700
-NUMBER_WORDS = {
-    w: float(i)
-    for i, w in enumerate(
-        [
-            "zero",
-            "one",
-            "two",
-            "three",
-            "four",
-            "five",
-            "six",
-            "seven",
-            "eight",
-            "nine",
-            "ten",
-            "eleven",
-            "twelve",
-            "thirteen",
-            "fourteen",
-            "fifteen",
-            "sixteen",
-            "seventeen",
-            "eighteen",
-            "nineteen",
-            "twenty",
-        ]
-    )
-}
+NUMBER_WORDS = {w: float(v) for w, v in KNOWN_WORDS.items() if v <= 20}
 NUMBER_WORDS.update({"thirty": 30.0, "forty": 40.0, "fifty": 50.0, "hundred": 100.0, "half": 0.5})
 TUTOR_VOICE = re.compile(
     r"\blet'?s\b|\bgreat (job|work|question)\b|\bgood (job|work|question)\b|\bwell done\b|\bnice (job|work)\b|"

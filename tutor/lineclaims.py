@@ -12,26 +12,12 @@ import ast
 import re
 from dataclasses import dataclass
 
+from knowledge.numbers import NUMBER_WORDS
 from knowledge.types import Problem
 from tutor.codecheck import sentences
 
 _EXPR = r"(?:`([^`]+)`|(-?\d+(?:\.\d+)?)|\b([a-z_]\w*)\b(?!\s*\())"
-_NUM_WORDS = {
-    "once": 1,
-    "twice": 2,
-    "one": 1,
-    "two": 2,
-    "three": 3,
-    "four": 4,
-    "five": 5,
-    "six": 6,
-    "seven": 7,
-    "eight": 8,
-    "nine": 9,
-    "ten": 10,
-    "zero": 0,
-    "no": 0,
-}
+_NUM_WORDS = {"once": 1, "twice": 2, **{w: v for w, v in NUMBER_WORDS.items() if v <= 10}, "no": 0}
 _LOOP = re.compile(r"\b(?:the|my|this|that|our)\s+(?:(first|second|outer|inner)\s+)?(?:(for|while)\s+)?loop\b", re.I)
 _LINE = re.compile(r"\blines?\s*(?:#|no\.?|number)?\s*(\d+)\b", re.I)
 _EXPECTED = re.compile(

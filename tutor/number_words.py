@@ -10,41 +10,10 @@ from __future__ import annotations
 
 import re
 
-from knowledge.numbers import canonical_unit, fmt_exact
+from knowledge.numbers import NUMBER_WORDS, canonical_unit, fmt_exact
 
-_UNITS = {
-    "zero": 0,
-    "one": 1,
-    "two": 2,
-    "three": 3,
-    "four": 4,
-    "five": 5,
-    "six": 6,
-    "seven": 7,
-    "eight": 8,
-    "nine": 9,
-    "ten": 10,
-    "eleven": 11,
-    "twelve": 12,
-    "thirteen": 13,
-    "fourteen": 14,
-    "fifteen": 15,
-    "sixteen": 16,
-    "seventeen": 17,
-    "eighteen": 18,
-    "nineteen": 19,
-}
-_TENS = {
-    "twenty": 20,
-    "thirty": 30,
-    "forty": 40,
-    "fourty": 40,
-    "fifty": 50,
-    "sixty": 60,
-    "seventy": 70,
-    "eighty": 80,
-    "ninety": 90,
-}
+_UNITS = {w: v for w, v in NUMBER_WORDS.items() if v < 20}
+_TENS = {w: v for w, v in NUMBER_WORDS.items() if 20 <= v < 100} | {"fourty": 40}
 _SCALES = {"hundred": 100, "thousand": 1000, "million": 1_000_000, "billion": 1_000_000_000}
 _NUMBER_WORDS = set(_UNITS) | set(_TENS) | set(_SCALES)
 # "one" after these words is a pronoun ("which one"), not a number.
