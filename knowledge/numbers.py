@@ -72,7 +72,8 @@ def fmt_exact(value: float) -> str:
 
 # ---------------------------------------------------------------- evaluating
 
-_BINOPS: dict[type, Callable[[float, float], float]] = {
+# The binary operators of arithmetic (the tutor's sandbox verdicts evaluate the same ones on plain values).
+BINARY_OPERATORS: dict[type, Callable[[float, float], float]] = {
     ast.Add: operator.add,
     ast.Sub: operator.sub,
     ast.Mult: operator.mul,
@@ -96,11 +97,11 @@ def evaluate(expression: str, functions: dict[str, Callable[..., float]] | None 
             return ev(node.body)
         if isinstance(node, ast.Constant) and isinstance(node.value, int | float) and not isinstance(node.value, bool):
             return node.value
-        if isinstance(node, ast.BinOp) and type(node.op) in _BINOPS:
+        if isinstance(node, ast.BinOp) and type(node.op) in BINARY_OPERATORS:
             left, right = ev(node.left), ev(node.right)
             if isinstance(node.op, ast.Pow) and (abs(right) > MAX_EXPONENT or abs(left) > MAX_POWER_BASE):
                 raise ValueError(f"power too large in {expression!r}")
-            return _BINOPS[type(node.op)](left, right)
+            return BINARY_OPERATORS[type(node.op)](left, right)
         if isinstance(node, ast.UnaryOp) and type(node.op) in _UNARY:
             return _UNARY[type(node.op)](ev(node.operand))
         if (

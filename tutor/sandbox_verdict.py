@@ -22,6 +22,8 @@ import operator
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from knowledge.numbers import BINARY_OPERATORS
+
 MAX_NODES = 20_000  # values bigger than this come back opaque (never equal to anything)
 MAX_DEPTH = 40
 
@@ -69,15 +71,6 @@ _CMP = {
     ast.IsNot: operator.is_not,
     ast.In: lambda a, b: a in b,
     ast.NotIn: lambda a, b: a not in b,
-}
-_BIN = {
-    ast.Add: operator.add,
-    ast.Sub: operator.sub,
-    ast.Mult: operator.mul,
-    ast.Div: operator.truediv,
-    ast.FloorDiv: operator.floordiv,
-    ast.Mod: operator.mod,
-    ast.Pow: operator.pow,
 }
 
 
@@ -132,7 +125,7 @@ def _parent_node(node: ast.AST) -> bool:
     if isinstance(node, ast.Constant | ast.UnaryOp | ast.BoolOp | ast.Compare | ast.Subscript | ast.Slice):
         return True
     if isinstance(node, ast.BinOp):
-        return type(node.op) in _BIN
+        return type(node.op) in BINARY_OPERATORS
     if isinstance(node, ast.Tuple | ast.List | ast.Set):
         return not any(isinstance(e, ast.Starred) for e in node.elts)
     if isinstance(node, ast.Dict):
@@ -255,7 +248,7 @@ def _arith(op: ast.operator, a: Any, b: Any) -> Any:
         for seq, k in ((a, b), (b, a)):
             if _size(seq) and isinstance(k, int) and _size(seq) * k > 1_000_000:
                 raise Unsupported("a repetition too large to evaluate")
-    return _BIN[type(op)](a, b)
+    return BINARY_OPERATORS[type(op)](a, b)
 
 
 def evaluate(node: ast.AST, parts: list[Any]) -> Any:
