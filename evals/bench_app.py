@@ -43,6 +43,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", default="qwen2.5-coder-1.5b")
     p.add_argument("--students", default="1,20", help="comma-separated concurrency levels")
     p.add_argument("--turns", type=int, default=3, help="student turns per simulated student")
+    p.add_argument(
+        "--dialogues",
+        type=int,
+        default=1,
+        help="at the single-student level: this many different dialogues, one after the other (a larger sample)",
+    )
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--source", default=DEFAULT_SOURCE)
     p.add_argument(
@@ -67,12 +73,13 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def _scripts(source: str, n: int, turns: int) -> list[tuple[Any, list[str]]]:
+def _scripts(source: str, n: int, turns: int, first: int = 0) -> list[tuple[Any, list[str]]]:
+    """`n` students' scripts: the real student turns of validate dialogues `first`, `first` + 1, ... (wrapping)."""
     problems = load_problems(source)
     ds = [d for d in read_source(source) if d.part == "validate" and d.problem_id in problems]
     return [
         (problems[d.problem_id], [message_of(t) for t in d.student_turns[:turns]])
-        for d in (ds[i % len(ds)] for i in range(n))
+        for d in (ds[(first + i) % len(ds)] for i in range(n))
     ]
 
 
@@ -159,22 +166,24 @@ def _pct(values: list[float], q: float) -> float | None:
 
 
 def run_level(backend: Any, n: int, args: argparse.Namespace, settings: Any) -> dict[str, Any]:
-    scripts = _scripts(args.source, n, args.turns)
+    rounds = max(1, args.dialogues) if n == 1 else 1  # a single student: several dialogues in sequence
+    batches = [_scripts(args.source, n, args.turns, first=k * n) for k in range(rounds)]
     rows: list[dict[str, Any]] = []
     errors: list[str] = []
-    barrier = threading.Barrier(n)
-    threads = [
-        threading.Thread(target=_student, args=(backend, p, msgs, settings, barrier, rows, errors))
-        for p, msgs in scripts
-    ]
     wall = time.monotonic()
     with CallLog() as calls:
-        for th in threads:
-            th.start()
-        for th in threads:
-            th.join()
+        for scripts in batches:
+            barrier = threading.Barrier(n)
+            threads = [
+                threading.Thread(target=_student, args=(backend, p, msgs, settings, barrier, rows, errors))
+                for p, msgs in scripts
+            ]
+            for th in threads:
+                th.start()
+            for th in threads:
+                th.join()
     wall = time.monotonic() - wall
-    expected = sum(len(m) for _, m in scripts)
+    expected = sum(len(m) for scripts in batches for _, m in scripts)
     wrote = [r for r in rows if r["used"]]
     model_total = sum(r["model_work_ms"] for r in rows)
     generated = sum(r["tokens"] for r in rows)
