@@ -17,14 +17,18 @@ from __future__ import annotations
 
 import re
 
-from knowledge.numbers import NUMBER, parse_numbers
-from knowledge.numbers import NUMBER_WORDS as KNOWN_WORDS
+from knowledge.numbers import NUMBER, NUMBER_WORDS, parse_numbers
 from simulator.state import close
 from simulator.types import Content, Verdict
 
 MAX_CHARS = 700
-NUMBER_WORDS = {w: float(v) for w, v in KNOWN_WORDS.items() if v <= 20}
-NUMBER_WORDS.update({"thirty": 30.0, "forty": 40.0, "fifty": 50.0, "hundred": 100.0, "half": 0.5})
+_WORDS = {w: float(v) for w, v in NUMBER_WORDS.items() if v <= 20} | {
+    "thirty": 30.0,
+    "forty": 40.0,
+    "fifty": 50.0,
+    "hundred": 100.0,
+    "half": 0.5,
+}
 TUTOR_VOICE = re.compile(
     r"\blet'?s\b|\bgreat (job|work|question)\b|\bgood (job|work|question)\b|\bwell done\b|\bnice (job|work)\b|"
     r"\bcan you (tell|explain|show|walk|work|try|think|check|find|see)\b|\bcould you (tell|explain|show|walk)\b|"
@@ -67,8 +71,8 @@ def numbers_in(text: str) -> list[float]:
     """Digits and simple number words in a text."""
     nums = parse_numbers(text)
     for word in re.findall(r"[a-z]+", text.lower()):
-        if word in NUMBER_WORDS:
-            nums.append(NUMBER_WORDS[word])
+        if word in _WORDS:
+            nums.append(_WORDS[word])
     return nums
 
 
