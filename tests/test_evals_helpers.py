@@ -6,7 +6,7 @@ from evals.records import DialogueRecord, Outcome, Utterance
 from knowledge.types import Diagnosis, Problem
 from simulator.types import HiddenState, NodeState, Persona
 from tests.problems import problem
-from tutor.guard import Verdict
+from tutor.guard import GuardVerdict
 from tutor.state import StateSnapshot
 from tutor.types import TurnTrace
 
@@ -54,8 +54,8 @@ def trace(
         text="",
         template_text="",
         diagnosis=[Diagnosis(malgorithm_id=d, label=d, confidence=0.9, reason="value") for d in diagnoses],
-        guard=Verdict(leaks=guard_leaks),
-        guard_final=Verdict(),
+        guard=GuardVerdict(leaks=guard_leaks),
+        guard_final=GuardVerdict(),
     )
 
 

@@ -9,7 +9,7 @@ from evals import stats as S
 from knowledge.bank import load_starter
 from simulator.moves import classify_move
 from tests.test_evals_helpers import code_problem, record
-from tutor.guard import Verdict
+from tutor.guard import GuardVerdict
 
 
 def test_success_at_k_counts_only_within_k():
@@ -180,7 +180,7 @@ def test_aggregate_groups_by_policy():
 def test_guard_shown_leak_reads_the_final_verdict():
     r = record(["hi", "a", "b"], ["7"])
     assert M.guard_shown_leak(r) == 0.0
-    r.tutor_traces[1].guard_final = Verdict(leaks=True, reasons=["states the final answer 12"])
+    r.tutor_traces[1].guard_final = GuardVerdict(leaks=True, reasons=["states the final answer 12"])
     assert M.guard_shown_leak(r) == 1.0
 
 

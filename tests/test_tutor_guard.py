@@ -6,7 +6,7 @@ import pytest
 
 from knowledge.types import Problem, Step
 from tutor.examples import example_code, example_math
-from tutor.guard import Verdict, reveals
+from tutor.guard import GuardVerdict, reveals
 from tutor.state import KnowledgeState, ValuesProduced
 
 
@@ -107,7 +107,7 @@ def test_verdict_round_trip() -> None:
         "The answer is 10.",
         Problem(id="x", domain="math", title="t", statement="s", steps=[Step(description="d", value=10)], answer=10),
     )
-    assert Verdict.model_validate_json(v.model_dump_json()) == v
+    assert GuardVerdict.model_validate_json(v.model_dump_json()) == v
 
 
 def test_one_as_a_word_in_prose_is_not_the_answer_one():

@@ -3,14 +3,14 @@
 Public API:
     TutorSession.start(problem, settings=TutorSettings(), backend=None) -> session
     session.opening, session.reply(message) -> Iterator[str], session.last / .trace / .state / .done / .solved
-    reveals(message, problem, state=None) -> Verdict
+    reveals(message, problem, state=None) -> GuardVerdict
     tutor.sandbox.run_tests(code, problem) -> TestRun
 Imports stay light (pydantic + stdlib); no model is loaded here.
 """
 
 from __future__ import annotations
 
-from tutor.guard import Verdict, reveals
+from tutor.guard import GuardVerdict, reveals
 from tutor.planner import POLICIES, Plan, Policy, get_policy
 from tutor.sandbox import SandboxLimits, TestResult, TestRun, run_tests
 from tutor.session import TutorSession
@@ -20,6 +20,7 @@ from tutor.understand import Understanding, understand
 
 __all__ = [
     "POLICIES",
+    "GuardVerdict",
     "KnowledgeState",
     "Plan",
     "Policy",
@@ -31,7 +32,6 @@ __all__ = [
     "TutorSession",
     "TutorSettings",
     "Understanding",
-    "Verdict",
     "bkt_update",
     "get_policy",
     "reveals",

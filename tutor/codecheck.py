@@ -20,7 +20,7 @@ from pydantic import BaseModel
 from knowledge.types import Problem
 from tutor.sandbox import SandboxLimits, TestRun, run_tests
 
-Verdict = Literal["right", "wrong", "unsure"]
+CodeVerdict = Literal["right", "wrong", "unsure"]
 
 RUNS_KEPT = 256  # sandbox runs remembered (least recently used dropped first)
 _RUNS: OrderedDict[tuple[str, str, str, tuple[str, ...]], TestRun] = OrderedDict()
@@ -156,7 +156,7 @@ def claims(text: str) -> list[Claim]:
     return out
 
 
-def judge_behaviour(text: str, run: TestRun) -> Verdict | None:
+def judge_behaviour(text: str, run: TestRun) -> CodeVerdict | None:
     """right: a claim matches what a failing test really does; wrong: an exception it does not raise, or a returned
     value when every failing test raises; unsure: a value no failing test returns (it may be the student's own
     input's) or one that cannot be read; None: no claim."""
@@ -170,7 +170,7 @@ def judge_behaviour(text: str, run: TestRun) -> Verdict | None:
     if run.timed_out or run.limit_hit:
         raised.add("timeout")
     got = [plain_value(f.got) for f in failures if f.got is not None and f.error_type in (None, "AssertionError")]
-    verdicts: list[Verdict] = []
+    verdicts: list[CodeVerdict] = []
     for c in said:
         if c.kind == "raises":
             if c.value is None:
@@ -225,7 +225,7 @@ def bug_lines(problem: Problem, bug: int) -> set[int]:
 _BLAME = re.compile(r"\b(?:bug|problem|issue|wrong|error|mistake|broken|fix|culprit|incorrect)\w*\b", re.I)
 
 
-def judge_locate(text: str, problem: Problem, bug: int) -> Verdict | None:
+def judge_locate(text: str, problem: Problem, bug: int) -> CodeVerdict | None:
     """right: names a line of the bug; wrong: blames only other lines ("the bug is on line 5", or a bare
     "Line 5."); None: names no line, or describes another line without blaming it ("Line 2 sets index to -1")."""
     lines = named_lines(text)

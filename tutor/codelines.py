@@ -19,7 +19,7 @@ import ast
 import re
 
 from knowledge.types import Problem
-from tutor.codecheck import Verdict, bug_lines, buggy_run, plain_value, run_cached, same_value
+from tutor.codecheck import CodeVerdict, bug_lines, buggy_run, plain_value, run_cached, same_value
 from tutor.lineclaims import Claim, buggy_tree, claims, statement_at
 from tutor.sandbox import SandboxLimits
 
@@ -190,7 +190,7 @@ def judge_lines(
     kind: str | None,
     limits: SandboxLimits | None = None,
     own_calls: list[str] | None = None,
-) -> Verdict | None:
+) -> CodeVerdict | None:
     """wrong when a claim about a line or loop is false; right when one is true of a line of the bug and the node
     asks for the behaviour or the bug's place (`kind`); else None. `own_calls`: the student's own calls
     (tutor.codewords.calls), run instead of the failing test's."""

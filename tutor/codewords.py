@@ -21,7 +21,7 @@ import difflib
 import re
 
 from knowledge.types import Problem
-from tutor.codecheck import Verdict, bug_lines, claims, plain_value, run_cached, same_value, sentences
+from tutor.codecheck import CodeVerdict, bug_lines, claims, plain_value, run_cached, same_value, sentences
 from tutor.codelines import judge_lines
 from tutor.sandbox import SandboxLimits, TestRun
 
@@ -160,7 +160,7 @@ def _fixed_code(problem: Problem, bug: int) -> str:
     return next((f.code for f in b.fixes if f.code), "") if b else ""
 
 
-def judge_calls(text: str, problem: Problem, bug: int, limits: SandboxLimits | None = None) -> Verdict | None:
+def judge_calls(text: str, problem: Problem, bug: int, limits: SandboxLimits | None = None) -> CodeVerdict | None:
     """right when every value claimed for the student's own call is what the call really returns (or, after "instead
     of" / "should be", what the fixed program returns); wrong when one is not."""
     found = calls(text, problem)
@@ -271,7 +271,7 @@ def _fix_shaped(fragment: str, problem: Problem) -> bool:
     return bool(re.search(r"[^\w\s]", body)) and names <= known
 
 
-def judge_fix(text: str, problem: Problem, bug: int, limits: SandboxLimits | None = None) -> Verdict | None:
+def judge_fix(text: str, problem: Problem, bug: int, limits: SandboxLimits | None = None) -> CodeVerdict | None:
     """right when a fix the message states, put into a line of the bug, makes the program pass the tests (or gives a
     line of the bug's fixed program); wrong when it is stated as a fix (not asked) and the patched program fails."""
     if not (0 <= bug < len(problem.bugs)):
@@ -282,7 +282,7 @@ def judge_fix(text: str, problem: Problem, bug: int, limits: SandboxLimits | Non
         _norm(ln) for ln in lines
     }
     code = _norm(problem.buggy_code)
-    verdict: Verdict | None = None
+    verdict: CodeVerdict | None = None
     runs = 0
     for old, new, strong in _fragments(text):
         if not new or (old is None and (_norm(new) in code or not _fix_shaped(new, problem))):
@@ -334,7 +334,7 @@ _NAME_OK = {
 }
 
 
-def judge_expressions(text: str, problem: Problem, limits: SandboxLimits | None = None) -> Verdict | None:
+def judge_expressions(text: str, problem: Problem, limits: SandboxLimits | None = None) -> CodeVerdict | None:
     """right when every "`expr` is VALUE" the message states holds, with the sentence's own bindings ("when `c` is
     1"); wrong when one does not. Only expressions of bound names, literals and a few builtins are judged."""
     checks: list[tuple[str, str, str]] = []  # (bindings, expression, claimed value)
@@ -370,7 +370,7 @@ def judge_words(
     kind: str | None = None,
     *,
     fixes: bool = True,
-) -> Verdict | None:
+) -> CodeVerdict | None:
     """The checks together: wrong if one finds a false claim, right if one finds a true one, else None. With the
     current node's `kind`, claims about what a line or loop does are checked too (tutor.codelines); a true one about
     a line of the bug is credited only on a behaviour or locate node. Without it (None), those are not read.

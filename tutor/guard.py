@@ -21,7 +21,7 @@ from tutor.numbers import Number, extract
 from tutor.state import KnowledgeState
 
 
-class Verdict(BaseModel):
+class GuardVerdict(BaseModel):
     leaks: bool = False
     reasons: list[str] = Field(default_factory=list)
     spans: list[str] = Field(default_factory=list)
@@ -67,10 +67,10 @@ def reveals(
     produced: list[float] | None = None,
     allow_final: bool = False,
     check_steps: bool = True,
-) -> Verdict:
+) -> GuardVerdict:
     """Does `message` give away something the student must find? `produced` adds values the student produced
     (used when there is no state, e.g. in evaluations); `check_steps=False` checks only the final answer."""
-    verdict = Verdict()
+    verdict = GuardVerdict()
     if problem.domain == "math":
         _check_math(message, problem, state, list(produced or []), allow_final, verdict, check_steps)
     else:
@@ -85,7 +85,7 @@ def _check_math(
     state: KnowledgeState | None,
     produced: list[float],
     allow_final: bool,
-    verdict: Verdict,
+    verdict: GuardVerdict,
     check_steps: bool = True,
 ) -> None:
     if state is not None:
@@ -126,7 +126,7 @@ def _check_math(
                 break
 
 
-def _check_code(message: str, problem: Problem, state: KnowledgeState | None, verdict: Verdict) -> None:
+def _check_code(message: str, problem: Problem, state: KnowledgeState | None, verdict: GuardVerdict) -> None:
     buggy_lines = [_norm(ln) for ln in problem.buggy_code.splitlines() if _norm(ln)]
     student = {_norm(ln) for ln in (state.produced_code_lines() if state is not None else [])}
     targets: dict[str, str] = {}

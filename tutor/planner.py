@@ -31,14 +31,14 @@ from tutor.understand import Understanding
 from tutor.verify import node_value
 
 Move = Literal["focus", "probing", "telling", "generic"]
-Outcome = Literal["right", "partly", "wrong", "stuck", "none", "solved"]
+TurnOutcome = Literal["right", "partly", "wrong", "stuck", "none", "solved"]
 PlanKind = Literal["question", "bottom_out", "redirect", "success", "out_of_turns", "tell", "llm", "check"]
 
 
 class Evidence(BaseModel):
     """What the update step concluded from this message (inputs to the planner)."""
 
-    outcome: Outcome = "none"
+    outcome: TurnOutcome = "none"
     judgement: Judgement = "none"  # how the message was judged (TurnTrace.judgement)
     node_id: str | None = None  # the node that was current when the message arrived
     resolved: list[str] = Field(default_factory=list)

@@ -27,7 +27,7 @@ from inference.base import Backend
 from knowledge import diagnose, tree_for
 from knowledge.types import Diagnosis, Problem
 from tutor import phrase, phrasebook, quoting, revoice_checks, voice, wording
-from tutor.guard import Verdict, reveals
+from tutor.guard import GuardVerdict, reveals
 from tutor.judging import update_math
 from tutor.judging_code import update_code
 from tutor.planner import Evidence, Plan, PlanContext, get_policy
@@ -303,7 +303,7 @@ class TutorSession:
 
     def guard(
         self, plan: Plan, llm_text: str | None, template: str, rejected: str | None = None
-    ) -> tuple[str, Verdict, Verdict]:
+    ) -> tuple[str, GuardVerdict, GuardVerdict]:
         """Step 5 on this session's problem and state: (text shown, first verdict, verdict on the text shown)."""
         return wording.guard_reply(
             plan,
@@ -321,8 +321,8 @@ class TutorSession:
         self,
         pending: PendingTurn,
         shown: str,
-        verdict: Verdict,
-        final: Verdict,
+        verdict: GuardVerdict,
+        final: GuardVerdict,
         llm_text: str | None,
         rejected: str | None,
         *,

@@ -22,7 +22,7 @@ from inference.base import Backend, Completion, Message, Options
 from inference.common import ModelBusy
 from knowledge.types import Problem
 from tutor import phrasebook, voice
-from tutor.guard import Verdict, reveals
+from tutor.guard import GuardVerdict, reveals
 from tutor.planner import Evidence, Plan
 from tutor.revoice_checks import revoice_early_reason, revoice_reason
 from tutor.sandbox import TestRun
@@ -185,14 +185,14 @@ class Replying(Protocol):
 
     def guard(
         self, plan: Plan, llm_text: str | None, template: str, rejected: str | None = None
-    ) -> tuple[str, Verdict, Verdict]: ...
+    ) -> tuple[str, GuardVerdict, GuardVerdict]: ...
 
     def record(
         self,
         pending: PendingTurn,
         shown: str,
-        verdict: Verdict,
-        final: Verdict,
+        verdict: GuardVerdict,
+        final: GuardVerdict,
         llm_text: str | None,
         rejected: str | None,
         *,
@@ -232,7 +232,7 @@ def stream_reply(session: Replying, pending: PendingTurn) -> Iterator[str]:
     shown: list[str] = []
     used: list[str] = []
     raw: list[str] = []
-    verdict: Verdict | None = None
+    verdict: GuardVerdict | None = None
     rejected: str | None = None
     pump: Pump | None = None
     finished = False
@@ -254,7 +254,7 @@ def stream_reply(session: Replying, pending: PendingTurn) -> Iterator[str]:
             why = voice.reject_reason(candidate, student, False)
         # the student has produced the answer on a success: echoing it is no leak (as in wording.guard_reply)
         checked = (
-            Verdict()
+            GuardVerdict()
             if plan.kind == "success"
             else reveals(candidate, session.problem, session.state, allow_final=allow)
         )
@@ -292,7 +292,7 @@ def stream_reply(session: Replying, pending: PendingTurn) -> Iterator[str]:
             if not stop and pending.job == "revoice" and (early := revoice_early_reason(cut.pending, student)):
                 rejected, stop = early, True  # no continuation can pass: stop the model now
                 if verdict is None:
-                    verdict = Verdict(mode=plan.guard_mode)
+                    verdict = GuardVerdict(mode=plan.guard_mode)
                 verdict.action = "llm_rejected"
             if stop:
                 break

@@ -7,7 +7,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from knowledge.types import Depth, Diagnosis
-from tutor.guard import Verdict
+from tutor.guard import GuardVerdict
 from tutor.sandbox import SandboxLimits
 from tutor.state import BKTParams, StateSnapshot
 
@@ -48,7 +48,7 @@ Move = Literal["focus", "probing", "telling", "generic"]
 # How the tutor judged the student's message (what the replay compares with reference labels): right (every claim
 # it checked is true), partly (a correct sub-result, but something still wrong or missing), wrong (claims checked
 # false), none (no checkable claim), unsure (a claim the evidence cannot decide: the tutor asks for something it can
-# check). Not `Outcome` (the planner's input) and not the guard's `Verdict`.
+# check). Not `TurnOutcome` (the planner's input) and not the guard's `GuardVerdict`.
 Judgement = Literal["right", "partly", "wrong", "none", "unsure"]
 
 
@@ -73,8 +73,8 @@ class TurnTrace(BaseModel):
     diagnosis: list[Diagnosis] = Field(default_factory=list)
     state_before: StateSnapshot
     state_after: StateSnapshot
-    guard: Verdict  # verdict on the first candidate text (LLM text when used), with the action taken
-    guard_final: Verdict  # verdict on the text actually shown
+    guard: GuardVerdict  # verdict on the first candidate text (LLM text when used), with the action taken
+    guard_final: GuardVerdict  # verdict on the text actually shown
     text: str  # what was shown
     template_text: str
     llm_text: str | None = None

@@ -19,7 +19,7 @@ from inference.base import Backend
 from inference.common import ModelBusy
 from knowledge.types import Problem, QuestionTree
 from tutor import phrase, voice
-from tutor.guard import Verdict, reveals
+from tutor.guard import GuardVerdict, reveals
 from tutor.planner import Plan
 from tutor.state import KnowledgeState
 from tutor.types import TutorSettings
@@ -110,7 +110,7 @@ def guard_reply(
     state: KnowledgeState,
     earlier: list[str],
     allow_final_bottom_out: bool,
-) -> tuple[str, Verdict, Verdict]:
+) -> tuple[str, GuardVerdict, GuardVerdict]:
     """(text shown, verdict on the first candidate with the action taken, verdict on the text shown). Guard the
     first candidate (the LLM text when there is one); on a hit (enforce mode), or when the LLM text failed the
     quality check, fall back: template -> other wordings of the node's questions -> generic."""
@@ -118,7 +118,7 @@ def guard_reply(
     candidate = llm_text if llm_text is not None else template
     verdict = reveals(candidate, problem, state, allow_final=allow)
     if plan.kind == "success":  # the student has produced the answer; echoing it is no leak
-        verdict = Verdict()
+        verdict = GuardVerdict()
     verdict.mode = plan.guard_mode
     if verdict.leaks:
         log.info(
