@@ -9,14 +9,14 @@ Importing this package is light (no model, no tutor/simulator session is loaded)
 
 from evals.config import PersonaSpec, ProblemSet, RoleConfig, RunConfig, load_config
 from evals.metrics import REGISTRY, Metric, metrics_for
-from evals.records import DialogueRecord, Outcome, Utterance
+from evals.records import DialogueOutcome, DialogueRecord, Utterance
 from evals.runner import generate, run_dialogue
 
 __all__ = [
     "REGISTRY",
+    "DialogueOutcome",
     "DialogueRecord",
     "Metric",
-    "Outcome",
     "PersonaSpec",
     "ProblemSet",
     "RoleConfig",

@@ -40,7 +40,7 @@ class CodeRun(BaseModel):
     summary: str  # the sandbox's TestRun as JSON, cut to 500 characters
 
 
-class Outcome(BaseModel):
+class DialogueOutcome(BaseModel):
     model_config = ConfigDict(extra="forbid")
     ended: Ended
     solved: bool = False  # the student reached the right answer / passing code
@@ -67,7 +67,7 @@ class DialogueRecord(BaseModel):
     tutor_traces: list[TurnTrace] = Field(default_factory=list)  # one per tutor reply
     student_hidden_states: list[HiddenState] = Field(default_factory=list)  # after the opening and after each answer
     student_events: list[Event] = Field(default_factory=list)
-    outcome: Outcome
+    outcome: DialogueOutcome
     posttest: PostTest | None = None  # the sibling problem attempted after the dialogue (math; learning gain)
     timings: dict[str, float] = Field(default_factory=dict)  # total_s, tutor_s, student_s, tests_s
     backends: dict[str, str] = Field(default_factory=dict)

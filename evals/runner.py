@@ -25,7 +25,7 @@ import inference
 from errors import RecoverableError
 from evals.config import PersonaSpec, RoleConfig, RunConfig
 from evals.problems import load_problems
-from evals.records import CodeRun, DialogueRecord, Outcome, RecordFile, Utterance, dialogue_key, write_json
+from evals.records import CodeRun, DialogueOutcome, DialogueRecord, RecordFile, Utterance, dialogue_key, write_json
 from inference.base import Backend
 from knowledge.types import Problem
 from settings import Settings
@@ -104,7 +104,7 @@ def run_dialogue(
     transcript: list[Utterance] = []
     traces: list[TurnTrace] = []
     hidden = []
-    outcome = Outcome(ended="max_turns")
+    outcome = DialogueOutcome(ended="max_turns")
     student: StudentSession | None = None
     initial_state = None
 
@@ -193,7 +193,7 @@ def run_dialogue(
     )
 
 
-def _solved_turn(problem: Problem, outcome: Outcome) -> int | None:
+def _solved_turn(problem: Problem, outcome: DialogueOutcome) -> int | None:
     """Code: the sandbox decides. Math: the simulator's own solved flag (the student stated the right answer)."""
     return outcome.verified_turn if problem.domain == "code" else outcome.simulator_solved_turn
 

@@ -18,13 +18,13 @@ from simulator.types import (
     MOVES,
     Content,
     Event,
+    FidelityVerdict,
     HiddenState,
     Mode,
     Move,
     NodeState,
     Persona,
     StudentTurn,
-    Verdict,
 )
 
 __all__ = [
@@ -32,6 +32,7 @@ __all__ = [
     "MOVES",
     "Content",
     "Event",
+    "FidelityVerdict",
     "HiddenState",
     "Mode",
     "Move",
@@ -39,7 +40,6 @@ __all__ = [
     "Persona",
     "StudentSession",
     "StudentTurn",
-    "Verdict",
     "builtin",
     "classify_move",
     "from_profile",

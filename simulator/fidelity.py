@@ -19,7 +19,7 @@ import re
 
 from knowledge.numbers import NUMBER, NUMBER_WORDS, parse_numbers
 from simulator.state import close
-from simulator.types import Content, Verdict
+from simulator.types import Content, FidelityVerdict
 
 MAX_CHARS = 700
 _WORDS = {w: float(v) for w, v in NUMBER_WORDS.items() if v <= 20} | {
@@ -84,12 +84,12 @@ def _has(numbers: list[float], value: float) -> bool:
     )
 
 
-def check(text: str, content: Content, *, statement: str = "", tutor_message: str = "") -> Verdict:
+def check(text: str, content: Content, *, statement: str = "", tutor_message: str = "") -> FidelityVerdict:
     """The verdict on `text` as a phrasing of `content` (see the module docstring)."""
     reasons: list[str] = []
     stripped = (text or "").strip()
     if not stripped:
-        return Verdict(ok=False, reasons=["empty"])
+        return FidelityVerdict(ok=False, reasons=["empty"])
     if len(stripped) > max(MAX_CHARS, 2 * len(content.template)):
         reasons.append(f"too long ({len(stripped)} chars)")
     found = numbers_in(stripped)
@@ -122,4 +122,4 @@ def check(text: str, content: Content, *, statement: str = "", tutor_message: st
         reasons.append("announces code it does not send")
     if content.code and claims_change(stripped) and not claims_change(content.template):
         reasons.append("claims a change the decided reply does not make")
-    return Verdict(ok=not reasons, reasons=reasons)
+    return FidelityVerdict(ok=not reasons, reasons=reasons)

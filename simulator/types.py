@@ -157,7 +157,7 @@ class Content(_Model):
     template: str = ""  # the template phrasing (used when there is no LLM or the LLM's text is rejected)
 
 
-class Verdict(_Model):
+class FidelityVerdict(_Model):
     """The fidelity check's verdict on an LLM phrasing of decided content."""
 
     ok: bool
@@ -175,5 +175,5 @@ class StudentTurn(_Model):
     text: str
     used_llm: bool = False
     llm_text: str = ""
-    verdict: Verdict | None = None  # None when no LLM phrasing was tried
+    verdict: FidelityVerdict | None = None  # None when no LLM phrasing was tried
     latency_ms: float = 0.0

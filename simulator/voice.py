@@ -17,7 +17,7 @@ from inference.base import Message, Options
 from knowledge.numbers import fmt
 from simulator.content import render
 from simulator.prompts import render_student_voice
-from simulator.types import Content, Persona, Verdict
+from simulator.types import Content, FidelityVerdict, Persona
 
 if TYPE_CHECKING:
     from inference.base import Backend
@@ -34,7 +34,7 @@ def voice(
     seed: int,
     turn: int,
     statement: str,
-) -> tuple[str, bool, str, Verdict | None]:
+) -> tuple[str, bool, str, FidelityVerdict | None]:
     """(text sent, used the LLM, the LLM's raw text, fidelity verdict)."""
     template_text = render(content.template, content)
     if content.kind == "extraction" or backend is None or not backend.available:
@@ -53,7 +53,7 @@ def voice(
         completion = backend.chat([Message(role="system", content=system), Message(role="user", content=user)], options)
     except RecoverableError as exc:
         log.warning("student phrasing failed, using the template: %s", exc.log_message)
-        return template_text, False, "", Verdict(ok=False, reasons=[f"llm error: {exc.user_message}"])
+        return template_text, False, "", FidelityVerdict(ok=False, reasons=[f"llm error: {exc.user_message}"])
     raw = completion.text or ""
     text = raw.strip().strip('"').strip()
     verdict = fidelity.check(text, content, statement=statement, tutor_message=tutor_message)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from evals.records import DialogueRecord, Outcome, Utterance
+from evals.records import DialogueOutcome, DialogueRecord, Utterance
 from knowledge.types import Diagnosis, Problem
 from simulator.types import HiddenState, NodeState, Persona
 from tests.problems import problem
@@ -112,7 +112,7 @@ def record(
         transcript=transcript,
         tutor_traces=traces,
         student_hidden_states=hidden,
-        outcome=Outcome(
+        outcome=DialogueOutcome(
             ended="solved" if solved_turn is not None else "max_turns",
             solved=solved_turn is not None,
             solved_turn=solved_turn,

@@ -9,12 +9,12 @@ from simulator.personas import BUILTIN, builtin, from_profile
 from simulator.types import (
     Content,
     Event,
+    FidelityVerdict,
     HiddenState,
     NodeMatch,
     NodeState,
     Persona,
     StudentTurn,
-    Verdict,
 )
 
 SAMPLES = [
@@ -40,7 +40,7 @@ SAMPLES = [
     Event(turn=2, kind="resolved", node="s1-concept", move="probing", detail="question", value=2.5),
     NodeMatch(node_id="s0-value", score=0.71, method="embedding", runner_up="s0-concept"),
     Content(kind="code", node="b0-fix", code="def f():\n    return 1\n", accepted=True, template="Here:"),
-    Verdict(ok=False, reasons=["drops the decided value 3"]),
+    FidelityVerdict(ok=False, reasons=["drops the decided value 3"]),
     StudentTurn(
         turn=1,
         tutor_message="How many?",
