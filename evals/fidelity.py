@@ -29,8 +29,9 @@ from typing import Any, Literal
 
 from errors import InputError, ValidationError
 from evals.replay import load_problems, select_dialogues
-from evals.replay_reference import is_in, numbers, question_givens, runnable
+from evals.replay_reference import numbers, question_givens, runnable
 from knowledge.dialogues import RealDialogue
+from knowledge.numbers import HALF_CENT, close, contains
 from knowledge.types import Malgorithm, Problem
 from simulator.personas import builtin, from_profile
 from simulator.student import StudentSession
@@ -69,9 +70,9 @@ def exchanges(dialogue: RealDialogue) -> list[Exchange]:
 def classify(text: str, answer: float, givens: set[float]) -> tuple[Cls, float | None]:
     """MathDial's rule: `right` when the reply states the final answer; else `wrong` with its last claimed value."""
     found = numbers(text)
-    if is_in(answer, found):
+    if contains(found, answer, floor=HALF_CENT):
         return "right", answer
-    claims = [v for v in found if not is_in(v, givens)]
+    claims = [v for v in found if not contains(givens, v, floor=HALF_CENT)]
     return ("wrong", claims[-1]) if claims else ("none", None)
 
 
@@ -209,7 +210,10 @@ def metrics(rows: list[dict[str, Any]]) -> dict[str, Any]:
         "both_right": _rate(sum(a == b == "right" for a, b, _, _ in pairs), p),
         "both_wrong": _rate(sum(a == b == "wrong" for a, b, _, _ in pairs), p),
         "same_wrong_value": _rate(
-            sum(a == b == "wrong" and va is not None and vb is not None and is_in(va, [vb]) for a, b, va, vb in pairs),
+            sum(
+                a == b == "wrong" and va is not None and vb is not None and close(va, vb, floor=HALF_CENT)
+                for a, b, va, vb in pairs
+            ),
             p,
         ),
         "real_right_sim_not": _rate(sum(a == "right" and b != "right" for a, b, _, _ in pairs), p),
