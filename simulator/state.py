@@ -202,7 +202,10 @@ def apply(
     if math and transitions is not None and transitions.fitted:
         if cue is None:
             raise ValueError("fitted transitions need the message's cue (simulator.cues.cue_of)")
-        return _apply_fitted(state, node_id, move, persona, rng, turn, transitions, cue, revealed or [], answer_told)
+        hazard = transitions.hazard(cue, mode=persona.mode, resistance=persona.resistance)
+        return _apply_fitted(
+            state, node_id, move, turn, cue, hazard, rng, revealed=bool(revealed), answer_told=answer_told
+        )
     events: list[Event] = []
     for rid in revealed or []:
         if state.node(rid).status != "knows":
@@ -248,16 +251,17 @@ def _apply_fitted(
     state: HiddenState,
     node_id: str | None,
     move: Move,
-    persona: Persona,
-    rng: random.Random,
     turn: int,
-    tr: Transitions,
     cue: Cue,
-    revealed: list[str],
+    hazard: float,
+    rng: random.Random,
+    *,
+    revealed: bool,
     answer_told: bool,
 ) -> list[Event]:
-    """One hazard draw (see `simulator.transitions`): a hit resolves every pending node (the student redoes the
-    problem from the root); recorded as told when the message stated the answer or a value, or was a telling."""
+    """One draw of the message's `hazard` (`Transitions.hazard`, see `simulator.transitions`): a hit resolves every
+    pending node (the student redoes the problem from the root); recorded as told when the message stated the answer
+    or a value (`answer_told`, `revealed`), or was a telling."""
     events: list[Event] = []
     target = cue.target
     if answer_told or revealed:
@@ -276,8 +280,7 @@ def _apply_fitted(
         state.node(node_id).questions += 1  # type: ignore[arg-type]
         if move in ("focus", "probing"):
             events.append(Event(turn=turn, kind="taught", node=node_id, move=move, detail=target))
-    p = tr.hazard(cue, mode=persona.mode, resistance=persona.resistance)
-    if p <= 0.0 or rng.random() >= p:
+    if hazard <= 0.0 or rng.random() >= hazard:
         if target != "none" or answer_told:
             events.append(Event(turn=turn, kind="resisted", node=node_id, move=move, detail=target))
         return events
