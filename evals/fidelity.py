@@ -121,14 +121,7 @@ def force_mathdial(
     for ex in fed:
         real.append(classify(ex.reply, answer, givens))
         sim.append(classify(session.respond(ex.teacher), answer, givens))
-    return _row(
-        dialogue,
-        real,
-        sim,
-        persona=session.persona.mode,
-        moves=[t.move for t in session.turns[1:]],
-        gold=[ex.move for ex in fed],
-    )
+    return _row(dialogue, session, real, sim, gold=[ex.move for ex in fed])
 
 
 def force_sdb(dialogue: RealDialogue, problem: Problem, *, seed: int = 0, max_turns: int = 12) -> dict[str, Any]:
@@ -147,18 +140,11 @@ def force_sdb(dialogue: RealDialogue, problem: Problem, *, seed: int = 0, max_tu
         session.respond(ex.teacher)
         turn = session.turns[-1]
         sim.append(("right" if turn.content.accepted else "wrong", None) if turn.content.code else ("none", None))
-    return _row(
-        dialogue,
-        real,
-        sim,
-        persona=session.persona.mode,
-        moves=[t.move for t in session.turns[1:]],
-        gold=[None] * len(fed),
-        malgorithms=len(problem.malgorithms),
-    )
+    return _row(dialogue, session, real, sim, gold=[None] * len(fed), malgorithms=len(problem.malgorithms))
 
 
-def _row(dialogue: RealDialogue, real: list, sim: list, **extra: Any) -> dict[str, Any]:
+def _row(dialogue: RealDialogue, session: StudentSession, real: list, sim: list, **extra: Any) -> dict[str, Any]:
+    """One dialogue's row: both students' classes and values, the simulated persona and its moves, and `extra`."""
     rc, sc = [c for c, _ in real], [c for c, _ in sim]
     return {
         "dialogue": dialogue.id,
@@ -171,6 +157,8 @@ def _row(dialogue: RealDialogue, real: list, sim: list, **extra: Any) -> dict[st
         "sim_values": [v for _, v in sim],
         "real_first": first_right(rc),
         "sim_first": first_right(sc),
+        "persona": session.persona.mode,
+        "moves": [t.move for t in session.turns[1:]],
         **extra,
     }
 
