@@ -29,8 +29,9 @@ from typing import Any, Literal
 
 from errors import InputError, ValidationError
 from evals.replay import load_problems, select_dialogues
-from evals.replay_reference import is_in, numbers, question_givens, runnable
+from evals.replay_reference import numbers, question_givens, runnable
 from knowledge.dialogues import RealDialogue
+from knowledge.numbers import HALF_CENT, close, contains
 from knowledge.types import Malgorithm, Problem
 from simulator.personas import builtin, from_profile
 from simulator.student import StudentSession
@@ -69,9 +70,9 @@ def exchanges(dialogue: RealDialogue) -> list[Exchange]:
 def classify(text: str, answer: float, givens: set[float]) -> tuple[Cls, float | None]:
     """MathDial's rule: `right` when the reply states the final answer; else `wrong` with its last claimed value."""
     found = numbers(text)
-    if is_in(answer, found):
+    if contains(found, answer, floor=HALF_CENT):
         return "right", answer
-    claims = [v for v in found if not is_in(v, givens)]
+    claims = [v for v in found if not contains(givens, v, floor=HALF_CENT)]
     return ("wrong", claims[-1]) if claims else ("none", None)
 
 
@@ -120,14 +121,7 @@ def force_mathdial(
     for ex in fed:
         real.append(classify(ex.reply, answer, givens))
         sim.append(classify(session.respond(ex.teacher), answer, givens))
-    return _row(
-        dialogue,
-        real,
-        sim,
-        persona=session.persona.mode,
-        moves=[t.move for t in session.turns[1:]],
-        gold=[ex.move for ex in fed],
-    )
+    return _row(dialogue, session, real, sim, gold=[ex.move for ex in fed])
 
 
 def force_sdb(dialogue: RealDialogue, problem: Problem, *, seed: int = 0, max_turns: int = 12) -> dict[str, Any]:
@@ -146,18 +140,11 @@ def force_sdb(dialogue: RealDialogue, problem: Problem, *, seed: int = 0, max_tu
         session.respond(ex.teacher)
         turn = session.turns[-1]
         sim.append(("right" if turn.content.accepted else "wrong", None) if turn.content.code else ("none", None))
-    return _row(
-        dialogue,
-        real,
-        sim,
-        persona=session.persona.mode,
-        moves=[t.move for t in session.turns[1:]],
-        gold=[None] * len(fed),
-        malgorithms=len(problem.malgorithms),
-    )
+    return _row(dialogue, session, real, sim, gold=[None] * len(fed), malgorithms=len(problem.malgorithms))
 
 
-def _row(dialogue: RealDialogue, real: list, sim: list, **extra: Any) -> dict[str, Any]:
+def _row(dialogue: RealDialogue, session: StudentSession, real: list, sim: list, **extra: Any) -> dict[str, Any]:
+    """One dialogue's row: both students' classes and values, the simulated persona and its moves, and `extra`."""
     rc, sc = [c for c, _ in real], [c for c, _ in sim]
     return {
         "dialogue": dialogue.id,
@@ -170,6 +157,8 @@ def _row(dialogue: RealDialogue, real: list, sim: list, **extra: Any) -> dict[st
         "sim_values": [v for _, v in sim],
         "real_first": first_right(rc),
         "sim_first": first_right(sc),
+        "persona": session.persona.mode,
+        "moves": [t.move for t in session.turns[1:]],
         **extra,
     }
 
@@ -209,7 +198,10 @@ def metrics(rows: list[dict[str, Any]]) -> dict[str, Any]:
         "both_right": _rate(sum(a == b == "right" for a, b, _, _ in pairs), p),
         "both_wrong": _rate(sum(a == b == "wrong" for a, b, _, _ in pairs), p),
         "same_wrong_value": _rate(
-            sum(a == b == "wrong" and va is not None and vb is not None and is_in(va, [vb]) for a, b, va, vb in pairs),
+            sum(
+                a == b == "wrong" and va is not None and vb is not None and close(va, vb, floor=HALF_CENT)
+                for a, b, va, vb in pairs
+            ),
             p,
         ),
         "real_right_sim_not": _rate(sum(a == "right" and b != "right" for a, b, _, _ in pairs), p),

@@ -8,7 +8,8 @@ at least one correct sub-result and a wrong final/claim; wrong = claims, none tr
 
 MathDial (numbers against the record's solutions): every number of the turn that is not a given of the problem is
 a claim. Correct values are the results of the ground truth's `... = c` lines and its final answer; the
-malgorithm's values are those of `student_incorrect_solution` that are not correct values.
+malgorithm's values are those of `student_incorrect_solution` that are not correct values. Numbers are the same
+within `knowledge.numbers.HALF_CENT` (money is written to the cent; relative `REL_TOL` above 5000).
 - no number beyond the givens, in a plain statement (no "?", no "=") whose words are mostly the statement's own
   -> `none` (a restated fact);
 - every claimed number correct, or the last one the final answer with no malgorithm value -> `right`;
@@ -26,7 +27,7 @@ import re
 from typing import Literal
 
 from knowledge.dialogues import RealDialogue, RealTurn
-from knowledge.numbers import NUMBER_WORDS
+from knowledge.numbers import HALF_CENT, NUMBER_WORDS, close, contains
 from knowledge.types import Problem
 
 Reference = Literal["right", "partly", "wrong", "none"]
@@ -152,15 +153,6 @@ def restates(text: str, question: str) -> bool:
     return bool(said) and sum(w in given for w in said) / len(said) >= 0.7
 
 
-def _same(a: float, b: float) -> bool:
-    return abs(a - b) <= max(1e-6 * abs(b), 0.005)
-
-
-def is_in(value: float, values: set[float] | list[float]) -> bool:
-    """`value` equals one of `values` within this module's tolerance (relative 1e-6, at least 0.005)."""
-    return any(_same(value, v) for v in values)
-
-
 def mathdial_label(dialogue: RealDialogue, turn: RealTurn) -> tuple[Reference | None, str]:
     """(label, rule) for one student turn of a MathDial record."""
     text = turn.text
@@ -169,19 +161,22 @@ def mathdial_label(dialogue: RealDialogue, turn: RealTurn) -> tuple[Reference | 
     if not correct:
         return None, "no ground-truth values"
     final = correct[-1]
-    wrong = [v for v in _results(dialogue.incorrect_solution) if not is_in(v, correct)]
+    wrong = [v for v in _results(dialogue.incorrect_solution) if not contains(correct, v, floor=HALF_CENT)]
     found = numbers(text)
     if not found:
         return None, "no numbers"
-    claims = [v for v in found if not is_in(v, givens)]
+    claims = [v for v in found if not contains(givens, v, floor=HALF_CENT)]
     if not claims:
         if "?" in text or "=" in text or not restates(text, dialogue.question):
             return None, "given numbers in a question, an equation or new words"
         return "none", "restates a given fact"
-    kinds = ["C" if is_in(v, correct) else "M" if is_in(v, wrong) else "U" for v in claims]
+    kinds = [
+        "C" if contains(correct, v, floor=HALF_CENT) else "M" if contains(wrong, v, floor=HALF_CENT) else "U"
+        for v in claims
+    ]
     if all(k == "C" for k in kinds):
         return "right", "every claimed number is a correct step value"
-    if _same(claims[-1], final) and "M" not in kinds:
+    if close(claims[-1], final, floor=HALF_CENT) and "M" not in kinds:
         return "right", "ends on the final answer"
     if "C" in kinds and kinds[-1] != "C":
         return "partly", "a correct step value, then a value that is not correct"

@@ -29,11 +29,10 @@ from typing import Any
 from errors import RecoverableError
 from inference import get_backend
 from knowledge.importers import import_mathdial
-from knowledge.numbers import fmt
+from knowledge.numbers import READ_BACK_TOL, contains, fmt
 from settings import apply_offline_env, settings_from_env
 from simulator.fidelity import numbers_in
 from simulator.personas import from_profile
-from simulator.state import close
 from simulator.student import StudentSession
 
 GENERIC_SECOND = "Thanks for explaining your thinking."
@@ -57,7 +56,7 @@ def reason_kind(reason: str) -> str:
 
 
 def carries(text: str, value: float | None) -> bool:
-    return value is not None and any(close(x, value) for x in numbers_in(text))  # digits and number words
+    return value is not None and contains(numbers_in(text), value, READ_BACK_TOL)  # digits and number words
 
 
 def run_one(

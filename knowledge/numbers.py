@@ -3,11 +3,12 @@
 Both `tutor` and `simulator` (and `evals`) import this module, so a student "said 0.67" means the same everywhere.
 
 - **Comparing.** `close(a, b)` is equality within one relative tolerance, `REL_TOL` (1e-6 of the larger magnitude,
-  never tighter than 1e-9): float noise, not rounding. `stands_for(value, true)` also accepts a value written as the
-  true
-  one rounded to the decimals it was written with ("0.67" for 2/3, "0.3333" for 1/3). Code that genuinely needs
-  another tolerance passes `rel=`: a node's check carries its own (`Check.tolerance`), the MathDial importer and the
-  diagnosis of rounded student arithmetic are looser; each says why where it does so.
+  never tighter than `ABS_FLOOR`, 1e-9): float noise, not rounding. `stands_for(value, true)` also accepts a value
+  written as the true one rounded to the decimals it was written with ("0.67" for 2/3, "0.3333" for 1/3). Code that
+  genuinely needs another tolerance passes `rel=` (or `floor=`) and says why: a node's check carries its own
+  (`Check.tolerance`); the MathDial importer and the diagnosis of rounded student arithmetic are looser; the
+  simulator compares values it reads back from text it wrote with `fmt` within `READ_BACK_TOL`; the MathDial
+  reference labels accept a difference of `HALF_CENT`.
 - **Formatting.** `fmt(12.0)` -> "12", `fmt(1/3)` -> "0.3333" for text people read; `fmt_exact` (10 significant
   digits) for values written back into arithmetic.
 - **Evaluating.** `evaluate("4*7/8")` -> 3.5 over numbers, + - * / // % ** and parentheses (and, when asked, a few
@@ -31,10 +32,15 @@ from collections.abc import Callable
 REL_TOL = 1e-6  # relative to the larger magnitude: equal up to float noise
 ABS_FLOOR = 1e-9  # the tolerance never gets tighter than this (comparisons with 0)
 
+# The documented overrides (passed as `rel=` / `floor=` by the code that needs them):
+READ_BACK_TOL = 1e-3  # relative: a value read back from text written with `fmt` (4 decimals): 1/3 ~ "0.3333"
+HALF_CENT = 0.005  # absolute floor: MathDial's solutions and students write money to the cent ("3.33" for 10/3)
 
-def close(a: float, b: float, rel: float = REL_TOL) -> bool:
-    """a and b are the same number up to `rel` (relative to the larger of the two); no rounding allowance."""
-    return abs(a - b) <= max(rel * max(abs(a), abs(b)), ABS_FLOOR)
+
+def close(a: float, b: float, rel: float = REL_TOL, floor: float = ABS_FLOOR) -> bool:
+    """a and b are the same number up to `rel` (relative to the larger of the two), never tighter than `floor`;
+    no rounding allowance."""
+    return abs(a - b) <= max(rel * max(abs(a), abs(b)), floor)
 
 
 def stands_for(value: float, true: float, rel: float = REL_TOL, text: str | None = None) -> bool:
@@ -50,9 +56,9 @@ def stands_for(value: float, true: float, rel: float = REL_TOL, text: str | None
     return False
 
 
-def contains(values: list[float] | set[float], value: float, rel: float = REL_TOL) -> bool:
+def contains(values: list[float] | set[float], value: float, rel: float = REL_TOL, floor: float = ABS_FLOOR) -> bool:
     """Some number in `values` is close to `value`."""
-    return any(close(x, value, rel) for x in values)
+    return any(close(x, value, rel, floor) for x in values)
 
 
 # ---------------------------------------------------------------- formatting

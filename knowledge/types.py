@@ -11,6 +11,8 @@ from typing import Literal, Protocol, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from knowledge.numbers import REL_TOL
+
 Domain = Literal["math", "code"]
 Difficulty = Literal["easy", "medium", "hard"]
 Depth = Literal["focus", "probing", "hint", "bottom_out"]
@@ -80,7 +82,7 @@ class Check(_Model):
 
     kind: Literal["value", "pattern", "tests", "none"]
     value: float | None = None
-    tolerance: float = 1e-6  # relative tolerance for values
+    tolerance: float = REL_TOL  # relative tolerance for values: the one default, which a node's check may override
     pattern: str = ""  # a regular expression over the student's text
 
 

@@ -12,11 +12,11 @@ import random
 import re
 
 import simulator.templates as T
-from knowledge.numbers import fmt, parse_numbers
+from knowledge.numbers import READ_BACK_TOL, close, contains, fmt, parse_numbers
 from knowledge.types import Fix, Malgorithm, Problem, QuestionTree
 from simulator.moves import WALKTHROUGH
 from simulator.personas import tier
-from simulator.state import changed_lines, close, wrong_step_value
+from simulator.state import changed_lines, wrong_step_value
 from simulator.types import Content, ExtractionTactic, HiddenState, Move, Persona
 
 
@@ -60,7 +60,7 @@ class Composer:
 
     def _line_with(self, value: float) -> str:
         for line in self.solution.splitlines():
-            if any(close(x, value) for x in parse_numbers(line)):
+            if contains(parse_numbers(line), value, READ_BACK_TOL):
                 return line.strip()
         return ""
 
@@ -197,7 +197,7 @@ class Composer:
                 text = self._pick(rng, T.STEP_TOLD_PREFIX) + text[0].lower() + text[1:]
             elif just_resolved:
                 text = self._pick(rng, T.STEP_RESOLVED_PREFIX) + text
-            forbidden = [] if close(st.value, answer) else [answer]
+            forbidden = [] if close(st.value, answer, READ_BACK_TOL) else [answer]
             return Content(kind="step", node=node_id, values=[st.value], forbidden=forbidden, template=text)
         forbidden = [st.value, answer]
         if status == "unknown":

@@ -13,9 +13,8 @@ from __future__ import annotations
 
 import re
 
-from knowledge.numbers import fmt, parse_numbers
+from knowledge.numbers import READ_BACK_TOL, contains, fmt, parse_numbers
 from knowledge.types import Problem
-from simulator.state import contains_value
 from simulator.transitions import Cue
 from simulator.types import HiddenState, Move
 
@@ -135,9 +134,15 @@ def cue_of(
     statement = parse_numbers(problem.statement)
     steps = problem.steps
     last = len(steps) - 1
-    fresh = [i for i, s in enumerate(steps) if contains_value(said, s.value) and not contains_value(statement, s.value)]
+    fresh = [
+        i
+        for i, s in enumerate(steps)
+        if contains(said, s.value, READ_BACK_TOL) and not contains(statement, s.value, READ_BACK_TOL)
+    ]
     known_numbers = [*statement, *(s.value for s in steps), *(x for s in steps for x in parse_numbers(s.expression))]
-    content = any(contains_value(known_numbers, x) for x in said) or bool(_words(message) & _words(problem.statement))
+    content = any(contains(known_numbers, x, READ_BACK_TOL) for x in said) or bool(
+        _words(message) & _words(problem.statement)
+    )
     node = state.node(node_id) if node_id is not None else None
     misconceived_steps = {n.step for n in state.nodes if n.status == "misconceived"}
     return Cue(
@@ -182,13 +187,15 @@ def revealed_by(
         return out, told
     said = parse_numbers(message)
     statement = parse_numbers(problem.statement)
-    fresh = [x for x in said if not contains_value(statement, x) and not contains_value(said_before, x)]
+    fresh = [
+        x for x in said if not contains(statement, x, READ_BACK_TOL) and not contains(said_before, x, READ_BACK_TOL)
+    ]
     answer = problem.answer
-    if answer is not None and contains_value(fresh, answer):
+    if answer is not None and contains(fresh, answer, READ_BACK_TOL):
         return [n.node_id for n in state.nodes if n.status != "knows"], True
     out = []
     for i, step in enumerate(problem.steps):
-        if not contains_value(fresh, step.value):
+        if not contains(fresh, step.value, READ_BACK_TOL):
             continue
         stated = move == "telling" or re.search(
             rf"(=|\bis|\bare|\bwas|\bget)\s*\$?{re.escape(fmt(step.value))}\b", message

@@ -17,8 +17,7 @@ from __future__ import annotations
 
 import re
 
-from knowledge.numbers import NUMBER, NUMBER_WORDS, parse_numbers
-from simulator.state import close
+from knowledge.numbers import NUMBER, NUMBER_WORDS, READ_BACK_TOL, contains, parse_numbers
 from simulator.types import Content, FidelityVerdict
 
 MAX_CHARS = 700
@@ -77,11 +76,9 @@ def numbers_in(text: str) -> list[float]:
 
 
 def _has(numbers: list[float], value: float) -> bool:
-    return (
-        any(close(x, value) or close(x, value * 100) for x in numbers)
-        if abs(value) < 1
-        else any(close(x, value) for x in numbers)
-    )
+    if contains(numbers, value, READ_BACK_TOL):
+        return True
+    return abs(value) < 1 and contains(numbers, value * 100, READ_BACK_TOL)  # 0.25 said as "25%"
 
 
 def check(text: str, content: Content, *, statement: str = "", tutor_message: str = "") -> FidelityVerdict:
@@ -98,14 +95,14 @@ def check(text: str, content: Content, *, statement: str = "", tutor_message: st
             reasons.append(f"drops the decided value {value:g}")
     template_numbers = numbers_in(content.template)
     for value in content.forbidden:
-        if any(close(value, v) for v in content.values) or any(close(value, t) for t in template_numbers):
+        if contains(content.values, value, READ_BACK_TOL) or contains(template_numbers, value, READ_BACK_TOL):
             continue
-        if any(close(x, value) for x in parse_numbers(stripped)):
+        if contains(parse_numbers(stripped), value, READ_BACK_TOL):
             reasons.append(f"states the forbidden value {value:g}")
     allowed = [*content.values, *content.allowed, *template_numbers, *numbers_in(statement), *numbers_in(tutor_message)]
     for token in NUMBER.findall(stripped):
         readings = parse_numbers(token, percent_fractions=True)  # "25%" may stand for 25 or 0.25
-        if readings and not any(close(x, a) for x in readings for a in allowed):
+        if readings and not any(contains(allowed, x, READ_BACK_TOL) for x in readings):
             reasons.append(f"introduces the number {readings[0]:g}")
             break
     template_lower = content.template.lower()

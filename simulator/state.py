@@ -35,23 +35,10 @@ import difflib
 import random
 import re
 
-from knowledge.numbers import close as _close
-from knowledge.numbers import parse_numbers
+from knowledge.numbers import READ_BACK_TOL, close, contains, parse_numbers
 from knowledge.types import Malgorithm, Node, Problem, QuestionTree
 from simulator.transitions import Cue, Transitions
 from simulator.types import Event, HiddenState, Move, NodeState, Persona
-
-# The simulator writes values with knowledge.numbers.fmt (at most 4 decimals) and reads them back from its own and
-# the model's text, so it compares with a looser tolerance than knowledge.numbers.REL_TOL (1/3 ~ "0.3333").
-TOL = 1e-3
-
-
-def close(a: float, b: float, rel: float = TOL) -> bool:
-    return _close(a, b, rel)
-
-
-def contains_value(numbers: list[float] | set[float], value: float) -> bool:
-    return any(close(x, value) for x in numbers)
 
 
 def unit_of(node: Node) -> tuple[str, int] | None:
@@ -94,12 +81,12 @@ def wrong_step_value(problem: Problem, m: Malgorithm | None, step: int) -> float
         value = m.wrong_answer
     if value is None and step == m.step and m.wrong_solution:
         results = wrong_solution_results(m.wrong_solution)
-        candidates = [r for r in results if not close(r, correct)]
-        if step < len(results) and not close(results[step], correct):
+        candidates = [r for r in results if not close(r, correct, READ_BACK_TOL)]
+        if step < len(results) and not close(results[step], correct, READ_BACK_TOL):
             value = results[step]
         elif candidates:
             value = candidates[0]
-    if value is not None and close(value, correct):
+    if value is not None and close(value, correct, READ_BACK_TOL):
         return None
     return value
 
@@ -136,7 +123,7 @@ def _seed_math(problem: Problem, state: HiddenState, m: Malgorithm | None) -> No
             n.status, n.malgorithm_id = "misconceived", m.id
         elif wrong_step_value(problem, m, n.step) is not None:
             n.status, n.malgorithm_id, n.derived = "misconceived", m.id, True
-        elif wrong_numbers and contains_value(wrong_numbers, problem.steps[n.step].value):
+        elif wrong_numbers and contains(wrong_numbers, problem.steps[n.step].value, READ_BACK_TOL):
             n.status = "knows"
         else:
             n.status, n.derived = "unknown", True
@@ -215,7 +202,10 @@ def apply(
     if math and transitions is not None and transitions.fitted:
         if cue is None:
             raise ValueError("fitted transitions need the message's cue (simulator.cues.cue_of)")
-        return _apply_fitted(state, node_id, move, persona, rng, turn, transitions, cue, revealed or [], answer_told)
+        hazard = transitions.hazard(cue, mode=persona.mode, resistance=persona.resistance)
+        return _apply_fitted(
+            state, node_id, move, turn, cue, hazard, rng, revealed=bool(revealed), answer_told=answer_told
+        )
     events: list[Event] = []
     for rid in revealed or []:
         if state.node(rid).status != "knows":
@@ -261,16 +251,17 @@ def _apply_fitted(
     state: HiddenState,
     node_id: str | None,
     move: Move,
-    persona: Persona,
-    rng: random.Random,
     turn: int,
-    tr: Transitions,
     cue: Cue,
-    revealed: list[str],
+    hazard: float,
+    rng: random.Random,
+    *,
+    revealed: bool,
     answer_told: bool,
 ) -> list[Event]:
-    """One hazard draw (see `simulator.transitions`): a hit resolves every pending node (the student redoes the
-    problem from the root); recorded as told when the message stated the answer or a value, or was a telling."""
+    """One draw of the message's `hazard` (`Transitions.hazard`, see `simulator.transitions`): a hit resolves every
+    pending node (the student redoes the problem from the root); recorded as told when the message stated the answer
+    or a value (`answer_told`, `revealed`), or was a telling."""
     events: list[Event] = []
     target = cue.target
     if answer_told or revealed:
@@ -289,8 +280,7 @@ def _apply_fitted(
         state.node(node_id).questions += 1  # type: ignore[arg-type]
         if move in ("focus", "probing"):
             events.append(Event(turn=turn, kind="taught", node=node_id, move=move, detail=target))
-    p = tr.hazard(cue, mode=persona.mode, resistance=persona.resistance)
-    if p <= 0.0 or rng.random() >= p:
+    if hazard <= 0.0 or rng.random() >= hazard:
         if target != "none" or answer_told:
             events.append(Event(turn=turn, kind="resisted", node=node_id, move=move, detail=target))
         return events

@@ -157,10 +157,6 @@ class StudentSession:
     def _open(self) -> None:
         content = self.composer.opening(self._rng_text)
         started = time.perf_counter()
-        text, used_llm, llm_text, verdict = voice(
-            self.backend, self.persona, content, "", seed=self.seed, turn=0, statement=self.problem.statement
-        )
-        self.opening = text
         self.events.append(
             Event(
                 turn=0,
@@ -169,11 +165,28 @@ class StudentSession:
                 detail=self.malgorithm.id if self.malgorithm else "",
             )
         )
-        self._record_content(content, 0)
+        self.opening = self._reply(content, "", 0, started)
+
+    def _reply(
+        self,
+        content: Content,
+        message: str,
+        turn: int,
+        started: float,
+        move: Move | None = None,
+        node: NodeMatch | None = None,
+    ) -> str:
+        """Phrase `content` (LLM or template), record it and the turn; the text said."""
+        text, used_llm, llm_text, verdict = voice(
+            self.backend, self.persona, content, message, seed=self.seed, turn=turn, statement=self.problem.statement
+        )
+        self._record_content(content, turn)
         self.turns.append(
             StudentTurn(
-                turn=0,
-                tutor_message="",
+                turn=turn,
+                tutor_message=message,
+                move=move,
+                node=node,
                 content=content,
                 text=text,
                 used_llm=used_llm,
@@ -182,6 +195,7 @@ class StudentSession:
                 latency_ms=round((time.perf_counter() - started) * 1000, 3),
             )
         )
+        return text
 
     # ------------------------------------------------------------------ public state
 
@@ -272,25 +286,7 @@ class StudentSession:
                 rng=self._rng_text,
                 last_code=self.last_code,
             )
-        text, used_llm, llm_text, verdict = voice(
-            self.backend, self.persona, content, message, seed=self.seed, turn=turn, statement=self.problem.statement
-        )
-        self._record_content(content, turn)
-        self.turns.append(
-            StudentTurn(
-                turn=turn,
-                tutor_message=message,
-                move=move,
-                node=match,
-                content=content,
-                text=text,
-                used_llm=used_llm,
-                llm_text=llm_text,
-                verdict=verdict,
-                latency_ms=round((time.perf_counter() - started) * 1000, 3),
-            )
-        )
-        return text
+        return self._reply(content, message, turn, started, move, match)
 
     def observe(self, tutor_message: str) -> tuple[Move, NodeMatch | None, list[str], bool]:
         """What the student makes of a tutor message, without changing anything: (move, the node it is about,

@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 
 from knowledge.numbers import (
+    HALF_CENT,
+    READ_BACK_TOL,
     REL_TOL,
     close,
     contains,
@@ -33,6 +35,14 @@ def test_a_checks_own_tolerance_overrides_the_default() -> None:
     assert not close(33.33, 100 / 3)
     assert close(33.33, 100 / 3, rel=1e-3)
     assert contains({1.0, 33.333}, 100 / 3, rel=1e-4) and not contains({1.0, 33.333}, 100 / 3)
+
+
+def test_the_named_overrides_are_looser_where_they_say() -> None:
+    assert close(0.3333, 1 / 3, READ_BACK_TOL) and close(33.333, 100 / 3, READ_BACK_TOL)  # read back from fmt
+    assert not close(0.33, 1 / 3, READ_BACK_TOL)
+    assert close(3.33, 10 / 3, floor=HALF_CENT) and not close(3.3, 10 / 3, floor=HALF_CENT)  # money to the cent
+    assert contains([1.0, 12.004], 12.0, floor=HALF_CENT) and not contains([1.0, 12.006], 12.0, floor=HALF_CENT)
+    assert close(1e7, 1e7 + 9, floor=HALF_CENT) and not close(1e7, 1e7 + 11, floor=HALF_CENT)  # relative above
 
 
 def test_stands_for_accepts_a_value_written_as_the_true_one_rounded() -> None:

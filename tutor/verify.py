@@ -17,7 +17,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from knowledge.numbers import canonical_unit, convert, stands_for
+from knowledge.numbers import REL_TOL, canonical_unit, convert, stands_for
 from knowledge.types import Diagnosis, Node, Problem, QuestionTree
 from tutor.numbers import Number, extract
 from tutor.sandbox import SandboxLimits, TestRun, run_tests
@@ -86,7 +86,7 @@ def check_math(u: Understanding, problem: Problem, tree: QuestionTree) -> MathCh
             match.final = True
         for node in tree.nodes:
             target = node_value(node, problem)
-            if target is not None and _matches(n, target, max(node.check.tolerance, 1e-6), node_unit(node, problem)):
+            if target is not None and _matches(n, target, max(node.check.tolerance, REL_TOL), node_unit(node, problem)):
                 match.node_ids.append(node.id)
         if match.step is not None or match.final or match.node_ids:
             out.right.append(match)
