@@ -4,7 +4,9 @@ Each backend object owns its model (`Resident`: the loaded model and the gate it
 share one model share the backend object. llama.cpp keeps the KV cache of the previous prompt and re-evaluates only
 the tokens after the
 longest common prefix, so a dialogue whose system prompt and problem stay fixed, with turns appended, pays only
-for the new turn. Structured output compiles the (bounded) JSON schema to a GBNF grammar.
+for the new turn; the KV state of each kind of prompt (by its first message) is saved and restored, so the
+tutor's prompts do not evict each other's prefix (inference/llama_states.py). Structured output compiles the
+(bounded) JSON schema to a GBNF grammar.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import logging
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -22,6 +24,7 @@ from typing import Any
 from errors import InferenceError, RecoverableError
 from inference.base import Message, Options
 from inference.common import Meta, ModelGate, StreamingBackend, require
+from inference.llama_states import KVStates
 from inference.models import DEFAULT_MODEL, model_path
 from inference.schema import bound_schema
 
@@ -30,11 +33,12 @@ log = logging.getLogger("inference.llama")
 
 @dataclass
 class Resident:
-    """A loaded llama.cpp model and the gate its callers queue at (one call at a time; a call with a wait budget
-    is refused when the queue ahead is too long)."""
+    """A loaded llama.cpp model, the gate its callers queue at (one call at a time; a call with a wait budget
+    is refused when the queue ahead is too long), and the saved KV states of its kinds of prompt."""
 
     llm: Any
     gate: ModelGate
+    states: KVStates = field(default_factory=KVStates)
 
 
 def new_llama(path: Path | str, *, extra_buffers: bool = False, **kwargs: Any) -> Any:
@@ -205,12 +209,14 @@ class LlamaCppBackend(StreamingBackend):
         with resident.gate.hold(options.wait_s):
             llm = resident.llm
             prompt = self.prompt_tokens(messages) if llm.chat_format == "chat_template.default" else []
-            cached = _common_prefix(llm.input_ids[: llm.n_tokens], prompt)
+            # the saved state of this kind of prompt, when it holds more of it than the live cache (llama_states)
+            cached = resident.states.restore(llm, prompt) if prompt else 0
             if prompt:  # known before the first token, so a stream closed early still logs it
                 yield Meta(prompt_tokens=len(prompt), cached_tokens=cached)
             chunks = 0
             finish = ""
             chunks_iter = llm.create_chat_completion(**kwargs)
+            consistent = False  # the KV holds what input_ids say: the stream ended or was closed, no error
             try:
                 for chunk in chunks_iter:
                     choice = chunk["choices"][0]
@@ -219,8 +225,14 @@ class LlamaCppBackend(StreamingBackend):
                         chunks += 1
                         yield text
                     finish = choice.get("finish_reason") or finish
+                consistent = True
+            except GeneratorExit:
+                consistent = True
+                raise
             finally:  # a closed stream stops llama.cpp here, before the model is handed to the next caller
                 chunks_iter.close()
+                if prompt and consistent:
+                    resident.states.save(llm, messages[0].role + ":" + messages[0].content)
             # llama.cpp streams one chunk per sampled token; the context now holds prompt + generated tokens
             # (the last sampled token is not evaluated).
             prompt_tokens = len(prompt) or max(llm.n_tokens - max(chunks - 1, 0), 0)
@@ -248,13 +260,3 @@ class LlamaCppBackend(StreamingBackend):
             with resident.gate.hold(None):
                 resident.llm.close()
             log.info("closed %s", self.path)
-
-
-def _common_prefix(a: Any, b: list[int]) -> int:
-    """How many leading tokens two sequences share (llama.cpp reuses that much of its KV cache)."""
-    n = 0
-    for x, y in zip(a, b, strict=False):
-        if x != y:
-            break
-        n += 1
-    return n

@@ -160,3 +160,24 @@ def test_the_backend_owns_its_model_and_reports_the_reused_prefix(backend, caplo
     assert other._resident is None
     assert other.chat(ask("Hi"), Options(temperature=0, max_tokens=2)).text is not None
     other.close()
+
+
+def test_two_kinds_of_prompt_keep_their_prefixes_and_their_texts(backend):
+    """A classifier call between two revoice-like calls does not evict the revoice prompt's prefix: its saved KV
+    state is restored (only the new message is read) and the text is the one a fresh read gives."""
+    revoice = Message(role="system", content="Restate the student's words. " + "Speak to the student. " * 30)
+    intent = Message(role="system", content="Classify the message. " + "Output one word. " * 30)
+
+    def turn(system: Message, said: str) -> list[Message]:
+        return [system, Message(role="user", content=said)]
+
+    fresh = backend.chat(turn(revoice, "I divided 28 by 2"), Options(temperature=0, seed=0, max_tokens=12))
+    backend.chat(turn(intent, "so what now"), Options(temperature=0, max_tokens=2))
+    shared = len(backend.prompt_tokens([revoice])) - 2
+    restores = backend.resident.states.restores
+    again = backend.chat(turn(revoice, "I divided 28 by 2"), Options(temperature=0, seed=0, max_tokens=12))
+    assert backend.resident.states.restores == restores + 1
+    assert again.usage.cached_tokens >= shared  # without the saved state: the chat template's first tokens only
+    assert again.text == fresh.text
+    other = backend.chat(turn(intent, "hello there"), Options(temperature=0, max_tokens=2))
+    assert other.usage.cached_tokens >= len(backend.prompt_tokens([intent])) - 2  # and the classifier's, too

@@ -10,7 +10,7 @@ import time
 from inference import FakeBackend, Message, Options
 from tutor import TurnTrace, TutorSession, TutorSettings
 from tutor.examples import example_math
-from tutor.revoice_checks import revoice_early_reason, revoice_reason
+from tutor.revoice_checks import revoice_early_reason, revoice_reason, settled
 from tutor.stream import Pump
 
 LONG = "Think about the boxes. " * 40
@@ -102,3 +102,32 @@ def test_a_revoice_that_copies_the_student_stops_at_its_first_word() -> None:
     fake, text, t = _revoice_turn(copy, "each box holds the same number of pencils")
     assert text == t.template_text and not t.used_llm and "speak to the student" in t.llm_rejected
     assert fake.chunks_sent[0] <= 3 < len(copy.split())
+
+
+def test_a_revoice_naming_a_number_the_student_did_not_write_stops_at_that_number() -> None:
+    bad = "You should put 5 pencils in each of the boxes and then count them all up again to be sure of it."
+    fake, text, t = _revoice_turn(bad, "I'm stuck on the boxes")
+    assert text == t.template_text and not t.used_llm and "number" in t.llm_rejected
+    assert fake.chunks_sent[0] <= 7 < len(bad.split())  # stopped once '5' was followed by a word, not at the end
+
+
+# (student, a revoicing sentence that passes): every prefix of it must be allowed to go on
+PASSING_WITH_NUMBERS = [
+    ("she has 3 bags with 4 apples so 3 times 4 is 12", "You multiplied the 3 bags by 4 apples each and got 12."),
+    ("12 + 3 + 4 = 19 pencils", "You got 12 + 3 + 4 = 19 pencils in all."),
+    ("12+3 is 16 I think", "You think 12 + 3 is 16 for now."),
+    ("I took 20% of 50 and got 10", "You took 20 percent of 50 and got 10 there."),
+    ("there are 2 1/2 cups left", "You have 2 1/2 cups left over there."),
+    ("I added 3 to 4 and got 7", "You added 3 to 4 and got 7 apples."),
+]
+
+
+def test_the_early_number_check_never_rejects_a_prefix_of_a_passing_sentence() -> None:
+    for said, good in PASSING_WITH_NUMBERS:
+        assert revoice_reason(good, said) is None, good
+        for i in range(len(good) + 1):
+            assert revoice_early_reason(good[:i], said) is None, good[:i]
+    assert "number" in revoice_early_reason("You got 12 + 3 + 5 = 20 pencils ", "12 + 3 + 4 = 19 pencils")
+    assert revoice_early_reason("You got 12 + 3 ", "12 + 3 + 4 = 19") is None  # the expression may go on
+    assert settled("You have 5 hundred") == "You have"
+    assert settled("You took 20 percent of 50 apples") == "You took 20 percent of 50 apples"

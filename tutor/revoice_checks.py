@@ -3,7 +3,8 @@
 A revoicing sentence (see `tutor.voice.revoice_messages`) must speak to the student, use only the student's numbers,
 give no verdict (the decided message carries it), name no operation the student did not signal, ask nothing, be
 about what the student said, and not repeat an earlier tutor message (`revoice_reason`). `revoice_early_reason`
-stops the model mid-sentence once a check fails that no continuation can undo; `template_revoices` says when the
+stops the model mid-sentence once a check fails that no continuation can undo (the same checks, on the words
+completed so far; the number check on the `settled` words); `template_revoices` says when the
 decided text already says the student's value back, so the model is not asked. The shared text comparisons
 (content words, similarity, new numbers) are in tutor.voice.
 """
@@ -56,8 +57,8 @@ def revoice_reason(sentence: str, student: str, previous: list[str] | tuple[str,
         return "empty or too short"
     if why := _never_passes(sentence, student):
         return why
-    if extra := new_numbers(sentence, allowed_numbers(student)):
-        return f"adds a number the student did not write: {', '.join(extra[:3])}"
+    if why := _adds_numbers(sentence, student):
+        return why
     theirs = content_words(student) | {n for n in re.findall(r"\d+(?:\.\d+)?", student)}
     mine = content_words(sentence) | {n for n in re.findall(r"\d+(?:\.\d+)?", sentence)}
     if theirs and not theirs & mine:
@@ -75,7 +76,38 @@ def revoice_early_reason(partial: str, student: str) -> str | None:
     `revoice_reason` checks it when it ends."""
     cut = partial.rfind(" ")
     done = partial[:cut].strip() if cut > 0 else ""
-    return _never_passes(done, student) if done else None
+    if not done:
+        return None
+    return _never_passes(done, student) or _adds_numbers(settled(done), student)
+
+
+# words that may still join a number to what follows ("5 hundred", "12 + 3 is 15", "added 3 to 4", "20 percent
+# of 50", "3 and a half"): a number is read for good only once a word outside this set follows it
+_JOINS = re.compile(
+    r"and|an?|halfs?|halves|quarters?|thirds?|hundreds?|thousands?|millions?|dozens?|percent|per|cent|of|times|by|"
+    r"over|plus|minus|divided|multiplied|x|point|out|into|to|from|with|take|away|is|equals?|makes|gives|comes|"
+    r"gets?|got|so|i|we|you|me|us",
+    re.IGNORECASE,
+)
+_PLAIN_WORD = re.compile(r"[a-z']+[,.;:!]?", re.IGNORECASE)
+
+
+def settled(done: str) -> str:
+    """The completed words whose numbers no continuation can change: the text up to its last plain word (letters
+    only, not one of _JOINS), so a number or expression still open at the end ("You got 12 + 3", "You have 5") is
+    left for later. '' when there is none."""
+    words = done.split()
+    for i in range(len(words) - 1, -1, -1):
+        if _PLAIN_WORD.fullmatch(words[i]) and not _JOINS.fullmatch(words[i].rstrip(",.;:!")):
+            return " ".join(words[: i + 1])
+    return ""
+
+
+def _adds_numbers(sentence: str, student: str) -> str | None:
+    """The number check of `revoice_reason` (digits the student did not write), on a whole or a settled text."""
+    if sentence and (extra := new_numbers(sentence, allowed_numbers(student))):
+        return f"adds a number the student did not write: {', '.join(extra[:3])}"
+    return None
 
 
 def _never_passes(sentence: str, student: str) -> str | None:
