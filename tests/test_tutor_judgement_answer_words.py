@@ -1,0 +1,74 @@
+"""A value offered as the answer in the question's own words is judged as the answer (issue 10, GUIDE rule 1).
+
+Made-up problems; each message is the kind of turn seen when real MathDial student turns were replayed: a step on
+the way, or a given, said as what the question asks for, was credited ("so he started with 100 cards" when 100 is
+the number sold; "... in 20 days" when 20 is a given)."""
+
+from __future__ import annotations
+
+from knowledge.types import Problem, Step
+from tutor import TutorSession, TutorSettings
+
+
+def stickers() -> Problem:
+    """Made up: Lena sells 3/4 of her stickers at $2 each and earns $30: 15 sold, 20 at the start."""
+    return Problem(
+        id="t-stickers",
+        domain="math",
+        title="Lena's stickers",
+        statement="Lena keeps 1/4 of her stickers and sells the rest for $2 each. She earns $30. "
+        "How many stickers did she start with?",
+        skills=["division", "fractions"],
+        steps=[
+            Step(description="how many stickers she sold", expression="30 / 2", value=15),
+            Step(description="the share she sold", expression="1 - 1 / 4", value=0.75),
+            Step(description="how many stickers she had", expression="15 / 0.75", value=20),
+        ],
+        answer=20,
+    )
+
+
+def stamps() -> Problem:
+    """Made up: Tom has 30 stamps, Amy 10 and buys 4 a day: 20 apart, 5 days."""
+    return Problem(
+        id="t-stamps",
+        domain="math",
+        title="Stamps",
+        statement="Tom has 30 stamps and Amy has 10 stamps. In how many days will Amy have as many stamps as Tom "
+        "has now if she buys 4 stamps a day?",
+        skills=["subtraction", "division"],
+        steps=[
+            Step(description="how many more stamps Tom has than Amy", expression="30 - 10", value=20),
+            Step(description="how many days it takes Amy", expression="20 / 4", value=5),
+        ],
+        answer=5,
+    )
+
+
+def judged(problem: Problem, message: str) -> TutorSession:
+    s = TutorSession.start(problem, TutorSettings(max_turns=40), backend=None)
+    "".join(s.reply(message))
+    return s
+
+
+def test_a_step_value_said_in_the_questions_words_is_the_answer_and_wrong():
+    s = judged(stickers(), "She earned $30, so she sold 30 / 2 = 15 stickers. So Lena started with 15 stickers.")
+    assert s.last.judgement in ("wrong", "partly") and not s.solved
+    assert not s.state.is_resolved("s2-value")
+
+
+def test_the_same_step_value_said_for_its_own_quantity_is_still_right():
+    s = judged(stickers(), "She earned $30, so she sold 30 / 2 = 15 stickers.")
+    assert s.last.judgement == "right" and s.state.is_resolved("s0-value")
+
+
+def test_a_given_said_as_the_answer_in_the_questions_words_is_no_quote():
+    s = judged(
+        stamps(), "The difference is 30 - 10 = 20 stamps. So Amy will have as many stamps as Tom has now in 10 days."
+    )
+    assert s.last.judgement == "partly" and not s.solved  # 20 is right, 10 days is not the answer
+
+
+def test_a_given_restated_in_its_own_words_is_still_no_answer():
+    s = judged(stamps(), "Amy has 10 stamps and Tom has 30 stamps.")
+    assert s.last.judgement in ("none", "unsure")
