@@ -72,3 +72,31 @@ def test_a_given_said_as_the_answer_in_the_questions_words_is_no_quote():
 def test_a_given_restated_in_its_own_words_is_still_no_answer():
     s = judged(stamps(), "Amy has 10 stamps and Tom has 30 stamps.")
     assert s.last.judgement in ("none", "unsure")
+
+
+def beads() -> Problem:
+    """Made up: 9 red and 9 blue beads, 3 blue ones lost: 6 blue left, 15 in all."""
+    return Problem(
+        id="t-beads",
+        domain="math",
+        title="Beads",
+        statement="Pia has 9 red beads and 9 blue beads. She loses 3 blue beads. How many beads does she have now?",
+        skills=["subtraction", "addition"],
+        steps=[
+            Step(description="the number of blue beads left", expression="9 - 3", value=6),
+            Step(description="how many beads she has now", expression="9 + 6", value=15),
+        ],
+        answer=15,
+    )
+
+
+def test_a_step_value_counted_as_another_thing_of_the_statement_is_wrong():
+    """A real student said "there were 4 monkeys left" when 4 was the birds left, and was told it was right."""
+    s = judged(beads(), "She has 6 red beads left.")
+    assert s.last.judgement == "wrong" and not s.state.is_resolved("s0-value")
+
+
+def test_a_step_value_counted_as_its_own_thing_keeps_its_credit():
+    assert judged(beads(), "She has 6 blue beads left.").last.judgement == "right"
+    assert judged(beads(), "She loses 3, so 9 - 3 = 6 blue beads are left.").last.judgement == "right"
+

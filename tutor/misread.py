@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from knowledge.numbers import canonical_unit, stands_for
+from knowledge.numbers import NUMBER_WORDS, canonical_unit, stands_for
 from knowledge.types import Problem
 from tutor.mathclaims import is_given
 from tutor.numbers import Number, extract
@@ -145,6 +145,38 @@ def said_as_answer(u: Understanding, problem: Problem) -> dict[float, str]:
     return out
 
 
+_COUNTED_IN_STATEMENT = re.compile(
+    r"(?:(?<![\w.])\d[\d,]*(?:\.\d+)?|\b(?:" + "|".join(NUMBER_WORDS) + r"))\s+([a-z]+)", re.IGNORECASE
+)
+_COUNTED_IN_STEP = re.compile(r"\b(?:how\s+many|number\s+of)\s+([a-z]+)(?:\s+([a-z]+))?", re.IGNORECASE)
+
+
+_INCREASE = {"more", "extra", "additional", "new", "other", "fewer", "less", "of", "each", "per", "times"}
+
+
+def _counted(problem: Problem) -> set[str]:
+    """The things the statement counts: the word right after each of its numbers ("6 monkeys and 6 birds")."""
+    words = {m.group(1).lower() for m in _COUNTED_IN_STATEMENT.finditer(problem.statement)}
+    return {_stem(w) for w in words - _INCREASE}
+
+
+def _counts_other_thing(n: Number, clause_after: str, steps: list[int], problem: Problem, counted: set[str]) -> bool:
+    """ "There were 4 monkeys left" when 4 is the number of birds: the noun right after the number is one the
+    statement counts, and every step of that value counts other things (its description's "how many X" /
+    "number of X"). A measure ("5 pounds of meat") or an increase ("10 more vampires") is left alone."""
+    m = re.match(r"\s*([a-z]+)(\s+of\b)?", clause_after, re.IGNORECASE)
+    if not m or m.group(2) or m.group(1).lower() in _INCREASE or _stem(m.group(1).lower()) not in counted:
+        return False
+    noun = _stem(m.group(1).lower())
+    for k in steps:
+        things = {
+            _stem(w.lower()) for g in _COUNTED_IN_STEP.finditer(problem.steps[k].description) for w in g.groups() if w
+        }
+        if not things or noun in things:
+            return False
+    return True
+
+
 def misattributed(u: Understanding, problem: Problem, check: MathCheck) -> dict[float, str]:
     """Step values the student gives for something else: as the final answer ("so the answer is 18" when 18 is a
     step on the way), or for the parallel quantity or person of another step ("30 minutes to run half a mile" when
@@ -159,6 +191,7 @@ def misattributed(u: Understanding, problem: Problem, check: MathCheck) -> dict[
     answered: set[float] = set()
     words_of: dict[float, str] = {}
     in_question_words = said_as_answer(u, problem)
+    counted = _counted(problem)
     for n, before, clause_after in _clauses(u):
         after = _NOUN_AFTER.sub("", " ".join(clause_after.split()[:4]), count=1)
         key = round(n.value, 9)
@@ -182,7 +215,9 @@ def misattributed(u: Understanding, problem: Problem, check: MathCheck) -> dict[
         pairs = [(k, j) for k in mine for j in range(len(steps)) if j not in mine and _parallel(steps[k], steps[j])]
         if any(words & (steps[k] - steps[j]) for k, j in pairs):
             own.add(key)
-        elif mine and all(any(words & (steps[j] - steps[k]) for kk, j in pairs if kk == k) for k in mine):
+        elif all(any(words & (steps[j] - steps[k]) for kk, j in pairs if kk == k) for k in mine) or _counts_other_thing(
+            n, clause_after, mine, problem, counted
+        ):
             other.add(key)
             words_of.setdefault(key, said)
     givens = {k: w for k, w in in_question_words.items() if k not in credited}  # a given said as the answer
