@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from knowledge.types import Problem, Step
 from tutor import TutorSession, TutorSettings
+from tutor.numbers import extract
 
 
 def stickers() -> Problem:
@@ -100,3 +101,10 @@ def test_a_step_value_counted_as_its_own_thing_keeps_its_credit():
     assert judged(beads(), "She has 6 blue beads left.").last.judgement == "right"
     assert judged(beads(), "She loses 3, so 9 - 3 = 6 blue beads are left.").last.judgement == "right"
 
+
+def test_a_coefficient_of_an_unknown_is_no_value():
+    """A real student wrote "Kenny made 3x/2 dollars" and was credited with a step value 2."""
+    assert [n.value for n in extract("Kenny made 3x/2 dollars, since 1.5(2/3x) is 3x/2.").values] == []
+    assert [n.value for n in extract("so 0.3x = 150 and x = 500").values] == [150, 500]
+    s = judged(beads(), "If she had x blue beads, she lost 3x/6 of them.")
+    assert s.last.judgement != "right" and not s.state.is_resolved("s0-value")
