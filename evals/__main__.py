@@ -1,5 +1,5 @@
 """`python -m evals run CONFIG.yaml [flags]` | `score RUN_DIR` | `report RUN_DIR` | `compare RUN_A RUN_B` |
-`replay SOURCE [--limit N] [--json OUT] [--labels PATH] [--part fit|validate|all]` |
+`replay SOURCE [--limit N] [--json OUT] [--labels PATH ...] [--part fit|validate|all]` |
 `fidelity SOURCE [--limit N] [--json OUT] [--part fit|validate|all] [--seeds N] [--hand-set] [--fit]` (teacher
 forcing, see evals.fidelity).
 
@@ -47,7 +47,12 @@ def main(argv: list[str] | None = None) -> int:
     rep.add_argument("source", help="mathdial:PATH or sdb:DIR")
     rep.add_argument("--limit", type=int, default=None, help="at most N dialogues")
     rep.add_argument("--json", dest="json_out", default=None, help="write {turns, metrics} to this file")
-    rep.add_argument("--labels", default=None, help="hand labels JSONL (default evals/labels/replay_hand.jsonl)")
+    rep.add_argument(
+        "--labels",
+        action="append",
+        default=None,
+        help="hand labels JSONL, repeatable (default evals/labels/replay_hand.jsonl and replay_hand_fit.jsonl)",
+    )
     rep.add_argument("--part", choices=["fit", "validate", "all"], default="all")
     fid = sub.add_parser("fidelity", help="real teacher turns to simulated students; real vs simulated success@k")
     fid.add_argument("source", help="mathdial:PATH or sdb:DIR")

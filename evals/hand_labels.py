@@ -1,14 +1,16 @@
 """Hand labels of real student turns: the held-out reference of `python -m evals replay`.
 
     python -m evals.hand_labels check [LABELS] [--data DIR]     # validate against the data, print counts
+    python -m evals.hand_labels check evals/labels/replay_hand_fit.jsonl --part fit   # the fit half's labels
     python -m evals.hand_labels check RELABEL --relabel [KEYS]  # a re-label file: exactly the relabel keys
     python -m evals.hand_labels agree A B                       # raw agreement and Cohen's kappa
 
 `evals/labels/replay_hand.jsonl` holds one label per student turn, keyed by `dialogue_id` and `turn` (the 1-based
 `student_turn` of `knowledge.dialogues`), with a reason code from `evals/labels/GUIDE.md` and never any text
 of the data. The turns are whole `validate` dialogues of MathDial dev and the SDB folder, taken in order of the
-SHA-256 of their id until each source has its quota (`reference_sample`). `relabel_keys.json` names the 50
-turns (first by SHA-256 of "dialogue_id:turn") for the self-consistency re-label.
+SHA-256 of their id until each source has its quota (`reference_sample`). `replay_hand_fit.jsonl` is the same for
+the `fit` half of MathDial dev (FIT_QUOTAS): the labels to design the judging on, never the validate ones.
+`relabel_keys.json` names the 50 turns (first by SHA-256 of "dialogue_id:turn") for the self-consistency re-label.
 """
 
 from __future__ import annotations
@@ -32,8 +34,10 @@ from knowledge.io import read_jsonl
 
 LABELS_DIR = Path(__file__).resolve().parent / "labels"
 DEFAULT_PATH = LABELS_DIR / "replay_hand.jsonl"
+FIT_PATH = LABELS_DIR / "replay_hand_fit.jsonl"  # the `fit` half's labels: to design on (MathDial only)
 RELABEL_PATH = LABELS_DIR / "relabel_keys.json"
 QUOTAS = {"mathdial": 150, "sdb": 145}  # minimum student turns per source
+FIT_QUOTAS = {"mathdial": 160}  # the fit sample: minimum student turns per source (sources not named: none)
 RELABEL_N = 50
 RELABEL_FROM = 235  # the re-label was drawn from the first 235 lines (the file before the SDB quota rose to 145)
 
@@ -127,10 +131,11 @@ def _sha(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def reference_sample(dialogues: Iterable, min_turns: int) -> list:
-    """Whole `validate` dialogues in order of sha256(id) until they hold at least `min_turns` student turns."""
+def reference_sample(dialogues: Iterable, min_turns: int, part: str = "validate") -> list:
+    """Whole dialogues of `part` (validate by default) in order of sha256(id) until they hold at least `min_turns`
+    student turns."""
     chosen, n = [], 0
-    for d in sorted((d for d in dialogues if d.part == "validate"), key=lambda d: _sha(d.id)):
+    for d in sorted((d for d in dialogues if d.part == part), key=lambda d: _sha(d.id)):
         if n >= min_turns:
             break
         chosen.append(d)
@@ -190,10 +195,14 @@ def agreement(a: list[HandLabel], b: list[HandLabel]) -> Agreement:
 
 
 def check_against_data(
-    labels: list[HandLabel], data_dir: str | Path, keys: Iterable[tuple[str, int]] | None = None
+    labels: list[HandLabel],
+    data_dir: str | Path,
+    keys: Iterable[tuple[str, int]] | None = None,
+    part: Literal["validate", "fit"] = "validate",
 ) -> dict[str, Counter]:
-    """Every key names a real student turn; the labels cover exactly the deterministic reference sample, or the
-    given `keys` (a re-label subset, `read_relabel_keys`). Returns label counts per source."""
+    """Every key names a real student turn; the labels cover exactly the deterministic reference sample of `part`
+    (QUOTAS for validate, FIT_QUOTAS for fit), or the given `keys` (a re-label subset, `read_relabel_keys`).
+    Returns label counts per source."""
     data_dir = Path(data_dir)
     sources = {
         "mathdial": read_source(f"mathdial:{data_dir / 'mathdial' / 'dev.jsonl'}"),
@@ -204,14 +213,16 @@ def check_against_data(
         if x.key not in turns:
             raise ValidationError(f"{x.dialogue_id} turn {x.turn} is not a student turn of the data in {data_dir}")
     if keys is None:
+        quotas = QUOTAS if part == "validate" else FIT_QUOTAS
         want, what = (
             {
                 (d.id, t.student_turn)
                 for src, ds in sources.items()
-                for d in reference_sample(ds, QUOTAS[src])
+                if src in quotas
+                for d in reference_sample(ds, quotas[src], part)
                 for t in d.student_turns
             },
-            "the reference sample",
+            "the reference sample" if part == "validate" else "the fit reference sample",
         )
     else:
         want, what = set(keys), "the re-label keys"
@@ -235,6 +246,9 @@ def main(argv: list[str] | None = None) -> int:
     chk.add_argument("labels", nargs="?", default=str(DEFAULT_PATH))
     chk.add_argument("--data", default="../shared/data")
     chk.add_argument(
+        "--part", choices=["validate", "fit"], default="validate", help="the sample the file covers (fit: FIT_PATH's)"
+    )
+    chk.add_argument(
         "--relabel",
         nargs="?",
         const=str(RELABEL_PATH),
@@ -248,7 +262,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.cmd == "check":
             keys = read_relabel_keys(args.relabel) if args.relabel else None
-            counts = check_against_data(load(args.labels), args.data, keys)
+            counts = check_against_data(load(args.labels), args.data, keys, args.part)
             for src, c in counts.items():
                 print(f"{src:<9} {sum(c.values()):>4} turns  " + "  ".join(f"{k} {c[k]}" for k in REASONS))
         else:

@@ -1,14 +1,15 @@
 """Replay: real student turns fed, in order, to a fresh tutor session; its verdicts against reference labels.
 
     python -m evals replay mathdial:../shared/data/mathdial/dev.jsonl [--limit N] [--json OUT]
-    python -m evals replay sdb:../shared/data/socratic-debugging [--part fit|validate|all] [--labels PATH]
+    python -m evals replay sdb:../shared/data/socratic-debugging [--part fit|validate|all] [--labels PATH ...]
 
 For each real dialogue (knowledge.dialogues) a `TutorSession` (policy `tree`, no model) on the imported problem
 (knowledge.importers, matched by problem id) receives the student turns in order; an SDB turn's code block is sent
 fenced in the message, as a code submission. Per student turn: the tutor's verdict (`TurnTrace.judgement`: right |
 partly | wrong | none | unsure), the node the message was judged on, the reply, the rule-derived reference label
-(evals.replay_reference) and the hand label (evals/labels/replay_hand.jsonl, keyed by dialogue id and student turn;
-read only to report). A turn after the session ended (solved) has no verdict and is left out of the metrics.
+(evals.replay_reference) and the hand label (evals/labels/replay_hand.jsonl for validate and replay_hand_fit.jsonl
+for fit by default, keyed by dialogue id and student turn; read only to report). A turn after the session ended
+(solved) has no verdict and is left out of the metrics.
 
 Metrics, split as CoMTA does, each with its n: accuracy when the student is right (verdict == right), accuracy when
 the student is wrong (reference wrong or partly; verdict == reference), false affirmation (verdict right/partly on a
@@ -28,8 +29,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
-from errors import InputError
+from errors import InputError, ValidationError
 from evals.hand_labels import DEFAULT_PATH as HAND_LABELS
+from evals.hand_labels import FIT_PATH as HAND_LABELS_FIT
 from evals.hand_labels import Label as HandLabel
 from evals.hand_labels import load as load_hand_labels
 from evals.questions import aggregate, expression_patterns, norm, reply_flags, sentences
@@ -81,9 +83,16 @@ def select_dialogues(source: str, part: PartChoice = "all", limit: int | None = 
     return dialogues if limit is None else dialogues[:limit]
 
 
-def read_hand_labels(path: str | Path) -> dict[tuple[str, int], HandLabel]:
-    """The hand labels by (dialogue id, student turn), through evals.hand_labels (which names a bad line)."""
-    return {item.key: item.label for item in load_hand_labels(path)}
+def read_hand_labels(*paths: str | Path) -> dict[tuple[str, int], HandLabel]:
+    """The hand labels of one or more files by (dialogue id, student turn), through evals.hand_labels (which names
+    a bad line); a key labelled in two files raises ValidationError."""
+    out: dict[tuple[str, int], HandLabel] = {}
+    for path in paths:
+        for item in load_hand_labels(path):
+            if item.key in out:
+                raise ValidationError(f"{path}: {item.dialogue_id} turn {item.turn} is labelled in an earlier file too")
+            out[item.key] = item.label
+    return out
 
 
 # --- one dialogue ---------------------------------------------------------------------------------------------
@@ -213,13 +222,17 @@ def run(
     *,
     limit: int | None = None,
     part: PartChoice = "all",
-    labels: str | Path | None = None,
+    labels: str | Path | list[str | Path] | None = None,
     progress: bool = False,
 ) -> dict[str, Any]:
+    """`labels`: the hand-label file(s); by default the validate and the fit files, those that exist."""
     dialogues = select_dialogues(source, part, limit)
     problems = load_problems(source)
-    label_path = Path(labels) if labels is not None else HAND_LABELS
-    hand = read_hand_labels(label_path) if labels is not None or label_path.exists() else {}
+    if labels is None:
+        label_paths = [p for p in (HAND_LABELS, HAND_LABELS_FIT) if p.exists()]
+    else:
+        label_paths = [Path(p) for p in ([labels] if isinstance(labels, (str, Path)) else labels)]
+    hand = read_hand_labels(*label_paths)
     turns: list[ReplayTurn] = []
     skipped = []
     for k, d in enumerate(dialogues, start=1):
@@ -232,7 +245,7 @@ def run(
             print(f"  {k}/{len(dialogues)} dialogues", flush=True)
     result = {"turns": [t.model_dump(mode="json") for t in turns], "metrics": metrics(turns)}
     result["metrics"].update(
-        source=source, part=part, skipped_dialogues=skipped, hand_labels=str(label_path) if hand else None
+        source=source, part=part, skipped_dialogues=skipped, hand_labels=[str(p) for p in label_paths] if hand else None
     )
     return result
 

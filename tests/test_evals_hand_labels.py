@@ -9,6 +9,7 @@ import pytest
 from errors import ValidationError
 from evals.hand_labels import (
     DEFAULT_PATH,
+    FIT_PATH,
     REASONS,
     RELABEL_FROM,
     RELABEL_PATH,
@@ -44,6 +45,18 @@ def test_every_reason_code_is_written_in_the_guide():
 def test_labels_name_real_student_turns_and_cover_the_deterministic_validate_sample():
     counts = check_against_data(load(), DATA)
     assert sum(counts["mathdial"].values()) >= 150 and sum(counts["sdb"].values()) >= 145
+
+
+@pytest.mark.skipif(not (DATA / "mathdial" / "dev.jsonl").exists(), reason="../shared/data is not present")
+def test_fit_labels_cover_the_deterministic_fit_sample_and_no_validate_turn():
+    fit = load(FIT_PATH)
+    for line in FIT_PATH.read_text(encoding="utf-8").splitlines():
+        assert set(json.loads(line)) == {"dialogue_id", "turn", "label", "reason"}
+    counts = check_against_data(fit, DATA, part="fit")
+    assert sum(counts["mathdial"].values()) >= 160 and not counts["sdb"]
+    assert not {x.key for x in fit} & {x.key for x in load()}
+    with pytest.raises(ValidationError, match="do not cover the reference sample"):
+        check_against_data(fit, DATA)
 
 
 @pytest.mark.skipif(not (DATA / "mathdial" / "dev.jsonl").exists(), reason="../shared/data is not present")

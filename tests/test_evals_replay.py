@@ -103,6 +103,16 @@ def test_hand_labels_reader_names_the_bad_line(tmp_path):
     assert read_hand_labels(path) == {("a", 1): "unclear"}
 
 
+def test_hand_labels_of_two_files_are_merged_and_a_key_in_both_is_refused(tmp_path):
+    a, b = tmp_path / "validate.jsonl", tmp_path / "fit.jsonl"
+    a.write_text('{"dialogue_id": "a", "turn": 1, "label": "right", "reason": "correct_final"}\n')
+    b.write_text('{"dialogue_id": "b", "turn": 1, "label": "none", "reason": "thanks"}\n')
+    assert read_hand_labels(a, b) == {("a", 1): "right", ("b", 1): "none"}
+    b.write_text('{"dialogue_id": "a", "turn": 1, "label": "wrong", "reason": "wrong_final"}\n')
+    with pytest.raises(ValidationError, match=r"fit.jsonl: a turn 1 is labelled in an earlier file"):
+        read_hand_labels(a, b)
+
+
 def test_write_atomic_leaves_nothing_half_written(tmp_path):
     target = tmp_path / "out.json"
     write_atomic(target, {"turns": [], "metrics": {}})

@@ -84,6 +84,7 @@ def update_math(
     if misread := misattributed(u, problem, check):  # a step's value for another quantity: no credit, a wrong value
         check.right = [m for m in check.right if round(m.value if m.by == "value" else _bare(m.text), 9) not in misread]
         check.wrong += [v for v in sorted(misread) if v not in check.wrong]
+        check.final_right = False  # a value said for what it is not: the message is no right answer (GUIDE rule 1)
     if u.intent == "off_topic":
         check.right = [m for m in check.right if m.by == "value"]  # words in an aside are no evidence
     facts = true_conversions(u, problem) if check.wrong else set()
@@ -117,7 +118,7 @@ def update_math(
     }
     if len(claimed(u)) > 1:
         # a given quoted while reasoning ("we subtract 3 from 23") is no wrong answer, even when a wrong path has it
-        check.wrong = [v for v in check.wrong if round(v, 9) not in quoted]
+        check.wrong = [v for v in check.wrong if round(v, 9) not in quoted or round(v, 9) in misread]
     if check.wrong and check.diagnosis:
         # a number already credited, said again beside a wrong value that the diagnosed wrong path also explains
         # with that number ("each box has 24, so 3 boxes"), is that path's number here, not a right sub-result

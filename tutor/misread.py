@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import re
 
-from knowledge.numbers import stands_for
+from knowledge.numbers import NUMBER_WORDS, canonical_unit, stands_for
 from knowledge.types import Problem
 from tutor.mathclaims import is_given
-from tutor.numbers import Number
+from tutor.numbers import Number, extract
 from tutor.understand import Understanding, vocabulary
 from tutor.verify import MathCheck
 
@@ -68,6 +68,115 @@ def _parallel(a: set[str], b: set[str]) -> bool:
     return bool(a - b) and bool(b - a) and len(a & b) >= max(1, len(a | b) // 2)
 
 
+_GENERIC = {"number", "amount", "result", "total", "value", "answer", "does", "will", "would"}
+
+
+def _question(problem: Problem) -> str:
+    """The statement's question: its last sentence that ends with "?" (else its last sentence)."""
+    sentences = [x for x in re.split(r"(?<=[.?!])\s+", problem.statement.strip()) if x]
+    asked = [x for x in sentences if x.rstrip().endswith("?")]
+    return asked[-1] if asked else (sentences[-1] if sentences else "")
+
+
+def _said(before: str, n: Number, clause_after: str) -> str:
+    """The student's words around a number: five before, seven after."""
+    return (
+        re.search(r"(?:\S+\s+){0,5}\S*$", before).group(0)
+        + n.text
+        + re.match(r"\S*(?:\s+\S+){0,7}", clause_after).group(0)
+    )
+
+
+def _has_value(text: str, n: Number) -> bool:
+    return any(
+        stands_for(r, g) and stands_for(g, r) for g in (x.value for x in extract(text).numbers) for r in n.readings()
+    )
+
+
+_ASKED_HEAD = re.compile(
+    r"\bhow\s+(?:many|much)\s+(?:more\s+|fewer\s+|less\s+|extra\s+)?([a-z]+)"
+    r"|\bwhat\s+(?:is|was|are|were|will\s+be)\s+(?:the\s+|his\s+|her\s+|their\s+)?([a-z]+(?:\s+[a-z]+)?)",
+    re.IGNORECASE,
+)
+
+
+def _asked_heads(question: str) -> set[str]:
+    """The words naming what the question asks for ("How many cards ..." -> card; "What is the total weight, in
+    ounces, ..." -> weight); empty when it names none."""
+    m = _ASKED_HEAD.search(question)
+    return _stems(next((g for g in m.groups() if g), "")) - _GENERIC if m else set()
+
+
+def said_as_answer(u: Understanding, problem: Problem) -> dict[float, str]:
+    """Values the student offers as the answer to the problem's question in the question's own words ("so Kenny
+    started with 100 cards" to "How many cards did he start with?"; "Bert will have as many ... in 20 days"), when
+    the value is a step on the way or a given, not the answer. The words next to it (its clause, and four words
+    on) hold the question's distinctive words (those of no other sentence of the statement nor of the value's
+    own step or given sentence: all of them, or two), nothing only its own step or sentence says, and the noun
+    right after it (if it is one of the statement's) is what the question asks for or a unit ("9 eggs remain" is
+    no answer to "What is the total weight of the remaining eggs?"). Returns each such value (rounded) with the
+    student's words around it."""
+    question = _question(problem)
+    sentences = [x for x in re.split(r"(?<=[.?!])\s+", problem.statement.strip()) if x and x != question]
+    asked = _stems(question)
+    elsewhere = set().union(*(_stems(x) for x in sentences)) if sentences else set()
+    heads, nouns = _asked_heads(question), _stems(problem.statement)
+    out: dict[float, str] = {}
+    for n, before, clause_after in _clauses(u):
+        if problem.answer is not None and any(stands_for(r, problem.answer) for r in n.readings()):
+            continue
+        own_steps = [s for s in problem.steps if any(stands_for(r, s.value) for r in n.readings())]
+        if own_steps:
+            own = set().union(*(_stems(s.description) for s in own_steps))
+        elif is_given(n, problem):
+            if _has_value(question, n):
+                continue  # a given of the question sentence itself belongs to the question, it is no answer
+            own = set().union(*(_stems(x) for x in sentences if _has_value(x, n)))
+        else:
+            continue
+        noun = re.match(r"\s*([a-z]+)", clause_after)
+        word = noun.group(1) if noun else ""
+        if word and _stem(word) in nouns and heads and not _stems(word) & heads and not canonical_unit(word):
+            continue  # "9 eggs": a count of something the question does not ask for
+        distinctive = asked - elsewhere - own - _GENERIC
+        words = _stems(before + " " + " ".join(clause_after.split()[:4]))
+        if len(words & distinctive) >= min(2, len(distinctive)) > 0 and not words & (own - asked):
+            out.setdefault(round(n.value, 9), _said(before, n, clause_after))
+    return out
+
+
+_COUNTED_IN_STATEMENT = re.compile(
+    r"(?:(?<![\w.])\d[\d,]*(?:\.\d+)?|\b(?:" + "|".join(NUMBER_WORDS) + r"))\s+([a-z]+)", re.IGNORECASE
+)
+_COUNTED_IN_STEP = re.compile(r"\b(?:how\s+many|number\s+of)\s+([a-z]+)(?:\s+([a-z]+))?", re.IGNORECASE)
+
+
+_INCREASE = {"more", "extra", "additional", "new", "other", "fewer", "less", "of", "each", "per", "times"}
+
+
+def _counted(problem: Problem) -> set[str]:
+    """The things the statement counts: the word right after each of its numbers ("6 monkeys and 6 birds")."""
+    words = {m.group(1).lower() for m in _COUNTED_IN_STATEMENT.finditer(problem.statement)}
+    return {_stem(w) for w in words - _INCREASE}
+
+
+def _counts_other_thing(n: Number, clause_after: str, steps: list[int], problem: Problem, counted: set[str]) -> bool:
+    """ "There were 4 monkeys left" when 4 is the number of birds: the noun right after the number is one the
+    statement counts, and every step of that value counts other things (its description's "how many X" /
+    "number of X"). A measure ("5 pounds of meat") or an increase ("10 more vampires") is left alone."""
+    m = re.match(r"\s*([a-z]+)(\s+of\b)?", clause_after, re.IGNORECASE)
+    if not m or m.group(2) or m.group(1).lower() in _INCREASE or _stem(m.group(1).lower()) not in counted:
+        return False
+    noun = _stem(m.group(1).lower())
+    for k in steps:
+        things = {
+            _stem(w.lower()) for g in _COUNTED_IN_STEP.finditer(problem.steps[k].description) for w in g.groups() if w
+        }
+        if not things or noun in things:
+            return False
+    return True
+
+
 def misattributed(u: Understanding, problem: Problem, check: MathCheck) -> dict[float, str]:
     """Step values the student gives for something else: as the final answer ("so the answer is 18" when 18 is a
     step on the way), or for the parallel quantity or person of another step ("30 minutes to run half a mile" when
@@ -81,9 +190,15 @@ def misattributed(u: Understanding, problem: Problem, check: MathCheck) -> dict[
     own: set[float] = set()
     answered: set[float] = set()
     words_of: dict[float, str] = {}
+    in_question_words = said_as_answer(u, problem)
+    counted = _counted(problem)
     for n, before, clause_after in _clauses(u):
         after = _NOUN_AFTER.sub("", " ".join(clause_after.split()[:4]), count=1)
         key = round(n.value, 9)
+        if key in credited and key in in_question_words:  # said as the answer to the question (said_as_answer)
+            answered.add(key)
+            words_of.setdefault(key, in_question_words[key])
+            continue
         if key not in credited or is_given(n, problem):
             continue
         if problem.answer is not None and any(stands_for(r, problem.answer) for r in n.readings()):
@@ -91,11 +206,7 @@ def misattributed(u: Understanding, problem: Problem, check: MathCheck) -> dict[
         mine = [k for k, s in enumerate(problem.steps) if any(stands_for(r, s.value) for r in n.readings())]
         if not mine:
             continue
-        said = (
-            re.search(r"(?:\S+\s+){0,5}\S*$", before).group(0)
-            + n.text
-            + re.match(r"\S*(?:\s+\S+){0,7}", clause_after).group(0)
-        )  # their words: five before, seven after
+        said = _said(before, n, clause_after)
         if _AS_ANSWER_BEFORE.search(before) or _AS_ANSWER_AFTER.search(after):
             answered.add(key)
             words_of[key] = said  # the student's answer to the problem: wrong, whatever else they said of it
@@ -104,10 +215,13 @@ def misattributed(u: Understanding, problem: Problem, check: MathCheck) -> dict[
         pairs = [(k, j) for k in mine for j in range(len(steps)) if j not in mine and _parallel(steps[k], steps[j])]
         if any(words & (steps[k] - steps[j]) for k, j in pairs):
             own.add(key)
-        elif mine and all(any(words & (steps[j] - steps[k]) for kk, j in pairs if kk == k) for k in mine):
+        elif all(any(words & (steps[j] - steps[k]) for kk, j in pairs if kk == k) for k in mine) or _counts_other_thing(
+            n, clause_after, mine, problem, counted
+        ):
             other.add(key)
             words_of.setdefault(key, said)
-    return {key: words_of[key] for key in (other - own) | answered}
+    givens = {k: w for k, w in in_question_words.items() if k not in credited}  # a given said as the answer
+    return {key: words_of[key] for key in (other - own) | answered} | givens
 
 
 MISREAD_NOTE = (

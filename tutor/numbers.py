@@ -90,6 +90,12 @@ def normalize_math(text: str, mentions: list[Number] | None = None) -> tuple[str
     t = re.sub(r"\b\d+(?:st|nd|rd|th)\b", " ", t)  # ordinals are not values
     # operator words between numbers: "4 times 7/8", "12 divided by 3", "5 minus 2", "3 x 4"
     t = re.sub(r"(?<=[\d)])\s*[xX]\s*(?=[\d(])", "*", t)
+    # a coefficient of an unknown is no value: "3x/2 dollars", "1.5(2/3x)", "0.3x = 150" (150 still is)
+    t = re.sub(
+        r"(?<![\w.])(?:\d+(?:\.\d+)?(?:/\d+)?)?\(?\d+(?:\.\d+)?(?:/\d+)?[xyz](?![a-z])(?:\s*/\s*\d+(?:\.\d+)?)?\)?",
+        " \ue000 ",
+        t,
+    )
     ops = [(r"times|multiplied\s+by", "*"), (r"divided\s+by|over", "/"), (r"plus", "+"), (r"minus|take\s+away", "-")]
     for words_re, sym in ops:
         t = re.sub(rf"(?<=[\d)])\s*(?:{words_re})\b\s*(?=[-\d(.])", sym, t)

@@ -71,6 +71,11 @@ def _matches(n: Number, target: float, rel: float = 1e-6, unit: str = "") -> boo
     return False
 
 
+def _said_as_number(hit: str, u: Understanding) -> bool:
+    m = re.fullmatch(r"\$?(\d+(?:\.\d+)?)", hit.replace(",", "").strip())
+    return m is None or any(stands_for(n.value, float(m.group(1))) for n in u.numbers)
+
+
 def check_math(u: Understanding, problem: Problem, tree: QuestionTree) -> MathCheck:
     out = MathCheck()
     # only values the student states count: "what is 24 / 3?" must not earn the student credit for 8
@@ -106,7 +111,10 @@ def check_math(u: Understanding, problem: Problem, tree: QuestionTree) -> MathCh
     for node in tree.nodes:  # text patterns (conceptual nodes)
         if node.check.kind == "pattern" and node.check.pattern:
             try:
-                hit = re.search(node.check.pattern, u.text, re.IGNORECASE)
+                hits = re.finditer(node.check.pattern, u.text, re.IGNORECASE)
+                # a bare number the pattern finds is evidence only if the message says it as a number: not the
+                # "2" of "3x/2" (a coefficient) or of "line 2" (a reference), which the reader left out
+                hit = next((h for h in hits if _said_as_number(h.group(0), u)), None)
             except re.error:
                 log.warning("bad check pattern on node %s: %r", node.id, node.check.pattern)
                 hit = None
