@@ -47,7 +47,11 @@ def main(argv: list[str] | None = None) -> int:
     rep.add_argument("source", help="mathdial:PATH or sdb:DIR")
     rep.add_argument("--limit", type=int, default=None, help="at most N dialogues")
     rep.add_argument("--json", dest="json_out", default=None, help="write {turns, metrics} to this file")
-    rep.add_argument("--labels", default=None, help="hand labels JSONL (default evals/labels/replay_hand.jsonl)")
+    rep.add_argument(
+        "--labels",
+        default=None,
+        help="hand labels JSONL (default: every evals/labels/replay_hand*.jsonl but the re-label)",
+    )
     rep.add_argument("--part", choices=["fit", "validate", "all"], default="all")
     fid = sub.add_parser("fidelity", help="real teacher turns to simulated students; real vs simulated success@k")
     fid.add_argument("source", help="mathdial:PATH or sdb:DIR")

@@ -7,8 +7,9 @@ For each real dialogue (knowledge.dialogues) a `TutorSession` (policy `tree`, no
 (knowledge.importers, matched by problem id) receives the student turns in order; an SDB turn's code block is sent
 fenced in the message, as a code submission. Per student turn: the tutor's verdict (`TurnTrace.judgement`: right |
 partly | wrong | none | unsure), the node the message was judged on, the reply, the rule-derived reference label
-(evals.replay_reference) and the hand label (evals/labels/replay_hand.jsonl, keyed by dialogue id and student turn;
-read only to report). A turn after the session ended (solved) has no verdict and is left out of the metrics.
+(evals.replay_reference) and the hand label (every evals/labels/replay_hand*.jsonl but the re-label file: the
+validate sample and the fit-part files; keyed by dialogue id and student turn; read only to report). A turn after
+the session ended (solved) has no verdict and is left out of the metrics.
 
 Metrics, split as CoMTA does, each with its n: accuracy when the student is right (verdict == right), accuracy when
 the student is wrong (reference wrong or partly; verdict == reference), false affirmation (verdict right/partly on a
@@ -28,8 +29,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
-from errors import InputError
+from errors import InputError, ValidationError
 from evals.hand_labels import DEFAULT_PATH as HAND_LABELS
+from evals.hand_labels import LABELS_DIR
 from evals.hand_labels import Label as HandLabel
 from evals.hand_labels import load as load_hand_labels
 from evals.questions import aggregate, expression_patterns, norm, reply_flags, sentences
@@ -84,6 +86,24 @@ def select_dialogues(source: str, part: PartChoice = "all", limit: int | None = 
 def read_hand_labels(path: str | Path) -> dict[tuple[str, int], HandLabel]:
     """The hand labels by (dialogue id, student turn), through evals.hand_labels (which names a bad line)."""
     return {item.key: item.label for item in load_hand_labels(path)}
+
+
+def default_label_paths(folder: Path = LABELS_DIR) -> list[Path]:
+    """The hand-label files read when no --labels is given: every `replay_hand*.jsonl` in `folder` but the blind
+    re-label (`replay_hand_relabel.jsonl`, a self-consistency check, not a reference)."""
+    return sorted(p for p in folder.glob("replay_hand*.jsonl") if p.name != "replay_hand_relabel.jsonl")
+
+
+def read_hand_label_files(paths: list[Path]) -> dict[tuple[str, int], HandLabel]:
+    """The labels of several files merged; a key labelled in two files raises ValidationError naming both."""
+    out: dict[tuple[str, int], HandLabel] = {}
+    where: dict[tuple[str, int], Path] = {}
+    for path in paths:
+        for key, label in read_hand_labels(path).items():
+            if key in out:
+                raise ValidationError(f"{path}: {key[0]} turn {key[1]} is already labelled in {where[key]}")
+            out[key], where[key] = label, path
+    return out
 
 
 # --- one dialogue ---------------------------------------------------------------------------------------------
@@ -218,8 +238,8 @@ def run(
 ) -> dict[str, Any]:
     dialogues = select_dialogues(source, part, limit)
     problems = load_problems(source)
-    label_path = Path(labels) if labels is not None else HAND_LABELS
-    hand = read_hand_labels(label_path) if labels is not None or label_path.exists() else {}
+    label_paths = [Path(labels)] if labels is not None else default_label_paths(HAND_LABELS.parent)
+    hand = read_hand_label_files(label_paths)
     turns: list[ReplayTurn] = []
     skipped = []
     for k, d in enumerate(dialogues, start=1):
@@ -232,7 +252,7 @@ def run(
             print(f"  {k}/{len(dialogues)} dialogues", flush=True)
     result = {"turns": [t.model_dump(mode="json") for t in turns], "metrics": metrics(turns)}
     result["metrics"].update(
-        source=source, part=part, skipped_dialogues=skipped, hand_labels=str(label_path) if hand else None
+        source=source, part=part, skipped_dialogues=skipped, hand_labels=[str(p) for p in label_paths] if hand else None
     )
     return result
 
