@@ -51,7 +51,7 @@ def main(argv: list[str] | None = None) -> int:
         "--labels",
         action="append",
         default=None,
-        help="hand labels JSONL, repeatable (default evals/labels/replay_hand.jsonl and replay_hand_fit.jsonl)",
+        help="hand labels JSONL, repeatable (default: every evals/labels/replay_hand*.jsonl but the re-label)",
     )
     rep.add_argument("--part", choices=["fit", "validate", "all"], default="all")
     fid = sub.add_parser("fidelity", help="real teacher turns to simulated students; real vs simulated success@k")

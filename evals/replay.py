@@ -7,9 +7,9 @@ For each real dialogue (knowledge.dialogues) a `TutorSession` (policy `tree`, no
 (knowledge.importers, matched by problem id) receives the student turns in order; an SDB turn's code block is sent
 fenced in the message, as a code submission. Per student turn: the tutor's verdict (`TurnTrace.judgement`: right |
 partly | wrong | none | unsure), the node the message was judged on, the reply, the rule-derived reference label
-(evals.replay_reference) and the hand label (evals/labels/replay_hand.jsonl for validate and replay_hand_fit.jsonl
-for fit by default, keyed by dialogue id and student turn; read only to report). A turn after the session ended
-(solved) has no verdict and is left out of the metrics.
+(evals.replay_reference) and the hand label (every evals/labels/replay_hand*.jsonl but the re-label file: the
+validate sample and the fit-part files; keyed by dialogue id and student turn; read only to report). A turn after
+the session ended (solved) has no verdict and is left out of the metrics.
 
 Metrics, split as CoMTA does, each with its n: accuracy when the student is right (verdict == right), accuracy when
 the student is wrong (reference wrong or partly; verdict == reference), false affirmation (verdict right/partly on a
@@ -31,7 +31,7 @@ from pydantic import BaseModel
 
 from errors import InputError, ValidationError
 from evals.hand_labels import DEFAULT_PATH as HAND_LABELS
-from evals.hand_labels import FIT_PATH as HAND_LABELS_FIT
+from evals.hand_labels import LABELS_DIR
 from evals.hand_labels import Label as HandLabel
 from evals.hand_labels import load as load_hand_labels
 from evals.questions import aggregate, expression_patterns, norm, reply_flags, sentences
@@ -93,6 +93,12 @@ def read_hand_labels(*paths: str | Path) -> dict[tuple[str, int], HandLabel]:
                 raise ValidationError(f"{path}: {item.dialogue_id} turn {item.turn} is labelled in an earlier file too")
             out[item.key] = item.label
     return out
+
+
+def default_label_paths(folder: Path = LABELS_DIR) -> list[Path]:
+    """The hand-label files read when no --labels is given: every `replay_hand*.jsonl` in `folder` but the blind
+    re-label (`replay_hand_relabel.jsonl`, a self-consistency check, not a reference)."""
+    return sorted(p for p in folder.glob("replay_hand*.jsonl") if p.name != "replay_hand_relabel.jsonl")
 
 
 # --- one dialogue ---------------------------------------------------------------------------------------------
@@ -225,11 +231,11 @@ def run(
     labels: str | Path | list[str | Path] | None = None,
     progress: bool = False,
 ) -> dict[str, Any]:
-    """`labels`: the hand-label file(s); by default the validate and the fit files, those that exist."""
+    """`labels`: the hand-label file(s); by default every replay_hand*.jsonl but the re-label (default_label_paths)."""
     dialogues = select_dialogues(source, part, limit)
     problems = load_problems(source)
     if labels is None:
-        label_paths = [p for p in (HAND_LABELS, HAND_LABELS_FIT) if p.exists()]
+        label_paths = default_label_paths(HAND_LABELS.parent)
     else:
         label_paths = [Path(p) for p in ([labels] if isinstance(labels, (str, Path)) else labels)]
     hand = read_hand_labels(*label_paths)

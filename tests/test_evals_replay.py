@@ -8,11 +8,13 @@ import pytest
 
 from errors import ValidationError
 from evals.__main__ import main
-from evals.replay import read_hand_labels, score, write_atomic
+from evals.hand_labels import LABELS_DIR
+from evals.hand_labels import load as load_labels
+from evals.replay import default_label_paths, read_hand_labels, score, write_atomic
 from evals.replay_reference import mathdial_label, sdb_label
-from knowledge.dialogues import RealDialogue, RealTurn
+from knowledge.dialogues import RealDialogue, RealTurn, read_source
 from knowledge.types import Bug, Fix, Problem
-from tests.shared_data import MATHDIAL
+from tests.shared_data import MATHDIAL, SDB, needs_sdb
 
 needs_data = pytest.mark.skipif(not MATHDIAL.exists(), reason="shared MathDial data not present")
 
@@ -111,6 +113,24 @@ def test_hand_labels_of_two_files_are_merged_and_a_key_in_both_is_refused(tmp_pa
     b.write_text('{"dialogue_id": "a", "turn": 1, "label": "wrong", "reason": "wrong_final"}\n')
     with pytest.raises(ValidationError, match=r"fit.jsonl: a turn 1 is labelled in an earlier file"):
         read_hand_labels(a, b)
+
+
+def test_the_default_labels_are_every_replay_hand_file_but_the_relabel(tmp_path):
+    for name in ("replay_hand.jsonl", "replay_hand_fit_sdb.jsonl", "replay_hand_relabel.jsonl", "other.jsonl"):
+        (tmp_path / name).write_text("")
+    assert [p.name for p in default_label_paths(tmp_path)] == ["replay_hand.jsonl", "replay_hand_fit_sdb.jsonl"]
+    assert LABELS_DIR / "replay_hand_fit_sdb.jsonl" in default_label_paths()
+
+
+@needs_sdb
+def test_the_sdb_fit_labels_are_text_free_fit_student_turns():
+    path = LABELS_DIR / "replay_hand_fit_sdb.jsonl"
+    for line in path.read_text(encoding="utf-8").splitlines():
+        assert set(json.loads(line)) == {"dialogue_id", "turn", "label", "reason"}
+    labels = load_labels(path)
+    assert len(labels) >= 150
+    fit = {(d.id, t.student_turn) for d in read_source(f"sdb:{SDB}") if d.part == "fit" for t in d.student_turns}
+    assert {x.key for x in labels} <= fit
 
 
 def test_write_atomic_leaves_nothing_half_written(tmp_path):
