@@ -17,7 +17,8 @@ from knowledge.numbers import fmt, parse_numbers
 from knowledge.types import Problem
 from simulator.state import contains_value
 from simulator.transitions import Cue
-from simulator.types import HiddenState, Move
+from simulator.types import HiddenState
+from vocabulary import Move
 
 
 def target_of(state: HiddenState, node_id: str | None) -> str:

@@ -39,7 +39,8 @@ from knowledge.numbers import close as _close
 from knowledge.numbers import parse_numbers
 from knowledge.types import Malgorithm, Node, Problem, QuestionTree
 from simulator.transitions import Cue, Transitions
-from simulator.types import Event, HiddenState, Move, NodeState, Persona
+from simulator.types import Event, HiddenState, NodeState, Persona
+from vocabulary import Move
 
 # The simulator writes values with knowledge.numbers.fmt (at most 4 decimals) and reads them back from its own and
 # the model's text, so it compares with a looser tolerance than knowledge.numbers.REL_TOL (1/3 ~ "0.3333").
