@@ -13,6 +13,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from vocabulary import CLASS_POLICY_NAMES, DEFAULT_MODEL, DEFAULT_POLICY, or_list
+
 OFFLINE_ENV = {
     "GRADIO_ANALYTICS_ENABLED": "False",
     "HF_HUB_OFFLINE": "1",
@@ -45,7 +47,7 @@ class Settings(BaseModel):
         default="llama_cpp", description="model backend: llama_cpp, openai, transformers, fake or none (templates only)"
     )
     model: str = Field(
-        default="qwen2.5-coder-1.5b", description="the model name (see `python -m inference list`) or a .gguf path"
+        default=DEFAULT_MODEL, description="the model name (see `python -m inference list`) or a .gguf path"
     )
     base_url: str = Field(default="", description="the OpenAI-compatible server's URL, for the openai backend")
     api_key: str = Field(default="", description="the openai backend's API key; most local servers ignore it")
@@ -63,7 +65,9 @@ class Settings(BaseModel):
     )
     host: str = Field(default="127.0.0.1", description="the address the app listens on")
     port: int = Field(default=7860, ge=1, le=65535, description="the port the app listens on")
-    policy: str = Field(default="tree", description="the tutor policy of new classes: tree, vanilla or telling")
+    policy: str = Field(
+        default=DEFAULT_POLICY, description=f"the tutor policy of new classes: {or_list(CLASS_POLICY_NAMES)}"
+    )
     max_turns: int = Field(default=12, ge=1, description="turns before a dialogue ends unsolved")
     log_level: str = Field(default="INFO", description="DEBUG, INFO, WARNING or ERROR")
     admin_username: str = Field(default="", description="first run: create this teacher account when no teacher exists")

@@ -36,11 +36,12 @@ from knowledge.dialogues import read_source
 from knowledge.embeddings import Embedder
 from settings import apply_offline_env, settings_from_env
 from tutor import TutorSession, TutorSettings, voice
+from vocabulary import DEFAULT_MODEL
 
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m evals.bench app", description=__doc__.split("\n\n")[0])
-    p.add_argument("--model", default="qwen2.5-coder-1.5b")
+    p.add_argument("--model", default=DEFAULT_MODEL)
     p.add_argument("--students", default="1,20", help="comma-separated concurrency levels")
     p.add_argument("--turns", type=int, default=3, help="student turns per simulated student")
     p.add_argument(

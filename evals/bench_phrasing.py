@@ -32,13 +32,14 @@ from knowledge.dialogues import read_source
 from settings import apply_offline_env, settings_from_env
 from tutor import TutorSession, TutorSettings
 from tutor.voice import ACCEPT_AT, MEASURED_PATH, MIN_MEASURED
+from vocabulary import DEFAULT_MODEL
 
 DEFAULT_SOURCE = "mathdial:../shared/data/mathdial/dev.jsonl"
 
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m evals.bench phrasing", description=__doc__.split("\n\n")[0])
-    p.add_argument("--model", default="qwen2.5-coder-1.5b", help="registered model name or .gguf path")
+    p.add_argument("--model", default=DEFAULT_MODEL, help="registered model name or .gguf path")
     p.add_argument("--backend", default="llama_cpp")
     p.add_argument("--job", choices=["revoice", "rewrite"], default="revoice")
     p.add_argument("--source", default=DEFAULT_SOURCE)

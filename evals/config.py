@@ -14,10 +14,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from errors import ConfigError
-
-Policy = Literal["tree", "vanilla", "telling", "null"]
-Mode = Literal["typical", "quiet", "confused", "adversarial"]
-POLICIES: tuple[str, ...] = ("tree", "vanilla", "telling", "null")
+from vocabulary import DEFAULT_POLICY, PersonaMode, PolicyName
 
 
 class _Model(BaseModel):
@@ -60,7 +57,7 @@ class PersonaSpec(_Model):
     """A simulated student. With `use_problem_profile`, a problem's own student profile (MathDial, SDB) seeds it."""
 
     name: str = "student"
-    mode: Mode = "typical"
+    mode: PersonaMode = "typical"
     grade: int | None = None
     profile: str = ""
     resistance: float | None = Field(default=None, ge=0.0, le=1.0)
@@ -92,7 +89,7 @@ class JudgeConfig(RoleConfig):
 
 class RunConfig(_Model):
     name: str = Field(default="run", pattern=r"^[A-Za-z0-9_.-]+$")
-    policies: list[Policy] = Field(default_factory=lambda: ["tree"], min_length=1)
+    policies: list[PolicyName] = Field(default_factory=lambda: [DEFAULT_POLICY], min_length=1)
     problems: list[ProblemSet] = Field(default_factory=lambda: [ProblemSet()], min_length=1)
     personas: list[PersonaSpec] = Field(default_factory=lambda: [PersonaSpec()], min_length=1)
     students_per_problem: int = Field(default=1, ge=1)

@@ -31,6 +31,7 @@ from pydantic import ValidationError as PydanticError
 from errors import RecoverableError, ValidationError, exit_code
 from knowledge.dialogues import read_source
 from knowledge.io import read_jsonl
+from vocabulary import HandLabelValue
 
 LABELS_DIR = Path(__file__).resolve().parent / "labels"
 DEFAULT_PATH = LABELS_DIR / "replay_hand.jsonl"
@@ -41,7 +42,6 @@ FIT_QUOTAS = {"mathdial": 160}  # the fit sample: minimum student turns per sour
 RELABEL_N = 50
 RELABEL_FROM = 235  # the re-label was drawn from the first 235 lines (the file before the SDB quota rose to 145)
 
-Label = Literal["right", "partly", "wrong", "none", "unclear"]
 REASONS: dict[str, tuple[str, ...]] = {
     "right": (
         "correct_final",
@@ -91,7 +91,7 @@ class HandLabel(BaseModel):
 
     dialogue_id: str = Field(min_length=1, max_length=120, pattern=r"^[A-Za-z0-9_.:-]+$")
     turn: int = Field(ge=1, le=200)
-    label: Label
+    label: HandLabelValue
     reason: str
 
     @model_validator(mode="after")

@@ -21,6 +21,7 @@ from errors import ConfigError, RecoverableError, exit_code
 from evals.config import RoleConfig
 from evals.judge import DIMENSIONS, MRBENCH_KEYS, MRBENCH_LABELS, judge_reply
 from evals.runner import make_backend
+from inference.models import TEST_MODEL
 from settings import apply_offline_env, settings_from_env
 
 
@@ -92,7 +93,7 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m evals.judge_validate", description=__doc__.split("\n\n")[0])
     p.add_argument("path", type=Path)
     p.add_argument("--backend", default="llama_cpp")
-    p.add_argument("--model", default="smollm2-135m")
+    p.add_argument("--model", default=TEST_MODEL)
     p.add_argument("--base-url", default="")
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--limit", type=int, default=20)

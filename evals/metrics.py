@@ -15,11 +15,11 @@ from dataclasses import dataclass
 from evals.records import DialogueRecord
 from knowledge.numbers import close, parse_numbers
 from knowledge.types import Problem
-from simulator import MOVES, classify_move
+from simulator import classify_move
 from tutor import reveals
+from vocabulary import GUIDING_MOVES, MOVES
 
 STAGES = ("early", "middle", "late")
-GUIDING_MOVES = {"focus", "probing", "telling"}
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ from knowledge.dialogues import read_mathdial
 from knowledge.embeddings import default_embedder
 from simulator.move_model import EMBEDDING_DIM, KINDS, MoveContext, feature_names, lexical_features
 from simulator.moves import score_move
-from simulator.types import MOVES
+from vocabulary import MOVES
 
 C_GRID = (0.001, 0.003, 0.01, 0.03)
 FOLDS = 5

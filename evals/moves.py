@@ -26,7 +26,7 @@ from errors import RecoverableError
 from evals import move_fit
 from simulator.move_model import PATH as MODEL_PATH
 from simulator.moves import classify_move
-from simulator.types import MOVES
+from vocabulary import MOVES
 
 TEACHER_TURN = re.compile(r"^\s*Teacher\s*:\s*\((focus|probing|telling|generic)\)\s*(.*)$", re.S | re.I)
 

@@ -32,17 +32,17 @@ from pydantic import BaseModel
 from errors import InputError, ValidationError
 from evals.hand_labels import DEFAULT_PATH as HAND_LABELS
 from evals.hand_labels import LABELS_DIR
-from evals.hand_labels import Label as HandLabel
 from evals.hand_labels import load as load_hand_labels
 from evals.questions import aggregate, expression_patterns, norm, reply_flags, sentences
-from evals.replay_reference import Reference, mathdial_label, runnable, sdb_label
+from evals.replay_reference import mathdial_label, runnable, sdb_label
 from knowledge.dialogues import RealDialogue, RealTurn, read_source
 from knowledge.importers import import_mathdial, import_sdb, require_clean
 from knowledge.types import Problem
 from tutor import TutorSession, TutorSettings
 from tutor.sandbox import run_tests
+from vocabulary import REFERENCES, HandLabelValue, Reference
 
-CLASSES: tuple[Reference, ...] = ("right", "partly", "wrong", "none")
+CLASSES = REFERENCES
 PartChoice = Literal["fit", "validate", "all"]
 
 
@@ -60,7 +60,7 @@ class ReplayTurn(BaseModel):
     reply: str = ""
     reference: Reference | None = None
     reference_rule: str = ""
-    hand: HandLabel | None = None
+    hand: HandLabelValue | None = None
     note: str = ""
     values: list[float] = []  # the values the tutor read as claimed in the student's message
     flags: dict[str, Any] | None = None  # evals.questions.reply_flags of the reply
@@ -83,10 +83,10 @@ def select_dialogues(source: str, part: PartChoice = "all", limit: int | None = 
     return dialogues if limit is None else dialogues[:limit]
 
 
-def read_hand_labels(*paths: str | Path) -> dict[tuple[str, int], HandLabel]:
+def read_hand_labels(*paths: str | Path) -> dict[tuple[str, int], HandLabelValue]:
     """The hand labels of one or more files by (dialogue id, student turn), through evals.hand_labels (which names
     a bad line); a key labelled in two files raises ValidationError."""
-    out: dict[tuple[str, int], HandLabel] = {}
+    out: dict[tuple[str, int], HandLabelValue] = {}
     for path in paths:
         for item in load_hand_labels(path):
             if item.key in out:
@@ -119,7 +119,7 @@ def _reference(dialogue: RealDialogue, problem: Problem, turn: RealTurn) -> tupl
 
 
 def replay_dialogue(
-    dialogue: RealDialogue, problem: Problem, hand: dict[tuple[str, int], HandLabel] | None = None
+    dialogue: RealDialogue, problem: Problem, hand: dict[tuple[str, int], HandLabelValue] | None = None
 ) -> list[ReplayTurn]:
     session = TutorSession.start(problem, TutorSettings(policy="tree", max_turns=10_000), backend=None)
     earlier = {norm(s) for s in sentences(session.opening)}

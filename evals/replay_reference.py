@@ -24,13 +24,11 @@ otherwise no label.
 from __future__ import annotations
 
 import re
-from typing import Literal
 
 from knowledge.dialogues import RealDialogue, RealTurn
 from knowledge.numbers import HALF_CENT, NUMBER_WORDS, close, contains
 from knowledge.types import Problem
-
-Reference = Literal["right", "partly", "wrong", "none"]
+from vocabulary import Reference
 
 _NUMBER = re.compile(r"(?<![\w.])-?\$?(\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?|\.\d+)(?:st|nd|rd|th)?")
 _WORDS = {w: v for w, v in NUMBER_WORDS.items() if v} | {

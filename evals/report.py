@@ -19,11 +19,12 @@ from typing import Any
 
 import numpy as np
 
-from evals.metrics import MOVES, STAGES
+from evals.metrics import STAGES
 from evals.records import write_json
 from evals.score import load_records, load_run_config, load_scores
 from evals.validity import panel_lines
 from inference.models import MODELS
+from vocabulary import MOVES
 
 REPO = Path(__file__).resolve().parents[1]
 PLOTS = ("success_vs_turns", "move_mix", "leak_rate", "diagnosis_confusion")

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from errors import RecoverableError
-from inference import get_backend
+from inference import TEST_MODEL, get_backend
 from knowledge.importers import import_mathdial
 from knowledge.numbers import READ_BACK_TOL, contains, fmt
 from settings import apply_offline_env, settings_from_env
@@ -151,7 +151,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m evals.simfidelity", description=__doc__.split("\n\n")[0])
     parser.add_argument("path", type=Path, help="MathDial JSONL file")
     parser.add_argument("--backend", default="none", help="student phrasing backend: none (default), fake, llama_cpp")
-    parser.add_argument("--model", default="smollm2-135m", help="model for --backend llama_cpp")
+    parser.add_argument("--model", default=TEST_MODEL, help="model for --backend llama_cpp")
     parser.add_argument("--threads", type=int, default=1, help="llama.cpp threads (default 1)")
     parser.add_argument("--limit", type=int, default=None, help="only the first N students")
     parser.add_argument("--max-turns", type=int, default=10, help="scripted tutor messages per student (default 10)")

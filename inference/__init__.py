@@ -17,8 +17,9 @@ from inference.base import Backend, Completion, Message, Options, Stream, Usage
 from inference.common import ModelBusy
 from inference.fake import FakeBackend, NoneBackend
 from inference.langchain_adapter import as_langchain
-from inference.models import DEFAULT_MODEL, MODELS, TEST_MODEL, model_path
+from inference.models import MODELS, TEST_MODEL, model_path
 from inference.schema import bound_schema
+from vocabulary import DEFAULT_MODEL
 
 if TYPE_CHECKING:
     from settings import Settings

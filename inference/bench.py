@@ -21,13 +21,14 @@ from typing import Any
 
 from inference.base import Message, Options
 from inference.llama import LlamaCppBackend, new_llama
+from inference.models import TEST_MODEL
 from inference.prompts import BENCH_PROBLEM, BENCH_SYSTEM, BENCH_TREE, BENCH_TURNS
 from settings import apply_offline_env, settings_from_env
 
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m evals.bench inference", description=__doc__.split("\n\n")[0])
-    p.add_argument("--model", default="smollm2-135m", help="registered model name or .gguf path")
+    p.add_argument("--model", default=TEST_MODEL, help="registered model name or .gguf path")
     p.add_argument("--turns", type=int, default=10)
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--context-size", type=int, default=4096)

@@ -16,6 +16,7 @@ import sys
 from errors import RecoverableError
 from inference import models
 from settings import apply_offline_env, settings_from_env
+from vocabulary import DEFAULT_MODEL
 
 log = logging.getLogger("inference.cli")
 
@@ -44,7 +45,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "list":
             print(f"{'name':<22} {'size':>9}  {'status':<14} description")
             for name, spec in models.MODELS.items():
-                default = " (default)" if name == models.DEFAULT_MODEL else ""
+                default = " (default)" if name == DEFAULT_MODEL else ""
                 print(
                     f"{name:<22} {spec.size / 1e6:>6.0f} MB  {models.status(name, cache_dir):<14} "
                     f"{spec.description}{default}"

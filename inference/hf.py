@@ -19,9 +19,10 @@ from typing import Any
 from errors import InferenceError, RecoverableError
 from inference.base import Message, Options
 from inference.common import Meta, StreamingBackend, require
-from inference.models import DEFAULT_MODEL, model_path
+from inference.models import model_path
 from inference.prompts import JSON_INSTRUCTION
 from inference.schema import bound_schema
+from vocabulary import DEFAULT_MODEL
 
 log = logging.getLogger("inference.transformers")
 

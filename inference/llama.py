@@ -25,8 +25,9 @@ from errors import InferenceError, RecoverableError
 from inference.base import Message, Options
 from inference.common import Meta, ModelGate, StreamingBackend, require
 from inference.llama_states import KVStates
-from inference.models import DEFAULT_MODEL, model_path
+from inference.models import model_path
 from inference.schema import bound_schema
+from vocabulary import DEFAULT_MODEL
 
 log = logging.getLogger("inference.llama")
 

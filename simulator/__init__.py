@@ -14,30 +14,27 @@ from simulator.moves import classify_move
 from simulator.personas import builtin, from_profile
 from simulator.student import StudentSession
 from simulator.types import (
-    MODES,
-    MOVES,
     Content,
     Event,
     FidelityVerdict,
     HiddenState,
-    Mode,
-    Move,
     NodeState,
     Persona,
     StudentTurn,
 )
+from vocabulary import MOVES, PERSONA_MODES, Move, PersonaMode
 
 __all__ = [
-    "MODES",
     "MOVES",
+    "PERSONA_MODES",
     "Content",
     "Event",
     "FidelityVerdict",
     "HiddenState",
-    "Mode",
     "Move",
     "NodeState",
     "Persona",
+    "PersonaMode",
     "StudentSession",
     "StudentTurn",
     "builtin",

@@ -17,7 +17,8 @@ from knowledge.types import Fix, Malgorithm, Problem, QuestionTree
 from simulator.moves import WALKTHROUGH
 from simulator.personas import tier
 from simulator.state import changed_lines, wrong_step_value
-from simulator.types import Content, ExtractionTactic, HiddenState, Move, Persona
+from simulator.types import Content, ExtractionTactic, HiddenState, Persona
+from vocabulary import Move
 
 
 def _unit(unit: str) -> str:

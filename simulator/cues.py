@@ -16,7 +16,8 @@ import re
 from knowledge.numbers import READ_BACK_TOL, contains, fmt, parse_numbers
 from knowledge.types import Problem
 from simulator.transitions import Cue
-from simulator.types import HiddenState, Move
+from simulator.types import HiddenState
+from vocabulary import Move
 
 
 def target_of(state: HiddenState, node_id: str | None) -> str:

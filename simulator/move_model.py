@@ -24,7 +24,7 @@ import numpy as np
 from errors import ValidationError
 from knowledge.numbers import parse_numbers
 from simulator.moves import MoveScores, classify_move, llm_tie_break, score_move
-from simulator.types import MOVES, Move
+from vocabulary import MOVES, Move
 
 if TYPE_CHECKING:
     from inference.base import Backend

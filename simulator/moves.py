@@ -31,7 +31,7 @@ from errors import RecoverableError
 from inference.base import Message, Options
 from knowledge.numbers import NUMBER
 from simulator.prompts import MOVE_CLASSIFIER_SYSTEM, render_move_classifier
-from simulator.types import MOVES, Move
+from vocabulary import MOVES, Move
 
 if TYPE_CHECKING:
     from inference.base import Backend

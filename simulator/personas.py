@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import re
 
-from simulator.types import MODES, Mode, Persona
+from simulator.types import Persona
+from vocabulary import PERSONA_MODES, PersonaMode
 
-BUILTIN: dict[Mode, Persona] = {
+BUILTIN: dict[PersonaMode, Persona] = {
     p.mode: p
     for p in (
         Persona(
@@ -64,14 +65,14 @@ def tier(persona: Persona) -> str:
     return "normal"
 
 
-def builtin(mode: Mode = "typical") -> Persona:
+def builtin(mode: PersonaMode = "typical") -> Persona:
     """A copy of the built-in persona for a mode."""
     if mode not in BUILTIN:
-        raise ValueError(f"unknown persona mode {mode!r}; use one of {', '.join(MODES)}")
+        raise ValueError(f"unknown persona mode {mode!r}; use one of {', '.join(PERSONA_MODES)}")
     return BUILTIN[mode].model_copy(deep=True)
 
 
-def from_profile(text: str, *, mode: Mode | None = None, resistance: float | None = None) -> Persona:
+def from_profile(text: str, *, mode: PersonaMode | None = None, resistance: float | None = None) -> Persona:
     """Build a persona from a free-text student profile such as MathDial's `student_profile`.
 
     "Mariana is a 7th grade student. She has difficulty ..." -> name "Mariana", grade 7, the text as profile.

@@ -38,7 +38,8 @@ import re
 from knowledge.numbers import READ_BACK_TOL, close, contains, parse_numbers
 from knowledge.types import Malgorithm, Node, Problem, QuestionTree
 from simulator.transitions import Cue, Transitions
-from simulator.types import Event, HiddenState, Move, NodeState, Persona
+from simulator.types import Event, HiddenState, NodeState, Persona
+from vocabulary import Move
 
 
 def unit_of(node: Node) -> tuple[str, int] | None:

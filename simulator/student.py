@@ -33,12 +33,12 @@ from simulator.types import (
     Content,
     Event,
     HiddenState,
-    Move,
     NodeMatch,
     Persona,
     StudentTurn,
 )
 from simulator.voice import voice
+from vocabulary import Move
 
 if TYPE_CHECKING:
     from inference.base import Backend

@@ -10,10 +10,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-Mode = Literal["typical", "quiet", "confused", "adversarial"]
-MODES: tuple[Mode, ...] = ("typical", "quiet", "confused", "adversarial")
-Move = Literal["focus", "probing", "telling", "generic"]
-MOVES: tuple[Move, ...] = ("focus", "probing", "telling", "generic")
+from vocabulary import Move, PersonaMode
+
 NodeStatus = Literal["knows", "misconceived", "unknown"]
 EventKind = Literal[
     "opening",  # the student's first message (its attempt)
@@ -58,7 +56,7 @@ class Persona(_Model):
     profile: str = ""
     resistance: float = Field(default=0.5, ge=0.0, le=1.0)
     verbosity: float = Field(default=0.5, ge=0.0, le=1.0)
-    mode: Mode = "typical"
+    mode: PersonaMode = "typical"
     extraction_rate: float | None = Field(default=None, ge=0.0, le=1.0)
 
     @property

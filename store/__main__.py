@@ -12,6 +12,7 @@ from settings import add_settings_arguments, settings_from_args
 from store.export import export_sessions
 from store.store import connect
 from store.types import SessionFilter
+from vocabulary import CLASS_POLICY_NAMES, DEFAULT_POLICY
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -30,7 +31,7 @@ def main(argv: list[str] | None = None) -> int:
     c = sub.add_parser("create-class", help="create a class owned by a teacher; prints its join code")
     c.add_argument("name")
     c.add_argument("--teacher", required=True, help="the teacher's username")
-    c.add_argument("--policy", default="tree", choices=["tree", "vanilla", "telling"])
+    c.add_argument("--policy", default=DEFAULT_POLICY, choices=list(CLASS_POLICY_NAMES))
     c.add_argument("--class-model", default="", help="model for this class (default: the app's)")
     c.add_argument("--allow-final-bottom-out", action="store_true")
     e = sub.add_parser("export", help="export sessions with turns and annotations")

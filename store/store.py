@@ -18,6 +18,7 @@ from store.db import Database, dump_json, load_json
 from store.migrations import migrate, now
 from store.sessions import Sessions
 from store.types import ClassRoom, EvalRun, ProblemRecord, User
+from vocabulary import CLASS_POLICY_NAMES, DEFAULT_POLICY, or_list
 
 _JOIN_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I
 
@@ -32,7 +33,13 @@ class Store(Accounts, Sessions):
 
     # -- classes --------------------------------------------------------------------------------------------
     def create_class(
-        self, teacher_id: int, name: str, *, model: str = "", policy: str = "tree", allow_final_bottom_out: bool = False
+        self,
+        teacher_id: int,
+        name: str,
+        *,
+        model: str = "",
+        policy: str = DEFAULT_POLICY,
+        allow_final_bottom_out: bool = False,
     ) -> ClassRoom:
         if not name.strip():
             raise InputError("A class needs a name.")
@@ -84,8 +91,8 @@ class Store(Accounts, Sessions):
         policy: str | None = None,
         allow_final_bottom_out: bool | None = None,
     ) -> ClassRoom:
-        if policy is not None and policy not in ("tree", "vanilla", "telling"):
-            raise InputError("The policy must be tree, vanilla or telling.")
+        if policy is not None and policy not in CLASS_POLICY_NAMES:
+            raise InputError(f"The policy must be {or_list(CLASS_POLICY_NAMES)}.")
         with self.db.transaction():
             if model is not None:
                 self.db.execute("UPDATE classes SET model = ? WHERE id = ?", (model, class_id))

@@ -6,9 +6,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from vocabulary import DEFAULT_POLICY, ClassPolicyName, SessionOutcome
+
 Role = Literal["student", "teacher"]
-Policy = Literal["tree", "vanilla", "telling"]
-Outcome = Literal["active", "solved", "max_turns", "restarted", "abandoned"]
 TurnRole = Literal["student", "tutor"]
 RunStatus = Literal["running", "done", "failed"]
 
@@ -31,7 +31,7 @@ class ClassRoom(_Row):
     join_code: str
     teacher_id: int
     model: str = ""
-    policy: Policy = "tree"
+    policy: ClassPolicyName = DEFAULT_POLICY
     allow_final_bottom_out: bool = False
     created_at: str
 
@@ -59,7 +59,7 @@ class TutoringSession(_Row):
     model: str = ""
     started_at: str
     ended_at: str | None = None
-    outcome: Outcome = "active"
+    outcome: SessionOutcome = "active"
     # joined for listings
     student_name: str = ""
     n_turns: int = 0
@@ -104,7 +104,7 @@ class SessionFilter(_Row):
     class_id: int | None = None
     student_id: int | None = None
     problem_id: str | None = None
-    outcome: Outcome | None = None
+    outcome: SessionOutcome | None = None
     flagged: bool | None = None
     since: str | None = None  # ISO date or timestamp, inclusive
     until: str | None = None  # ISO date or timestamp, inclusive of that whole day

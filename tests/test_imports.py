@@ -12,7 +12,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ("inference", "knowledge", "tutor", "simulator", "store", "evals", "ui")
-TOP_MODULES = ("app", "errors", "settings")
+TOP_MODULES = ("app", "errors", "settings", "vocabulary")
 RUNTIMES = ("llama_cpp", "transformers", "openai")
 
 # "importer -> imported": why the import must run inside a function.

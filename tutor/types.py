@@ -10,11 +10,12 @@ from knowledge.types import Depth, Diagnosis
 from tutor.guard import GuardVerdict
 from tutor.sandbox import SandboxLimits
 from tutor.state import BKTParams, StateSnapshot
+from vocabulary import DEFAULT_POLICY, Judgement, Move, PolicyName
 
 
 class TutorSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    policy: Literal["tree", "vanilla", "telling", "null"] = "tree"
+    policy: PolicyName = DEFAULT_POLICY
     max_turns: int = Field(default=12, ge=1)
     fails_before_bottom_out: int = Field(default=2, ge=1)
     allow_final_bottom_out: bool = False  # a teacher may allow the final answer/fix as a last bottom-out
@@ -42,14 +43,6 @@ class TutorSettings(BaseModel):
     @property
     def bkt(self) -> BKTParams:
         return BKTParams(p_init=self.p_init, p_learn=self.p_learn, p_slip=self.p_slip, p_guess=self.p_guess)
-
-
-Move = Literal["focus", "probing", "telling", "generic"]
-# How the tutor judged the student's message (what the replay compares with reference labels): right (every claim
-# it checked is true), partly (a correct sub-result, but something still wrong or missing), wrong (claims checked
-# false), none (no checkable claim), unsure (a claim the evidence cannot decide: the tutor asks for something it can
-# check). Not `TurnOutcome` (the planner's input) and not the guard's `GuardVerdict`.
-Judgement = Literal["right", "partly", "wrong", "none", "unsure"]
 
 
 class TurnTrace(BaseModel):

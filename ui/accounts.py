@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any, get_args
+from typing import Any
 
 from errors import InputError
 from inference.models import MODELS
 from store import ClassRoom, User, password_problem
-from store.types import Policy
 from ui.context import AppContext, AuthError
-
-POLICIES = get_args(Policy)
+from vocabulary import CLASS_POLICY_NAMES, DEFAULT_POLICY
 
 
 def _throttled(ctx: AppContext, *keys: str) -> None:
@@ -123,7 +121,10 @@ def my_classes(ctx: AppContext, token: str) -> list[ClassRoom]:
 def create_class(ctx: AppContext, token: str, name: str) -> ClassRoom:
     teacher = ctx.require(token, "teacher")
     return ctx.store.create_class(
-        teacher.id, name or "", model="", policy=ctx.settings.policy if ctx.settings.policy in POLICIES else "tree"
+        teacher.id,
+        name or "",
+        model="",
+        policy=ctx.settings.policy if ctx.settings.policy in CLASS_POLICY_NAMES else DEFAULT_POLICY,
     )
 
 

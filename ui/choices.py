@@ -1,4 +1,4 @@
-"""The choices of the app's dropdowns and radios, derived from the typed fixed sets (`store.types`,
+"""The choices of the app's dropdowns and radios, derived from the typed fixed sets (`vocabulary`,
 `knowledge.types`) and the model registry (`inference.models`), and the problem/session/class lists a user sees.
 No Gradio here."""
 
@@ -9,12 +9,12 @@ from typing import Any, get_args
 from inference.models import MODELS
 from knowledge.types import Difficulty, Domain
 from store import ClassRoom, TutoringSession, visible_controls
-from store.types import Outcome, Policy
 from ui import student
 from ui.context import AppContext
+from vocabulary import CLASS_POLICY_NAMES, SESSION_OUTCOMES
 
-POLICIES: list[str] = list(get_args(Policy))  # a class's tutor policy
-OUTCOMES: list[str] = list(get_args(Outcome))  # how a session ended
+POLICIES: list[str] = list(CLASS_POLICY_NAMES)  # a class's tutor policy
+OUTCOMES: list[str] = list(SESSION_OUTCOMES)  # how a session ended
 DOMAINS: list[str] = list(get_args(Domain))
 DIFFICULTIES: list[str] = list(get_args(Difficulty))
 ALL = "all"  # a filter that keeps everything

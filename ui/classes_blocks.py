@@ -10,6 +10,7 @@ from ui import accounts
 from ui.choices import POLICIES, class_choices, class_filter_choices, model_choices
 from ui.context import AppContext
 from ui.handlers import Tab, Updates, safe
+from vocabulary import DEFAULT_POLICY
 
 CLASS_HEADERS = ["id", "class", "join code", "model", "policy", "final bottom-out"]
 
@@ -22,7 +23,7 @@ def classes_tab(ctx: AppContext, token: gr.State, class_filters: list[gr.Dropdow
     classes_table = gr.Dataframe(headers=CLASS_HEADERS, value=[], interactive=False)
     c_pick = gr.Dropdown([], label="Class")
     c_model = gr.Dropdown(model_choices(), value="", allow_custom_value=True, label="Model (empty: the app's default)")
-    c_policy = gr.Radio(POLICIES, value="tree", label="Tutor policy")
+    c_policy = gr.Radio(POLICIES, value=DEFAULT_POLICY, label="Tutor policy")
     c_bottom = gr.Checkbox(
         label="Allow a final bottom-out (the tutor may explain the last step after repeated failures)"
     )

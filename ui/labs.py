@@ -11,7 +11,7 @@ import threading
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, get_args
+from typing import Any
 
 import inference
 from errors import InputError
@@ -20,13 +20,14 @@ from evals.config import PersonaSpec, ProblemSet, RunConfig
 from evals.records import DialogueRecord
 from evals.runner import run_dialogue
 from knowledge.types import Problem
-from store.types import Policy, RunStatus
+from store.types import RunStatus
 from ui.context import AppContext
+from vocabulary import CLASS_POLICY_NAMES, DEFAULT_POLICY, PersonaMode, or_list
 
 log = logging.getLogger(__name__)
 
-MODES = ["typical", "confused", "quiet", "adversarial"]
-POLICIES = get_args(Policy)
+# the order a rehearsal cycles through the persona modes (every mode once; tests/test_vocabulary.py checks that)
+LAB_MODES: tuple[PersonaMode, ...] = ("typical", "confused", "quiet", "adversarial")
 
 
 @dataclass(frozen=True)
@@ -55,21 +56,27 @@ class EvalReport:
 
 
 def rehearse(
-    ctx: AppContext, token: str, problem_id: str, *, n_students: int = 4, policy: str = "tree", max_turns: int = 10
+    ctx: AppContext,
+    token: str,
+    problem_id: str,
+    *,
+    n_students: int = 4,
+    policy: str = DEFAULT_POLICY,
+    max_turns: int = 10,
 ) -> Rehearsal:
     """Run `n_students` simulated students (cycling through the persona modes) and summarise where they stall."""
     ctx.require(token, "teacher")
     if not problem_id:
         raise InputError("Choose a problem to rehearse.")
-    if policy not in POLICIES:
-        raise InputError(f"The policy must be {', '.join(POLICIES[:-1])} or {POLICIES[-1]}.")
+    if policy not in CLASS_POLICY_NAMES:
+        raise InputError(f"The policy must be {or_list(CLASS_POLICY_NAMES)}.")
     n_students = max(1, min(int(n_students), 12))
     max_turns = max(1, min(int(max_turns), 30))
     problem = ctx.problem(problem_id)
     none = inference.get_backend("none")
     records = []
     for i in range(n_students):
-        mode = MODES[i % len(MODES)]
+        mode = LAB_MODES[i % len(LAB_MODES)]
         spec = PersonaSpec(name=f"student{i + 1}", mode=mode)  # type: ignore[arg-type]
         records.append(
             run_dialogue(

@@ -10,6 +10,7 @@ from ui import labs
 from ui.choices import DOMAINS, POLICIES, problem_choices
 from ui.context import AppContext
 from ui.handlers import Tab, Updates, safe
+from vocabulary import DEFAULT_POLICY
 
 
 def rehearse_tab(ctx: AppContext, token: gr.State) -> Tab:
@@ -20,7 +21,7 @@ def rehearse_tab(ctx: AppContext, token: gr.State) -> Tab:
     )
     with gr.Row():
         problem = gr.Dropdown([], label="Problem", scale=3, elem_id="rehearse-problem")
-        policy = gr.Radio(POLICIES, value="tree", label="Policy")
+        policy = gr.Radio(POLICIES, value=DEFAULT_POLICY, label="Policy")
         n = gr.Slider(1, 8, value=4, step=1, label="Students")
         turns = gr.Slider(2, 20, value=10, step=1, label="Max turns")
     run_btn = gr.Button("Rehearse", variant="primary", elem_id="rehearse-btn")
@@ -67,7 +68,7 @@ def evaluate_tab(ctx: AppContext, token: gr.State) -> Tab:
     )
     with gr.Row():
         name = gr.Textbox(value="app-run", label="Run name (letters, digits, - _ .)")
-        policies = gr.CheckboxGroup(POLICIES, value=["tree", "telling"], label="Policies")
+        policies = gr.CheckboxGroup(POLICIES, value=[DEFAULT_POLICY, "telling"], label="Policies")
         domain = gr.Dropdown(["", *DOMAINS], value="", label="Domain (empty: both)")
     with gr.Row():
         limit = gr.Number(value=0, precision=0, label="Problems (0: all)")

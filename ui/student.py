@@ -27,6 +27,7 @@ from ui.accounts import student_class
 from ui.context import SESSION_WAIT_S, AppContext, AuthError, attach_tree, check_text
 from ui.knowledge_link import rank_problems
 from ui.own_code import build_custom_problem
+from vocabulary import DEFAULT_POLICY
 
 log = logging.getLogger(__name__)
 
@@ -74,7 +75,7 @@ def search(
 
 def _tutor_settings(ctx: AppContext, class_policy: str | None, bottom_out: bool) -> TutorSettings:
     return TutorSettings(
-        policy=class_policy or "tree", max_turns=ctx.settings.max_turns, allow_final_bottom_out=bottom_out
+        policy=class_policy or DEFAULT_POLICY, max_turns=ctx.settings.max_turns, allow_final_bottom_out=bottom_out
     )
 
 
@@ -87,7 +88,7 @@ def _start_tutor(ctx: AppContext, problem: Problem, sess: TutoringSession, backe
 def _begin(ctx: AppContext, token: str, problem: Problem) -> SessionView:
     user = ctx.require(token, "student")
     klass = student_class(ctx, user)
-    policy = klass.policy if klass else "tree"
+    policy = klass.policy if klass else DEFAULT_POLICY
     model = ctx.model_label((klass.model if klass and klass.model else "") or ctx.settings.model)
     sess = ctx.store.start_session(
         user.id, problem.model_dump(mode="json"), policy=policy, model=model, class_id=klass.id if klass else None
