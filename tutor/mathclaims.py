@@ -12,7 +12,7 @@ import re
 
 from knowledge.numbers import canonical_unit, convert, stands_for
 from knowledge.types import Problem
-from tutor.numbers import Number, extract, false_calculations
+from tutor.numbers import Number, extract
 from tutor.understand import Understanding, vocabulary
 from tutor.verify import MathCheck
 
@@ -85,11 +85,10 @@ def restates_given(u: Understanding, problem: Problem, check: MathCheck) -> bool
 def derived_operands(u: Understanding, problem: Problem) -> list[Number]:
     """Operands the student worked out earlier in the message or before ("30 + 45 + 90 = 165" with 45 and 90 step
     values, not givens): right sub-results for the verdict, though they resolve no node by themselves."""
-    out, wrongly = [], false_calculations(u.expressions)
+    out = []
     for n in u.numbers:
         if (
             n.operand
-            and round(n.value, 9) not in wrongly  # "2100 x 1200 = 25,200": a false calculation, no sub-result
             and n.kind != "computed"
             and not is_given(n, problem)
             and any(stands_for(r, step.value) for r in n.readings() for step in problem.steps)

@@ -19,7 +19,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from knowledge.numbers import canonical_unit, safe_eval, stands_for
+from knowledge.numbers import canonical_unit, safe_eval
 from tutor.number_words import replace_number_words
 
 NumberKind = Literal["number", "word", "fraction", "percent", "result", "computed"]
@@ -205,17 +205,3 @@ def _parse_run(run: str, expressions: list[str], word_values: set[float]) -> lis
     expressions.append(run)
     operands = [] if fraction else _plain_numbers(run, word_values, operand=True)
     return [Number(value=value, text=run, kind="fraction" if fraction else "computed"), *operands]
-
-
-def false_calculations(expressions: list[str]) -> set[float]:
-    """The operands of the equations worked out wrongly ("2100 * 1200 = 25200"): a false calculation (GUIDE rule
-    2), whose operands are no right sub-results of it."""
-    out: set[float] = set()
-    for e in expressions:
-        parts = [p for p in e.split("=") if p.strip()]
-        values = [safe_eval(p) for p in parts]
-        if len(parts) < 2 or any(v is None for v in values):
-            continue
-        if not all(stands_for(values[-1], v) for v in values[:-1]):  # type: ignore[arg-type]
-            out |= {round(float(x), 9) for p in parts[:-1] for x in re.findall(_NUM, p)}
-    return out

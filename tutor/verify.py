@@ -19,7 +19,7 @@ from pydantic import BaseModel, Field
 
 from knowledge.numbers import canonical_unit, convert, stands_for
 from knowledge.types import Diagnosis, Node, Problem, QuestionTree
-from tutor.numbers import Number, extract, false_calculations
+from tutor.numbers import Number, extract
 from tutor.sandbox import SandboxLimits, TestRun, run_tests
 from tutor.understand import Understanding
 
@@ -76,13 +76,6 @@ def _said_as_number(hit: str, u: Understanding) -> bool:
     return m is None or any(stands_for(n.value, float(m.group(1))) for n in u.numbers)
 
 
-def _in_false(hit: str, u: Understanding) -> bool:
-    """A pattern hit made only of the operands of a calculation the student got wrong ("2100 x 1200 = 25,200")."""
-    found = [round(float(x), 9) for x in re.findall(r"\d+(?:\.\d+)?", hit.replace(",", ""))]
-    wrongly = false_calculations(u.expressions)
-    return bool(found) and all(v in wrongly for v in found)
-
-
 def check_math(u: Understanding, problem: Problem, tree: QuestionTree) -> MathCheck:
     out = MathCheck()
     # only values the student states count: "what is 24 / 3?" must not earn the student credit for 8
@@ -121,7 +114,7 @@ def check_math(u: Understanding, problem: Problem, tree: QuestionTree) -> MathCh
                 hits = re.finditer(node.check.pattern, u.text, re.IGNORECASE)
                 # a bare number the pattern finds is evidence only if the message says it as a number: not the
                 # "2" of "3x/2" (a coefficient) or of "line 2" (a reference), which the reader left out
-                hit = next((h for h in hits if _said_as_number(h.group(0), u) and not _in_false(h.group(0), u)), None)
+                hit = next((h for h in hits if _said_as_number(h.group(0), u)), None)
             except re.error:
                 log.warning("bad check pattern on node %s: %r", node.id, node.check.pattern)
                 hit = None
