@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from knowledge.numbers import NUMBER_WORDS, canonical_unit, stands_for
+from knowledge.numbers import canonical_unit, stands_for
 from knowledge.types import Problem
 from tutor.mathclaims import is_given
 from tutor.numbers import Number, extract
@@ -123,8 +123,12 @@ def said_as_answer(u: Understanding, problem: Problem) -> dict[float, str]:
     heads, nouns = _asked_heads(question), _stems(problem.statement)
     out: dict[float, str] = {}
     for n, before, clause_after in _clauses(u):
-        if problem.answer is not None and any(stands_for(r, problem.answer) for r in n.readings()):
-            continue
+        if (
+            n.mention
+            or n.kind == "word"
+            or (problem.answer is not None and any(stands_for(r, problem.answer) for r in n.readings()))
+        ):
+            continue  # a number word in prose ("dividing by three") is no claim here
         own_steps = [s for s in problem.steps if any(stands_for(r, s.value) for r in n.readings())]
         if own_steps:
             own = set().union(*(_stems(s.description) for s in own_steps))
@@ -139,42 +143,11 @@ def said_as_answer(u: Understanding, problem: Problem) -> dict[float, str]:
         if word and _stem(word) in nouns and heads and not _stems(word) & heads and not canonical_unit(word):
             continue  # "9 eggs": a count of something the question does not ask for
         distinctive = asked - elsewhere - own - _GENERIC
-        words = _stems(before + " " + " ".join(clause_after.split()[:4]))
+        # the noun right after it is left out: "2100 pixels" names the answer's kind, it does not claim the answer
+        words = _stems(before + " " + _NOUN_AFTER.sub("", " ".join(clause_after.split()[:4]), count=1))
         if len(words & distinctive) >= min(2, len(distinctive)) > 0 and not words & (own - asked):
             out.setdefault(round(n.value, 9), _said(before, n, clause_after))
     return out
-
-
-_COUNTED_IN_STATEMENT = re.compile(
-    r"(?:(?<![\w.])\d[\d,]*(?:\.\d+)?|\b(?:" + "|".join(NUMBER_WORDS) + r"))\s+([a-z]+)", re.IGNORECASE
-)
-_COUNTED_IN_STEP = re.compile(r"\b(?:how\s+many|number\s+of)\s+([a-z]+)(?:\s+([a-z]+))?", re.IGNORECASE)
-
-
-_INCREASE = {"more", "extra", "additional", "new", "other", "fewer", "less", "of", "each", "per", "times"}
-
-
-def _counted(problem: Problem) -> set[str]:
-    """The things the statement counts: the word right after each of its numbers ("6 monkeys and 6 birds")."""
-    words = {m.group(1).lower() for m in _COUNTED_IN_STATEMENT.finditer(problem.statement)}
-    return {_stem(w) for w in words - _INCREASE}
-
-
-def _counts_other_thing(n: Number, clause_after: str, steps: list[int], problem: Problem, counted: set[str]) -> bool:
-    """ "There were 4 monkeys left" when 4 is the number of birds: the noun right after the number is one the
-    statement counts, and every step of that value counts other things (its description's "how many X" /
-    "number of X"). A measure ("5 pounds of meat") or an increase ("10 more vampires") is left alone."""
-    m = re.match(r"\s*([a-z]+)(\s+of\b)?", clause_after, re.IGNORECASE)
-    if not m or m.group(2) or m.group(1).lower() in _INCREASE or _stem(m.group(1).lower()) not in counted:
-        return False
-    noun = _stem(m.group(1).lower())
-    for k in steps:
-        things = {
-            _stem(w.lower()) for g in _COUNTED_IN_STEP.finditer(problem.steps[k].description) for w in g.groups() if w
-        }
-        if not things or noun in things:
-            return False
-    return True
 
 
 def misattributed(u: Understanding, problem: Problem, check: MathCheck) -> dict[float, str]:
@@ -191,7 +164,6 @@ def misattributed(u: Understanding, problem: Problem, check: MathCheck) -> dict[
     answered: set[float] = set()
     words_of: dict[float, str] = {}
     in_question_words = said_as_answer(u, problem)
-    counted = _counted(problem)
     for n, before, clause_after in _clauses(u):
         after = _NOUN_AFTER.sub("", " ".join(clause_after.split()[:4]), count=1)
         key = round(n.value, 9)
@@ -215,9 +187,7 @@ def misattributed(u: Understanding, problem: Problem, check: MathCheck) -> dict[
         pairs = [(k, j) for k in mine for j in range(len(steps)) if j not in mine and _parallel(steps[k], steps[j])]
         if any(words & (steps[k] - steps[j]) for k, j in pairs):
             own.add(key)
-        elif all(any(words & (steps[j] - steps[k]) for kk, j in pairs if kk == k) for k in mine) or _counts_other_thing(
-            n, clause_after, mine, problem, counted
-        ):
+        elif all(any(words & (steps[j] - steps[k]) for kk, j in pairs if kk == k) for k in mine):
             other.add(key)
             words_of.setdefault(key, said)
     givens = {k: w for k, w in in_question_words.items() if k not in credited}  # a given said as the answer
