@@ -16,6 +16,7 @@ import numpy as np
 from errors import RecoverableError
 from knowledge.embeddings import DIMENSION, Embedder, default_embedder, encode_cached
 from knowledge.numbers import close, parse_numbers
+from knowledge.words import FUNCTION_WORDS, word_set
 from simulator.moves import WALKTHROUGH
 from simulator.types import NodeMatch
 
@@ -25,77 +26,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 _WORD = re.compile(r"[a-z][a-z']+")
-_STOP = frozenset(
-    [
-        "a",
-        "an",
-        "and",
-        "are",
-        "as",
-        "at",
-        "be",
-        "by",
-        "can",
-        "could",
-        "did",
-        "do",
-        "does",
-        "for",
-        "from",
-        "has",
-        "have",
-        "how",
-        "i",
-        "if",
-        "in",
-        "is",
-        "it",
-        "its",
-        "let's",
-        "lets",
-        "me",
-        "my",
-        "of",
-        "on",
-        "or",
-        "our",
-        "so",
-        "that",
-        "the",
-        "their",
-        "them",
-        "then",
-        "there",
-        "these",
-        "this",
-        "to",
-        "us",
-        "was",
-        "we",
-        "were",
-        "what",
-        "when",
-        "where",
-        "which",
-        "who",
-        "why",
-        "will",
-        "with",
-        "would",
-        "you",
-        "your",
-        "yes",
-        "no",
-        "ok",
-        "okay",
-        "now",
-        "think",
-        "tell",
-        "find",
-        "work",
-        "out",
-        "look",
-    ]
+_STOP = FUNCTION_WORDS | word_set(
+    "find how let's lets look no now ok okay our out tell their them these think us where why work yes"
 )
 
 

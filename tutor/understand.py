@@ -15,6 +15,7 @@ from pydantic import BaseModel, Field
 
 from errors import InferenceError
 from inference.base import Backend, Message, Options
+from knowledge.words import STOP_WORDS, word_set
 from tutor import prompts
 from tutor.message_code import extract_code
 from tutor.numbers import Number, extract
@@ -121,97 +122,10 @@ _GREETING = (
 _QUESTION_START = (
     r"^\s*(?:what|why|how|when|where|which|who|can|could|should|would|is|are|do|does|did|will|shall|may)\b"
 )
-_STOP = set(
-    [
-        "the",
-        "a",
-        "an",
-        "and",
-        "or",
-        "but",
-        "if",
-        "so",
-        "to",
-        "of",
-        "in",
-        "on",
-        "at",
-        "for",
-        "with",
-        "is",
-        "are",
-        "was",
-        "were",
-        "be",
-        "been",
-        "it",
-        "this",
-        "that",
-        "i",
-        "you",
-        "we",
-        "he",
-        "she",
-        "they",
-        "my",
-        "your",
-        "me",
-        "do",
-        "does",
-        "did",
-        "not",
-        "no",
-        "yes",
-        "what",
-        "why",
-        "how",
-        "when",
-        "where",
-        "which",
-        "who",
-        "can",
-        "could",
-        "should",
-        "would",
-        "will",
-        "just",
-        "then",
-        "there",
-        "here",
-        "have",
-        "has",
-        "had",
-        "get",
-        "got",
-        "about",
-        "from",
-        "by",
-        "as",
-        "up",
-        "out",
-        "than",
-        "too",
-        "very",
-        "really",
-        "think",
-        "know",
-        "like",
-        "okay",
-        "ok",
-        "well",
-        "maybe",
-        "because",
-        "its",
-        "it's",
-        "im",
-        "i'm",
-        "dont",
-        "don't",
-        "let",
-        "lets",
-        "let's",
-    ]
-)
+_STOP = STOP_WORDS | word_set(
+    "about don't dont get got how i'm im it's know let let's lets like maybe no ok okay out really think up very "
+    "well where why yes"
+)  # and the fillers of chat
 
 
 # words of the subject itself: a student explaining "I added the numerators" is on topic even when the statement
