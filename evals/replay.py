@@ -5,11 +5,13 @@
 
 For each real dialogue (knowledge.dialogues) a `TutorSession` (policy `tree`, no model) on the imported problem
 (knowledge.importers, matched by problem id) receives the student turns in order; an SDB turn's code block is sent
-fenced in the message, as a code submission. Per student turn: the tutor's verdict (`TurnTrace.judgement`: right |
-partly | wrong | none | unsure), the node the message was judged on, the reply, the rule-derived reference label
-(evals.replay_reference) and the hand label (every evals/labels/replay_hand*.jsonl but the re-label file: the
-validate sample and the fit-part files; keyed by dialogue id and student turn; read only to report). A turn after
-the session ended (solved) has no verdict and is left out of the metrics.
+fenced in the message, as a code submission (the rule label reads the buggy program with only prints added, or with
+words and no claim that it works, as no submission: GUIDE.md rule 14; tutor.codefacts.looking). Per student turn:
+the tutor's verdict (`TurnTrace.judgement`: right | partly | wrong | none | unsure), the node the message was judged
+on, the reply, the rule-derived reference label (evals.replay_reference) and the hand label (every
+evals/labels/replay_hand*.jsonl but the re-label file: the validate sample and the fit-part files; keyed by dialogue
+id and student turn; read only to report). A turn after the session ended (solved) has no verdict and is left out of
+the metrics.
 
 Metrics, split as CoMTA does, each with its n: accuracy when the student is right (verdict == right), accuracy when
 the student is wrong (reference wrong or partly; verdict == reference), false affirmation (verdict right/partly on a
@@ -39,6 +41,7 @@ from knowledge.dialogues import RealDialogue, RealTurn, read_source
 from knowledge.importers import import_mathdial, import_sdb, require_clean
 from knowledge.types import Problem
 from tutor import TutorSession, TutorSettings
+from tutor.codefacts import looking
 from tutor.sandbox import run_tests
 from vocabulary import REFERENCES, HandLabelValue, Reference
 
@@ -113,7 +116,7 @@ def _reference(dialogue: RealDialogue, problem: Problem, turn: RealTurn) -> tupl
     if dialogue.source == "mathdial":
         return mathdial_label(dialogue, turn)
     passes = None
-    if turn.code and runnable(turn.code, problem):
+    if turn.code and runnable(turn.code, problem) and not looking(turn.code, turn.text, problem):
         passes = run_tests(turn.code, problem).passed
     return sdb_label(problem, turn, passes)
 

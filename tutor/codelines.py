@@ -183,21 +183,15 @@ def _run_check(c: Claim, notes: list[tuple]) -> bool | None:
     return same_value(b, last) or same_value(b - 1, last)
 
 
-def judge_lines(
-    text: str,
-    problem: Problem,
-    bug: int,
-    kind: str | None,
-    limits: SandboxLimits | None = None,
-    own_calls: list[str] | None = None,
-) -> CodeVerdict | None:
-    """wrong when a claim about a line or loop is false; right when one is true of a line of the bug and the node
-    asks for the behaviour or the bug's place (`kind`); else None. `own_calls`: the student's own calls
-    (tutor.codewords.calls), run instead of the failing test's."""
+def line_results(
+    text: str, problem: Problem, limits: SandboxLimits | None = None, own_calls: list[str] | None = None
+) -> list[tuple[Claim, bool]]:
+    """Each line or loop claim of the message that could be checked, with whether it is true. `own_calls`: the
+    student's own calls (tutor.codewords.calls), run instead of the failing test's."""
     found = claims(text, problem)
     tree = buggy_tree(problem)
     if not found or tree is None:
-        return None
+        return []
     results: list[tuple[Claim, bool]] = []
     for c in found:
         if c.what in ("empty_list", "loop", "returns"):
@@ -214,6 +208,20 @@ def judge_lines(
                 r = _run_check(c, notes)
                 if r is not None:
                     results.append((c, r))
+    return results
+
+
+def judge_lines(
+    text: str,
+    problem: Problem,
+    bug: int,
+    kind: str | None,
+    limits: SandboxLimits | None = None,
+    own_calls: list[str] | None = None,
+) -> CodeVerdict | None:
+    """wrong when a claim about a line or loop is false; right when one is true of a line of the bug and the node
+    asks for the behaviour or the bug's place (`kind`); else None (see line_results)."""
+    results = line_results(text, problem, limits, own_calls)
     if not results:
         return None
     if any(not ok for _, ok in results):

@@ -6,7 +6,11 @@ Code is judged by running it, and words by what they claim (tutor.codecheck, tut
 - a claim about the buggy program's behaviour, a named line, or a call / fix / fact in words is checked against
   what the code really does: right resolves the node, wrong is a failed attempt, a claim that cannot be checked is
   `unsure` (the second in a row on one node counts as stuck);
-- a stuck message, a question or a hedge earns no credit, unless it carries a checked claim.
+- a stuck message, a question or a hedge earns no credit, unless it carries a checked claim;
+- a true fact that is no step of the tree (which tests pass, what another line does, arithmetic: tutor.codefacts)
+  makes the verdict `right` without resolving a node; a false one is a failed attempt;
+- code that is the buggy program with prints added (sent to look at it, not as a fix) is no submission unless the
+  message says it works: its words are judged.
 The verdict (`Evidence.judgement`) is the outcome read as right / wrong where the checks did not set it.
 """
 
@@ -15,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from knowledge.types import Problem, QuestionTree
-from tutor import codecheck, codewords
+from tutor import codecheck, codefacts, codewords
 from tutor.judging import Diagnose
 from tutor.planner import Evidence
 from tutor.sandbox import SandboxLimits, TestRun
@@ -49,25 +53,43 @@ class CodeJudge:
     sandbox: SandboxLimits
     diagnose: Diagnose
     last: TurnTrace | None = None  # the previous turn (two unsure claims in a row on one node count as stuck)
+    code: str = ""  # the submitted code: the message's, unless sent only to look (codefacts.looking)
+    verified: bool = False  # a true fact that is no step of the tree was found (codefacts.judge_facts)
+    edited: bool = False  # the student has sent a program of their own before (codefacts.edited)
 
     def judge(self, recorded: TestRun | None = None) -> CodeTurn:
-        evidence, tests = self._judge(recorded)
+        u = self.understanding
+        self.code = u.code
+        if codefacts.looking(u.code, u.text, self.problem):
+            self.code = ""  # prints added to look at the program, no fix: what the message says is judged
+        self.edited = codefacts.edited(self.state.produced_code_lines(), self.problem)
+        evidence, tests = self._judge(None if not self.code else recorded)
         if evidence.judgement == "none":
             evidence.judgement = _JUDGEMENT_OF.get(evidence.outcome, "none")
+        if self.verified and evidence.judgement in ("none", "unsure") and evidence.outcome != "wrong":
+            evidence.judgement = "right"
         return CodeTurn(evidence=evidence, tests=tests)
+
+    def _facts(self) -> codecheck.CodeVerdict | None:
+        text = self.understanding.text
+        calls = [src for _, src in codewords.calls(text, self.problem)]
+        return codefacts.judge_facts(text, self.problem, self.sandbox, calls, tests=not self.edited)
 
     def _judge(self, recorded: TestRun | None) -> tuple[Evidence, TestRun | None]:
         understanding, state, turn, current = self.understanding, self.state, self.turn, self.current
         evidence = Evidence(node_id=current)
         produced = [r for n in understanding.numbers if n.kind != "computed" for r in n.readings()]
         code_lines = [line.strip() for line in understanding.code.splitlines() if line.strip()]
+        code = self.code
         if produced or code_lines:
             state.append(ValuesProduced(turn=turn, values=produced, code_lines=code_lines))
         tests: TestRun | None = None
         check = check_math(understanding, self.problem, self.tree)  # text patterns (and values) of the nodes
+        if understanding.code and not code:
+            check.right = []  # a debug copy's lines are the buggy program's: they match its nodes' patterns
         wrong_detail = ""
-        if understanding.code:
-            tests = recorded or check_code(understanding.code, self.problem, self.sandbox)
+        if code:
+            tests = recorded or check_code(code, self.problem, self.sandbox)
             if tests.unavailable:  # not run, so no evidence either way
                 evidence.detail = "code not run: the sandbox is unavailable"
                 return evidence, tests
@@ -78,9 +100,15 @@ class CodeJudge:
                     state.observe(turn, current, True)
                 return evidence, tests
             wrong_detail = tests.describe()
-            evidence.diagnosis = diagnose_code(understanding.code, self.problem)
+            evidence.diagnosis = diagnose_code(code, self.problem)
             check.right = []  # a failing submission is the evidence: words around it earn no credit
         said = self._claims(check) if not wrong_detail else None
+        if said in (None, "unsure") and not code and current:
+            facts = self._facts()
+            if facts == "wrong":
+                said = "wrong"
+            elif facts == "right":
+                self.verified, said = True, None
         if said in ("wrong", "unsure") and current:
             if said == "unsure":
                 self._unsure(evidence, current, "a claim about the behaviour that cannot be checked: asked for a value")
@@ -94,7 +122,7 @@ class CodeJudge:
             # words in an attack or an aside are no evidence of understanding: only stated values count
             check.right = [m for m in check.right if m.by == "value"]
         resolved = [n for n in check.resolved_nodes if not state.is_resolved(n)]
-        if understanding.code:
+        if code:
             resolved = [n for n in resolved if self.tree.node(n).kind != "fix"]
         if resolved:
             last = max(state.node_ids.index(n) for n in resolved)
@@ -123,7 +151,7 @@ class CodeJudge:
             state.append(Stuck(turn=turn, node_id=current, evidence=understanding.text[:120]))
             state.observe(turn, current, False)
             evidence.outcome, evidence.detail = "stuck", "says they are stuck"
-        elif understanding.intent == "answer" and len(understanding.text.split()) >= 3:
+        elif understanding.intent == "answer" and len(understanding.text.split()) >= 3 and not self.verified:
             self._unsure(evidence, current, "an explanation that meets no check: asked for something checkable")
         return evidence, tests
 
@@ -153,9 +181,9 @@ class CodeJudge:
         bug = node.bug if node and node.bug is not None else 0
         locate = codecheck.judge_locate(text, problem, bug) if node is not None and node.kind == "locate" else None
         said = None
-        if node is not None and node.kind == "behaviour" and not understanding.code:
+        if node is not None and node.kind == "behaviour" and not self.code:
             said = codecheck.judge_behaviour(text, codecheck.buggy_run(problem, self.sandbox))
-        if node is not None and not understanding.code:  # own calls, fixes and facts in words
+        if node is not None and not self.code:  # own calls, fixes and facts in words
             # with a line named, what the message says the code does is checked, not a fix it offers (the place
             # can be right and the fix still wrong: that is the fix node's question)
             words = codewords.judge_words(text, problem, bug, self.sandbox, kind=node.kind, fixes=locate is None)
@@ -167,7 +195,7 @@ class CodeJudge:
         if (understanding.intent in ("stuck", "question") or codecheck.hedged(text)) and "right" not in (said, locate):
             check.right = [m for m in check.right if m.by == "value"]
             return None
-        if node is None or understanding.code:
+        if node is None or self.code:
             return None
         if node.kind == "behaviour" or said is not None:
             if said == "right":
