@@ -23,6 +23,13 @@ Three stages, deterministic:
    student gets it, so in short dialogues the student has one or two turns to get there; the stage-1 likelihood
    treats that stop as uninformative. Stage 3 trades a little of @4 for agreement and gap (grouped 2-fold CV inside
    the fit half: agreement 0.743 -> 0.760, gap 1.73 -> 1.67).
+Ceiling (measured 2026-12-05 on the fit half's turns at risk): the cues' grouped 5-fold CV AUC for the real student's
+first right reply is ~0.66, and no further cue raised it (bag of words, MiniLM components, step coverage, overlap with
+the question sentence, numbers named, content messages so far; a two-type mixture did not help either). Fitted
+in-sample on an overfit bag-of-words hazard, the same stages reach agreement 0.92 and gap 0.5: the cues'
+discrimination, not the stages, limits agreement (~0.80) and the gap (~1.5). Other objective weights only move
+along that front (2-fold CV inside the fit half). The 5-8 offset leaves no simulated student alive past turn 8
+(@8 = @12), so the simulated curve cannot follow the real one's late solvers.
 """
 
 from __future__ import annotations
