@@ -14,9 +14,9 @@ And the code a student sends to look at the program, not to fix it (`looking`): 
 from __future__ import annotations
 
 import ast
-import operator
 import re
 
+from knowledge.numbers import safe_eval
 from knowledge.types import Problem
 from tutor.codecheck import CodeVerdict, buggy_run, same_value, sentences
 from tutor.codelines import line_results
@@ -108,37 +108,12 @@ def judge_tests(text: str, problem: Problem, limits: SandboxLimits | None = None
     return None if not verdicts else "right" if all(verdicts) else "wrong"
 
 
-# --- arithmetic on literals --------------------------------------------------------------------------------------
-_OPS = {
-    ast.Add: operator.add,
-    ast.Sub: operator.sub,
-    ast.Mult: operator.mul,
-    ast.Div: operator.truediv,
-    ast.FloorDiv: operator.floordiv,
-    ast.Mod: operator.mod,
-    ast.Pow: operator.pow,
-}
+# --- arithmetic on literals (knowledge.numbers evaluates them) -------------------------------------------------
 _NUM = r"-?\d+(?:\.\d+)?"
 _CALC = re.compile(
     rf"`(?:[A-Za-z_]\w*\s*=\s*)?([-+*/%().\d\s]+)`\s*,?\s*(?:which\s+is|is|equals|=|gives|makes)\s+`?({_NUM})`?(?![\w.]\d)"
 )
 _POWER = re.compile(rf"\b({_NUM})\s+(squared|cubed)\s+(?:is|equals|=|gives)\s+(?:still\s+)?({_NUM})\b", re.I)
-
-
-def _arith(node: ast.AST) -> float | None:
-    if isinstance(node, ast.Constant) and isinstance(node.value, int | float) and not isinstance(node.value, bool):
-        return node.value
-    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub) and (v := _arith(node.operand)) is not None:
-        return -v
-    if isinstance(node, ast.BinOp) and type(node.op) in _OPS:
-        a, b = _arith(node.left), _arith(node.right)
-        if a is None or b is None or (isinstance(node.op, ast.Pow) and abs(b) > 8):
-            return None
-        try:
-            return _OPS[type(node.op)](a, b)
-        except ZeroDivisionError:
-            return None
-    return None
 
 
 def judge_arithmetic(text: str) -> CodeVerdict | None:
@@ -153,7 +128,7 @@ def judge_arithmetic(text: str) -> CodeVerdict | None:
                 tree = ast.parse(m.group(1).strip(), mode="eval").body
             except SyntaxError:
                 continue
-            if isinstance(tree, ast.BinOp) and (v := _arith(tree)) is not None:
+            if isinstance(tree, ast.BinOp) and (v := safe_eval(m.group(1))) is not None:
                 verdicts.append(same_value(float(m.group(2)), v))
         for m in _POWER.finditer(s):
             base, power = float(m.group(1)), 2 if m.group(2).lower() == "squared" else 3
