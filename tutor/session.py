@@ -33,7 +33,7 @@ from tutor.judging_code import update_code
 from tutor.planner import Evidence, Plan, PlanContext, get_policy
 from tutor.sandbox import TestRun
 from tutor.state import BottomOut, KnowledgeState, NodeResolved, QuestionAsked
-from tutor.stream import PendingTurn, stream_reply
+from tutor.stream import PendingTurn, Shown, stream_reply
 from tutor.types import TurnTrace, TutorSettings
 from tutor.understand import Understanding, understand
 from tutor.verify import node_value
@@ -291,9 +291,8 @@ class TutorSession:
                 )
         shown, verdict, final = self.guard(pending.plan, llm_text, pending.template, rejected)
         pending.latency_ms["guard"] = round((time.monotonic() - pending.mark) * 1000, 2)
-        return self.record(
-            pending, shown, verdict, final, llm_text, rejected, used=llm_text is not None and shown == llm_text
-        )
+        used = llm_text is not None and shown == llm_text
+        return self.record(pending, Shown(shown, verdict, final, llm_text, rejected, used=used))
 
     def _stream(self, pending: PendingTurn) -> Iterator[str]:
         try:
@@ -317,17 +316,7 @@ class TutorSession:
             allow_final_bottom_out=self.settings.allow_final_bottom_out,
         )
 
-    def record(
-        self,
-        pending: PendingTurn,
-        shown: str,
-        verdict: GuardVerdict,
-        final: GuardVerdict,
-        llm_text: str | None,
-        rejected: str | None,
-        *,
-        used: bool,
-    ) -> TurnTrace:
+    def record(self, pending: PendingTurn, shown: Shown) -> TurnTrace:
         """Finish a turn: register a telling plan's disclosure, then append the turn's trace (the dialogue's record)."""
         plan, understanding, evidence, tests = pending.plan, pending.understanding, pending.evidence, pending.tests
         if plan.kind == "tell":  # telling is measured: its disclosure counts only after the verdict
@@ -352,13 +341,13 @@ class TutorSession:
             diagnosis=evidence.diagnosis,
             state_before=pending.before,
             state_after=self.state.snapshot(pending.turn),
-            guard=verdict,
-            guard_final=final,
-            text=shown,
+            guard=shown.verdict,
+            guard_final=shown.final,
+            text=shown.text,
             template_text=pending.template,
-            llm_text=llm_text,
-            llm_rejected=rejected,
-            used_llm=used,
+            llm_text=shown.llm_text,
+            llm_rejected=shown.rejected,
+            used_llm=shown.used,
             move_kind=voice.move_kind(plan),
             voice=pending.job,
             voice_note=pending.note,

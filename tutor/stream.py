@@ -169,6 +169,19 @@ class PendingTurn:
         self.mark = now
 
 
+@dataclass(frozen=True)
+class Shown:
+    """What a turn showed the student and how: the guard's verdict on the first text offered and on the text shown,
+    the model's draft, why it was not used, and whether the text shown is the model's."""
+
+    text: str
+    verdict: GuardVerdict
+    final: GuardVerdict
+    llm_text: str | None
+    rejected: str | None
+    used: bool
+
+
 class Replying(Protocol):
     """What a streamed reply needs of its session (tutor.session.TutorSession)."""
 
@@ -187,17 +200,7 @@ class Replying(Protocol):
         self, plan: Plan, llm_text: str | None, template: str, rejected: str | None = None
     ) -> tuple[str, GuardVerdict, GuardVerdict]: ...
 
-    def record(
-        self,
-        pending: PendingTurn,
-        shown: str,
-        verdict: GuardVerdict,
-        final: GuardVerdict,
-        llm_text: str | None,
-        rejected: str | None,
-        *,
-        used: bool,
-    ) -> TurnTrace: ...
+    def record(self, pending: PendingTurn, shown: Shown) -> TurnTrace: ...
 
 
 def stream_reply(session: Replying, pending: PendingTurn) -> Iterator[str]:
@@ -335,4 +338,4 @@ def stream_reply(session: Replying, pending: PendingTurn) -> Iterator[str]:
                 verdict.action = "llm_rejected"
         final = base_final if text == base else reveals(text, session.problem, session.state, allow_final=allow)
         llm_text = voice.clean("".join(raw)) if raw else None
-        session.record(pending, text, verdict, final, llm_text, rejected, used=bool(used))
+        session.record(pending, Shown(text, verdict, final, llm_text, rejected, used=bool(used)))
