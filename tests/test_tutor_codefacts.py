@@ -87,6 +87,9 @@ def test_code_with_prints_added_is_no_fix_attempt() -> None:
     assert not debug_copy(p.buggy_code.replace("    return s", "        return s"), p)  # indentation is meaning
     assert looking(code, "", p) and looking(p.buggy_code, "I changed it but it still fails.", p)
     assert not looking(p.buggy_code, "", p)  # the bare buggy program, no words: a (failing) submission
+    for handed_in in ("Here is my code:", "here's the code I have", "This is my code, what is wrong?"):
+        assert not looking(p.buggy_code, handed_in, p)  # handed in as the student's own: run it
+    assert looking(code, "Here is my code:", p)  # with prints added it is still a look, whatever the words
     s = first_turn(f"Good idea, let me add a print statement inside the loop.\n```python\n{code}\n```")
     assert s.last.judgement != "wrong" and s.last.tests is None
     s = first_turn(f"I fixed it, it works now!\n```python\n{code}\n```")  # says it is a fix: judged as one

@@ -157,6 +157,8 @@ def judge_facts(
 _PRINT = re.compile(r"^\s*print\s*\(")
 _CLAIMS_FIXED = re.compile(r"\b(?:fixed|works?|working|passe[sd]|passing|solved|correct(?:ed)?)\b", re.I)
 _NEG = re.compile(r"\b(?:not|n't|still|never|no)\b[^.!?]{0,20}$", re.I)
+# words that hand the code in as the student's own ("Here is my code:", "my new code"): a submission, to be run
+_PRESENTS = re.compile(r"\bhere(?:'s| is)\b[^.!?]{0,20}\bcode\b|\bmy (?:new |updated |changed )?code\b", re.I)
 
 
 def _body(src: str) -> list[str]:
@@ -207,12 +209,15 @@ def edited(code_lines: list[str], problem: Problem) -> bool:
 def looking(code: str, text: str, problem: Problem) -> bool:
     """Code sent to look at the program, not as a fix: a debug copy with prints added, or the buggy program as it is
     with words around it ("I made that change, but it still prints None"), and no claim that it works. The bare
-    buggy program, sent with no words, stays a submission (that fails)."""
+    buggy program, sent with no words or handed in as the student's code ("Here is my code:"), stays a submission
+    (that fails)."""
     if not code.strip() or not debug_copy(code, problem) or claims_fixed(text):
         return False
     code_lines = {ln.strip() for ln in code.splitlines()}
     words = [ln for ln in re.sub(r"```.*?(?:```|$)", "", text, flags=re.S).splitlines() if ln.strip() not in code_lines]
-    return any(_PRINT.match(ln) for ln in code.splitlines()) or any(re.search(r"[A-Za-z]", ln) for ln in words)
+    if any(_PRINT.match(ln) for ln in code.splitlines()):
+        return True
+    return not _PRESENTS.search("\n".join(words)) and any(re.search(r"[A-Za-z]", ln) for ln in words)
 
 
 def claims_fixed(text: str) -> bool:
