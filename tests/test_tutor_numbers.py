@@ -200,3 +200,10 @@ def test_units_convert_to_the_steps_unit() -> None:
     minutes = _problem(unit="hours")
     assert _check("180 minutes", minutes).final_right
     assert not _check("180 dollars", minutes).final_right
+
+
+def test_operands_of_an_equation_whose_result_was_a_percent_stay_mentioned() -> None:
+    # "is 35%" turns into "=" and the percent leaves the chain; 25 and 10 are still numbers the student wrote
+    numbers = extract("is it 52 dollars? 25+10 is 35% off").numbers
+    assert {(n.value, n.operand) for n in numbers} >= {(25.0, True), (10.0, True), (35.0, False)}
+    assert [n.value for n in extract("is it 52 dollars? 25+10 is 35% off").values if n.kind == "computed"] == [35.0]

@@ -13,6 +13,7 @@ from inference import FakeBackend
 from inference.common import ModelBusy, ModelGate
 from tutor import TutorSession, TutorSettings, reveals, voice
 from tutor.examples import example_math
+from tutor.prompts import REVOICE_EXAMPLES
 from tutor.revoice_checks import revoice_reason, template_revoices
 from tutor.stream import Sentences
 from tutor.voice import decided_question
@@ -182,6 +183,12 @@ def test_revoice_rules() -> None:
     assert "repeats" in revoice_reason(
         "You divided 28 by 2 and got 14 fish.", said, ["You divided 28 by 2 and got 14 fish."]
     )
+
+
+def test_the_prompts_own_examples_pass_the_revoice_gate() -> None:
+    # an example the gate rejects teaches the model to write drafts that are thrown away
+    for student, sentence in REVOICE_EXAMPLES:
+        assert revoice_reason(sentence, student) is None, sentence
 
 
 def test_on_success_the_decided_words_come_first_and_the_revoice_after() -> None:

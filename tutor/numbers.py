@@ -193,6 +193,8 @@ def _parse_run(run: str, expressions: list[str], word_values: set[float]) -> lis
                     else ("fraction" if re.fullmatch(r"-?\d+/\d+", p) and v != int(v) else "computed")
                 )  # type: ignore[arg-type]
                 out.append(Number(value=v, text=p, kind=kind))  # type: ignore[arg-type]
+                if kind == "computed":  # "25+10 is 35%": the percent left the chain, its operands stay mentioned
+                    out.extend(_plain_numbers(p, word_values, operand=True))
             else:
                 out.extend(_plain_numbers(p, word_values, operand=True))
         expressions.append(run)
