@@ -10,7 +10,7 @@ import time
 from inference import FakeBackend, Message, Options
 from tutor import TurnTrace, TutorSession, TutorSettings
 from tutor.examples import example_math
-from tutor.revoice_checks import revoice_early_reason, revoice_reason, settled
+from tutor.revoice_checks import revoice_early_reason, revoice_reason, salvage_long, settled
 from tutor.stream import Pump
 
 LONG = "Think about the boxes. " * 40
@@ -131,3 +131,29 @@ def test_the_early_number_check_never_rejects_a_prefix_of_a_passing_sentence() -
     assert revoice_early_reason("You got 12 + 3 ", "12 + 3 + 4 = 19") is None  # the expression may go on
     assert settled("You have 5 hundred") == "You have"
     assert settled("You took 20 percent of 50 apples") == "You took 20 percent of 50 apples"
+
+
+def test_salvage_keeps_the_first_clause_of_a_draft_that_runs_too_long() -> None:
+    long = (
+        "You divided 72 by 8 to get the number of pencils in each box, then you multiplied the boxes by the "
+        "pencils again to check the whole thing once more"
+    )
+    assert salvage_long(long) == "You divided 72 by 8 to get the number of pencils in each box."
+    # a comma inside a list is no clause boundary, and a clause under 8 words is not kept
+    assert salvage_long("You took the red, blue, green, yellow " + "and more pencils " * 8) is None
+    assert salvage_long("You divided 72 by 8, then " + "you kept counting the pencils " * 5) is None
+
+
+def test_a_too_long_revoice_shows_its_first_clause_and_stops_the_model() -> None:
+    long = (
+        "You divided 72 by 8 to get the number of pencils in each box, then you multiplied the boxes by the "
+        "pencils again to check the whole thing once more and more and more."
+    )
+    fake, text, t = _revoice_turn(long, "72 / 8 = 9 pencils in each box")
+    assert t.used_llm and t.llm_rejected is None
+    assert "You divided 72 by 8 to get the number of pencils in each box." in text and "multiplied" not in text
+    assert fake.chunks_sent[0] < len(long.split())  # stopped at the word limit, not at the sentence end
+    # a clause that fails the gate is rejected like the whole draft
+    verdict = long.replace("You divided", "You correctly divided")
+    _, text, t = _revoice_turn(verdict, "72 / 8 = 9 pencils in each box")
+    assert not t.used_llm and "verdict" in t.llm_rejected and "correctly" not in text

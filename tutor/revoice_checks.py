@@ -4,9 +4,9 @@ A revoicing sentence (see `tutor.voice.revoice_messages`) must speak to the stud
 give no verdict (the decided message carries it), name no operation the student did not signal, ask nothing, be
 about what the student said, and not repeat an earlier tutor message (`revoice_reason`). `revoice_early_reason`
 stops the model mid-sentence once a check fails that no continuation can undo (the same checks, on the words
-completed so far; the number check on the `settled` words); `template_revoices` says when the
-decided text already says the student's value back, so the model is not asked. The shared text comparisons
-(content words, similarity, new numbers) are in tutor.voice.
+completed so far; the number check on the `settled` words); `salvage_long` keeps the first clause of a draft that
+ran past the word limit; `template_revoices` says when the decided text already says the student's value back, so
+the model is not asked. The shared text comparisons (content words, similarity, new numbers) are in tutor.voice.
 """
 
 from __future__ import annotations
@@ -79,6 +79,30 @@ def revoice_early_reason(partial: str, student: str) -> str | None:
     if not done:
         return None
     return _never_passes(done, student) or _adds_numbers(settled(done), student)
+
+
+# a comma followed by one of these starts a new clause ("…, which", "…, then", "…, and then", "…, but"); a comma in
+# a list ("brown, black, and green") does not
+_CLAUSE_START = re.compile(
+    r",\s+(?:which|then|and then|and so|so|but|resulting|giving|leaving|making|because|since|while|where|when|"
+    r"before|after|to get|to find)\b",
+    re.IGNORECASE,
+)
+_MIN_SALVAGE_WORDS = 8
+
+
+def salvage_long(partial: str) -> str | None:
+    """The first clause of a revoicing draft that ran past REVOICE_MAX_WORDS, as a sentence ("You divided 126 by
+    14 to get each share, then multiplied …" -> "You divided 126 by 14 to get each share."), or None when no
+    clause of at least _MIN_SALVAGE_WORDS ends within the limit. The words were generated already; the sentence
+    still has to pass `revoice_reason`."""
+    words = partial.split()
+    head = " ".join(words[:REVOICE_MAX_WORDS])
+    cuts = [m.start() for m in _CLAUSE_START.finditer(head)]
+    if not cuts:
+        return None
+    clause = head[: cuts[-1]].rstrip(" ,;:")
+    return clause + "." if len(clause.split()) >= _MIN_SALVAGE_WORDS else None
 
 
 # words that may still join a number to what follows ("5 hundred", "12 + 3 is 15", "added 3 to 4", "20 percent

@@ -24,7 +24,7 @@ from knowledge.types import Problem
 from tutor import phrasebook, voice
 from tutor.guard import GuardVerdict, reveals
 from tutor.planner import Evidence, Plan
-from tutor.revoice_checks import revoice_early_reason, revoice_reason
+from tutor.revoice_checks import revoice_early_reason, revoice_reason, salvage_long
 from tutor.sandbox import TestRun
 from tutor.state import KnowledgeState, StateSnapshot
 from tutor.types import TurnTrace, TutorSettings
@@ -294,9 +294,16 @@ def stream_reply(session: Replying, pending: PendingTurn) -> Iterator[str]:
                 stop = len(used) >= most
             if not stop and pending.job == "revoice" and (early := revoice_early_reason(cut.pending, student)):
                 rejected, stop = early, True  # no continuation can pass: stop the model now
-                if verdict is None:
-                    verdict = GuardVerdict(mode=plan.guard_mode)
-                verdict.action = "llm_rejected"
+                clause = salvage_long(cut.pending) if early.startswith("too long") else None
+                if clause is not None:  # its first clause is a whole sentence: those words may still be shown
+                    if (rejected := check(clause)) is None:  # (check sets the verdict and its action)
+                        used.append(clause)
+                        yield emit(clause)
+                        break
+                else:
+                    if verdict is None:
+                        verdict = GuardVerdict(mode=plan.guard_mode)
+                    verdict.action = "llm_rejected"
             if stop:
                 break
         if stop:
