@@ -42,7 +42,9 @@ asked about the last step or no step), which delays its first right reply: objec
 1.536 (validate, 8 seeds: agreement 0.804, gap 1.64, @4 0.72); only for questions with a '?': objective 1.583,
 agreement 0.775; stating the final answer too with probability q (q = 0, 0.5, 1: objective 1.672, 1.557, 1.498; q =
 1 is the kept behaviour). MathDial's students state the final answer in reply to a sub-step question at 46% of their
-first right replies (87 of 190 on the fit half map to a step before the last).
+first right replies (87 of 190 on the fit half map to a step before the last). Cues added to the hazard's, grouped
+5-fold CV AUC 0.661 before: a '?', message length, naming the student's wrong answer, 'total'/'altogether' words,
+'try again', repeating the previous message: 0.657-0.666.
 """
 
 from __future__ import annotations
