@@ -30,6 +30,21 @@ in-sample on an overfit bag-of-words hazard, the same stages reach agreement 0.9
 discrimination, not the stages, limits agreement (~0.80) and the gap (~1.5). Other objective weights only move
 along that front (2-fold CV inside the fit half). The 5-8 offset leaves no simulated student alive past turn 8
 (@8 = @12), so the simulated curve cannot follow the real one's late solvers.
+Why (measured 2026-12-05, fit half, lexical mapping): along the real turns at risk the real first-right rate is flat
+(0.19-0.26 per turn in every turn bucket, 1 to 9+), but of the dialogues still at risk at their last fed turn, 86%
+solve at it: the teacher stops when the student gets it, which the simulator cannot see. Stage 2 with the 5-8 and 9+
+offsets both at +OFFSET_BOUND still ends at @8 = @12 = 0.82: the simulated shortfall at @12 is dialogues of 2-4
+turns that end before the simulated student gets there, not the 5-8 offset. Tried on the fit half and not kept
+(stage 3 refitted each time; objective 1.498 for the kept model): a never-solve share (0.03: objective 1.608,
+agreement 0.785 -> 0.779, and @8 = @12 still); a two-type mixture (share and logit shift fitted: it collapses to one
+type); a moved student that answers the sub-step a focus or probing question maps to (the final answer only when
+asked about the last step or no step), which delays its first right reply: objective 1.672, agreement 0.766, gap
+1.536 (validate, 8 seeds: agreement 0.804, gap 1.64, @4 0.72); only for questions with a '?': objective 1.583,
+agreement 0.775; stating the final answer too with probability q (q = 0, 0.5, 1: objective 1.672, 1.557, 1.498; q =
+1 is the kept behaviour). MathDial's students state the final answer in reply to a sub-step question at 46% of their
+first right replies (87 of 190 on the fit half map to a step before the last). Cues added to the hazard's, grouped
+5-fold CV AUC 0.661 before: a '?', message length, naming the student's wrong answer, 'total'/'altogether' words,
+'try again', repeating the previous message: 0.657-0.666.
 """
 
 from __future__ import annotations
