@@ -17,6 +17,7 @@ Numbers are read with tutor.numbers (number words, thousands separators); this m
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 
@@ -89,6 +90,15 @@ class Occurrence:
     operand: bool
     before: str  # the text before the number (normalized), for phrase checks
     negated: bool = False  # its clause says "not" / "n't" before it: "doesn't mean each group is 30%"
+    decimals: int | None = None  # a decimal cut off with an ellipsis ("0.666..."): the digits it keeps
+
+    def stands_for(self, true: float) -> bool:
+        """The number is `true`, also as a repeating decimal cut off with an ellipsis ("0.666..." is 2/3)."""
+        if stands_for(self.value, true):
+            return True
+        return (
+            self.decimals is not None and math.floor(true * 10**self.decimals + 1e-9) / 10**self.decimals == self.value
+        )
 
 
 @dataclass
@@ -169,6 +179,9 @@ def occurrences(text: str) -> list[Occurrence]:
                 operand=operand,
                 before=before[-120:],
                 negated=bool(re.search(r"\b(?:not|never|no)\b|n't\b", clause, re.IGNORECASE)),
+                decimals=len(m.group(0).split(".")[1])
+                if "." in m.group(0) and re.match(r"(?:\.\.\.|…)", after)
+                else None,
             )
         )
     return out
@@ -237,7 +250,7 @@ def reveals_answer(reply: str, key: AnswerKey) -> Reveal:
         if o.operand or o.negated or not key.compatible(o.sense):
             continue
         explicit = key.named_by(o.sense)
-        if stands_for(o.value, key.value):
+        if o.stands_for(key.value):
             # written with no sense, a value the problem also uses for something else is that, unless it is stated
             # as a result
             if (
