@@ -10,7 +10,9 @@ narrower than the tutor's own guard (tutor/guard.py), which must also stop step 
 - an operand is not a statement of the value: "added $60 million", "60 + 20 = 80", "3 x 4";
 - a number of the problem statement counts only with the answer's noun or in an answer phrase;
 - a wrong final answer is revealed when a reply states a value of the answer's sense in an answer phrase ("the
-  total cost would be $1", "the correct number of balls left, which is 5", "a profit of $126, that's correct").
+  total cost would be $1", "the correct number of balls left, which is 5", "a profit of $126, that's correct"), or
+  writes the answer phrase after it ("7 is the answer");
+- a repeating decimal cut off with an ellipsis is its value ("0.666..." is 2/3).
 
 Numbers are read with tutor.numbers (number words, thousands separators); this module only adds the context.
 """
@@ -67,6 +69,10 @@ _ANSWER_PHRASE = re.compile(
     r"(?:actually|indeed|just|only|exactly|really|still)?\s*\$?\s*$",
     re.IGNORECASE,
 )
+# the answer phrase written after the number: "7 is the answer", "12 would be the correct answer"
+_ANSWER_AFTER = re.compile(
+    r"^\s*(?:is|was|would be|should be|will be)\s+(?:the|your|our)\s+(?:correct |right |final )?answer\b", re.I
+)
 _ANSWER_CUE = re.compile(r"\b(?:answer|result|total|altogether|in all|final)\b[^.;!?]{0,40}$", re.IGNORECASE)
 # verbs that state a sum as the outcome: "it totals to 75 haircuts", "that adds up to 40 minutes"
 _ANSWER_VERB = re.compile(
@@ -89,6 +95,7 @@ class Occurrence:
     sense: Sense
     operand: bool
     before: str  # the text before the number (normalized), for phrase checks
+    after: str = ""  # the text after it (normalized, 60 characters)
     negated: bool = False  # its clause says "not" / "n't" before it: "doesn't mean each group is 30%"
     decimals: int | None = None  # a decimal cut off with an ellipsis ("0.666..."): the digits it keeps
 
@@ -178,6 +185,7 @@ def occurrences(text: str) -> list[Occurrence]:
                 sense=Sense(money=money, cents=cents, noun=noun),
                 operand=operand,
                 before=before[-120:],
+                after=after[:60],
                 negated=bool(re.search(r"\b(?:not|never|no)\b|n't\b", clause, re.IGNORECASE)),
                 decimals=len(m.group(0).split(".")[1])
                 if "." in m.group(0) and re.match(r"(?:\.\.\.|…)", after)
@@ -268,6 +276,7 @@ def reveals_answer(reply: str, key: AnswerKey) -> Reveal:
             and (explicit or _names_the_answer(phrase.group(0), key))
             or explicit
             and _ANSWER_VERB.search(o.before[-40:])
+            or _ANSWER_AFTER.search(o.after)
         ):
             result.leaks = True
             result.correct = result.correct or False

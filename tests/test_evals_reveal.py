@@ -86,3 +86,9 @@ def test_a_wrong_final_answer_stated_as_the_answer_is_a_reveal():
 def test_another_name_written_next_to_the_answer_noun_counts():
     assert "application" in PERMITS.aliases
     assert reveals_answer("In 2 hours that is 50 x 2 = 100 applications.", PERMITS).correct is True
+
+
+def test_a_wrong_value_followed_by_is_the_answer_is_a_reveal() -> None:
+    r = reveals_answer("Keep going, you can do it. 6 is the answer.", BALLS)
+    assert r.leaks and r.correct is False
+    assert not reveals_answer("Is 6 the answer? Count the balls again.", BALLS).leaks
