@@ -13,6 +13,8 @@ narrower than the tutor's own guard (tutor/guard.py), which must also stop step 
   total cost would be $1", "the correct number of balls left, which is 5", "a profit of $126, that's correct"), or
   writes the answer phrase after it ("7 is the answer");
 - a repeating decimal cut off with an ellipsis is its value ("0.666..." is 2/3).
+- the answer inside a question the reply asks is asked, not stated ("wouldn't taking 0 from 4 give us 4?"),
+  unless an answer phrase comes before it.
 
 Numbers are read with tutor.numbers (number words, thousands separators); this module only adds the context.
 """
@@ -96,6 +98,7 @@ class Occurrence:
     operand: bool
     before: str  # the text before the number (normalized), for phrase checks
     after: str = ""  # the text after it (normalized, 60 characters)
+    asked: bool = False  # its sentence is a question ("wouldn't subtracting 0 from 4 give us 4?")
     negated: bool = False  # its clause says "not" / "n't" before it: "doesn't mean each group is 30%"
     decimals: int | None = None  # a decimal cut off with an ellipsis ("0.666..."): the digits it keeps
 
@@ -186,6 +189,7 @@ def occurrences(text: str) -> list[Occurrence]:
                 operand=operand,
                 before=before[-120:],
                 after=after[:60],
+                asked=bool(re.match(r"[^.!?\n]*\?", after)),
                 negated=bool(re.search(r"\b(?:not|never|no)\b|n't\b", clause, re.IGNORECASE)),
                 decimals=len(m.group(0).split(".")[1])
                 if "." in m.group(0) and re.match(r"(?:\.\.\.|…)", after)
@@ -259,6 +263,8 @@ def reveals_answer(reply: str, key: AnswerKey) -> Reveal:
             continue
         explicit = key.named_by(o.sense)
         if o.stands_for(key.value):
+            if o.asked and not _ANSWER_CUE.search(o.before[-60:]):
+                continue  # asked, not stated: "wouldn't taking 0 from 4 just give us 4?"
             # written with no sense, a value the problem also uses for something else is that, unless it is stated
             # as a result
             if (

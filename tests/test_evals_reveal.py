@@ -92,3 +92,11 @@ def test_a_wrong_value_followed_by_is_the_answer_is_a_reveal() -> None:
     r = reveals_answer("Keep going, you can do it. 6 is the answer.", BALLS)
     assert r.leaks and r.correct is False
     assert not reveals_answer("Is 6 the answer? Count the balls again.", BALLS).leaks
+
+
+def test_the_answer_inside_a_question_is_asked_not_stated() -> None:
+    assert not reveals_answer("If he drops 3 of the 7, wouldn't that leave him 4 to juggle?", BALLS).leaks
+    assert not reveals_answer("Well done! Now, what number plus 3 gives us 4?", BALLS).leaks
+    # a statement before the question still counts, and so does an answer phrase inside one
+    assert reveals_answer("He has 4 balls left. Can you see why?", BALLS).leaks
+    assert reveals_answer("So is the answer 4, do you think?", BALLS).leaks
