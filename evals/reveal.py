@@ -11,7 +11,8 @@ narrower than the tutor's own guard (tutor/guard.py), which must also stop step 
 - a number of the problem statement counts only with the answer's noun or in an answer phrase;
 - a wrong final answer is revealed when a reply states a value of the answer's sense in an answer phrase ("the
   total cost would be $1", "the correct number of balls left, which is 5", "a profit of $126, that's correct"), or
-  writes the answer phrase after it ("7 is the answer");
+  writes the answer phrase after it ("7 is the answer"), or a value of the answer's sense for one of the unit
+  the question asks about ("$6 per kg" when asked "how much for 1 kg?");
 - a repeating decimal cut off with an ellipsis is its value ("0.666..." is 2/3).
 - the answer inside a question the reply asks is asked, not stated ("wouldn't taking 0 from 4 give us 4?"),
   unless an answer phrase comes before it.
@@ -120,6 +121,7 @@ class AnswerKey:
     statement: list[Occurrence] = field(default_factory=list)
     aliases: frozenset[str] = frozenset()  # nouns written next to the answer's noun ("permit applications")
     other_senses: bool = False  # the problem's text writes the answer's value meaning something else ("$150")
+    per: str = ""  # the unit the question asks the answer for ("How much did she pay for 1 kg?" -> "kg")
 
     def in_statement(self, value: float, *, any_sense: bool = False) -> bool:
         """The statement writes `value` in the answer's sense (or with none written; with `any_sense`, in any)."""
@@ -223,6 +225,9 @@ def answer_key(solution: str, answer: float, statement: str = "") -> AnswerKey:
         statement=occurrences(statement),
         aliases=_aliases(sense.noun, f"{statement}\n{solution}"),
     )
+    asks = re.findall(r"[^.?!]*\?", statement)
+    per = re.search(r"\b(?:for|per|of) (?:1|one|a|an|each) ?([a-z]+)\b", asks[-1] if asks else "", re.IGNORECASE)
+    key.per = _stem(per.group(1)) if per and per.group(1).lower() not in _NOT_NOUN else ""
     key.other_senses = any(
         stands_for(o.value, answer) and o.sense != Sense() and not key.compatible(o.sense)
         for o in occurrences(f"{statement}\n{solution}")
@@ -283,11 +288,21 @@ def reveals_answer(reply: str, key: AnswerKey) -> Reveal:
             or explicit
             and _ANSWER_VERB.search(o.before[-40:])
             or _ANSWER_AFTER.search(o.after)
+            or explicit
+            and _per_unit(o.after, key.per)
         ):
             result.leaks = True
             result.correct = result.correct or False
             result.reasons.append(f"states {fmt(o.value)} as the answer (the answer is {fmt(key.value)})")
     return result
+
+
+def _per_unit(after: str, unit: str) -> bool:
+    """The number is written for one of the unit the question asks about: "$6 per kg", "$6/kg", "$6 a kg"."""
+    if not unit:
+        return False
+    m = re.match(r"\s*(?:per|/|a|an|each|for (?:1|one|a|an|each)) ?([a-z]+)", after, re.IGNORECASE)
+    return bool(m and _stem(m.group(1)) == unit)
 
 
 def _names_the_answer(phrase: str, key: AnswerKey) -> bool:
