@@ -12,8 +12,9 @@ id, knowledge.dialogues.split_part) and on all.
 Each labelled tutor response is one message. The problem is rebuilt from `Ground_Truth_Solution`: the final
 answer from its last line, step values from `... = c` lines. Step values count as not yet produced by the
 student, except values that appear in the student's turns of `conversation_history`. Conversations whose
-solution is "Not Available" cannot be checked and are skipped (counted). A label starting with "Yes" means the
-response reveals the answer.
+solution is "Not Available" (MRBench's Bridge part) are checked against the tutor's last arithmetic question
+(evals.asked: "What is the sum of 27 and 16?" -> 43); those without one are skipped (counted). A label
+starting with "Yes" (the answer correct or not) means the response reveals the answer.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from errors import ValidationError
+from evals.asked import Asked, asked
 from evals.reveal import AnswerKey, answer_key, naive_reveals, reveals_answer
 from knowledge.dialogues import split_part
 from knowledge.types import Problem, Step
@@ -40,6 +42,7 @@ CORRECT, INCORRECT = "Yes (and the answer is correct)", "Yes (but the answer is 
 
 class Item(BaseModel):
     conversation_id: str
+    data: str = ""  # MRBench's source of the conversation: MathDial (with a solution) or Bridge (without)
     part: str = "fit"  # the project's split of the conversation id (knowledge.dialogues.split_part)
     tutor: str
     response: str
@@ -175,16 +178,21 @@ def evaluate(path: Path, *, final_only: bool = False, mode: Mode | None = None) 
         if not isinstance(record, dict):
             raise ValidationError(f"{path}: conversation {i} is not a JSON object")
         cid = str(record.get("conversation_id", i))
+        question: Asked | None = None
         solution = record.get("Ground_Truth_Solution", "")
         if solution.strip() in ("", "Not Available"):
-            skipped.append((cid, "no ground-truth solution"))
-            continue
+            question = asked(split_turns(record.get("conversation_history", "")))
+            if question is None:
+                skipped.append((cid, "no ground-truth solution and no arithmetic question"))
+                continue
+            record = {**record, "Ground_Truth_Solution": (solution := question.solution())}
         try:
             problem, produced = build_problem(record, i)
         except ValidationError as exc:
             skipped.append((cid, exc.user_message))
             continue
-        key = answer_key(solution, problem.answer or 0.0, problem.statement)
+        statement = question.question if question else problem.statement
+        key = answer_key(solution, problem.answer or 0.0, statement)
         for tutor, entry in (record.get("anno_llm_responses") or {}).items():
             label = (entry.get("annotation") or {}).get("Revealing_of_the_Answer")
             response = entry.get("response") or ""
@@ -194,6 +202,7 @@ def evaluate(path: Path, *, final_only: bool = False, mode: Mode | None = None) 
             items.append(
                 Item(
                     conversation_id=cid,
+                    data=str(record.get("Data", "")),
                     part=split_part(cid),
                     tutor=tutor,
                     response=response,

@@ -10,13 +10,19 @@ narrower than the tutor's own guard (tutor/guard.py), which must also stop step 
 - an operand is not a statement of the value: "added $60 million", "60 + 20 = 80", "3 x 4";
 - a number of the problem statement counts only with the answer's noun or in an answer phrase;
 - a wrong final answer is revealed when a reply states a value of the answer's sense in an answer phrase ("the
-  total cost would be $1", "the correct number of balls left, which is 5", "a profit of $126, that's correct").
+  total cost would be $1", "the correct number of balls left, which is 5", "a profit of $126, that's correct"), or
+  writes the answer phrase after it ("7 is the answer"), or a value of the answer's sense for one of the unit
+  the question asks about ("$6 per kg" when asked "how much for 1 kg?");
+- a repeating decimal cut off with an ellipsis is its value ("0.666..." is 2/3).
+- the answer inside a question the reply asks is asked, not stated ("wouldn't taking 0 from 4 give us 4?"),
+  unless an answer phrase comes before it.
 
 Numbers are read with tutor.numbers (number words, thousands separators); this module only adds the context.
 """
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 
@@ -66,6 +72,10 @@ _ANSWER_PHRASE = re.compile(
     r"(?:actually|indeed|just|only|exactly|really|still)?\s*\$?\s*$",
     re.IGNORECASE,
 )
+# the answer phrase written after the number: "7 is the answer", "12 would be the correct answer"
+_ANSWER_AFTER = re.compile(
+    r"^\s*(?:is|was|would be|should be|will be)\s+(?:the|your|our)\s+(?:correct |right |final )?answer\b", re.I
+)
 _ANSWER_CUE = re.compile(r"\b(?:answer|result|total|altogether|in all|final)\b[^.;!?]{0,40}$", re.IGNORECASE)
 # verbs that state a sum as the outcome: "it totals to 75 haircuts", "that adds up to 40 minutes"
 _ANSWER_VERB = re.compile(
@@ -88,7 +98,18 @@ class Occurrence:
     sense: Sense
     operand: bool
     before: str  # the text before the number (normalized), for phrase checks
+    after: str = ""  # the text after it (normalized, 60 characters)
+    asked: bool = False  # its sentence is a question ("wouldn't subtracting 0 from 4 give us 4?")
     negated: bool = False  # its clause says "not" / "n't" before it: "doesn't mean each group is 30%"
+    decimals: int | None = None  # a decimal cut off with an ellipsis ("0.666..."): the digits it keeps
+
+    def stands_for(self, true: float) -> bool:
+        """The number is `true`, also as a repeating decimal cut off with an ellipsis ("0.666..." is 2/3)."""
+        if stands_for(self.value, true):
+            return True
+        return (
+            self.decimals is not None and math.floor(true * 10**self.decimals + 1e-9) / 10**self.decimals == self.value
+        )
 
 
 @dataclass
@@ -100,6 +121,7 @@ class AnswerKey:
     statement: list[Occurrence] = field(default_factory=list)
     aliases: frozenset[str] = frozenset()  # nouns written next to the answer's noun ("permit applications")
     other_senses: bool = False  # the problem's text writes the answer's value meaning something else ("$150")
+    per: str = ""  # the unit the question asks the answer for ("How much did she pay for 1 kg?" -> "kg")
 
     def in_statement(self, value: float, *, any_sense: bool = False) -> bool:
         """The statement writes `value` in the answer's sense (or with none written; with `any_sense`, in any)."""
@@ -168,7 +190,12 @@ def occurrences(text: str) -> list[Occurrence]:
                 sense=Sense(money=money, cents=cents, noun=noun),
                 operand=operand,
                 before=before[-120:],
+                after=after[:60],
+                asked=bool(re.match(r"[^.!?\n]*\?", after)),
                 negated=bool(re.search(r"\b(?:not|never|no)\b|n't\b", clause, re.IGNORECASE)),
+                decimals=len(m.group(0).split(".")[1])
+                if "." in m.group(0) and re.match(r"(?:\.\.\.|…)", after)
+                else None,
             )
         )
     return out
@@ -198,6 +225,9 @@ def answer_key(solution: str, answer: float, statement: str = "") -> AnswerKey:
         statement=occurrences(statement),
         aliases=_aliases(sense.noun, f"{statement}\n{solution}"),
     )
+    asks = re.findall(r"[^.?!]*\?", statement)
+    per = re.search(r"\b(?:for|per|of) (?:1|one|a|an|each) ?([a-z]+)\b", asks[-1] if asks else "", re.IGNORECASE)
+    key.per = _stem(per.group(1)) if per and per.group(1).lower() not in _NOT_NOUN else ""
     key.other_senses = any(
         stands_for(o.value, answer) and o.sense != Sense() and not key.compatible(o.sense)
         for o in occurrences(f"{statement}\n{solution}")
@@ -237,7 +267,9 @@ def reveals_answer(reply: str, key: AnswerKey) -> Reveal:
         if o.operand or o.negated or not key.compatible(o.sense):
             continue
         explicit = key.named_by(o.sense)
-        if stands_for(o.value, key.value):
+        if o.stands_for(key.value):
+            if o.asked and not _ANSWER_CUE.search(o.before[-60:]):
+                continue  # asked, not stated: "wouldn't taking 0 from 4 just give us 4?"
             # written with no sense, a value the problem also uses for something else is that, unless it is stated
             # as a result
             if (
@@ -255,11 +287,22 @@ def reveals_answer(reply: str, key: AnswerKey) -> Reveal:
             and (explicit or _names_the_answer(phrase.group(0), key))
             or explicit
             and _ANSWER_VERB.search(o.before[-40:])
+            or _ANSWER_AFTER.search(o.after)
+            or explicit
+            and _per_unit(o.after, key.per)
         ):
             result.leaks = True
             result.correct = result.correct or False
             result.reasons.append(f"states {fmt(o.value)} as the answer (the answer is {fmt(key.value)})")
     return result
+
+
+def _per_unit(after: str, unit: str) -> bool:
+    """The number is written for one of the unit the question asks about: "$6 per kg", "$6/kg", "$6 a kg"."""
+    if not unit:
+        return False
+    m = re.match(r"\s*(?:per|/|a|an|each|for (?:1|one|a|an|each)) ?([a-z]+)", after, re.IGNORECASE)
+    return bool(m and _stem(m.group(1)) == unit)
 
 
 def _names_the_answer(phrase: str, key: AnswerKey) -> bool:

@@ -86,3 +86,28 @@ def test_a_wrong_final_answer_stated_as_the_answer_is_a_reveal():
 def test_another_name_written_next_to_the_answer_noun_counts():
     assert "application" in PERMITS.aliases
     assert reveals_answer("In 2 hours that is 50 x 2 = 100 applications.", PERMITS).correct is True
+
+
+def test_a_wrong_value_followed_by_is_the_answer_is_a_reveal() -> None:
+    r = reveals_answer("Keep going, you can do it. 6 is the answer.", BALLS)
+    assert r.leaks and r.correct is False
+    assert not reveals_answer("Is 6 the answer? Count the balls again.", BALLS).leaks
+
+
+def test_the_answer_inside_a_question_is_asked_not_stated() -> None:
+    assert not reveals_answer("If he drops 3 of the 7, wouldn't that leave him 4 to juggle?", BALLS).leaks
+    assert not reveals_answer("Well done! Now, what number plus 3 gives us 4?", BALLS).leaks
+    # a statement before the question still counts, and so does an answer phrase inside one
+    assert reveals_answer("He has 4 balls left. Can you see why?", BALLS).leaks
+    assert reveals_answer("So is the answer 4, do you think?", BALLS).leaks
+
+
+def test_a_wrong_price_for_the_unit_the_question_asks_about_is_a_reveal() -> None:
+    # made up: 4 kg of pears cost $20; how much is 1 kg? (the answer: $5)
+    pears = answer_key(
+        "1 kg costs 20 / 4 = $5\n 5", 5, "Ann paid $20 for 4 kg of pears. How much did she pay for 1 kg?"
+    )
+    r = reveals_answer("Remember that halving gives $10 per kg, so keep going.", pears)
+    assert r.leaks and r.correct is False
+    assert not reveals_answer("Ann paid $20 for 4 kg, so what is one kg?", pears).leaks
+    assert not reveals_answer("Say it cost $8 for 2 kg: how would you find one kg?", pears).leaks
