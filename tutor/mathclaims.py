@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import re
 
-from knowledge.numbers import canonical_unit, convert, stands_for
+from knowledge.numbers import canonical_unit, convert, safe_eval, stands_for
 from knowledge.types import Problem
 from tutor.numbers import Number, extract
 from tutor.understand import Understanding, vocabulary
 from tutor.verify import MathCheck
 
-_HEDGE = re.compile(r"\d\S*\s+or\s+(?:maybe\s+|perhaps\s+|even\s+)?\$?-?\d", re.IGNORECASE)
+# "10 or 12" hedges; "(168 / 4), or 21" gives the value of the expression before it, it is no hedge
+_HEDGE = re.compile(r"\d(?![\d.]*\),)\S*\s+or\s+(?:maybe\s+|perhaps\s+|even\s+)?\$?-?\d", re.IGNORECASE)
 _FILLER = {"and", "or", "maybe", "is", "it", "the", "answer", "then", "so", "um", "uh", "like", "also", "too"}
 _DERIVES = re.compile(
     r"[=+*/×÷]|\b(?:so|therefore|thus|hence|means|total|altogether|left|remain\w*|need|needs|"
@@ -82,13 +83,30 @@ def restates_given(u: Understanding, problem: Problem, check: MathCheck) -> bool
     return bool(words) and len(words & vocabulary(problem.statement)) / len(words) >= 0.5
 
 
+def false_operands(u: Understanding) -> set[float]:
+    """The operands of a calculation whose stated result is false arithmetic ("2100 x 1200 = 25,200"): the claim is
+    the calculation, and it is false (GUIDE rule 2), so its operands are no right sub-results."""
+    out: set[float] = set()
+    for e in u.expressions:
+        parts = [p.strip() for p in e.split("=")]
+        result = safe_eval(parts[-1]) if len(parts) > 1 and parts[-1] else None
+        sides = [safe_eval(p) for p in parts[:-1] if p]
+        if result is None or not sides or any(v is None or stands_for(result, v) for v in sides):
+            continue
+        out |= {round(float(x), 9) for p in parts[:-1] for x in re.findall(r"\d+(?:\.\d+)?", p)}
+    return out
+
+
 def derived_operands(u: Understanding, problem: Problem) -> list[Number]:
     """Operands the student worked out earlier in the message or before ("30 + 45 + 90 = 165" with 45 and 90 step
-    values, not givens): right sub-results for the verdict, though they resolve no node by themselves."""
+    values, not givens): right sub-results for the verdict, though they resolve no node by themselves; not those of
+    a false calculation (`false_operands`)."""
     out = []
+    wrong_sums = false_operands(u)
     for n in u.numbers:
         if (
             n.operand
+            and round(n.value, 9) not in wrong_sums
             and n.kind != "computed"
             and not is_given(n, problem)
             and any(stands_for(r, step.value) for r in n.readings() for step in problem.steps)
