@@ -97,6 +97,10 @@ def test_the_locate_node_is_judged_by_the_bug_lines() -> None:
     assert judge_locate("Line 5.", p, 0) == "wrong"
     assert judge_locate("Line 2 sets s to 0.", p, 0) is None  # describing a line blames nothing
     assert judge_locate("No, I don't see any problems on line 1.", p, 0) is None
+    # was right: the bug's line named as handled, not blamed (the student thinks it is correct)
+    assert judge_locate("We want every number, and I handled that on lines 3 and 4.", p, 0) is None
+    assert judge_locate("Line 3.", p, 0) == "right"
+    assert judge_locate("That's on line 3.", p, 0) == "right"
 
 
 def test_words_around_a_failing_submission_earn_no_credit() -> None:

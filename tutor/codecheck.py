@@ -283,15 +283,18 @@ _BLAME = re.compile(r"\b(?:bug|problem|issue|wrong|error|mistake|broken|fix|culp
 
 
 def judge_locate(text: str, problem: Problem, bug: int) -> CodeVerdict | None:
-    """right: names a line of the bug; wrong: blames only other lines ("the bug is on line 5", or a bare
-    "Line 5."); None: names no line, or describes another line without blaming it ("Line 2 sets index to -1")."""
+    """right: blames a line of the bug ("the bug is on line 3", or a bare "Line 3."); wrong: blames only other
+    lines; None: names no line, or names one without blaming it ("Line 2 sets index to -1", "I handled that case on
+    line 3": what it says of the line is judged elsewhere, tutor.codelines)."""
     lines = named_lines(text)
     if not lines or not (0 <= bug < len(problem.bugs)):
         return None
-    if set(lines) & bug_lines(problem, bug):
-        return "right"
-    bare = re.fullmatch(r"\W*(?:it'?s\s+)?(?:on\s+|in\s+)?lines?\s*\d+\W*", text.strip(), re.I)
-    return "wrong" if bare or _BLAME.search(text) else None
+    bare = re.fullmatch(
+        r"\W*(?:(?:i think\s+)?(?:it|that|this)(?:'?s|\s+is)\s+)?(?:on\s+|in\s+)?lines?\s*\d+\W*", text.strip(), re.I
+    )
+    if not bare and not _BLAME.search(text):
+        return None  # "I handled these cases on lines 4 and 5": a line named, not as the bug's place
+    return "right" if set(lines) & bug_lines(problem, bug) else "wrong"
 
 
 def hedged(text: str) -> bool:
