@@ -8,6 +8,7 @@ never required.
 
 from __future__ import annotations
 
+import keyword
 import re
 from collections.abc import Sequence
 
@@ -184,7 +185,8 @@ def _locate_pattern(problem: Problem, bug: Bug) -> str:
             alts.append(r"\s*".join(re.escape(tok) for tok in lines[n - 1].split()))
     for fix in bug.fixes[:1]:
         snippet = _FIX_SNIPPET.search(fix.description)
-        if snippet and len(snippet.group(1).strip()) >= 3:
+        # a lone keyword (`and`, `for`) is an English word too: "the first test and the second" names no place
+        if snippet and len(snippet.group(1).strip()) >= 3 and not keyword.iskeyword(snippet.group(1).strip()):
             alts.append(r"\s*".join(re.escape(tok) for tok in snippet.group(1).split()))
     return "|".join(f"(?:{a})" for a in alts)
 

@@ -131,3 +131,32 @@ def test_a_bug_on_several_lines_reads_lines_2_and_4() -> None:
     assert not re.search(r"[Ll]ines? \d+, \d+|\bline \d+ and \d+", text)
     one = derive_tree(code_problem()).nodes[1]
     assert re.search(r"\bline \d+\b", one.concept) and "lines" not in one.concept
+
+
+def test_a_keyword_fix_snippet_is_no_locate_pattern() -> None:
+    """Was matched: the fix "Replace `and` with `or`" made every message with the word "and" locate the bug."""
+    import re
+
+    from knowledge.trees import derive_tree
+    from knowledge.types import Bug, Fix, Problem
+
+    buggy = "def one_or_two(n):\n    if n == 1 and n == 2:\n        return True\n    return False\n"
+    p = Problem(
+        id="test-one-or-two",
+        domain="code",
+        title="one or two",
+        statement="`one_or_two(n)` is True when n is 1 or 2.",
+        buggy_code=buggy,
+        entry_point="one_or_two",
+        unit_tests=["assert one_or_two(1) == True"],
+        bugs=[
+            Bug(
+                lines=[2],
+                description="The condition asks for both values at once.",
+                fixes=[Fix(description="Replace `and` with `or` on line 2.", code=buggy.replace(" and ", " or "))],
+            )
+        ],
+    )
+    locate = next(n for n in derive_tree(p).nodes if n.kind == "locate")
+    assert not re.search(locate.check.pattern, "In the first test `n` is 1 and in the second it is 2.", re.I)
+    assert re.search(locate.check.pattern, "The bug is on line 2.", re.I)

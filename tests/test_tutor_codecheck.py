@@ -97,6 +97,10 @@ def test_the_locate_node_is_judged_by_the_bug_lines() -> None:
     assert judge_locate("Line 5.", p, 0) == "wrong"
     assert judge_locate("Line 2 sets s to 0.", p, 0) is None  # describing a line blames nothing
     assert judge_locate("No, I don't see any problems on line 1.", p, 0) is None
+    # was right: the bug's line named as handled, not blamed (the student thinks it is correct)
+    assert judge_locate("We want every number, and I handled that on lines 3 and 4.", p, 0) is None
+    assert judge_locate("Line 3.", p, 0) == "right"
+    assert judge_locate("That's on line 3.", p, 0) == "right"
 
 
 def test_words_around_a_failing_submission_earn_no_credit() -> None:
@@ -274,3 +278,78 @@ def test_fixes_in_words_can_be_left_out_of_judge_words() -> None:
     message = "Line 3 is the bug, it should be `range(2, n)`."
     assert judge_words(message, p, 0, kind="locate") == "wrong"
     assert judge_words(message, p, 0, kind="locate", fixes=False) is None
+
+
+# --- behaviour claims as real students put them (Socratic Debugging style, made up) ----------------------------
+def small_problem(buggy: str, fixed: str, tests: list[str], entry: str) -> Problem:
+    from knowledge.types import Bug, Fix
+
+    return Problem(
+        id=f"test-{entry}",
+        domain="code",
+        title=entry,
+        statement=f"`{entry}` as the tests say.",
+        buggy_code=buggy,
+        entry_point=entry,
+        unit_tests=tests,
+        bugs=[Bug(lines=[2], description="The bug.", fixes=[Fix(description="Fix it.", code=fixed)])],
+    )
+
+
+def keep_small() -> Problem:  # loops over the empty result list, so it always returns []
+    buggy = (
+        "def keep_small(xs, k):\n    out = []\n    for x in out:\n        if x < k:\n            out.append(x)\n"
+        "    return out\n"
+    )
+    return small_problem(
+        buggy, buggy.replace("in out:", "in xs:"), ["assert keep_small([1, 5], 3) == [1]"], "keep_small"
+    )
+
+
+def double() -> Problem:  # computes and drops the value: returns None
+    return small_problem(
+        "def double(x):\n    x * 2\n", "def double(x):\n    return x * 2\n", ["assert double(2) == 4"], "double"
+    )
+
+
+def first_cell() -> Problem:  # indexes an int: TypeError
+    return small_problem(
+        "def first_cell(grid):\n    return grid[0][0][0]\n",
+        "def first_cell(grid):\n    return grid[0][0]\n",
+        ["assert first_cell([[1, 2]]) == 1"],
+        "first_cell",
+    )
+
+
+@pytest.mark.parametrize(
+    ("problem", "message", "verdict"),
+    [
+        # were None: a statement followed by a help request was read as a question; "an empty list" was no value
+        (keep_small, "Hi! My code seems to always return an empty list, can you help?", "right"),
+        (keep_small, "It returns an empty string every time.", "unsure"),  # a value no failing test returns
+        # was unsure: the printed text "None" was compared with the value None as a string
+        (double, 'When I run it, it just prints out "None". Shouldn\'t it print a number?', "right"),
+        # was None: "TypeErrors" (plural) was no exception name
+        (first_cell, "At first the answer was wrong and now I'm getting TypeErrors.", "right"),
+        (first_cell, "Now I'm getting KeyErrors.", "wrong"),
+        # was None: the value before "instead of" and the expected one after, checked against the failing test
+        (example_code, "Oh! It's 5 which is what I am returning instead of 6! But why is that?", "right"),
+        (example_code, "It's 4 which is what I am returning instead of 6!", None),  # no failing test gives 4
+        # "raise to a power" is no exception
+        (example_code, "It means to raise the number to a power.", None),
+    ],
+)
+def test_behaviour_claims_in_students_words(problem, message: str, verdict: str | None) -> None:
+    p = problem()
+    assert judge_behaviour(message, buggy_run(p)) == verdict
+
+
+def test_a_true_behaviour_claim_on_the_fix_node_is_a_true_fact() -> None:
+    """Was `unsure`: what the buggy program returns was only checked on the behaviour node."""
+    s, _ = first_turn(example_code(), "total([1, 2, 3]) returns 5 instead of 6.")
+    "".join(s.reply("The bug is on line 3."))
+    assert s.state.current_node() == "b0-fix"
+    "".join(s.reply("Oh! It's 5 which is what I am returning instead of 6! But why is that?"))
+    assert s.last.judgement == "right" and not s.state.is_resolved("b0-fix")
+    "".join(s.reply("It raises an IndexError when the list is empty."))
+    assert s.last.judgement == "wrong"

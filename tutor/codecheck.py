@@ -25,23 +25,24 @@ CodeVerdict = Literal["right", "wrong", "unsure"]
 RUNS_KEPT = 256  # sandbox runs remembered (least recently used dropped first)
 _RUNS: OrderedDict[tuple[str, str, str, tuple[str, ...]], TestRun] = OrderedDict()
 
-_EXC = re.compile(r"\b([A-Z][A-Za-z]*(?:Error|Exception|Warning)|StopIteration|KeyboardInterrupt)\b")
+_EXC = re.compile(r"\b([A-Z][A-Za-z]*(?:Error|Exception|Warning)|StopIteration|KeyboardInterrupt)s?\b")  # "TypeErrors"
 _SYNTAX = re.compile(
     r"\b(?:syntax|compiler|compile|compilation|indentation)\s*error\b|\bwon'?t\s+(?:even\s+)?"
     r"(?:compile|run)\b",
     re.I,
 )
+# "raises the radius to a power" is arithmetic, not an exception
 _ANY_ERROR = re.compile(
     r"\b(?:an?|the|some)\s+(?:\w+\s+)?(?:error|exception)\b|\b(?:throws?|throwing|raises?|"
-    r"raising|crash(?:es|ing)?)\b",
+    r"raising|crash(?:es|ing)?)\b(?![^.?!]{0,40}\bto\s+(?:the|a)\s+(?:\w+\s+)?power)",
     re.I,
 )
 _VERB = re.compile(
     r"\b(?:returns?|returned|returning|outputs?|outputted|prints?|printed|printing|evaluates? to|"
     r"responds? with|gives?(?: me| back)?|gave(?: me)?|(?:i|i'?m|i am|we|we'?re|we are|it'?s|it "
     r"is)\s+(?:get|got|getting)|"
-    r"(?:(?:the|my)\s+)?(?:output|result|return value|answer)(?:,?\s+which)?\s+(?:is|was))\s+(?:back\s+)?(?:only\s+)?"
-    r"(?:the\s+value\s+)?(?:an?\s+(?=[-\d`]))?",
+    r"(?:(?:the|my)\s+)?(?:output|result|return value|answer)(?:,?\s+which)?\s+(?:is|was))\s+(?:back\s+|out\s+)?"
+    r"(?:only\s+)?(?:the\s+value\s+)?(?:an?\s+(?=[-\d`]))?",
     re.I,
 )
 # "it should give me 5", "I want it to return 5": what the student expects, not what the program does
@@ -52,7 +53,27 @@ _EXPECTED = re.compile(
 )
 _LITERAL = re.compile(
     r"`([^`]+)`|(-?\d+(?:\.\d+)?)|\b(True|False|None|nothing)\b|(\"[^\"]*\"|'[^']*')|(\[[^\]]*\])|"
-    r"(\([^()]*\))"
+    r"(\([^()]*\))|(?:an?\s+)?\b(empty\s+(?:list|string|str|dict(?:ionary)?|tuple))\b"
+)
+# "if I change it to <=, it returns 5": a sentence about a changed program, not the buggy one
+_CHANGED = re.compile(
+    r"\b(?:if|once|after|when)\s+(?:i|we|you)\s+(?:\w+\s+)?(?:change|changed|replace|replaced|fix|fixed|add|added|"
+    r"remove|removed|use|used|move|moved|swap|swapped|put)\b",
+    re.I,
+)
+_EMPTY = {"list": "[]", "string": "''", "str": "''", "dict": "{}", "dictionary": "{}", "tuple": "()"}
+# "it's 8 ... instead of 5": the value the program gives, then the one the test expects
+_LIT = r"(`[^`]+`|-?\d+(?:\.\d+)?|True|False|None|\"[^\"]*\"|'[^']*'|\[[^\]]*\])"
+_INSTEAD = re.compile(rf"(?<![\w.]){_LIT}(?![\w.])(?:\s+[\w'`]+){{0,8}}?,?\s+instead\s+of\s+{_LIT}(?![\w.])", re.I)
+# a trailing question after a statement ("it returns [], can you help?"): the statement still claims
+_ASKS = re.compile(
+    r",\s*(?:but\s+|so\s+|and\s+)?(?:can|could|would|will|is|are|do|does|did|what|why|how|any|should|am)\b[^,]*\?\s*$",
+    re.I,
+)
+_QUESTION_START = re.compile(
+    r"\s*(?:\w+[,!]\s+)?(?:can|could|would|will|is|are|do|does|did|what|why|how|should|shouldn'?t|isn'?t|am|which|where"
+    r"|when|who)\b",
+    re.I,
 )
 _LINE = re.compile(r"\blines?\s*(?:#|no\.?|number)?\s*(\d+)(?:\s*(?:,|and|to|-)\s*(\d+))*", re.I)
 _NEGATED = re.compile(r"\b(?:no|not|don'?t|doesn'?t|isn'?t|never|any)\b[^.?!]{0,30}$", re.I)
@@ -63,6 +84,7 @@ class Claim(BaseModel):
     kind: Literal["raises", "returns"]
     value: str | None = None  # exception name, or the literal the student says is returned (None: unreadable)
     verb: str = ""  # the words that made it a claim ("returns", "prints", "I get")
+    expected: str | None = None  # "8 instead of 5": the value the student says a test expects
 
 
 def run_cached(
@@ -116,12 +138,37 @@ def sentences(text: str) -> list[str]:
     return [s for s in out if s.strip()]
 
 
+def statement(sentence: str) -> str | None:
+    """The sentence as a statement: itself unless it asks; a statement with a question after it ("it always returns
+    an empty list, can you help?") is its statement part; a question claims nothing (None)."""
+    if not sentence.rstrip().endswith("?"):
+        return sentence
+    m = _ASKS.search(sentence)
+    if m is None or _QUESTION_START.match(sentence):
+        return None
+    return sentence[: m.start()]
+
+
+def _literal(m: re.Match[str]) -> str:
+    found = next(g for g in m.groups() if g is not None)
+    if m.group(7):
+        return _EMPTY[m.group(7).split()[-1].lower()]
+    return found
+
+
 def claims(text: str) -> list[Claim]:
     """What the message says the program does, read as data (exception names, returned literals)."""
     out: list[Claim] = []
-    for sentence in sentences(text):
-        if sentence.rstrip().endswith("?"):
-            continue  # a question claims nothing
+    for whole in sentences(text):
+        sentence = statement(whole)
+        if sentence is None or _CHANGED.search(sentence):
+            continue  # a question claims nothing; nor does what a changed program would do
+        pairs = [
+            Claim(kind="returns", value=m.group(1).strip("`"), verb="instead of", expected=m.group(2).strip("`"))
+            for m in _INSTEAD.finditer(sentence)
+            if not _EXPECTED.search(sentence[: m.start()]) and not _NEGATED.search(sentence[: m.start()])
+        ]
+        out += pairs
         for m in _EXC.finditer(sentence):
             out.append(Claim(kind="raises", value=m.group(1)))
         if _SYNTAX.search(sentence) and not any(c.value for c in out):
@@ -143,16 +190,14 @@ def claims(text: str) -> list[Claim]:
             rest = sentence[m.end() :]
             lit = _LITERAL.match(rest)
             if lit:
-                out.append(
-                    Claim(kind="returns", value=next(g for g in lit.groups() if g is not None), verb=m.group(0).strip())
-                )
+                out.append(Claim(kind="returns", value=_literal(lit), verb=m.group(0).strip()))
             elif (
                 re.match(r"(?:a|an|the|some)?\s*(?:wrong|incorrect|different|unexpected|weird)", rest, re.I)
                 or not rest.strip()
             ):
                 continue  # "it returns the wrong value": true of any failing test, checks nothing
-            elif m.group(0).lower().startswith(("return", "output", "print", "evaluat", "respond")):
-                out.append(Claim(kind="returns", verb=m.group(0).strip()))
+            elif m.group(0).lower().startswith(("return", "output", "print", "evaluat", "respond")) and not pairs:
+                out.append(Claim(kind="returns", verb=m.group(0).strip()))  # "returning 8 instead of 5": the pair
     return out
 
 
@@ -169,9 +214,19 @@ def judge_behaviour(text: str, run: TestRun) -> CodeVerdict | None:
         raised.add(run.load_error.error_type)
     if run.timed_out or run.limit_hit:
         raised.add("timeout")
-    got = [plain_value(f.got) for f in failures if f.got is not None and f.error_type in (None, "AssertionError")]
+    returned = [f for f in failures if f.got is not None and f.error_type in (None, "AssertionError")]
+    got = [plain_value(f.got) for f in returned]
     verdicts: list[CodeVerdict] = []
     for c in said:
+        if c.expected is not None:
+            # "8 instead of 5": credited when a failing test gives the one and expects the other, else it says nothing
+            pair = (plain_value(c.value or ""), plain_value(c.expected))
+            if any(
+                same_value(pair[0], plain_value(f.got)) and same_value(pair[1], plain_value(f.expected or ""))
+                for f in returned
+            ):
+                verdicts.append("right")
+            continue
         if c.kind == "raises":
             if c.value is None:
                 verdicts.append("right" if raised else "wrong")
@@ -182,10 +237,12 @@ def judge_behaviour(text: str, run: TestRun) -> CodeVerdict | None:
         else:
             # another value than the tests give may be their own input's: wrong only when no failing test returns
             value = plain_value(c.value)
-            verdicts.append("right" if any(same_value(value, g) for g in got) else "unsure" if got else "wrong")
+            shown = c.verb.lower().startswith("print") and isinstance(value, str)  # "it prints "None"": the text
+            found = any(same_value(value, g) or (shown and value.strip() == str(g)) for g in got)
+            verdicts.append("right" if found else "unsure" if got else "wrong")
     if "wrong" in verdicts:
         return "wrong"
-    return "right" if "right" in verdicts else "unsure"
+    return "right" if "right" in verdicts else "unsure" if verdicts else None
 
 
 def same_value(a: object, b: object) -> bool:
@@ -226,15 +283,18 @@ _BLAME = re.compile(r"\b(?:bug|problem|issue|wrong|error|mistake|broken|fix|culp
 
 
 def judge_locate(text: str, problem: Problem, bug: int) -> CodeVerdict | None:
-    """right: names a line of the bug; wrong: blames only other lines ("the bug is on line 5", or a bare
-    "Line 5."); None: names no line, or describes another line without blaming it ("Line 2 sets index to -1")."""
+    """right: blames a line of the bug ("the bug is on line 3", or a bare "Line 3."); wrong: blames only other
+    lines; None: names no line, or names one without blaming it ("Line 2 sets index to -1", "I handled that case on
+    line 3": what it says of the line is judged elsewhere, tutor.codelines)."""
     lines = named_lines(text)
     if not lines or not (0 <= bug < len(problem.bugs)):
         return None
-    if set(lines) & bug_lines(problem, bug):
-        return "right"
-    bare = re.fullmatch(r"\W*(?:it'?s\s+)?(?:on\s+|in\s+)?lines?\s*\d+\W*", text.strip(), re.I)
-    return "wrong" if bare or _BLAME.search(text) else None
+    bare = re.fullmatch(
+        r"\W*(?:(?:i think\s+)?(?:it|that|this)(?:'?s|\s+is)\s+)?(?:on\s+|in\s+)?lines?\s*\d+\W*", text.strip(), re.I
+    )
+    if not bare and not _BLAME.search(text):
+        return None  # "I handled these cases on lines 4 and 5": a line named, not as the bug's place
+    return "right" if set(lines) & bug_lines(problem, bug) else "wrong"
 
 
 def hedged(text: str) -> bool:

@@ -5,7 +5,9 @@ question tree: they make the verdict (right / wrong) without resolving a node.
   passing", "I'm failing even the first assertion", "the first test case passes, but the second one fails" -- the
   buggy program's own test run (tutor.codecheck.buggy_run), test by test;
 - what a line or loop does, of any line (tutor.codelines.line_results): "Line 2 makes an empty list";
-- arithmetic on literals: "`b = 3 + 5` which is 8", "2.5 squared is 6.25".
+- arithmetic on literals: "`b = 3 + 5` which is 8", "2.5 squared is 6.25";
+- what the buggy program returns or raises, said on another node than the behaviour one ("It's 8 which is what I
+  am returning instead of 5!" while fixing): the failing tests' run (tutor.codecheck.judge_behaviour).
 
 And the code a student sends to look at the program, not to fix it (`looking`): the buggy program with only
 `print` calls added ("let me add a print statement"), which is no submitted fix unless the message says it is fixed.
@@ -18,7 +20,7 @@ import re
 
 from knowledge.numbers import safe_eval
 from knowledge.types import Problem
-from tutor.codecheck import CodeVerdict, buggy_run, same_value, sentences
+from tutor.codecheck import CodeVerdict, buggy_run, judge_behaviour, same_value, sentences
 from tutor.codelines import line_results
 from tutor.sandbox import SandboxLimits
 
@@ -143,10 +145,16 @@ def judge_facts(
     own_calls: list[str] | None = None,
     *,
     tests: bool = True,
+    behaviour: bool = False,
 ) -> CodeVerdict | None:
     """The checks together: wrong if one finds a false fact, right if they find true ones only, else None.
-    `tests=False`: which tests pass is not judged (the student has changed the program since)."""
+    `tests=False`: which tests pass is not judged (the student has changed the program since). `behaviour`: what
+    the message says the buggy program returns or raises is judged too (tutor.codecheck.judge_behaviour, a claim
+    whose value cannot be placed says nothing) -- off the behaviour node, where it is no step but still a fact."""
     found = [judge_tests(text, problem, limits) if tests else None, judge_arithmetic(text)]
+    if behaviour and tests:
+        said = judge_behaviour(text, buggy_run(problem, limits))
+        found.append(said if said != "unsure" else None)
     lines = line_results(text, problem, limits, own_calls)
     if lines:
         found.append("right" if all(ok for _, ok in lines) else "wrong")

@@ -73,7 +73,11 @@ class CodeJudge:
     def _facts(self) -> codecheck.CodeVerdict | None:
         text = self.understanding.text
         calls = [src for _, src in codewords.calls(text, self.problem)]
-        return codefacts.judge_facts(text, self.problem, self.sandbox, calls, tests=not self.edited)
+        node = self.tree.node(self.current) if self.current else None
+        off_behaviour = node is not None and node.kind != "behaviour"  # there judge_behaviour is the node's own check
+        return codefacts.judge_facts(
+            text, self.problem, self.sandbox, calls, tests=not self.edited, behaviour=off_behaviour
+        )
 
     def _judge(self, recorded: TestRun | None) -> tuple[Evidence, TestRun | None]:
         understanding, state, turn, current = self.understanding, self.state, self.turn, self.current
