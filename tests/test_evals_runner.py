@@ -56,6 +56,16 @@ def test_dialogue_ends_with_a_closing_reply_after_success():
     assert r.persona == Persona(name="student", mode="typical") and r.persona_label == "student/typical"
 
 
+def test_telling_states_the_answer_before_the_student_has_it():
+    # a multi-step problem: the telling baseline's first reply is the worked solution, so its success comes by telling
+    problem = starter(MATH)
+    assert len(problem.steps) >= 2
+    r = run_dialogue(problem, "telling", PersonaSpec(use_problem_profile=False), 0, max_turns=12)
+    first = r.messages("tutor")[1]
+    assert first.turn == 1 and M.tutor_states_answer(first.text, problem)
+    assert r.outcome.solved and M.telling_at(12).fn(r) == 1.0
+
+
 def test_record_keeps_the_students_state_after_each_message():
     r = run_dialogue(starter(MATH), "telling", PersonaSpec(use_problem_profile=False), 0, max_turns=12)
     states = r.student_hidden_states

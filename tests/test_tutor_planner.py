@@ -104,6 +104,20 @@ def test_vanilla_without_a_model_falls_back_and_says_so() -> None:
     assert "fell back" in t.reason and text and not t.used_llm
 
 
+def test_telling_tells_the_worked_solution_with_the_final_answer_at_its_first_reply() -> None:
+    # the telling baseline tells the answer: every step's computation and the final answer in one reply, so a
+    # simulated student cannot state the answer before the tutor does (issue 11: telling@12 came with success)
+    p = example_math()
+    s = TutorSession.start(p, TutorSettings(policy="telling"))
+    t, text = say(s, "I think it's 3")
+    assert t.plan_kind == "tell" and t.move == "telling"
+    assert all(f"{x.expression} = {x.value:g}" in text for x in p.steps)
+    assert text.endswith("So the answer is 9 boxes.")
+    assert all(n.status == "resolved" and n.resolved_by == "told" for n in t.state_after.nodes.values())
+    t2, _ = say(s, "ok")  # everything told: it asks for the final answer, it does not tell again
+    assert t2.plan_kind == "question" and "told" in t2.reason
+
+
 def test_telling_states_values_and_guard_only_reports() -> None:
     s = TutorSession.start(example_math(), TutorSettings(policy="telling"))
     texts = [say(s, "ok")[1] for _ in range(8) if not s.done]

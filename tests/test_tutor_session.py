@@ -190,12 +190,22 @@ def test_unusable_llm_text_falls_back_to_the_template() -> None:
 
 def test_telling_with_a_model_is_reported_not_replaced() -> None:
     fake = FakeBackend()
-    fake.enqueue("First take away the 2 loose pencils: 26 - 2 = 24 pencils are in the boxes.")
+    fake.enqueue("Take away the 2 loose pencils: 26 - 2 = 24, so 8 in a box, 72 in all: you need 72 / 8 = 9 boxes.")
     s = TutorSession.start(example_math(), TutorSettings(policy="telling", classify_with_llm=False), fake)
     text = "".join(s.reply("ok"))
     t = s.last
     assert t.used_llm and "24" in text and t.guard.leaks and t.guard.action == "reported"
     assert "<explanation>" in fake.history[-1][-1].content
+
+
+def test_a_telling_whose_model_text_drops_the_final_answer_shows_the_template() -> None:
+    fake = FakeBackend()
+    fake.enqueue("First take away the 2 loose pencils: 26 - 2 = 24 pencils are in the boxes.")
+    s = TutorSession.start(example_math(), TutorSettings(policy="telling", classify_with_llm=False), fake)
+    text = "".join(s.reply("ok"))
+    t = s.last
+    assert t.llm_rejected == "drops the final answer the telling states" and not t.used_llm
+    assert text == t.template_text and "So the answer is 9 boxes." in text
 
 
 def test_cli_replays_a_scripted_dialogue(capsys: pytest.CaptureFixture[str]) -> None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 
+from knowledge.numbers import fmt
 from knowledge.types import Node, Problem, QuestionTree
 from tutor.phrasebook import (
     AFTER_BOTTOM_OUT,
@@ -158,7 +159,7 @@ def template(
     if plan.kind == "check":
         return _fresh(CHECK_PROMPTS, turn, said)
     if plan.kind == "tell":
-        return _tell(tree.node(plan.node_id), problem)  # type: ignore[arg-type]
+        return _tell([tree.node(n) for n in plan.told or [plan.node_id]], problem)  # type: ignore[list-item]
     node = tree.node(plan.node_id) if plan.node_id else tree.nodes[-1]
     if plan.kind == "bottom_out":
         body = _join(voiced, question(node, "bottom_out", state, said))
@@ -212,20 +213,35 @@ def alternatives(plan: Plan, tree: QuestionTree, said: set[str] | None = None) -
     return sorted(out, key=lambda q: any(norm(x) in (said or set()) for x in sentences(q)))
 
 
-def _tell(node: Node, problem: Problem) -> str:
+def _tell(nodes: Sequence[Node], problem: Problem) -> str:
+    """A telling's words: one sentence per step or bug of `nodes` (a unit's nodes share it), then, in math, the final
+    answer stated outright: the worked solution of what is left, not one step at a time."""
+    parts = list(dict.fromkeys(_tell_one(n, problem) for n in nodes))
+    if problem.domain == "math" and problem.answer is not None:
+        unit = problem.answer_unit or (problem.steps[-1].unit if problem.steps else "")
+        parts.append(f"So the answer is {_number(problem.answer)}{' ' + unit if unit else ''}.")
+    return _join(*parts)
+
+
+def _tell_one(node: Node, problem: Problem) -> str:
     if problem.domain == "math" and node.step is not None:
         step = problem.steps[node.step]
         value = node_value(node, problem)
-        v = f"{value:g}" if value is not None else ""
+        v = _number(value) if value is not None else ""
         unit = f" {step.unit}" if step.unit else ""
         expr = f"{step.expression} = {v}{unit}" if step.expression else f"{v}{unit}"
-        return f"Next, {step.description[0].lower() + step.description[1:]}: {expr}."
+        return f"{step.description[0].upper() + step.description[1:]}: {expr}."
     if node.bug is not None and node.bug < len(problem.bugs):
         bug = problem.bugs[node.bug]
         fix = bug.fixes[0]
         line = f" Change line {bug.lines[0]} to `{fix.lines[0].strip()}`." if fix.lines else f" {fix.description}"
         return f"The bug: {bug.description.strip()}{line}"
     return node.questions.bottom_out[0] if node.questions.bottom_out else f"Here is the idea: {node.concept}."
+
+
+def _number(value: float) -> str:
+    """A value as the tutor writes it: whole numbers in full (1500000, not 1.5e+06), others to 6 digits."""
+    return fmt(value) if abs(value - round(value)) < 1e-9 else f"{value:g}"
 
 
 def _join(*parts: str) -> str:

@@ -8,7 +8,9 @@
   `max_turns`.
 - `vanilla`: the papers' baseline, one Socratic LLM prompt over the dialogue (phrase.py writes it); with no
   model it falls back to the tree's current question and says so in the reason.
-- `telling`: explains the next step directly, values included; its guard only reports.
+- `telling`: tells the answer (MathDial's telling move): its first reply is the worked solution of every unresolved
+  node through the final answer or the fix (the final node alone when the state has every node resolved but the
+  problem unsolved); once told, it asks for the final answer. Its guard only reports.
 - `null`: a content-free baseline ("Can you check your work?"): no node, no value, no diagnosis. An evaluation that
   cannot tell `tree` from `null` cannot tell good tutoring from bad (the validity panel of evals.report).
 """
@@ -25,7 +27,7 @@ from knowledge.types import DEPTHS, Depth, Diagnosis, Node, Problem, QuestionTre
 from tutor.numbers import Number
 from tutor.probes import choose_probe
 from tutor.sandbox import TestRun
-from tutor.state import KnowledgeState
+from tutor.state import KnowledgeState, NodeResolved
 from tutor.understand import Understanding
 from tutor.verify import node_value
 from vocabulary import Judgement, Move, PolicyName
@@ -60,6 +62,7 @@ class Plan(BaseModel):
     ] = "none"
     probe: str | None = None  # the probing question chosen for a diagnosed malgorithm
     next_node_id: str | None = None  # after a bottom-out: the node asked next
+    told: list[str] = Field(default_factory=list)  # a tell: the nodes it discloses, in tree order (node_id first)
     done: bool = False
     solved: bool = False
     guard_mode: Literal["enforce", "report"] = "enforce"
@@ -305,7 +308,8 @@ class VanillaPolicy(Policy):
 
 
 class TellingPolicy(Policy):
-    """Explains the next unresolved step directly (values, fix lines). Guard in report-only mode."""
+    """Tells the answer: the worked solution of every unresolved node, through the final answer or the fix, in one
+    reply (the reference baseline that finishes the problem by telling). Guard in report-only mode."""
 
     name = "telling"
     guard_mode = "report"
@@ -313,23 +317,27 @@ class TellingPolicy(Policy):
     def plan(self, ctx: PlanContext) -> Plan:
         if (end := self._terminal(ctx)) is not None:
             return end.model_copy(update={"guard_mode": "report"})
-        cur = ctx.state.current_node()
-        if cur is None:
+        told_before = any(isinstance(step, NodeResolved) and step.by == "told" for step in ctx.state.log)
+        if ctx.state.current_node() is None and told_before:
             return Plan(
                 kind="question",
                 node_id=ctx.tree.nodes[-1].id,
                 move="generic",
                 depth="hint",
-                reason="telling: every step explained; asking for the final answer",
+                reason="telling: the solution was told; asking for the final answer",
                 guard_mode="report",
             )
+        # every unresolved node; when the tutor's state has them all resolved (read off the student's numbers) but
+        # the problem is not solved, the final node: the answer is told either way
+        told = [n.id for n in ctx.tree.nodes if not ctx.state.is_resolved(n.id)] or [ctx.tree.nodes[-1].id]
         return Plan(
             kind="tell",
-            node_id=cur,
+            node_id=told[0],
             move="telling",
             depth="bottom_out",
             guard_mode="report",
-            reason=f"telling: explain node {cur} directly",
+            told=told,
+            reason=f"telling: the worked solution from node {told[0]} through the final answer ({len(told)} nodes)",
             feedback=ctx.evidence.outcome if ctx.evidence.outcome in ("right", "wrong", "stuck") else "none",
         )
 

@@ -57,8 +57,8 @@ Output: one or two sentences, ending with a question.
 {statement}
 </problem>"""
 
-TELLING_SYSTEM = """You are a tutor who explains directly. Explain the next step of the solution to the student,
-including the computation and its result, in one or two sentences.
+TELLING_SYSTEM = """You are a tutor who explains directly. Tell the student the rest of the solution: each remaining
+step's computation and its result, then the final answer, in at most three sentences.
 
 <problem>
 {statement}
@@ -70,7 +70,7 @@ TELLING_TURN = """<student_message>
 <explanation>
 {explanation}
 </explanation>
-Explain this to the student in one or two sentences, keeping every number. Output only the tutor's message."""
+Explain this to the student in at most three sentences, keeping every number. Output only the tutor's message."""
 
 INTENT_SYSTEM = """You classify a student's chat message in a tutoring session.
 Intents: answer (an attempt or explanation), question (asks about the problem or a concept), stuck (does not know

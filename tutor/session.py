@@ -255,17 +255,18 @@ class TutorSession:
         """The plan's bookkeeping in the state: the question asked, or the node disclosed (bottom-out, tell)."""
         state = self.state
         if plan.kind in ("bottom_out", "tell") and plan.node_id:
-            node = self.tree.node(plan.node_id)
-            value = node_value(node, self.problem) if self.problem.domain == "math" else None
-            state.append(BottomOut(turn=turn, node_id=node.id, values=[value] if value is not None else []))
-            state.append(
-                NodeResolved(
-                    turn=turn,
-                    node_id=node.id,
-                    evidence=f"{plan.kind} by the tutor",
-                    by="bottom_out" if plan.kind == "bottom_out" else "told",
+            for node_id in plan.told or [plan.node_id]:  # a tell discloses every node it lists
+                node = self.tree.node(node_id)
+                value = node_value(node, self.problem) if self.problem.domain == "math" else None
+                state.append(BottomOut(turn=turn, node_id=node.id, values=[value] if value is not None else []))
+                state.append(
+                    NodeResolved(
+                        turn=turn,
+                        node_id=node.id,
+                        evidence=f"{plan.kind} by the tutor",
+                        by="bottom_out" if plan.kind == "bottom_out" else "told",
+                    )
                 )
-            )
             if plan.next_node_id:
                 state.append(QuestionAsked(turn=turn, node_id=plan.next_node_id, depth="focus", move="focus"))
         elif plan.kind in ("question", "redirect") and plan.node_id and plan.depth:

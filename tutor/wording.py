@@ -3,7 +3,7 @@
 - `model_job`: which job the model gets this turn ('' for none), and why (no model, rephrase off, measured
   acceptance for the move kind);
 - `model_text`: the model's whole text for a job checked whole (rewrite, tell); `None` when it failed or was busy;
-- `reject_reason`: the strict quality gate for that text (None: usable);
+- `reject_reason`: the strict quality gate for that text (None: usable; a telling's text must keep the final answer);
 - `guard_reply`: the leak guard on the first candidate, then the fallbacks (template, other wordings of the node's
   questions, a generic question) until one passes.
 The streamed jobs (revoice, vanilla) use the same guard sentence by sentence (tutor.stream).
@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from errors import InferenceError
 from inference.base import Backend
 from inference.common import ModelBusy
+from knowledge.numbers import contains, parse_numbers
 from knowledge.types import Problem, QuestionTree
 from tutor import phrase, voice
 from tutor.guard import GuardVerdict, reveals
@@ -93,10 +94,20 @@ def reject_reason(
     question, add no number beyond the plan, the student's message and the statement, and must not repeat an
     earlier tutor message (small models copy the previous turn); vanilla's free text gets the basic checks."""
     needs_question = plan.kind in ("question", "redirect", "bottom_out", "llm")
+    if plan.kind == "tell" and _drops_answer(llm_text, template, problem):
+        return "drops the final answer the telling states"
     if plan.kind in ("llm", "tell"):
         return voice.reject_reason(llm_text, student, needs_question, template if plan.kind == "tell" else "")
     allowed = voice.allowed_numbers(template, student, problem.statement)
     return voice.reject_reason(llm_text, student, needs_question, template, previous=earlier, allowed=allowed)
+
+
+def _drops_answer(llm_text: str, template: str, problem: Problem) -> bool:
+    """The template states the final answer (math) and the model's text does not (a telling that stops short)."""
+    answer = problem.answer
+    if problem.domain != "math" or answer is None or not contains(parse_numbers(template), answer):
+        return False
+    return not contains(parse_numbers(llm_text), answer)
 
 
 def guard_reply(
@@ -129,14 +140,16 @@ def guard_reply(
             "; ".join(verdict.reasons),
             verdict.spans,
         )
-    if not verdict.leaks and not (llm_text is not None and rejected):
+    unusable = llm_text is not None and bool(rejected)
+    if not verdict.leaks and not unusable:
         return candidate, verdict, verdict
-    if verdict.leaks and plan.guard_mode == "report":
+    if verdict.leaks and plan.guard_mode == "report" and not unusable:  # report mode waives the leak, not the quality
         verdict.action = "reported"
         return candidate, verdict, verdict
     fallbacks: list[tuple[str, str]] = []
     if llm_text is not None:
-        fallbacks.append(("replaced_with_template" if verdict.leaks else "llm_rejected", template))
+        replaced = verdict.leaks and plan.guard_mode == "enforce"
+        fallbacks.append(("replaced_with_template" if replaced else "llm_rejected", template))
     said = phrase.said_sentences(earlier)
     fallbacks += [("replaced_with_alternative", alt) for alt in phrase.alternatives(plan, tree, said)]
     for action, text in fallbacks:
