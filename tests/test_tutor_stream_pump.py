@@ -8,7 +8,7 @@ import threading
 import time
 
 from inference import FakeBackend, Message, Options
-from tutor import TurnTrace, TutorSession, TutorSettings
+from tutor import TurnTrace, TutorSession, TutorSettings, voice
 from tutor.examples import example_math
 from tutor.revoice_checks import revoice_early_reason, revoice_reason, salvage_long, settled
 from tutor.stream import Pump
@@ -157,3 +157,16 @@ def test_a_too_long_revoice_shows_its_first_clause_and_stops_the_model() -> None
     verdict = long.replace("You divided", "You correctly divided")
     _, text, t = _revoice_turn(verdict, "72 / 8 = 9 pencils in each box")
     assert not t.used_llm and "verdict" in t.llm_rejected and "correctly" not in text
+
+
+def test_the_revoice_goes_after_a_decided_first_sentence_and_never_first() -> None:
+    # the student reads decided words at once while the model writes; a lone question gets no model sentence
+    assert voice.split_head("Yes, 5% is one of the facts. How could we use it?", ()) == (
+        "Yes, 5% is one of the facts.",
+        "How could we use it?",
+    )
+    assert voice.split_head("Which numbers do we need? Look again.", ()) == (
+        "",
+        "Which numbers do we need? Look again.",
+    )
+    assert voice.revoice_head("Which numbers do we need?", object()) == ""

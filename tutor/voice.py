@@ -29,7 +29,7 @@ from errors import RecoverableError
 from inference.base import Backend, Message, Options
 from knowledge.numbers import close
 from knowledge.types import Problem
-from tutor import prompts
+from tutor import phrasebook, prompts
 from tutor.numbers import extract
 
 log = logging.getLogger("tutor.voice")
@@ -280,12 +280,23 @@ def first_sentence(text: str) -> str:
 
 
 def split_head(text: str, feedback_options: tuple[str, ...] | list[str]) -> tuple[str, str]:
-    """(the decided feedback sentence the text starts with, the rest): the revoicing sentence goes between them,
-    so the verdict comes first and the decided question last. No known feedback at the start: ("", text)."""
+    """(the decided words shown before the revoicing sentence, the rest): the feedback sentence the text starts
+    with, else its first sentence when that is no question and more follows, so the student reads decided words
+    at once while the model writes, and the decided question comes last. Neither: ("", text)."""
     for feedback in sorted((f for f in feedback_options if f), key=len, reverse=True):
         if text.startswith(feedback) and len(text) > len(feedback):
             return feedback, text[len(feedback) :].strip()
+    first = first_sentence(text)
+    if len(first) < len(text.strip()) and not first.endswith("?"):
+        return first, text.strip()[len(first) :].strip()
     return "", text
+
+
+def revoice_head(template: str, plan: object) -> str:
+    """What a revoiced reply shows before the model's sentence ('' when nothing decided could come first)."""
+    if getattr(plan, "kind", "") in ("success", "out_of_turns"):
+        return template
+    return split_head(template, phrasebook.FEEDBACK.get(getattr(plan, "feedback", ""), ()))[0]
 
 
 def move_kind(plan: object) -> str:
