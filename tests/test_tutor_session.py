@@ -188,22 +188,25 @@ def test_unusable_llm_text_falls_back_to_the_template() -> None:
     assert t.guard.action == "llm_rejected" and not t.guard.leaks
 
 
-def test_telling_with_a_model_is_reported_not_replaced() -> None:
+def _telling_turn(model_text: str) -> tuple[FakeBackend, str, TurnTrace]:
+    """One telling turn on the example problem whose model writes `model_text`: (backend, text shown, trace)."""
     fake = FakeBackend()
-    fake.enqueue("Take away the 2 loose pencils: 26 - 2 = 24, so 8 in a box, 72 in all: you need 72 / 8 = 9 boxes.")
+    fake.enqueue(model_text)
     s = TutorSession.start(example_math(), TutorSettings(policy="telling", classify_with_llm=False), fake)
     text = "".join(s.reply("ok"))
-    t = s.last
+    return fake, text, s.last
+
+
+def test_telling_with_a_model_is_reported_not_replaced() -> None:
+    fake, text, t = _telling_turn(
+        "Take away the 2 loose pencils: 26 - 2 = 24, so 8 in a box, 72 in all: you need 72 / 8 = 9 boxes."
+    )
     assert t.used_llm and "24" in text and t.guard.leaks and t.guard.action == "reported"
     assert "<explanation>" in fake.history[-1][-1].content
 
 
 def test_a_telling_whose_model_text_drops_the_final_answer_shows_the_template() -> None:
-    fake = FakeBackend()
-    fake.enqueue("First take away the 2 loose pencils: 26 - 2 = 24 pencils are in the boxes.")
-    s = TutorSession.start(example_math(), TutorSettings(policy="telling", classify_with_llm=False), fake)
-    text = "".join(s.reply("ok"))
-    t = s.last
+    _, text, t = _telling_turn("First take away the 2 loose pencils: 26 - 2 = 24 pencils are in the boxes.")
     assert t.llm_rejected == "drops the final answer the telling states" and not t.used_llm
     assert text == t.template_text and "So the answer is 9 boxes." in text
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import threading
 import time
+from types import SimpleNamespace
 
 from inference import FakeBackend, Message, Options
 from tutor import TurnTrace, TutorSession, TutorSettings, voice
@@ -161,12 +162,17 @@ def test_a_too_long_revoice_shows_its_first_clause_and_stops_the_model() -> None
 
 def test_the_revoice_goes_after_a_decided_first_sentence_and_never_first() -> None:
     # the student reads decided words at once while the model writes; a lone question gets no model sentence
-    assert voice.split_head("Yes, 5% is one of the facts. How could we use it?", ()) == (
+    question = SimpleNamespace(kind="question", feedback="none")
+    assert voice.revoice_parts("Yes, 5% is one of the facts. How could we use it?", question) == (
         "Yes, 5% is one of the facts.",
         "How could we use it?",
     )
-    assert voice.split_head("Which numbers do we need? Look again.", ()) == (
+    assert voice.revoice_parts("Which numbers do we need? Look again.", question) == (
         "",
         "Which numbers do we need? Look again.",
     )
-    assert voice.revoice_head("Which numbers do we need?", object()) == ""
+    assert voice.revoice_parts("Which numbers do we need?", question)[0] == ""
+    # a success has no question to keep last: its decided words all come first
+    success = SimpleNamespace(kind="success", feedback="none")
+    done = "Correct! You solved the whole problem yourself."
+    assert voice.revoice_parts(done, success) == (done, "")

@@ -92,11 +92,13 @@ _MIN_SALVAGE_WORDS = 8
 
 
 def salvage_long(partial: str) -> str | None:
-    """The first clause of a revoicing draft that ran past REVOICE_MAX_WORDS, as a sentence ("You divided 126 by
-    14 to get each share, then multiplied …" -> "You divided 126 by 14 to get each share."), or None when no
-    clause of at least _MIN_SALVAGE_WORDS ends within the limit. The words were generated already; the sentence
-    still has to pass `revoice_reason`."""
-    words = partial.split()
+    """The first clause of a revoicing draft whose completed words ran past REVOICE_MAX_WORDS, as a sentence
+    ("You divided 126 by 14 to get each share, then multiplied …" -> "You divided 126 by 14 to get each share."),
+    or None: a shorter draft, or no clause of at least _MIN_SALVAGE_WORDS ending within the limit. The words were
+    generated already; the sentence still has to pass `revoice_reason`."""
+    words = partial[: partial.rfind(" ")].split()  # the completed words, as `revoice_early_reason` counts them
+    if len(words) <= REVOICE_MAX_WORDS:
+        return None
     head = " ".join(words[:REVOICE_MAX_WORDS])
     cuts = [m.start() for m in _CLAUSE_START.finditer(head)]
     if not cuts:

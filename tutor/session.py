@@ -200,7 +200,7 @@ class TutorSession:
         job, job_note = wording.model_job(plan, self.settings, self.backend if self.llm else None)
         if job == "revoice" and revoice_checks.template_revoices(template, text, self.problem.statement):
             job, job_note = "", "the decided text already says the student's value back: no model"
-        if job == "revoice" and not voice.revoice_head(template, plan):
+        if job == "revoice" and not voice.revoice_parts(template, plan)[0]:
             job, job_note = "", "nothing decided to show while the model writes (one question): no model"
         if tests is not None and tests.unavailable:  # never silent and never rephrased: the code was not run
             template = f"{tests.describe()}\n\n{template}"

@@ -21,7 +21,7 @@ from errors import RecoverableError
 from inference.base import Backend, Completion, Message, Options
 from inference.common import ModelBusy
 from knowledge.types import Problem
-from tutor import phrasebook, voice
+from tutor import voice
 from tutor.guard import GuardVerdict, reveals
 from tutor.planner import Evidence, Plan
 from tutor.revoice_checks import revoice_early_reason, revoice_reason, salvage_long
@@ -217,9 +217,7 @@ def stream_reply(session: Replying, pending: PendingTurn) -> Iterator[str]:
     earlier = session.tutor_messages
     allow = settings.allow_final_bottom_out and plan.kind == "bottom_out"
     if pending.job == "revoice":
-        head, tail = voice.split_head(base, phrasebook.FEEDBACK.get(plan.feedback, ()))
-        if not head and plan.kind in ("success", "out_of_turns"):  # no question to keep last: the decided words first
-            head, tail = base, ""
+        head, tail = voice.revoice_parts(base, plan)
         messages, most, max_tokens = voice.revoice_messages(student), 1, min(settings.max_tokens, 48)
     else:
         head, tail = "", ""
@@ -294,7 +292,7 @@ def stream_reply(session: Replying, pending: PendingTurn) -> Iterator[str]:
                 stop = len(used) >= most
             if not stop and pending.job == "revoice" and (early := revoice_early_reason(cut.pending, student)):
                 rejected, stop = early, True  # no continuation can pass: stop the model now
-                clause = salvage_long(cut.pending) if early.startswith("too long") else None
+                clause = salvage_long(cut.pending)
                 if clause is not None:  # its first clause is a whole sentence: those words may still be shown
                     if (rejected := check(clause)) is None:  # (check sets the verdict and its action)
                         used.append(clause)

@@ -2,7 +2,7 @@
 
 The default job (`revoice`) is one a small model can do: one short sentence restating what the student said, in
 their numbers and words, placed between the decided feedback and the decided question, which stay verbatim
-(`revoice_messages`, `split_head`; its quality gates: tutor.revoice_checks). Whether a model gets the job for a
+(`revoice_messages`, `revoice_parts`; its quality gates: tutor.revoice_checks). Whether a model gets the job for a
 move kind is measured, not assumed (`may_voice`, `tutor/voice_measured.json`). The older `rewrite` job (the whole
 template rewritten) is kept for comparison.
 
@@ -280,23 +280,27 @@ def first_sentence(text: str) -> str:
 
 
 def split_head(text: str, feedback_options: tuple[str, ...] | list[str]) -> tuple[str, str]:
-    """(the decided words shown before the revoicing sentence, the rest): the feedback sentence the text starts
-    with, else its first sentence when that is no question and more follows, so the student reads decided words
-    at once while the model writes, and the decided question comes last. Neither: ("", text)."""
+    """(the decided feedback sentence the text starts with, the rest). No known feedback at the start: ("", text)."""
     for feedback in sorted((f for f in feedback_options if f), key=len, reverse=True):
         if text.startswith(feedback) and len(text) > len(feedback):
             return feedback, text[len(feedback) :].strip()
+    return "", text
+
+
+def revoice_parts(text: str, plan: object) -> tuple[str, str]:
+    """(the decided words shown before the revoicing sentence, the rest), so the student reads decided words at once
+    while the model writes and the decided question comes last: the feedback sentence the text starts with; else,
+    on a success or the end of turns, the whole text; else its first sentence when that is no question and more
+    follows. Neither: ("", text), and the model gets no sentence to write."""
+    head, tail = split_head(text, phrasebook.FEEDBACK.get(getattr(plan, "feedback", ""), ()))
+    if head:
+        return head, tail
+    if getattr(plan, "kind", "") in ("success", "out_of_turns"):
+        return text, ""
     first = first_sentence(text)
     if len(first) < len(text.strip()) and not first.endswith("?"):
         return first, text.strip()[len(first) :].strip()
     return "", text
-
-
-def revoice_head(template: str, plan: object) -> str:
-    """What a revoiced reply shows before the model's sentence ('' when nothing decided could come first)."""
-    if getattr(plan, "kind", "") in ("success", "out_of_turns"):
-        return template
-    return split_head(template, phrasebook.FEEDBACK.get(getattr(plan, "feedback", ""), ()))[0]
 
 
 def move_kind(plan: object) -> str:
